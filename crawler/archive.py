@@ -1,0 +1,466 @@
+"""The only module that writes archive.db.
+
+Every write is idempotent: a capture is keyed by URL + outcome + body hash, an article
+by a stable id from its normalised URL (or its same-outlet canonical link), so running
+the same crawl twice changes nothing but timestamps and counters.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from crawler.clock import utcnow
+from crawler.items import FetchedPage
+from crawler.urls import article_id, clean_url
+from crawler.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
+from schema.migrations import migrations
+
+if TYPE_CHECKING:
+    from crawler.sources import Registry, Source
+    from crawler.topic import TopicMatcher
+    from extract import ArticleResult
+
+MIGRATIONS_PATH = Path(__file__).resolve().parents[1] / "schema" / "migrations.py"
+
+
+def warc_folder(db_path: str | Path) -> Path:
+    """The folder of raw WARC captures that belongs to an archive: beside it, named after it."""
+    path = Path(db_path)
+    return path.with_name(f"{path.stem}-warc")
+
+
+class ArchiveError(Exception):
+    """The archive cannot be opened or used; the message says how to fix it."""
+
+
+class ArchiveLocked(ArchiveError):
+    """Another process is writing this archive."""
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating and migrating if needed) an archive in WAL mode."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = sqlite_utils.Database(path)
+        db.execute("PRAGMA busy_timeout = 30000")
+        db.enable_wal()
+        migrations.apply(db)
+    except Exception as exc:  # sqlite3.DatabaseError and friends: not a usable archive
+        raise ArchiveError(
+            f"cannot open archive {path}: {exc}. Point --db at a mediawatch archive "
+            "or at a new file name (it will be created)."
+        ) from exc
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+@dataclass
+class RunCounters:
+    """What one crawl did to the archive."""
+
+    pages_new: int = 0
+    pages_seen_again: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_unchanged: int = 0
+    extraction_failures: int = 0
+    errors: int = 0
+    error_summary: Counter[str] = field(default_factory=Counter)
+
+
+class Archive:
+    """The single writer of archive.db."""
+
+    def __init__(self, path: str | Path, lock: bool = True,
+                 warc_max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.path = Path(path)
+        self._lock_file: IO[str] | None = self._acquire_lock() if lock else None
+        try:
+            self.db = open_db(self.path)
+        except ArchiveError:
+            self.release()
+            raise
+        self.counters = RunCounters()
+        self._sources: dict[str, Source] = {}
+        self.warc = WarcStore(warc_folder(self.path), max_bytes=warc_max_bytes)
+
+    def _acquire_lock(self) -> IO[str]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(f"{self.path}.lock", "a+")  # noqa: SIM115 - held for the archive's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ArchiveLocked(
+                f"{self.path} is being written by {holder}; wait for it to finish "
+                "(two crawls never write one archive at once)."
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        return handle
+
+    def release(self) -> None:
+        """Release the writer lock."""
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def close(self) -> None:
+        """Close the WARC file, checkpoint, close the database and release the lock."""
+        try:
+            self.warc.close()
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.db.conn.close()
+        finally:
+            self.release()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write."""
+        with self.db.conn:
+            yield
+
+    # -- registry and runs -------------------------------------------------
+
+    def sync_sources(self, registry: Registry) -> None:
+        """Upsert the registry into `sources` and the outlet kind into articles."""
+        from crawler.sources import registry_rows
+
+        now = utcnow()
+        self._sources = {s.id: s for s in registry.sources}
+        with self.transaction():
+            for row in registry_rows(registry):
+                config = json.dumps(row, ensure_ascii=False, sort_keys=True)
+                known = {c.name for c in self.db.table("sources").columns}
+                record = {k: v for k, v in row.items() if k in known}
+                record.update(config=config, synced_at=now)
+                self.db.table("sources").upsert(record, pk="id")
+            for source in registry.sources:
+                self.db.execute(
+                    "UPDATE articles SET source_kind = ? WHERE source_id = ? "
+                    "AND source_kind IS NOT ?",
+                    [source.kind, source.id, source.kind],
+                )
+
+    def start_run(self, source_ids: list[str], settings: dict[str, Any]) -> int:
+        """Insert a crawl_runs row and return its id."""
+        from crawler import __version__
+
+        with self.transaction():
+            table = self.db.table("crawl_runs").insert(
+                {
+                    "started_at": utcnow(),
+                    "sources": json.dumps(source_ids),
+                    "settings": json.dumps(settings, ensure_ascii=False, default=str),
+                    "mediawatch_version": __version__,
+                    "pid": os.getpid(),
+                }
+            )
+            assert table.last_rowid is not None
+            return table.last_rowid
+
+    def finish_run(self, run_id: int, reason: str, stats: dict[str, Any]) -> None:
+        """Close a crawl_runs row with its counts and Scrapy's stats."""
+        c = self.counters
+        with self.transaction():
+            self.db.table("crawl_runs").update(
+                run_id,
+                {
+                    "finished_at": utcnow(),
+                    "finish_reason": reason,
+                    "requests": int(stats.get("downloader/request_count", 0)),
+                    "responses": int(stats.get("downloader/response_count", 0)),
+                    "pages_new": c.pages_new,
+                    "pages_seen_again": c.pages_seen_again,
+                    "articles_new": c.articles_new,
+                    "articles_updated": c.articles_updated,
+                    "articles_unchanged": c.articles_unchanged,
+                    "extraction_failures": c.extraction_failures,
+                    "errors": c.errors,
+                    "error_summary": json.dumps(dict(c.error_summary), ensure_ascii=False),
+                    "stats": json.dumps(stats, default=str, sort_keys=True),
+                },
+            )
+
+    # -- captures and articles ---------------------------------------------
+
+    def record(self, page: FetchedPage, run_id: int | None = None) -> str | None:
+        """Store one fetch and, for articles, its extraction; return the article id."""
+        with self.transaction():
+            aid = republication_of = None
+            if self._is_article(page):
+                assert page.extraction is not None
+                aid, republication_of = self.identify(
+                    clean_url(page.final_url or page.url),
+                    page.extraction.canonical_url,
+                    self._sources.get(page.source_id),
+                )
+            page_id = self._store_page(page, run_id, aid)
+            if aid is not None:
+                self._store_article(page, aid, republication_of, page_id)
+        return aid
+
+    @staticmethod
+    def _is_article(page: FetchedPage) -> bool:
+        result = page.extraction
+        return page.kind == "article" and result is not None and result.status != "not_article"
+
+    def _store_page(self, page: FetchedPage, run_id: int | None, aid: str | None) -> int:
+        body_sha = hashlib.sha256(page.body).hexdigest() if page.body else None
+        outcome = _outcome(page)
+        if outcome not in ("ok", "extracted"):
+            self.counters.errors += outcome not in ("not_article", "empty")
+            self.counters.error_summary[_reason(page, outcome)] += 1
+        # What was fetched, not what we made of it: re-extraction never forks a capture.
+        key = hashlib.sha1(
+            "\x1f".join(
+                [page.url, page.final_url or "", str(page.status), body_sha or "", page.error or ""]
+            ).encode()
+        ).hexdigest()
+        error = page.error or page.parse_error or _extraction_error(page)
+        existing = self.db.execute(
+            "SELECT id, coalesce(final_url, url), fetched_at FROM pages WHERE capture_key = ?",
+            [key],
+        ).fetchone()
+        if existing:
+            self.counters.pages_seen_again += 1
+            revisit = self._warc(page, revisit_of=(existing[1], existing[2]))
+            self.db.execute(
+                "UPDATE pages SET last_fetched_at = ?, fetch_count = fetch_count + 1, "
+                "revisits = revisits + ?, outcome = ?, error = ?, "
+                "article_id = coalesce(?, article_id) WHERE id = ?",
+                [page.fetched_at, int(revisit is not None), outcome, error, aid, existing[0]],
+            )
+            return int(existing[0])
+        self.counters.pages_new += 1
+        location = self._warc(page)
+        table = self.db.table("pages").insert(
+            {
+                "capture_key": key,
+                "source_id": page.source_id,
+                "url": page.url,
+                "final_url": page.final_url,
+                "redirect_chain": json.dumps(page.redirect_chain) if page.redirect_chain else None,
+                "kind": page.kind,
+                "discovered_via": page.discovered_via,
+                "discovered_from": page.discovered_from,
+                "status": page.status,
+                "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None,
+                "content_type": page.content_type,
+                "body_sha256": body_sha,
+                "body_length": len(page.body) if page.body else None,
+                "hints": json.dumps(page.hints, ensure_ascii=False) if page.hints else None,
+                "warc_file": location.file if location else None,
+                "warc_offset": location.offset if location else None,
+                "warc_length": location.length if location else None,
+                "error": error,
+                "outcome": outcome,
+                "article_id": aid,
+                "run_id": run_id,
+                "fetched_at": page.fetched_at,
+                "last_fetched_at": page.fetched_at,
+            }
+        )
+        assert table.last_rowid is not None
+        return table.last_rowid
+
+    def _warc(self, page: FetchedPage, revisit_of: tuple[str, str] | None = None
+              ) -> WarcLocation | None:
+        """Write the raw exchange (a revisit when identical to an earlier capture)."""
+        if page.status is None:
+            return None  # no response arrived: nothing to archive but the pages row
+        metadata = {"outlet": page.source_id, "kind": page.kind,
+                    "discovered-via": page.discovered_via}
+        if page.discovered_from:
+            metadata["discovered-from"] = page.discovered_from
+        if page.hints:
+            metadata["hints"] = json.dumps(page.hints, ensure_ascii=False, sort_keys=True)
+        return self.warc.write(
+            url=page.final_url or page.url, fetched_at=page.fetched_at, status=page.status,
+            headers=page.headers, body=page.body, request_headers=page.request_headers,
+            metadata=metadata, revisit_of=revisit_of,
+        )
+
+    def read_capture(self, page_id: int) -> Capture:
+        """The raw response of one capture, read from its WARC record by offset."""
+        row = self.db.execute(
+            "SELECT warc_file, warc_offset, warc_length FROM pages WHERE id = ?", [page_id]
+        ).fetchone()
+        if row is None or row[0] is None:
+            raise ArchiveError(f"page {page_id} has no stored capture (no response arrived)")
+        return read_capture(self.warc.folder, WarcLocation(row[0], row[1], row[2]))
+
+    def _store_article(
+        self, page: FetchedPage, aid: str, republication_of: str | None, page_id: int
+    ) -> None:
+        result = page.extraction
+        assert result is not None
+        source = self._sources.get(page.source_id)
+        url = clean_url(page.final_url or page.url)
+        row = _article_row(page, result, url, republication_of, source)
+        old = self.db.execute(
+            "SELECT fingerprint, extraction_status, title, published, author, on_topic, "
+            "topic_terms, lang, license, canonical_url FROM articles WHERE id = ?",
+            [aid],
+        ).fetchone()
+        if result.status != "ok":
+            self.counters.extraction_failures += 1
+        row["page_id"] = page_id
+        if old is None:
+            row.update(id=aid, first_seen_at=page.fetched_at)
+            self.db.table("articles").insert(row)
+            self.counters.articles_new += 1
+        elif old[0] == row["fingerprint"] and old[1:] == tuple(
+            row[k] for k in ("extraction_status", "title", "published", "author", "on_topic",
+                             "topic_terms", "lang", "license", "canonical_url")
+        ):
+            # Same text, same facts: only the fetch time moves.
+            self.db.execute(
+                "UPDATE articles SET fetched_at = ?, page_id = ?, removed_at = NULL WHERE id = ?",
+                [page.fetched_at, page_id, aid],
+            )
+            self.counters.articles_unchanged += 1
+        elif result.status != "ok" and old[1] == "ok":
+            # A failed re-extraction never overwrites a good text: note it and keep the text.
+            self.db.execute(
+                "UPDATE articles SET fetched_at = ?, extraction_error = ? WHERE id = ?",
+                [page.fetched_at, f"later fetch: {result.status}: {result.error or ''}", aid],
+            )
+            self.counters.articles_unchanged += 1
+        else:
+            self.db.table("articles").update(aid, row)
+            self.counters.articles_updated += 1
+        self._store_dates(aid, result)
+
+    def _store_dates(self, aid: str, result: ArticleResult) -> None:
+        rows = [
+            {"article_id": aid, "kind": c.kind, "value": c.value, "source": c.source}
+            for c in result.date_candidates
+        ]
+        if rows:
+            self.db.table("article_dates").insert_all(rows, ignore=True)
+
+    def identify(
+        self, url: str, canonical: str | None, source: Source | None
+    ) -> tuple[str, str | None]:
+        """Article id and republication evidence for a fetched URL and its canonical link."""
+        if canonical and canonical.startswith(("http://", "https://")):
+            if source is not None and source.owns(canonical):
+                if _is_specific(canonical):
+                    return article_id(canonical), None
+            elif article_id(canonical) != article_id(url):
+                return article_id(url), canonical
+        return article_id(url), None
+
+    def retopic(self, matcher: TopicMatcher) -> tuple[int, int]:
+        """Re-apply the topic to every article; return (changed, total)."""
+        changed = total = 0
+        with self.transaction():
+            rows = self.db.execute(
+                "SELECT id, title, text, on_topic, topic_terms FROM articles"
+            ).fetchall()
+            for aid, title, text, on_topic, terms in rows:
+                total += 1
+                match = matcher.match(title, text)
+                new_terms = json.dumps(match.terms, ensure_ascii=False, sort_keys=True)
+                if int(match.on_topic) != on_topic or new_terms != terms:
+                    changed += 1
+                    self.db.execute(
+                        "UPDATE articles SET on_topic = ?, topic_terms = ? WHERE id = ?",
+                        [int(match.on_topic), new_terms, aid],
+                    )
+        return changed, total
+
+
+def _is_specific(url: str) -> bool:
+    """A canonical link that names a page, not a site root (some sites point every page home)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return bool(parts.path.strip("/") or parts.query)
+
+
+def _outcome(page: FetchedPage) -> str:
+    if page.error:
+        return "dropped" if page.error.startswith("dropped") else "network_error"
+    if page.status is not None and page.status >= 400:
+        return "http_error"
+    if page.parse_error:
+        return "parse_error"
+    if page.extraction is not None:
+        status = page.extraction.status
+        return {"ok": "extracted", "error": "extraction_error"}.get(status, status)
+    return "ok"
+
+
+def _reason(page: FetchedPage, outcome: str) -> str:
+    if outcome == "http_error":
+        return f"http {page.status}"
+    if outcome in ("network_error", "dropped"):
+        return (page.error or outcome).split(":")[0]
+    return outcome
+
+
+def _extraction_error(page: FetchedPage) -> str | None:
+    result = page.extraction
+    if result is None or result.status == "ok":
+        return None
+    return f"{result.status}: {result.error}" if result.error else result.status
+
+
+def _article_row(
+    page: FetchedPage,
+    result: ArticleResult,
+    url: str,
+    republication_of: str | None,
+    source: Source | None,
+) -> dict[str, Any]:
+    topic = page.topic
+    text = (result.text or "").replace("\x00", "")
+    published = result.date
+    return {
+        "source_id": page.source_id,
+        "url": url,
+        "canonical_url": result.canonical_url,
+        "republication_of": republication_of,
+        "title": result.title,
+        "author": result.author,
+        "published": published,
+        "published_source": result.date_source,
+        "published_month": published[:7] if published else None,
+        "modified": result.modified,
+        "lang": result.lang,
+        "text": text,
+        "description": result.description,
+        "sitename": result.sitename,
+        "license": result.license or (source.licence if source else None),
+        "word_count": len(text.split()),
+        "fingerprint": result.fingerprint,
+        "on_topic": int(topic.on_topic) if topic else 0,
+        "topic_terms": json.dumps(topic.terms if topic else {}, ensure_ascii=False, sort_keys=True),
+        "source_kind": source.kind if source else None,
+        "discovered_via": page.discovered_via,
+        "feed_title": page.hints.get("feed_title") or page.hints.get("sitemap_title"),
+        "fetched_at": page.fetched_at,
+        "extraction_status": result.status,
+        "extraction_error": result.error if result.status != "ok" else None,
+        "extractor_version": result.extractor_version,
+    }

@@ -1,0 +1,53 @@
+"""Items: plain dataclasses with provenance. Never Response objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crawler.topic import TopicMatch
+    from extract import ArticleResult
+
+# What a fetched URL was for; decides what the pipelines do with it.
+KINDS = ("robots", "feed", "sitemap", "section", "article")
+
+
+@dataclass
+class FetchedPage:
+    """One fetch (or failed fetch) of one URL, with how it was found."""
+
+    source_id: str
+    url: str
+    kind: str
+    discovered_via: str
+    fetched_at: str
+    discovered_from: str | None = None
+    final_url: str | None = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    request_headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    redirect_chain: list[str] = field(default_factory=list)
+    error: str | None = None
+    # Feed/sitemap evidence travelling with an article URL: feed_date, feed_title,
+    # sitemap_date, sitemap_title, sitemap_lastmod.
+    hints: dict[str, str] = field(default_factory=dict)
+    # A feed or sitemap the spider could not parse; the fetch itself is still kept.
+    parse_error: str | None = None
+    # Filled by the extraction pipeline for article pages.
+    extraction: ArticleResult | None = None
+    topic: TopicMatch | None = None
+
+    @property
+    def content_type(self) -> str | None:
+        """The response's Content-Type header, if any."""
+        return self.headers.get("content-type")
+
+
+def headers_dict(headers: Any) -> dict[str, str]:
+    """Scrapy's bytes headers as a plain dict: lower-case names, repeated values joined."""
+    return {
+        k.decode("latin-1").lower(): ", ".join(v.decode("latin-1") for v in vs)
+        for k, vs in headers.items()
+    }

@@ -1,0 +1,65 @@
+"""Scrapy settings: polite defaults. Our own keys start with MEDIAWATCH_.
+
+Per-outlet delay and concurrency come from the registry (DOWNLOAD_SLOTS is built
+from it by crawler.runner); these are the defaults for everything else.
+"""
+
+from crawler import __version__
+
+BOT_NAME = "mediawatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = (
+    f"mediawatch/{__version__} (+https://github.com/mediawatch-archive/mediawatch; "
+    "research archive of news coverage)"
+)
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "mediawatch"
+
+# Politeness: a slot per outlet (see crawler.runner), modest global parallelism.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50%, as browsers-free crawlers usually do
+AUTOTHROTTLE_ENABLED = False
+
+# Hostile servers must cost seconds, not minutes.
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 1
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+DNS_TIMEOUT = 20
+
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en,ru;q=0.9,hy;q=0.9,*;q=0.5",
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100), so an off-outlet URL never triggers a robots.txt fetch.
+    "crawler.middlewares.OutletGuardMiddleware": 40,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.FollowRedirectMiddleware": 600,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 300,
+    "crawler.pipelines.ArchivePipeline": 800,
+}
+
+# Our keys (set by the CLI; never read from the environment here).
+MEDIAWATCH_DB = "archive.db"
+MEDIAWATCH_SOURCES = "sources.toml"
+MEDIAWATCH_SOURCE_IDS: list[str] = []  # empty: every enabled outlet
+MEDIAWATCH_WARC_MAX_BYTES = 1_000_000_000  # raw captures rotate to a new WARC file past this
+MEDIAWATCH_LOOPBACK_ONLY = False  # refuse any request to a non-loopback host (tests, demo)
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,444 @@
+"""Outlet registry: load sources.toml and validate every entry up front.
+
+Validation is eager and exhaustive: an operator editing the file gets every
+mistake at once, each with where it is and how to fix it, instead of a crawl
+that fails halfway on the first bad value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+import tomllib
+from collections.abc import Callable, Collection
+from dataclasses import MISSING, dataclass, field, fields
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.urls import host_key, is_http_url
+
+# Editorial/ownership vocabulary for `kind`; sources.toml documents each value.
+KINDS: tuple[str, ...] = (
+    "state agency", "state broadcaster", "public broadcaster",
+    "state-funded international broadcaster", "party or government-aligned", "private",
+    "independent", "exile independent", "diaspora", "think tank", "aggregator",
+    "peace journalism / NGO",
+)
+
+# ISO 3166-1 alpha-2, officially assigned codes.
+COUNTRIES = frozenset("""
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
+BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
+EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM
+HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC
+LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
+NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
+SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
+TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+""".split())
+
+# ISO 639-1 two-letter language codes.
+LANGUAGES = frozenset("""
+aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de
+dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia
+id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo
+lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl
+ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk
+tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
+""".split())
+
+# Codes people plausibly type instead of the ISO one (domains, old standards).
+_COUNTRY_HINTS = {"UK": "GB", "EL": "GR", "EN": "GB", "SU": "RU", "XK": "RS"}
+_LANGUAGE_HINTS = {"arm": "hy", "hye": "hy", "rus": "ru", "eng": "en", "ua": "uk", "ukr": "uk",
+                   "ge": "ka", "geo": "ka", "kat": "ka", "gr": "el", "cz": "cs", "jp": "ja",
+                   "dk": "da", "aze": "az", "ger": "de", "deu": "de", "fre": "fr", "fra": "fr"}
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+class RegistryError(Exception):
+    """sources.toml is unusable; `problems` lists every issue found."""
+
+    def __init__(self, problems: list[str], path: str = "sources.toml") -> None:
+        self.problems = list(problems)
+        self.path = path
+        n = len(self.problems)
+        head = f"{path} has {n} problem{'s' if n != 1 else ''}:"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+class _Bad(Exception):
+    """A value failed validation; carries (what is wrong, how to fix it) pairs."""
+
+    def __init__(self, what: str = "", fix: str = "", many: list[tuple[str, str]] | None = None):
+        super().__init__(what)
+        self.items = many if many is not None else [(what, fix)]
+
+
+_Check = Callable[[str, Any], Any]
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return "the string " + json.dumps(v, ensure_ascii=False)
+    return "a list" if isinstance(v, list) else "a table" if isinstance(v, dict) else repr(v)
+
+
+def _closest(word: str, choices: Any, cutoff: float = 0.6) -> str | None:
+    hits = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return hits[0] if hits else None
+
+
+def _expect(key: str, v: Any, ok: bool, want: str, example: str, unquoted: str = "") -> None:
+    """Raise a wrong-type problem unless ok; a quoted `unquoted` match gets 'drop the quotes'."""
+    if ok:
+        return
+    s = v.strip().lower() if isinstance(v, str) else ""
+    quoted = bool(unquoted) and re.fullmatch(unquoted, s) is not None
+    fix = f"write {key} = {s} (no quotes)" if quoted else f"write e.g. {key} = {example}"
+    raise _Bad(f"expected {want}, got {_show(v)}", fix)
+
+
+def _str(key: str, v: Any) -> str:
+    _expect(key, v, isinstance(v, str), "a string", '"..."')
+    return str(v).strip()
+
+
+def _text(key: str, v: Any) -> str:
+    if not (s := _str(key, v)):
+        raise _Bad("is empty", f'give it a value: {key} = "..."')
+    return s
+
+
+def _slug(key: str, v: Any) -> str:
+    s = _text(key, v)
+    if not _SLUG.fullmatch(s):
+        good = re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-") or "my-outlet"
+        raise _Bad(f"{json.dumps(s)} is not a slug (lowercase a-z, digits, single hyphens)",
+                   f'use e.g. {key} = "{good}"')
+    return s
+
+
+def _url(key: str, v: Any) -> str:
+    _expect(key, v, isinstance(v, str), "a URL string", '"https://..."')
+    if not is_http_url(v) or re.search(r"\s", v):
+        raise _Bad(f"{json.dumps(v, ensure_ascii=False)} is not an absolute http(s) URL",
+                   "write it like https://example.org/path, without spaces (%20 encodes one)")
+    return v
+
+
+def _sitemap(key: str, v: Any) -> str:
+    return v if v == "robots" else _url(key, v)
+
+
+def _list_of(item: _Check, noun: str = "item", nonempty: bool = False) -> _Check:
+    def check(key: str, v: Any) -> tuple[Any, ...]:
+        example = f"[{json.dumps(v, ensure_ascii=False)}]" if isinstance(v, str) else "[...]"
+        _expect(key, v, isinstance(v, list), "a list", example)
+        if nonempty and not v:
+            raise _Bad("is empty", f"add at least one {noun}, or delete it")
+        out, bad = [], []
+        for i, x in enumerate(v):
+            try:
+                out.append(item(key, x))
+            except _Bad as b:
+                bad += [(f"{noun} {i}: {what}", fix) for what, fix in b.items]
+        if bad:
+            raise _Bad(many=bad)
+        return tuple(out)
+    return check
+
+
+def _code(valid: Collection[str], hints: dict[str, str], case: Callable[[str], str],
+          name: str, otherwise: str, fuzzy: bool = False) -> _Check:
+    def check(key: str, v: Any) -> str:
+        c = _text(key, v)
+        if c not in valid:
+            hint = hints.get(case(c)) or (case(c) if case(c) in valid else None)
+            hint = hint or (_closest(case(c), valid, cutoff=0.4) if fuzzy else None)
+            fix = f'did you mean "{hint}"?' if hint else otherwise
+            raise _Bad(f"{json.dumps(c)} is not {name}", fix)
+        return c
+    return check
+
+
+_country = _code(COUNTRIES, _COUNTRY_HINTS, str.upper, "an ISO 3166-1 alpha-2 country code",
+                 "use the code of the country the outlet is based in; for international outlets,"
+                 " the country of their legal seat")
+_language_list = _list_of(_code(LANGUAGES, _LANGUAGE_HINTS, str.lower, "an ISO 639-1 language code",
+                                'use a two-letter code such as "en", "ru", "hy"'), "code", True)
+def _kind(key: str, v: Any) -> str:
+    # Free text: registries written elsewhere may use their own categories. A kind outside
+    # KINDS is only a warning (see Registry.warnings), so it never blocks a crawl.
+    return _text(key, v)
+
+
+def _languages(key: str, v: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_language_list(key, [v] if isinstance(v, str) else v)))
+
+
+def _regex(key: str, v: Any) -> str:
+    s = _text(key, v)
+    try:
+        re.compile(s)
+    except re.error as e:
+        raise _Bad(f"regex {json.dumps(s)} does not compile: {e.msg} at position {e.pos}",
+                   "fix the regex; write it as a TOML literal string '...' so backslashes"
+                   " need no doubling") from None
+    return s
+
+
+def _number(integer: bool, low: int) -> _Check:
+    def check(key: str, v: Any) -> float | int:
+        ok = type(v) is int or (not integer and type(v) is float)
+        _expect(key, v, ok, "a whole number" if integer else "a number", "2", r"\d+(\.\d+)?")
+        if not math.isfinite(v) or v < low:
+            raise _Bad(f"must be a finite number >= {low}, got {v}", f"write e.g. {key} = 2")
+        return v if integer else float(v)
+    return check
+
+
+def _bool(key: str, v: Any) -> bool:
+    _expect(key, v, isinstance(v, bool), "true or false", "true", "true|false")
+    return bool(v)
+
+
+def _xpath(key: str, v: Any) -> str:
+    from lxml import etree  # lazy: only registries that use prune_xpath pay for lxml
+
+    s = _text(key, v)
+    try:
+        etree.XPath(s)
+    except etree.XPathSyntaxError as e:
+        raise _Bad(f"XPath {json.dumps(s)} is invalid ({e})",
+                   "fix it, e.g. //div[@class='share']") from None
+    return s
+
+
+def _term(key: str, v: Any) -> str:
+    t = _text(key, v)
+    if "*" in t[:-1] or not re.search(r"\w", t):
+        raise _Bad(f"{json.dumps(t)} is not a usable term",
+                   "write a word or phrase; '*' is allowed only at the end, as a prefix wildcard")
+    return t
+
+
+def _k(check: _Check, default: Any = MISSING) -> dict[str, Any]:
+    """Field metadata: the validator, plus the TOML default when the dataclass has none."""
+    return {"check": check, "default": default}
+
+
+_urls = _list_of(_url)
+_groups = _list_of(_list_of(_term, "term", nonempty=True), "group", nonempty=True)
+_int1 = _number(integer=True, low=1)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What counts as on-topic: every group in `require` needs at least one matching term."""
+
+    id: str = field(metadata=_k(_slug))
+    name: str = field(metadata=_k(_text))
+    require: tuple[tuple[str, ...], ...] = field(metadata=_k(_groups))
+
+
+@dataclass(frozen=True)
+class Source:
+    """One outlet. Adding a sources.toml key = adding one field line here."""
+
+    id: str = field(metadata=_k(_slug))
+    name: str = field(metadata=_k(_text))
+    homepage: str = field(metadata=_k(_url))
+    language: tuple[str, ...] = field(metadata=_k(_languages))
+    country: str = field(metadata=_k(_country))
+    kind: str = field(metadata=_k(_kind))
+    owner: str = field(metadata=_k(_str, ""))
+    feeds: tuple[str, ...] = field(metadata=_k(_urls, ()))
+    sitemaps: tuple[str, ...] = field(metadata=_k(_list_of(_sitemap), ()))
+    sections: tuple[str, ...] = field(metadata=_k(_urls, ()))
+    urls: tuple[str, ...] = field(metadata=_k(_urls, ()))
+    article_url_pattern: str | None = field(metadata=_k(_regex, None))
+    download_delay: float = field(metadata=_k(_number(integer=False, low=0), 1.0))
+    concurrency: int = field(metadata=_k(_int1, 2))
+    enabled: bool = field(metadata=_k(_bool, True))
+    verified_live: bool = field(metadata=_k(_bool, False))
+    licence: str | None = field(default=None, metadata=_k(_text))
+    public_full_text: bool = field(default=False, metadata=_k(_bool))
+    prune_xpath: tuple[str, ...] = field(default=(), metadata=_k(_list_of(_xpath)))
+    canaries: tuple[str, ...] = field(default=(), metadata=_k(_urls))
+    poll_min_minutes: int = field(default=15, metadata=_k(_int1))
+    poll_max_minutes: int = field(default=1440, metadata=_k(_int1))
+    max_requests: int | None = field(default=None, metadata=_k(_int1))
+    max_pages: int | None = field(default=None, metadata=_k(_int1))
+    max_seconds: int | None = field(default=None, metadata=_k(_int1))
+    notes: str = field(default="", metadata=_k(_str))
+
+    @cached_property
+    def hosts(self) -> frozenset[str]:
+        """host_key() of the homepage and of every feed, sitemap, section, seed and canary URL."""
+        urls = (self.homepage, *self.feeds, *self.sitemaps, *self.sections, *self.urls,
+                *self.canaries)
+        return frozenset(host_key(u) for u in urls if is_http_url(u))
+
+    def owns(self, url: str) -> bool:
+        """Return whether url is on one of this outlet's hosts (www-insensitive, port-exact)."""
+        return is_http_url(url) and host_key(url) in self.hosts
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The validated topic and outlets of one sources.toml."""
+
+    topic: Topic
+    sources: tuple[Source, ...]
+    path: str
+    warnings: tuple[str, ...] = ()
+
+    def get(self, source_id: str) -> Source:
+        """Return the source with this id; KeyError (with a suggestion) if unknown."""
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        near = _closest(source_id, (s.id for s in self.sources))
+        hint = f"; did you mean {near!r}?" if near else ""
+        raise KeyError(f"unknown source {source_id!r}{hint}")
+
+    def enabled(self) -> tuple[Source, ...]:
+        """Return the sources with enabled = true, in file order."""
+        return tuple(s for s in self.sources if s.enabled)
+
+    def source_for_url(self, url: str) -> Source | None:
+        """Return the outlet owning url; if several share its host, the longest path match wins."""
+        owners = [s for s in self.sources if s.owns(url)]
+        if len(owners) < 2:
+            return owners[0] if owners else None
+        key, path = host_key(url), urlsplit(url).path or "/"
+
+        def score(s: Source) -> int:
+            own = (s.homepage, *s.sections)
+            paths = [urlsplit(u).path or "/" for u in own if host_key(u) == key]
+            return max((len(p) for p in paths if path.startswith(p)), default=-1)
+
+        return max(owners, key=score)  # max() keeps the first of equal scores: file order wins
+
+
+def _at(label: str, key: str | None = None) -> str:
+    return label + (f", key '{key}'" if key else "")
+
+
+def _build(cls: type, raw: dict[str, Any], label: str,
+           problems: list[str]) -> dict[str, Any] | None:
+    """Validate raw against cls's field metadata; return constructor kwargs or None."""
+    known = {f.name: f for f in fields(cls)}
+    start = len(problems)
+    for key in raw:
+        if key not in known:
+            near = _closest(key, known)
+            fix = f"did you mean '{near}'?" if near else "remove it; known: " + ", ".join(known)
+            problems.append(f"{_at(label, key)}: unknown key '{key}' — {fix}")
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        default = f.metadata["default"] if f.default is MISSING else f.default
+        if f.name not in raw:
+            if default is MISSING:
+                problems.append(f"{label}: missing required key '{f.name}' — add {f.name} = ...")
+            else:
+                values[f.name] = default
+            continue
+        try:
+            values[f.name] = f.metadata["check"](f.name, raw[f.name])
+        except _Bad as b:
+            problems += [f"{_at(label, f.name)}: {what} — {fix}" for what, fix in b.items]
+    return values if len(problems) == start else None
+
+
+def parse_registry(data: dict[str, Any], path: str = "<string>") -> Registry:
+    """Validate already-parsed TOML data; raise RegistryError listing every problem."""
+    problems: list[str] = []
+    for key in data:
+        if key not in ("topic", "source"):
+            near = _closest(key, ("topic", "source"))
+            fix = f"did you mean [{near}]?" if near else "remove it; only [topic] and [[source]]"
+            problems.append(f"top level, key '{key}': unknown key — {fix}")
+
+    topic = None
+    raw_topic = data.get("topic")
+    if not isinstance(raw_topic, dict):
+        problems.append("top level: missing [topic] table — add [topic] with id, name and"
+                        ' require = [["Armenia*", ...], ["Russia*", ...]]')
+    elif (kw := _build(Topic, raw_topic, "topic", problems)) is not None:
+        topic = Topic(**kw)
+
+    raw_sources = data.get("source", [])
+    if not isinstance(raw_sources, list):
+        problems.append("top level, key 'source': expected an array of tables — write each outlet"
+                        " under its own [[source]] header (double brackets)")
+        raw_sources = []
+    elif not raw_sources:
+        problems.append("top level: no [[source]] tables — add at least one outlet")
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_sources):
+        sid = raw.get("id") if isinstance(raw, dict) else None
+        label = f"source[{i}]" + (f" (id={sid})" if isinstance(sid, str) and sid else "")
+        if not isinstance(raw, dict):
+            problems.append(f"{label}: expected a table, got {_show(raw)} — use [[source]]")
+            continue
+        if isinstance(sid, str) and seen.setdefault(sid, i) != i:
+            problems.append(f"{_at(label, 'id')}: duplicate id '{sid}', already used by"
+                            f" source[{seen[sid]}] — ids must be unique; rename one"
+                            f" (e.g. '{sid}-2') or merge the entries")
+        kw = _build(Source, raw, label, problems)
+        if kw is not None and kw["poll_min_minutes"] > kw["poll_max_minutes"]:
+            low, high = kw["poll_min_minutes"], kw["poll_max_minutes"]
+            problems.append(f"{_at(label, 'poll_min_minutes')}: {low} exceeds"
+                            f" poll_max_minutes ({high}) — swap or fix them")
+        elif kw is not None:
+            sources.append(Source(**kw))
+
+    if problems or topic is None:
+        raise RegistryError(problems, path)
+    warnings = []
+    for src in sources:
+        if src.kind.lower() not in {k.lower() for k in KINDS}:
+            near = _closest(src.kind.lower(), KINDS, cutoff=0.4)
+            hint = f'did you mean "{near}"? ' if near else ""
+            warnings.append(f"source '{src.id}', key 'kind': {json.dumps(src.kind)} is not in the"
+                            f" documented vocabulary — {hint}facets group kinds by exact value;"
+                            " known: " + "; ".join(KINDS))
+    return Registry(topic=topic, sources=tuple(sources), path=path, warnings=tuple(warnings))
+
+
+def load_registry(path: str | Path) -> Registry:
+    """Read and validate a sources.toml; raise RegistryError listing every problem."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        why = f"file not found — check the path (relative paths start at {Path.cwd()})"
+    except UnicodeDecodeError as e:
+        why = f"not valid UTF-8 at byte {e.start} — re-save the file as UTF-8"
+    except OSError as e:
+        why = f"cannot be read ({e.strerror}) — check the path and permissions"
+    except tomllib.TOMLDecodeError as e:
+        why = (f"TOML syntax error: {e} — fix the syntax there (strings need quotes,"
+               " lists use [...], booleans are lowercase true/false)")
+    else:
+        return parse_registry(data, str(p))
+    raise RegistryError([f"{p}: {why}"], str(p))
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return json.dumps(list(v), ensure_ascii=False)
+    return int(v) if isinstance(v, bool) else v
+
+
+def registry_rows(reg: Registry) -> list[dict[str, Any]]:
+    """Return one flat dict per source for a `sources` SQL table (lists as JSON, bools as 0/1)."""
+    return [{f.name: _cell(getattr(s, f.name)) for f in fields(Source)} for s in reg.sources]

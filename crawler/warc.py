@@ -1,0 +1,206 @@
+"""WARC/1.1 storage of raw captures (warcio): rotating files, read-back by offset, import.
+
+Pure file I/O: no Scrapy and no database. The archive writer calls `WarcStore` and keeps
+each capture's file, offset and length in `pages`, so one capture is read back without
+scanning. Unchanged re-fetches become `revisit` records (identical-payload-digest).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+DEFAULT_MAX_BYTES = 1_000_000_000
+# Scrapy hands us decoded bodies: these headers would describe bytes we no longer have.
+_TRANSPORT_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+
+
+@dataclass(frozen=True)
+class WarcLocation:
+    """Where one record lives: file name (relative to the WARC folder), offset, length."""
+
+    file: str
+    offset: int
+    length: int
+
+
+@dataclass
+class Capture:
+    """One HTTP response read back from a WARC record."""
+
+    url: str
+    date: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    record_type: str = "response"
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC payload digest of a body (sha1, base32), as warcio writes it."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
+
+
+def _warc_date(iso: str) -> str:
+    # WARC-Date is UTC with a Z; our timestamps are ISO 8601 with +00:00.
+    return iso.replace("+00:00", "Z")
+
+
+class WarcStore:
+    """Append captures to gzipped WARC/1.1 files that rotate at a size."""
+
+    def __init__(self, folder: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
+                 prefix: str = "mediawatch") -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+        self._handle: io.BufferedWriter | None = None
+        self._name = ""
+
+    def _writer(self) -> tuple[WARCWriter, io.BufferedWriter]:
+        if self._handle is not None and self._handle.tell() >= self.max_bytes:
+            self.close()
+        if self._handle is None:
+            stamp = uuid.uuid4().hex[:8]
+            existing = len(list(self.folder.glob(f"{self.prefix}-*.warc.gz")))
+            self._name = f"{self.prefix}-{existing:05d}-{os.getpid()}-{stamp}.warc.gz"
+            self._handle = open(self.folder / self._name, "ab")  # noqa: SIM115
+        return WARCWriter(self._handle, gzip=True, warc_version="WARC/1.1"), self._handle
+
+    def write(
+        self,
+        *,
+        url: str,
+        fetched_at: str,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        request_headers: dict[str, str] | None = None,
+        metadata: dict[str, str] | None = None,
+        revisit_of: tuple[str, str] | None = None,
+    ) -> WarcLocation:
+        """Write request + response (or revisit) + metadata; return the response's location."""
+        writer, handle = self._writer()
+        date = _warc_date(fetched_at)
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        http_headers = StatusAndHeaders(
+            f"{status} {phrase}".strip(),
+            [(k, v) for k, v in headers.items() if k.lower() not in _TRANSPORT_HEADERS],
+            protocol="HTTP/1.1",
+        )
+        digest = payload_digest(body)
+        start = handle.tell()
+        if revisit_of is not None:
+            record = writer.create_revisit_record(
+                url, digest, revisit_of[0], _warc_date(revisit_of[1]), http_headers=http_headers,
+                warc_headers_dict={"WARC-Date": date})
+        else:
+            record = writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
+        writer.write_record(record)
+        end = handle.tell()
+        response_id = record.rec_headers.get_header("WARC-Record-ID")
+        req = StatusAndHeaders(f"GET {_path(url)} HTTP/1.1", list((request_headers or {}).items()),
+                               is_http_request=True)
+        writer.write_record(writer.create_warc_record(
+            url, "request", payload=io.BytesIO(b""), length=0, http_headers=req,
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id}))
+        if metadata:
+            text = "".join(f"{k}: {v}\n" for k, v in metadata.items()).encode()
+            writer.write_record(writer.create_warc_record(
+                url, "metadata", payload=io.BytesIO(text), length=len(text),
+                warc_content_type="application/warc-fields",
+                warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id}))
+        handle.flush()
+        return WarcLocation(self._name, start, end - start)
+
+    def close(self) -> None:
+        """Close the current file (the next write opens a new one)."""
+        if self._handle is not None:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            self._handle = None
+
+
+def _path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def read_capture(folder: str | Path, location: WarcLocation) -> Capture:
+    """Read one response (or revisit) record by its offset, without scanning the file."""
+    with open(Path(folder) / location.file, "rb") as handle:
+        handle.seek(location.offset)
+        raw = handle.read(location.length)
+    for record in ArchiveIterator(io.BytesIO(raw)):
+        return _capture(record)
+    raise ValueError(f"no WARC record at {location}")
+
+
+def _capture(record: object) -> Capture:
+    rec = record  # warcio's ArcWarcRecord
+    http = rec.http_headers  # type: ignore[attr-defined]
+    status = int(http.get_statuscode()) if http is not None else 0
+    headers = {k.lower(): v for k, v in (http.headers if http is not None else [])}
+    uri = rec.rec_headers.get_header("WARC-Target-URI") or ""  # type: ignore[attr-defined]
+    date = rec.rec_headers.get_header("WARC-Date") or ""  # type: ignore[attr-defined]
+    return Capture(url=uri, date=date, status=status, headers=headers,
+                   body=rec.content_stream().read(),  # type: ignore[attr-defined]
+                   record_type=rec.rec_type)  # type: ignore[attr-defined]
+
+
+@dataclass
+class ImportReport:
+    """What reading external WARC/ARC files found."""
+
+    records: int = 0
+    responses: int = 0
+    malformed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def iter_responses(path: str | Path, report: ImportReport) -> Iterator[Capture]:
+    """Every HTTP response in a WARC or ARC file (gzipped or not); damage is counted, not fatal."""
+    try:
+        with open(path, "rb") as handle:
+            iterator = ArchiveIterator(handle, arc2warc=True, ensure_http_headers=False)
+            while True:
+                try:
+                    record = next(iterator)
+                except StopIteration:
+                    return
+                except Exception as exc:  # truncated gzip member, bad header, bad length...
+                    report.malformed += 1
+                    report.problems.append(f"{path}: record {report.records + 1}: {exc}")
+                    return
+                report.records += 1
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                try:
+                    capture = _capture(record)
+                except Exception as exc:
+                    report.malformed += 1
+                    report.problems.append(f"{path}: record {report.records}: {exc}")
+                    continue
+                report.responses += 1
+                yield capture
+    except OSError as exc:
+        report.malformed += 1
+        report.problems.append(f"{path}: {exc}")

@@ -1,0 +1,101 @@
+"""Decide early whether input is an article at all: binaries, challenges, shells, listings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"OggS", "Ogg media"),
+    (b"ID3", "MP3 audio"),
+    (b"\x00\x00\x00", "binary media"),
+    (b"\xd0\xcf\x11\xe0", "MS Office document"),
+    (b"{\\rtf", "RTF document"),
+)
+_NON_HTML_TYPES = re.compile(r"^\s*(application/(pdf|zip|octet-stream|msword|vnd\.)|image/|audio/|video/|font/)", re.I)
+_CHALLENGE = re.compile(
+    r"just a moment\.\.\.|attention required! \| cloudflare|checking (your|if the site connection is) "
+    r"|ddos-guard|are you a (robot|human)|verify you are (a )?human|access denied|captcha"
+    r"|before you continue to|we value your privacy|cookie consent|enable javascript and cookies"
+    r"|проверка браузера|вы не робот|доступ запрещен",
+    re.I,
+)
+_NEEDS_JS = re.compile(r"enable javascript|javascript (is )?(required|disabled)|включите javascript", re.I)
+_EDITION = re.compile(r"^/(?:[a-z]{2,3}(?:[-_][a-z]{2})?/?)?(?:index\.\w+)?$", re.I)
+_WAYBACK = re.compile(r"^/web/[^/]*/(https?://.+)$")
+
+
+def binary_kind(data: bytes, content_type: str | None) -> str | None:
+    """Name the kind of non-HTML input (PDF, image...), or None if it may be HTML."""
+    head = data[:16].lstrip()
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if content_type and _NON_HTML_TYPES.match(content_type):
+        return content_type.split(";")[0].strip()
+    sample = data[:2048]
+    if sample and sum(b < 9 or 13 < b < 32 for b in sample) > 0.1 * len(sample):
+        return "binary data"
+    return None
+
+
+def original_url(url: str | None) -> str | None:
+    """Unwrap a Wayback Machine URL to the archived URL; other URLs are returned unchanged."""
+    if url and "web.archive.org" in url and (m := _WAYBACK.match(urlsplit(url).path)):
+        return m.group(1)
+    return url
+
+
+def is_section_front(url: str | None) -> bool:
+    """Return True for a site root or edition root such as https://news.am/eng/."""
+    url = original_url(url)
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return not parts.query and bool(_EDITION.match(parts.path or "/"))
+
+
+def not_article_reason(
+    tree: HtmlElement, url: str | None, text: str, jsonld: list[dict[str, Any]], og_type: str | None
+) -> str | None:
+    """Explain why a parsed page is not an article (challenge, shell, listing), or None."""
+    title = " ".join((tree.findtext(".//title") or "").split())
+    body = tree.find("body")
+    visible = " ".join((body.text_content() if body is not None else "").split())
+    # Visible text is only searched on short pages: articles may mention "captcha" in a form.
+    if len(text) < 1500 and (_CHALLENGE.search(title) or (len(visible) < 2000 and _CHALLENGE.search(visible))):
+        return "challenge or consent page"
+    scripts = len(tree.xpath("//script"))
+    if len(text) < 200 and scripts and (len(visible) < 500 or _NEEDS_JS.search(visible[:3000])):
+        return "script-only page shell"
+    article_typed = og_type == "article" or any(
+        "article" in str(obj.get("@type", "")).lower() or "posting" in str(obj.get("@type", "")).lower()
+        for obj in jsonld
+    )
+    if article_typed:
+        return None
+    if is_section_front(url):
+        return "site or section front page"
+    posts = [a for a in tree.iter("article") if a.xpath(".//h1|.//h2|.//h3|.//h4")]
+    if len(posts) >= 3 and og_type in (None, "website") and not _has_headline(tree):
+        return "listing of several posts"
+    return None
+
+
+def _has_headline(tree: HtmlElement) -> bool:
+    """An article page has an <h1> that is its own headline, not a link to somewhere else."""
+    for h1 in tree.iter("h1"):
+        text = " ".join(h1.text_content().split())
+        if text and not h1.xpath(".//a"):
+            return True
+    return False

@@ -1,0 +1,139 @@
+"""Page-level facts that trafilatura does not give us: language, canonical URL, licence."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+_CYRILLIC_LANGS = {"ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "tg", "mn"}
+_SCRIPT_RANGES = (
+    ("hy", re.compile(r"[\u0531-\u058f\ufb13-\ufb17]")),
+    ("cyrl", re.compile(r"[\u0400-\u04ff]")),
+    ("latn", re.compile(r"[A-Za-z\u00c0-\u024f]")),
+)
+_UK_LETTERS = re.compile(r"[іїєґІЇЄҐ]")
+_RU_LETTERS = re.compile(r"[ыэъёЫЭЪЁ]")
+_LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]|$)")
+# Armenian sites often label pages "am" (Amharic) or "arm"; the script check below settles it.
+_ALIASES = {"am": "hy", "arm": "hy", "hye": "hy", "rus": "ru", "eng": "en", "ukr": "uk"}
+
+_CC_URL = re.compile(
+    r"creativecommons\.org/(licenses|publicdomain)/([a-z-]+)/?(\d(?:\.\d)?)?", re.I
+)
+_CC_TEXT = re.compile(
+    r"\b(?:CC|Creative Commons)[ -]((?:BY|SA|NC|ND)(?:[ -](?:BY|SA|NC|ND))*|0|Zero)"
+    r"(?:[ -](\d\.\d))?\b"
+)
+
+
+def _first(tree: HtmlElement, xpath: str) -> str | None:
+    for value in tree.xpath(xpath):
+        value = str(value).strip()
+        if value:
+            return value
+    return None
+
+
+def meta_content(tree: HtmlElement, *names: str) -> str | None:
+    """Return the content of the first meta tag whose name/property matches (case-insensitive)."""
+    wanted = {n.lower() for n in names}
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if key in wanted and (meta.get("content") or "").strip():
+            return str(meta.get("content")).strip()
+    return None
+
+
+def canonical_url(tree: HtmlElement, url: str | None) -> str | None:
+    """Return <link rel=canonical> (else og:url) resolved against the page URL."""
+    href = _first(
+        tree, '//link[contains(concat(" ", translate(@rel,"CANOICL","canoicl"), " "), " canonical ")]/@href'
+    ) or meta_content(tree, "og:url")
+    if not href:
+        return None
+    return urljoin(url, href) if url else href
+
+
+def declared_lang(tree: HtmlElement) -> str | None:
+    """Return the ISO 639-1 language the page declares about itself, if any."""
+    raw = (
+        _first(tree, "/html/@lang | /html/@xml:lang | //body/@lang")
+        or meta_content(tree, "og:locale", "language", "dc.language", "content-language")
+        or _first(tree, '//meta[translate(@http-equiv,"CONTEG-LAU","conteg-lau")="content-language"]/@content')
+    )
+    match = _LANG_CODE.match(raw or "")
+    if not match:
+        return None
+    code = match.group(1).lower()
+    return _ALIASES.get(code, code if len(code) == 2 else None)
+
+
+def script_lang(text: str, hint: str | None = None) -> str | None:
+    """Guess a language from the dominant script of a text."""
+    sample = text[:20000]
+    counts = {name: len(rx.findall(sample)) for name, rx in _SCRIPT_RANGES}
+    script, count = max(counts.items(), key=lambda item: item[1])
+    if count < 20:
+        return None
+    if script == "hy":
+        return "hy"
+    if script == "cyrl":
+        if hint in _CYRILLIC_LANGS and hint not in ("ru", "uk"):
+            return hint
+        uk, ru = len(_UK_LETTERS.findall(sample)), len(_RU_LETTERS.findall(sample))
+        return "uk" if uk >= 3 and uk > ru else "ru"
+    return hint if hint and hint not in _CYRILLIC_LANGS and hint != "hy" else "en"
+
+
+def choose_lang(declared: str | None, text: str, hint: str | None) -> str | None:
+    """Trust the page's declaration unless the text is plainly in another script."""
+    guess = script_lang(text, hint)
+    if guess is None:
+        return declared or hint
+    if declared is None:
+        return guess
+    declared_script = (
+        "hy" if declared == "hy" else "cyrl" if declared in _CYRILLIC_LANGS else "latn"
+    )
+    guess_script = "hy" if guess == "hy" else "cyrl" if guess in _CYRILLIC_LANGS else "latn"
+    return declared if declared_script == guess_script else guess
+
+
+def _cc_name(kind: str, code: str, version: str | None) -> str:
+    if kind.lower() == "publicdomain":
+        label = {"zero": "CC0", "mark": "Public Domain Mark"}.get(code.lower(), "Public Domain")
+    else:
+        label = "CC " + code.upper()
+    return f"{label} {version}" if version else label
+
+
+def license_of(tree: HtmlElement, url: str | None) -> str | None:
+    """Return the page's licence: CC short name (e.g. "CC BY-NC 4.0") or the licence link."""
+    hrefs = tree.xpath('//*[self::link or self::a][contains(concat(" ", @rel, " "), " license ")]/@href')
+    hrefs += tree.xpath('//a[contains(@href, "creativecommons.org/")]/@href')
+    for href in hrefs:
+        if match := _CC_URL.search(href):
+            return _cc_name(*match.groups())
+    for meta in ("dc.rights", "dcterms.rights", "dcterms.license", "copyright", "license"):
+        value = meta_content(tree, meta)
+        if value and (m := _CC_URL.search(value) or _CC_TEXT.search(value)):
+            return _license_from_match(m)
+    body = tree.find("body")
+    text = body.text_content() if body is not None else ""
+    if match := _CC_TEXT.search(text):
+        return _license_from_match(match)
+    if hrefs:
+        href = str(hrefs[0]).strip()
+        return urljoin(url, href) if url and urlsplit(href).scheme == "" else href
+    return None
+
+
+def _license_from_match(match: re.Match[str]) -> str:
+    if match.re is _CC_URL:
+        return _cc_name(*match.groups())
+    code, version = match.group(1).upper().replace(" ", "-"), match.group(2)
+    if code in ("0", "ZERO"):
+        return f"CC0 {version}" if version else "CC0"
+    return f"CC {code} {version}" if version else f"CC {code}"

@@ -1,0 +1,47 @@
+"""The single text normalisation shared by indexing, topic matching and queries.
+
+Everything that compares text (the topic matcher, the full-text index, search
+queries) must go through the same function, otherwise a spelling variant that
+one side folds and the other does not silently stops matching. Pure stdlib.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Invisible or in-word characters that split a word without changing it:
+# soft hyphen and zero-width characters come from CMS hyphenation and copy-paste;
+# the Armenian question/emphasis/exclamation marks sit *inside* the word they
+# modify (Հայաստա՞ն), so keeping them breaks whole-word matching.
+_DELETE = dict.fromkeys(
+    map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u055e\u055b\u055c"), None
+)
+
+# Applied after NFKC because NFKC leaves these alone (ё is a canonical composite)
+# or, for U+0587, already expands it; the entry is kept so the mapping is explicit.
+_REPLACE = str.maketrans(
+    {
+        "ё": "е",
+        "Ё": "Е",
+        # Reformed orthography writes the ligature (Երևան), classical and
+        # diaspora spelling writes ech + yiwn (Երեւան); index one spelling.
+        "\u0587": "\u0565\u0582",
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+    }
+)
+
+
+def normalize(text: str) -> str:
+    """Return text in the one canonical spelling used for indexing, matching and queries."""
+    # Deleting first lets NFKC recompose a base letter and a combining mark that
+    # a zero-width character had separated (е + U+200B + U+0308 -> ё -> е).
+    text = text.translate(_DELETE)
+    text = unicodedata.normalize("NFKC", text)
+    return text.translate(_REPLACE)
+
+
+def fold(text: str) -> str:
+    """Return normalize(text) casefolded, for case-insensitive comparison."""
+    return normalize(text).casefold()

@@ -1,0 +1,112 @@
+"""Shared fixtures: the loopback fixture web, real crawls as subprocesses, a served Datasette."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from demoweb import FixtureWeb
+
+MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+
+
+def run_mediawatch(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the installed `mediawatch` console command as a user would."""
+    return subprocess.run([MEDIAWATCH, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """Run one read query on an archive."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+@dataclass
+class Crawl:
+    """One finished crawl of the fixture web."""
+
+    web: FixtureWeb
+    db: Path
+    sources: Path
+    result: subprocess.CompletedProcess[str]
+    requests: list  # the web's request log for this crawl
+
+
+def crawl_web(web: FixtureWeb, workdir: Path, *extra: str) -> Crawl:
+    """Crawl the whole fixture web into workdir/archive.db, loopback-only."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    sources = workdir / "sources.toml"
+    if not sources.exists():
+        web.write_sources(sources)
+    db = workdir / "archive.db"
+    web.clear_requests()
+    result = run_mediawatch("crawl", "--sources", str(sources), "--db", str(db),
+                            "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", *extra)
+    return Crawl(web, db, sources, result, list(web.requests))
+
+
+@pytest.fixture(scope="session")
+def web() -> Iterator[FixtureWeb]:
+    """The fixture web, served on loopback for the whole session."""
+    fixture = FixtureWeb()
+    fixture.start()
+    try:
+        yield fixture
+    finally:
+        fixture.stop()
+
+
+@pytest.fixture(scope="session")
+def crawled(web: FixtureWeb, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
+    """The fixture web crawled once with the real CLI."""
+    web.set_epoch(0)
+    crawl = crawl_web(web, tmp_path_factory.mktemp("crawl"))
+    assert crawl.result.returncode == 0, crawl.result.stderr[-3000:]
+    return crawl
+
+
+def wait_for_http(url: str, timeout: float = 60) -> None:
+    """Poll until a URL answers (a server we started ourselves on loopback)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def datasette_url(crawled: Crawl) -> Iterator[str]:
+    """`mediawatch serve` on the crawled archive, over real HTTP."""
+    port = free_port()
+    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(crawled.db), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base + "/-/versions.json")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

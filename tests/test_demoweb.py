@@ -1,0 +1,384 @@
+"""The offline fixture web: discovery endpoints, hazards, validators, epochs, sources.toml."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tomllib
+import urllib.error
+import urllib.request
+import urllib.robotparser
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from demoweb import FixtureWeb
+from demoweb.model import SITES_DIR
+
+SEED = "/tms/?p=294863"
+SEED_SLUG = "/tms/2025/05/putin-and-pashinyan-a-tumultuous-alliance-marked-by-risk-and-paradox/"
+EDITED = "/en/news/1222/armenia-russia-trade-record-re-exports/"
+REMOVED = "/obschestvo/23071822"
+GONE = "/news/2024/05/14/emigrantskiy-teatr-v-berline"
+ADDED = "/en/news/1240/pashinyan-and-putin-discuss-gas-prices-by-phone/"
+NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Surface 3xx responses instead of following them."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_RAW = urllib.request.build_opener(_NoRedirect)
+
+
+def fetch(
+    url: str, headers: dict[str, str] | None = None, follow: bool = True, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes, str]:
+    """(status, headers, body, final url) without raising on HTTP errors."""
+    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    opener = urllib.request.build_opener() if follow else _RAW
+    try:
+        with opener.open(req, timeout=10) as r:
+            return r.status, dict(r.headers.items()), r.read(), r.url
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers.items()), e.read(), url
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[FixtureWeb]:
+    """One running fixture web for the module (epoch reset after each epoch test)."""
+    with FixtureWeb() as w:
+        yield w
+
+
+def u(web: FixtureWeb, outlet: str, path: str) -> str:
+    """Absolute URL on an outlet."""
+    return web.url(outlet, path)
+
+
+def test_each_outlet_has_its_own_loopback_ip(web: FixtureWeb) -> None:
+    hosts = [urlsplit(b).hostname for b in web.base_urls.values()]
+    assert set(web.base_urls) >= {"tms", "armnews", "rusagency", "hynews", "exile"}
+    assert len(set(hosts)) == len(hosts)
+    assert all(h and h.startswith("127.0.0.") and h != "127.0.0.1" for h in hosts)
+
+
+def test_robots(web: FixtureWeb) -> None:
+    for oid in web.base_urls:
+        status, headers, body, _ = fetch(u(web, oid, "/robots.txt"))
+        assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    rp = urllib.robotparser.RobotFileParser(u(web, "armnews", "/robots.txt"))
+    rp.read()
+    assert not rp.can_fetch("mediawatch", u(web, "armnews", "/private/drafts/"))
+    assert rp.can_fetch("mediawatch", u(web, "armnews", "/en/politics/"))
+    robots = fetch(u(web, "rusagency", "/robots.txt"))[2].decode()
+    assert "Disallow: /search" in robots
+    assert "Crawl-delay: 1" in fetch(u(web, "exile", "/robots.txt"))[2].decode()
+    hy = fetch(u(web, "hynews", "/robots.txt"))[2].decode()
+    assert f"Sitemap: {u(web, 'hynews', '/sitemap-arm-news.xml')}" in hy
+
+
+def test_feeds_parse_and_cp1251_decodes_to_cyrillic(web: FixtureWeb, tmp_path: Path) -> None:
+    sources = tomllib.loads(web.write_sources(tmp_path / "s.toml").read_text("utf-8"))
+    for src in sources["source"]:
+        for feed in src["feeds"]:
+            status, headers, body, _ = fetch(feed)
+            assert status == 200 and "xml" in headers["Content-Type"], feed
+            root = ET.fromstring(body)
+            assert root.tag in ("rss", "{http://www.w3.org/2005/Atom}feed")
+    status, headers, body, _ = fetch(u(web, "rusagency", "/rss/v2.xml"))
+    assert "charset=windows-1251" in headers["Content-Type"]
+    assert body.startswith(b'<?xml version="1.0" encoding="windows-1251"?>')
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    titles = [t.text or "" for t in ET.fromstring(body).iter("title")]
+    assert any("Пашинян" in t for t in titles)
+
+
+def test_gzipped_child_sitemap_has_news_fields(web: FixtureWeb) -> None:
+    index = ET.fromstring(fetch(u(web, "rusagency", "/sitemap.xml"))[2])
+    child = next(loc.text for loc in index.iter(f"{SM}loc") if loc.text)
+    assert child.endswith(".xml.gz")
+    status, headers, body, _ = fetch(child, {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Type"] == "application/gzip"
+    assert "Content-Encoding" not in headers
+    urlset = ET.fromstring(gzip.decompress(body))
+    dates = [d.text for d in urlset.iter(f"{NEWS}publication_date")]
+    titles = [t.text or "" for t in urlset.iter(f"{NEWS}title")]
+    assert dates and len(dates) == len(titles)
+    assert any("Зангезурском" in t for t in titles)
+
+
+def test_seed_page(web: FixtureWeb) -> None:
+    status, headers, body, _ = fetch(u(web, "tms", SEED))
+    html = body.decode("utf-8")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<title>Putin and Pashinyan: A Tumultuous Alliance Marked by Risk and Paradox" in html
+    assert '<link rel="canonical" href="https://www.transcend.org/tms/?p=294863">' in html
+    assert 'content="2025-05-12T06:00:00+00:00"' in html  # article:published_time
+    assert '"datePublished": "2025-05-12T06:00:00+00:00"' in html
+    assert "Diran Noubar – TRANSCEND Media Service" in html and "12 May 2025" in html
+    assert "https://creativecommons.org/licenses/by-nc/4.0/" in html
+    assert "March 29, 2025" in html and '<html lang="en"' in html
+    assert "wearemenia.org" in html and "Join the discussion!" in html
+
+
+def test_redirects(web: FixtureWeb) -> None:
+    status, headers, _, _ = fetch(u(web, "tms", SEED_SLUG), follow=False)
+    assert status == 301 and headers["Location"] == u(web, "tms", SEED)
+    status, headers, _, _ = fetch(u(web, "armnews", "/news/1001.html"), follow=False)
+    assert status == 301
+    status, headers2, _, _ = fetch(headers["Location"], follow=False)
+    assert status == 301
+    status, _, body, final = fetch(u(web, "armnews", "/news/1001.html"))
+    assert status == 200 and final == headers2["Location"]
+    assert b"Russian peacekeepers" in body
+
+
+def test_errors_are_linked_from_discovery(web: FixtureWeb) -> None:
+    feed = fetch(u(web, "armnews", "/en/feed/"))[2].decode()
+    dead = "/en/news/1231/armenian-delegation-heads-to-moscow/"
+    assert dead in feed and fetch(u(web, "armnews", dead))[0] == 404
+    section = fetch(u(web, "rusagency", "/politika/"))[2].decode()
+    assert 'href="/politika/19999999"' in section
+    assert fetch(u(web, "rusagency", "/politika/19999999"))[0] == 500
+    assert 'href="/private/drafts/"' in fetch(u(web, "armnews", "/en/politics/"))[2].decode()
+
+
+def test_conditional_requests(web: FixtureWeb) -> None:
+    url = u(web, "armnews", "/en/news/1203/russian-border-guards-leave-zvartnots/")
+    status, headers, body, _ = fetch(url)
+    assert status == 200 and int(headers["Content-Length"]) == len(body)
+    etag, lm = headers["ETag"], headers["Last-Modified"]
+    assert lm == "Thu, 01 Aug 2024 12:45:00 GMT"
+    web.clear_requests()
+    assert fetch(url, {"If-None-Match": etag})[0] == 304
+    assert fetch(url, {"If-Modified-Since": lm})[0] == 304
+    assert fetch(url, {"If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"})[0] == 200
+    assert fetch(url, {"If-None-Match": '"other"'})[0] == 200
+    assert [r.status for r in web.requests] == [304, 304, 200, 200]
+    feed = fetch(u(web, "tms", "/tms/feed/"))[1]
+    assert fetch(u(web, "tms", "/tms/feed/"), {"If-None-Match": feed["ETag"]})[0] == 304
+
+
+def test_gzip_and_head(web: FixtureWeb) -> None:
+    url = u(web, "hynews", "/arm/news/742310.html")
+    plain = fetch(url)[2]
+    status, headers, body, _ = fetch(url, {"Accept-Encoding": "gzip"})
+    assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == plain
+    status, headers, body, _ = fetch(url, method="HEAD")
+    assert status == 200 and body == b"" and int(headers["Content-Length"]) == len(plain)
+
+
+def test_legacy_encodings(web: FixtureWeb) -> None:
+    status, headers, body, _ = fetch(u(web, "rusagency", "/politika/9954120"))
+    assert headers["Content-Type"] == "text/html"
+    assert b'<meta charset="windows-1251">' in body
+    assert "российские миротворцы" in body.decode("cp1251").lower()
+    status, headers, body, _ = fetch(u(web, "rusagency", "/politika/20870215"))
+    assert headers["Content-Type"] == "text/html; charset=koi8-r"
+    assert b"<meta charset" not in body and "Звартноц" in body.decode("koi8-r")
+
+
+def test_other_hazards(web: FixtureWeb) -> None:
+    feed = fetch(u(web, "armnews", "/en/feed/"))[2].decode()
+    clean = "/en/news/1187/armenia-freezes-csto-participation/"
+    assert f"{clean}?utm_source=rss&amp;utm_medium=feed" in feed
+    assert f'href="{clean}"' in fetch(u(web, "armnews", "/en/politics/"))[2].decode()
+    assert (
+        fetch(u(web, "armnews", clean + "?utm_source=rss&utm_medium=feed"))[2]
+        == fetch(u(web, "armnews", clean))[2]
+    )
+    status, _, body, _ = fetch(u(web, "armnews", clean.rstrip("/")))
+    assert status == 200 and f'rel="canonical" href="{u(web, "armnews", clean)}"'.encode() in body
+    status, headers, body, _ = fetch(u(web, "armnews", "/en/news/1188/csto-background-note/"))
+    assert headers["Content-Type"] == "application/pdf" and body.startswith(b"%PDF-")
+    politics = fetch(u(web, "armnews", "/en/politics/"))[2].decode()
+    assert '<link rel="next" href="' + u(web, "armnews", "/en/politics/page/2/") in politics
+    assert b'rel="prev"' in fetch(u(web, "armnews", "/en/politics/page/2/"))[2]
+    assert fetch(u(web, "armnews", "/en/politics/page/3/"))[0] == 404
+    reprint = fetch(u(web, "tms", "/tms/?p=287410"))[2].decode()
+    assert f'rel="canonical" href="{u(web, "armnews", "/en/news/1203/")}' in reprint
+    malformed = fetch(u(web, "hynews", "/arm/news/719077.html"))[2].decode()
+    assert malformed.count("<p>") > malformed.count("</p>")
+    assert "Գլխավոր լուրեր" in malformed and "Տեսանյութեր" in malformed
+
+
+def test_sources_toml(web: FixtureWeb, tmp_path: Path) -> None:
+    data = tomllib.loads(web.write_sources(tmp_path / "sources.toml").read_text("utf-8"))
+    assert data["topic"]["id"] == "am-ru" and "Ռուս*" in data["topic"]["require"][1]
+    by_id = {s["id"]: s for s in data["source"]}
+    assert by_id["tms"]["licence"] == "CC BY-NC 4.0" and by_id["tms"]["public_full_text"]
+    assert by_id["tms"]["kind"] == "peace journalism / NGO"
+    assert by_id["hynews"]["sitemaps"] == ["robots"]
+    assert by_id["tms"]["urls"][0] == u(web, "tms", SEED)
+    for src in by_id.values():
+        assert src["download_delay"] == 0 and src["concurrency"] == 2
+        assert src["enabled"] is True and src["verified_live"] is False
+        assert len(src["country"]) == 2 and src["homepage"].startswith("http://127.0.0.")
+        for url in (
+            src["feeds"] + src["sitemaps"] + src["sections"] + src["urls"] + [src["homepage"]]
+        ):
+            if url != "robots":
+                assert fetch(url)[0] == 200, url
+        for url in src["urls"]:
+            assert re.search(src["article_url_pattern"], url), url
+
+
+def test_every_article_reachable_and_counts(web: FixtureWeb) -> None:
+    arts = [a for a in web.expected_articles(0) if a.status == 200]
+    patterns = {oid: s.outlet.conf["source"]["article_url_pattern"] for oid, s in web.sites.items()}
+    for a in arts:
+        status, _, body, _ = fetch(a.url)
+        assert status == 200, a.url
+        assert a.title.split()[0] in body.decode(a.encoding), a.url
+        assert re.search(patterns[a.outlet], a.url), a.url
+    on = [a for a in arts if a.on_topic and not a.url.endswith(SEED)]
+    assert len(on) >= 18
+    assert sum(a.language == "ru" for a in on) >= 4 and sum(a.language == "hy" for a in on) >= 4
+    assert len([a for a in arts if not a.on_topic]) >= 5
+    live = u(web, "exile", "/news/2023/09/19/karabakh-live")
+    assert re.search(patterns["exile"], live) and fetch(live)[0] == 200
+
+
+def test_request_log(web: FixtureWeb) -> None:
+    web.clear_requests()
+    fetch(u(web, "exile", "/rss/all.atom"), {"User-Agent": "mediawatch-test"})
+    (rec,) = web.requests
+    assert (rec.outlet, rec.method, rec.path, rec.status) == ("exile", "GET", "/rss/all.atom", 200)
+    assert rec.headers["User-Agent"] == "mediawatch-test" and rec.host in web.base_urls["exile"]
+
+
+def test_epochs(web: FixtureWeb) -> None:
+    try:
+        web.set_epoch(1)
+        html = fetch(u(web, "armnews", EDITED))[2].decode()
+        assert "as re-exports face scrutiny" in html and "Update (February 17, 2025)" in html
+        assert fetch(u(web, "rusagency", REMOVED))[0] == 404
+        assert fetch(u(web, "exile", GONE))[0] == 410
+        assert fetch(u(web, "armnews", ADDED))[0] == 200
+        assert REMOVED.encode() not in fetch(u(web, "rusagency", "/rss/v2.xml"))[2]
+    finally:
+        web.set_epoch(0)
+    html = fetch(u(web, "armnews", EDITED))[2].decode()
+    assert "face scrutiny" not in html and "Update" not in html
+    assert fetch(u(web, "rusagency", REMOVED))[0] == 200
+    assert fetch(u(web, "exile", GONE))[0] == 200
+    assert fetch(u(web, "armnews", ADDED))[0] == 404
+
+
+def test_links_stay_inside_the_web(web: FixtureWeb) -> None:
+    """Crawl everything: each link is a loopback outlet or an explicit external host."""
+    bases = set(web.base_urls.values())
+    planted = {h.url for h in web.hazards()}
+    todo = [b + "/robots.txt" for b in bases] + [
+        web.base_urls[o] + s.outlet.conf["source"]["homepage"] for o, s in web.sites.items()
+    ]
+    seen: dict[str, int] = {}
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        status, headers, body, _ = fetch(url, follow=False)
+        seen[url] = status
+        ctype = headers.get("Content-Type", "")
+        if status in (301, 302):
+            todo.append(urljoin(url, headers["Location"]))
+        if ctype == "application/gzip":
+            body = gzip.decompress(body)
+        if "pdf" in ctype:
+            continue
+        text = body.decode("latin-1")  # links are ASCII; the body charset does not matter
+        links = re.findall(r'(?:href|src|action)="([^"]*)"', text)
+        links += re.findall(r"<(?:loc|link)>([^<]+)</", text)
+        links += re.findall(r"^Sitemap: (\S+)", text, re.M)
+        for link in links:
+            target = urljoin(url, link.replace("&amp;", "&")).split("#")[0]
+            parts = urlsplit(target)
+            if f"{parts.scheme}://{parts.netloc}" in bases:
+                todo.append(target)
+            else:
+                assert parts.hostname in web.external_hosts, (url, link)
+    bad = {
+        k: v
+        for k, v in seen.items()
+        if v not in (200, 301, 302) and k.split("?utm_")[0] not in planted
+    }
+    assert not bad, bad
+    assert len([s for s in seen.values() if s == 200]) > 60
+
+
+def test_data_driven_route_kinds(tmp_path: Path) -> None:
+    """slow, reset, status (429 + Retry-After) and redirect loops come from site.toml alone."""
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES_DIR, sites)
+    with (sites / "exile" / "site.toml").open("a", encoding="utf-8") as fh:
+        fh.write(
+            '\n[[routes]]\npath = "/t/slow"\nkind = "slow"\nbody = "abcdefgh"\n'
+            "chunk = 2\ndelay = 0.05\n"
+            '\n[[routes]]\npath = "/t/reset"\nkind = "reset"\n'
+            '\n[[routes]]\npath = "/t/busy"\nkind = "status"\nstatus = 429\n'
+            'headers = { "Retry-After" = "7" }\n'
+            '\n[[routes]]\npath = "/t/a"\nkind = "redirect"\nlocation = "/t/b"\n'
+            '\n[[routes]]\npath = "/t/b"\nkind = "redirect"\nlocation = "/t/a"\n'
+        )
+    with FixtureWeb(sites_dir=sites, first_host=40) as w:
+        assert fetch(u(w, "exile", "/t/slow"))[2] == b"abcdefgh"
+        with pytest.raises((ConnectionError, urllib.error.URLError, OSError)):
+            urllib.request.urlopen(u(w, "exile", "/t/reset"), timeout=5).read()
+        status, headers, _, _ = fetch(u(w, "exile", "/t/busy"))
+        assert status == 429 and headers["Retry-After"] == "7"
+        status, headers, _, _ = fetch(u(w, "exile", "/t/a"), follow=False)
+        assert status == 301 and headers["Location"].endswith("/t/b")
+
+
+def test_python_m_demoweb(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "demoweb", "--write-sources", str(tmp_path / "s.toml")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("serving"):
+                break
+        url = next(line.split()[1] for line in lines if line.startswith("tms "))
+        assert fetch(url)[0] == 200
+        assert tomllib.loads((tmp_path / "s.toml").read_text("utf-8"))["source"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and "stopped" in out
+
+
+def test_topic_labels_agree_with_the_topic_table(web: FixtureWeb) -> None:
+    """`topic = "on"` in the data iff the text matches both [topic] term groups."""
+    groups = tomllib.loads(web.conf["topic_toml"])["topic"]["require"]
+
+    def hits(words: set[str], terms: list[str]) -> bool:
+        for term in terms:
+            t = term.lower()
+            if any(w.startswith(t[:-1]) if t.endswith("*") else w == t for w in words):
+                return True
+        return False
+
+    for site in web.sites.values():
+        for art in site.outlet.articles:
+            text = " ".join([art.meta["title"], art.meta.get("lead", ""), art.body])
+            words = {w.lower() for w in re.findall(r"\w+", re.sub(r"<[^>]+>", " ", text))}
+            matched = all(hits(words, g) for g in groups)
+            assert matched == art.on_topic, (site.outlet.id, art.key)

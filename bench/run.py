@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -52,11 +53,59 @@ def crawl_throughput() -> None:
     print(f"ratio crawl/extract-only: {crawl_rate / extract_rate:.2f}")
 
 
+def reextract_throughput(limit: int = 300) -> None:
+    """Re-extraction from stored WARC captures with 1 and 2 worker processes, same archive."""
+    import gzip
+    import json
+
+    from crawler.archive import Archive
+    from crawler.captures import reextract
+    from crawler.ingest import extract_page
+    from crawler.items import FetchedPage
+    from crawler.sources import parse_registry
+    from crawler.topic import TopicMatcher
+
+    devsets = HERE.parents[1] / "shared" / "devsets" / "extraction"
+    pages_dir = devsets / "html"
+    if not pages_dir.exists():
+        print("\n== Re-extraction: ../shared/devsets not present, skipped ==")
+        return
+    registry = parse_registry({
+        "topic": {"id": "t", "name": "T", "require": [["Russia*"]]},
+        "source": [{"id": "bench", "name": "Bench", "homepage": "http://bench.invalid/",
+                    "language": "en", "country": "DE", "kind": "independent"}]})
+    matcher = TopicMatcher(registry.topic)
+    files = sorted(pages_dir.glob("*.gz"))[:limit]
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Archive(Path(tmp) / "archive.db")
+        archive.sync_sources(registry)
+        for i, path in enumerate(files):
+            page = FetchedPage(source_id="bench", url=f"http://bench.invalid/{i}", kind="article",
+                               discovered_via="bench", fetched_at="2025-01-01T00:00:00+00:00",
+                               final_url=f"http://bench.invalid/{i}", status=200,
+                               headers={"content-type": "text/html"},
+                               body=gzip.decompress(path.read_bytes()))
+            archive.record(extract_page(page, registry.get("bench"), matcher))
+        rates = {}
+        for jobs in (1, 2):
+            start = time.perf_counter()
+            report = reextract(archive, registry, jobs=jobs)
+            rates[jobs] = report.checked / (time.perf_counter() - start)
+        archive.close()
+    print(f"\n== Re-extraction from WARC captures ({report.checked} devset pages) ==")
+    print(f"reextract --jobs 1: {rates[1]:.1f} articles/s; --jobs 2: {rates[2]:.1f} articles/s; "
+          f"ratio {rates[2] / rates[1]:.2f} (machine has {os.cpu_count()} cores)")
+    print(json.dumps({"reextract_jobs1": round(rates[1], 1), "reextract_jobs2": round(rates[2], 1)}))
+
+
 def main() -> int:
     """Run every benchmark and print the figures."""
     print("== Extraction (bench/extraction.py) ==", flush=True)
     done = subprocess.run([sys.executable, str(HERE / "extraction.py"), *sys.argv[1:]])
     crawl_throughput()
+    reextract_throughput()
+    subprocess.run([sys.executable, str(HERE / "search_eval.py")], check=False)
+    subprocess.run([sys.executable, str(HERE / "framing_eval.py")], check=False)
     return done.returncode
 
 

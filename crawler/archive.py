@@ -20,18 +20,24 @@ from typing import IO, TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from crawler.archive_state import StateMixin
 from crawler.clock import utcnow
+from crawler.history import date_flags
 from crawler.items import FetchedPage
+from crawler.search import search_columns
 from crawler.urls import article_id, clean_url
 from crawler.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
 from schema.migrations import migrations
 
 if TYPE_CHECKING:
+    from crawler.framing.lexicon import Lexicon
+    from crawler.framing.stories import StoryParams
     from crawler.sources import Registry, Source
     from crawler.topic import TopicMatcher
     from extract import ArticleResult
 
 MIGRATIONS_PATH = Path(__file__).resolve().parents[1] / "schema" / "migrations.py"
+LEXICON_PATH = Path(__file__).resolve().parent / "framing" / "lexicon.toml"
 
 
 def warc_folder(db_path: str | Path) -> Path:
@@ -78,15 +84,20 @@ class RunCounters:
     articles_unchanged: int = 0
     extraction_failures: int = 0
     errors: int = 0
+    not_modified: int = 0
+    articles_removed: int = 0
+    deferred: int = 0
     error_summary: Counter[str] = field(default_factory=Counter)
 
 
-class Archive:
+class Archive(StateMixin):
     """The single writer of archive.db."""
 
     def __init__(self, path: str | Path, lock: bool = True,
-                 warc_max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+                 warc_max_bytes: int = DEFAULT_MAX_BYTES, recheck_max_age_days: int = 365
+                 ) -> None:
         self.path = Path(path)
+        self.recheck_max_age_days = recheck_max_age_days
         self._lock_file: IO[str] | None = self._acquire_lock() if lock else None
         try:
             self.db = open_db(self.path)
@@ -177,6 +188,13 @@ class Archive:
             assert table.last_rowid is not None
             return table.last_rowid
 
+    def close_stale_runs(self) -> int:
+        """Runs left open by a killed crawl (the lock says none is running): mark them."""
+        with self.transaction():
+            return self.db.execute(
+                "UPDATE crawl_runs SET finish_reason = 'interrupted (the process was killed)' "
+                "WHERE finished_at IS NULL AND finish_reason IS NULL").rowcount
+
     def finish_run(self, run_id: int, reason: str, stats: dict[str, Any]) -> None:
         """Close a crawl_runs row with its counts and Scrapy's stats."""
         c = self.counters
@@ -195,6 +213,9 @@ class Archive:
                     "articles_unchanged": c.articles_unchanged,
                     "extraction_failures": c.extraction_failures,
                     "errors": c.errors,
+                    "not_modified": c.not_modified,
+                    "articles_removed": c.articles_removed,
+                    "deferred": c.deferred,
                     "error_summary": json.dumps(dict(c.error_summary), ensure_ascii=False),
                     "stats": json.dumps(stats, default=str, sort_keys=True),
                 },
@@ -205,6 +226,12 @@ class Archive:
     def record(self, page: FetchedPage, run_id: int | None = None) -> str | None:
         """Store one fetch and, for articles, its extraction; return the article id."""
         with self.transaction():
+            if page.status == 304:
+                aid = self.touch_unchanged(page) if page.kind == "article" else None
+                if page.kind != "article":
+                    self.counters.not_modified += 1
+                self.update_state(page, aid)
+                return aid
             aid = republication_of = None
             if self._is_article(page):
                 assert page.extraction is not None
@@ -213,9 +240,15 @@ class Archive:
                     page.extraction.canonical_url,
                     self._sources.get(page.source_id),
                 )
+            elif page.kind == "article":
+                aid = self.mark_removed(page)
             page_id = self._store_page(page, run_id, aid)
-            if aid is not None:
+            if self._is_article(page):
+                assert aid is not None
                 self._store_article(page, aid, republication_of, page_id)
+            elif page.unchanged:
+                aid = self.touch_unchanged(page)
+            self.update_state(page, aid)
         return aid
 
     @staticmethod
@@ -293,6 +326,9 @@ class Archive:
             metadata["discovered-from"] = page.discovered_from
         if page.hints:
             metadata["hints"] = json.dumps(page.hints, ensure_ascii=False, sort_keys=True)
+        seen = self.db.execute("SELECT first_seen FROM url_state WHERE url = ?",
+                               [page.url]).fetchone()
+        metadata["first-seen"] = seen[0] if seen else page.fetched_at
         return self.warc.write(
             url=page.final_url or page.url, fetched_at=page.fetched_at, status=page.status,
             headers=page.headers, body=page.body, request_headers=page.request_headers,
@@ -317,21 +353,20 @@ class Archive:
         url = clean_url(page.final_url or page.url)
         row = _article_row(page, result, url, republication_of, source)
         old = self.db.execute(
-            "SELECT fingerprint, extraction_status, title, published, author, on_topic, "
-            "topic_terms, lang, license, canonical_url FROM articles WHERE id = ?",
-            [aid],
+            f"SELECT fingerprint, {', '.join(_FACTS)} FROM articles WHERE id = ?", [aid]
         ).fetchone()
         if result.status != "ok":
             self.counters.extraction_failures += 1
         row["page_id"] = page_id
+        first_seen = self._first_seen(page.url, page.fetched_at)
+        row["date_flags"] = json.dumps(date_flags(
+            row["published"], row["modified"], [(c.kind, c.value) for c in result.date_candidates],
+            first_seen, page.fetched_at))
         if old is None:
-            row.update(id=aid, first_seen_at=page.fetched_at)
+            row.update(id=aid, first_seen_at=first_seen)
             self.db.table("articles").insert(row)
             self.counters.articles_new += 1
-        elif old[0] == row["fingerprint"] and old[1:] == tuple(
-            row[k] for k in ("extraction_status", "title", "published", "author", "on_topic",
-                             "topic_terms", "lang", "license", "canonical_url")
-        ):
+        elif old[0] == row["fingerprint"] and old[1:] == tuple(row[k] for k in _FACTS):
             # Same text, same facts: only the fetch time moves.
             self.db.execute(
                 "UPDATE articles SET fetched_at = ?, page_id = ?, removed_at = NULL WHERE id = ?",
@@ -346,15 +381,26 @@ class Archive:
             )
             self.counters.articles_unchanged += 1
         else:
+            row["removed_at"] = None
             self.db.table("articles").update(aid, row)
             self.counters.articles_updated += 1
-        self._store_dates(aid, result)
+        if result.status == "ok":
+            self.store_version(aid, page.fetched_at, row["title"], row["text"])
+        self._store_dates(aid, result, first_seen)
+        self.store_mentions(aid)  # naming/frame counts and KWIC (crawler/framing)
 
-    def _store_dates(self, aid: str, result: ArticleResult) -> None:
+    def _first_seen(self, url: str, fetched_at: str) -> str:
+        row = self.db.execute("SELECT first_seen FROM url_state WHERE url = ?", [url]).fetchone()
+        return row[0] if row and row[0] else fetched_at
+
+    def _store_dates(self, aid: str, result: ArticleResult, first_seen: str) -> None:
         rows = [
             {"article_id": aid, "kind": c.kind, "value": c.value, "source": c.source}
             for c in result.date_candidates
         ]
+        # When we first saw the URL: publication cannot be later (an upper bound on it).
+        rows.append({"article_id": aid, "kind": "published", "value": first_seen,
+                     "source": "first-seen"})
         if rows:
             self.db.table("article_dates").insert_all(rows, ignore=True)
 
@@ -369,6 +415,31 @@ class Archive:
             elif article_id(canonical) != article_id(url):
                 return article_id(url), canonical
         return article_id(url), None
+
+    def apply_extraction(self, page_id: int, page: FetchedPage) -> set[str]:
+        """Store a re-extraction of a stored capture; return which facts changed."""
+        result = page.extraction
+        assert result is not None
+        with self.transaction():
+            aid, republication_of = self.identify(
+                clean_url(page.final_url or page.url), result.canonical_url,
+                self._sources.get(page.source_id))
+            before = self.db.execute(
+                "SELECT fingerprint, title, published, extraction_status FROM articles "
+                "WHERE id = ?", [aid]).fetchone()
+            if result.status != "not_article":
+                self._store_article(page, aid, republication_of, page_id)
+            self.db.execute(
+                "UPDATE pages SET outcome = ?, error = ?, article_id = ? WHERE id = ?",
+                [_outcome(page), _extraction_error(page),
+                 aid if result.status != "not_article" else None, page_id])
+            after = self.db.execute(
+                "SELECT fingerprint, title, published, extraction_status FROM articles "
+                "WHERE id = ?", [aid]).fetchone()
+        names = ("text", "title", "date", "status")
+        if before is None or after is None:
+            return set(names) if before != after else set()
+        return {n for n, a, b in zip(names, before, after, strict=True) if a != b}
 
     def retopic(self, matcher: TopicMatcher) -> tuple[int, int]:
         """Re-apply the topic to every article; return (changed, total)."""
@@ -388,6 +459,110 @@ class Archive:
                         [int(match.on_topic), new_terms, aid],
                     )
         return changed, total
+
+    # -- framing (crawler/framing computes the rows; only this class writes them) ----------
+
+    def framing_lexicon(self) -> Lexicon:
+        """The lexicon in use; mentions are rebuilt first if they came from another version."""
+        lexicon: Lexicon | None = getattr(self, "_lexicon", None)
+        if lexicon is None:
+            from crawler.framing import CODE_VERSION
+            from crawler.framing.lexicon import load_lexicon
+
+            lexicon = self._lexicon = load_lexicon(os.environ.get("MEDIAWATCH_LEXICON")
+                                                   or LEXICON_PATH)
+            stored = dict(self.db.execute(
+                "SELECT key, value FROM framing_settings "
+                "WHERE key IN ('lexicon_version', 'code_version')").fetchall())
+            if stored != {"lexicon_version": lexicon.version, "code_version": CODE_VERSION}:
+                self._reframe(lexicon)
+        return lexicon
+
+    def store_mentions(self, aid: str) -> int:
+        """(Re)compute one article's mentions and KWIC lines from its stored text."""
+        lexicon = self.framing_lexicon()
+        row = self.db.execute("SELECT title, text, lang FROM articles WHERE id = ?",
+                              [aid]).fetchone()
+        self.db.execute("DELETE FROM mentions WHERE article_id = ?", [aid])
+        self.db.execute("DELETE FROM kwic WHERE article_id = ?", [aid])
+        if row is None:
+            return 0
+        from crawler.framing.kwic import analyse
+
+        mentions, lines = analyse(lexicon, row[0], row[1], row[2])
+        extra = {"article_id": aid, "lexicon_version": lexicon.version}
+        self.db.table("mentions").insert_all([{**m, **extra} for m in mentions])
+        self.db.table("kwic").insert_all([{**k, **extra} for k in lines])
+        return len(mentions)
+
+    def reframe(self, lexicon: Lexicon | None = None) -> tuple[int, int]:
+        """Rebuild every article's mentions and KWIC lines; return (articles, mention rows)."""
+        from crawler.framing.lexicon import load_lexicon
+
+        lexicon = lexicon or load_lexicon(os.environ.get("MEDIAWATCH_LEXICON") or LEXICON_PATH)
+        with self.transaction():
+            return self._reframe(lexicon)
+
+    def _reframe(self, lexicon: Lexicon) -> tuple[int, int]:
+        from crawler.framing import CODE_VERSION
+        from crawler.framing.build import lexicon_rows
+
+        self._lexicon = lexicon
+        self.db.execute("DELETE FROM mentions")
+        self.db.execute("DELETE FROM kwic")
+        self.db.execute("DELETE FROM lexicon_variants")
+        self.db.execute("DELETE FROM lexicon_concepts")
+        concepts, variants = lexicon_rows(lexicon)
+        self.db.table("lexicon_concepts").insert_all(concepts)
+        self.db.table("lexicon_variants").insert_all(variants)
+        ids = [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id").fetchall()]
+        total = sum(self.store_mentions(aid) for aid in ids)
+        for key, value in (("lexicon_version", lexicon.version), ("code_version", CODE_VERSION)):
+            self.db.execute("UPDATE framing_settings SET value = ? WHERE key = ?", [value, key])
+        return len(ids), total
+
+    def rebuild_stories(self, params: StoryParams | None = None) -> tuple[int, int]:
+        """Re-cluster every extracted article into stories (idempotent); return (stories, links)."""
+        from dataclasses import asdict
+
+        from crawler.framing.build import story_tables
+        from crawler.framing.stories import StoryParams
+
+        params = params or StoryParams()
+        lexicon = self.framing_lexicon()
+        cols = "id, source_id, lang, published, title, text, on_topic, republication_of"
+        articles = [dict(zip(cols.split(", "), r, strict=True)) for r in self.db.execute(
+            f"SELECT {cols} FROM articles WHERE extraction_status = 'ok' "
+            "AND coalesce(text, '') != ''").fetchall()]
+        concepts: dict[str, set[str]] = {}
+        for aid, concept in self.db.execute(
+                "SELECT DISTINCT article_id, concept FROM mentions WHERE kind = 'naming'"):
+            concepts.setdefault(aid, set()).add(concept)
+        stories, links = story_tables(articles, concepts, lexicon, params, utcnow())
+        with self.transaction():
+            self.db.execute("DELETE FROM story_articles")
+            self.db.execute("DELETE FROM stories")
+            self.db.table("stories").insert_all(stories)
+            self.db.table("story_articles").insert_all(links)
+            for key, value in (("stories_built_at", utcnow()),
+                               ("stories_params", json.dumps(asdict(params)))):
+                self.db.execute("UPDATE framing_settings SET value = ? WHERE key = ?",
+                                [value, key])
+        return len(stories), len(links)
+
+    def store_fw_run(self, run: dict[str, Any], terms: list[dict[str, Any]]) -> int:
+        """Store one distinctive-vocabulary run and its top terms; return the run id."""
+        with self.transaction():
+            table = self.db.table("fw_runs").insert(run)
+            run_id = table.last_rowid
+            assert run_id is not None
+            self.db.table("fw_terms").insert_all([{**t, "run_id": run_id} for t in terms])
+        return run_id
+
+
+# Besides the text's fingerprint, what makes a stored article different from a new fetch.
+_FACTS = ("extraction_status", "title", "published", "author", "on_topic", "topic_terms",
+          "lang", "license", "canonical_url", "extractor_version")
 
 
 def _is_specific(url: str) -> bool:
@@ -463,4 +638,5 @@ def _article_row(
         "extraction_status": result.status,
         "extraction_error": result.error if result.status != "ok" else None,
         "extractor_version": result.extractor_version,
+        **search_columns(result.title, text),
     }

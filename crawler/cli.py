@@ -104,9 +104,12 @@ def sources_list(sources: str, as_json: bool) -> None:
 @db_option
 @click.option("--source", "source_ids", multiple=True, metavar="ID",
               help="Crawl only this outlet (repeatable). Default: every enabled outlet.")
+@click.option("--recheck", is_flag=True,
+              help="Re-check every known article now, whatever its schedule (a full sweep).")
 @click.option("-s", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a Scrapy setting, e.g. -s DOWNLOAD_TIMEOUT=10 (repeatable).")
-def crawl(sources: str, db: str, source_ids: tuple[str, ...], overrides: tuple[str, ...]) -> None:
+def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool,
+          overrides: tuple[str, ...]) -> None:
     """Crawl the registry's outlets into the archive and record a crawl_runs row.
 
     Exits 0 when individual pages fail (each failure is a recorded row); exits non-zero
@@ -121,7 +124,10 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], overrides: tuple[s
         raise click.ClickException(str(exc)) from exc
     try:
         check_source_ids(registry, list(source_ids))
-        settings = crawl_settings(registry, db, list(source_ids), parse_overrides(overrides))
+        pairs = parse_overrides(overrides)
+        if recheck:
+            pairs["MEDIAWATCH_RECHECK_ALL"] = "1"
+        settings = crawl_settings(registry, db, list(source_ids), pairs)
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc
     _archive(db).close()  # fail fast (unusable file, another crawl holds the lock)
@@ -129,6 +135,7 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], overrides: tuple[s
 
     run_crawl(settings)
     _print_last_run(db)
+    click.echo(_rebuild_stories(db))  # stories stay current with new articles
 
 
 def _record_refused_run(db: str, reason: str, problems: list[str]) -> None:
@@ -155,7 +162,9 @@ def _print_last_run(db: str) -> None:
     click.echo(
         f"crawl run {r['id']}: {r['finish_reason']}; {r['requests']} requests, "
         f"{r['pages_new']} new captures, articles: {r['articles_new']} new, "
-        f"{r['articles_updated']} updated, {r['articles_unchanged']} unchanged; "
+        f"{r['articles_updated']} updated, {r['articles_unchanged']} unchanged, "
+        f"{r['articles_removed']} removed; {r['not_modified']} not modified (304 or same body); "
+        f"{r['deferred']} deferred to the next crawl; "
         f"{r['extraction_failures']} extraction failures, {r['errors']} errors"
     )
 
@@ -176,6 +185,168 @@ def retopic(sources: str, db: str) -> None:
     click.echo(f"topic {registry.topic.id!r}: {changed} of {total} articles changed")
 
 
+@cli.group()
+def warc() -> None:
+    """Export the archive's raw captures as WARC, or import WARC/ARC files from other crawls."""
+
+
+@warc.command("export")
+@db_option
+@click.option("--source", "source_ids", multiple=True, metavar="ID",
+              help="Only this outlet's captures (repeatable).")
+@click.option("--since", metavar="DATE", help="Only captures fetched on or after DATE (ISO).")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="The WARC to write (default: <archive>-export-<date>.warc.gz); a .cdxj index "
+                   "is written beside it.")
+def warc_export(db: str, source_ids: tuple[str, ...], since: str | None, out: str | None) -> None:
+    """Write a standalone WARC of the selected captures plus a CDXJ index (pywb, warcio)."""
+    from crawler.captures import export_warc
+    from crawler.clock import now
+
+    target = Path(out) if out else Path(db).with_name(
+        f"{Path(db).stem}-export-{now():%Y%m%d-%H%M%S}.warc.gz")
+    archive = _archive(db)
+    try:
+        report = export_warc(archive, target, source_ids, since)
+    finally:
+        archive.close()
+    click.echo(f"{report.warc}: {report.captures} captures, {report.bytes} bytes; "
+               f"index {report.cdxj}")
+
+
+@warc.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@sources_option
+@db_option
+@click.option("--source", "source_id", metavar="ID",
+              help="File every capture under this outlet (default: the outlet whose hosts own "
+                   "the URL; captures of no registered outlet are skipped).")
+def warc_import(files: tuple[str, ...], sources: str, db: str, source_id: str | None) -> None:
+    """Import WARC/ARC files (gzipped or not): HTML responses become captures and articles.
+
+    Malformed or truncated records are counted and reported, never fatal.
+    """
+    from crawler.captures import import_warcs
+
+    registry = _registry(sources)
+    if source_id and source_id not in {s.id for s in registry.sources}:
+        raise click.ClickException(f"unknown outlet id {source_id!r}: see `mediawatch sources list`")
+    archive = _archive(db)
+    try:
+        archive.sync_sources(registry)
+        report = import_warcs(archive, registry, [Path(f) for f in files], source_id)
+    finally:
+        archive.close()
+    click.echo(f"{len(files)} file(s): {report.records} records, {report.responses} responses, "
+               f"{report.imported} imported ({report.articles} articles), "
+               f"{report.not_in_registry} skipped (no registered outlet), "
+               f"{report.revisits} revisits skipped, {report.malformed} malformed")
+    for problem in report.problems:
+        click.echo(f"  malformed: {problem}")
+
+
+@cli.command()
+@sources_option
+@db_option
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only this outlet.")
+@click.option("--since", metavar="DATE", help="Only articles fetched on or after DATE (ISO).")
+@click.option("--status", type=click.Choice(["ok", "empty", "error"]),
+              help="Only articles whose last extraction had this status.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes.")
+def reextract(sources: str, db: str, source_ids: tuple[str, ...], since: str | None,
+              status: str | None, jobs: int) -> None:
+    """Re-run extraction over the stored captures (no network) and report what changed."""
+    from crawler.captures import reextract as run
+
+    registry = _registry(sources)
+    archive = _archive(db)
+    try:
+        archive.sync_sources(registry)
+        r = run(archive, registry, source_ids, since, status, jobs)
+    finally:
+        archive.close()
+    click.echo(f"re-extracted {r.checked} articles: {r.changed_text} texts, {r.changed_title} "
+               f"titles, {r.changed_date} dates, {r.changed_status} statuses changed; "
+               f"{r.unchanged} unchanged")
+
+
+# -- framing: naming lexicon, stories, distinctive vocabulary (crawler/framing) -------------
+
+
+def _rebuild_stories(db: str) -> str:
+    archive = _archive(db)
+    try:
+        stories, links = archive.rebuild_stories()
+    finally:
+        archive.close()
+    return f"stories: {stories} stories over {links} articles"
+
+
+@cli.command()
+@db_option
+def reframe(db: str) -> None:
+    """Rebuild naming/frame mentions and KWIC lines from the lexicon, then the stories."""
+    archive = _archive(db)
+    try:
+        articles, rows = archive.reframe()
+        version = archive.framing_lexicon().version
+    finally:
+        archive.close()
+    click.echo(f"lexicon {version}: {rows} mention rows over {articles} articles")
+    click.echo(_rebuild_stories(db))
+
+
+@cli.command()
+@db_option
+def stories(db: str) -> None:
+    """Re-cluster every article into stories with roles (idempotent)."""
+    click.echo(_rebuild_stories(db))
+
+
+@cli.command()
+@db_option
+@click.option("--lang", required=True, help="One language (stems are compared within it).")
+@click.option("-a", "group_a", multiple=True, required=True, metavar="ID|kind:KIND",
+              help="Group A: outlet ids or kind:<outlet kind> (repeatable).")
+@click.option("-b", "group_b", multiple=True, required=True, metavar="ID|kind:KIND",
+              help="Group B, as for -a.")
+@click.option("--label-a", default="", help="Display name of group A.")
+@click.option("--label-b", default="", help="Display name of group B.")
+@click.option("--from", "period_from", metavar="DATE", help="First day or month (inclusive).")
+@click.option("--to", "period_to", metavar="DATE", help="Last day or month (inclusive).")
+@click.option("--shared-stories", is_flag=True,
+              help="Only stories both groups covered (wording, not choice of stories).")
+@click.option("--prior-strength", default=1000.0, show_default=True, type=float,
+              help="Total pseudo-count of the informative Dirichlet prior.")
+@click.option("--min-count", default=3, show_default=True, type=int)
+@click.option("--top", default=40, show_default=True, type=int)
+def fightin(db: str, lang: str, group_a: tuple[str, ...], group_b: tuple[str, ...],
+            label_a: str, label_b: str, period_from: str | None, period_to: str | None,
+            shared_stories: bool, prior_strength: float, min_count: int, top: int) -> None:
+    """Distinctive vocabulary of A vs B (log-odds, informative Dirichlet prior); store the run."""
+    from crawler.clock import utcnow
+    from crawler.framing.vocab import RunSpec, run_fightin
+
+    archive = _archive(db)
+    try:
+        spec = RunSpec(lang, list(group_a), list(group_b), label_a, label_b, period_from,
+                       period_to, shared_stories, prior_strength, min_count, top,
+                       archive.framing_lexicon().version)
+        run, terms = run_fightin(archive.db, spec, utcnow())
+        if not run["docs_a"] or not run["docs_b"]:
+            raise click.ClickException(
+                f"nothing to compare: {run['docs_a']} articles in A, {run['docs_b']} in B "
+                f"(language {lang!r})")
+        run_id = archive.store_fw_run(run, terms)
+    finally:
+        archive.close()
+    click.echo(f"fightin' words run {run_id}: {run['label_a']} ({run['docs_a']} articles) vs "
+               f"{run['label_b']} ({run['docs_b']} articles); see /-/framing/vocabulary/{run_id}")
+    for t in terms[:10]:
+        click.echo(f"  {t['favours']} {t['z']:+7.2f}  {t['surface']}")
+
+
 def datasette_command(db: str, host: str, port: int) -> list[str]:
     """The Datasette command line that serves an archive read-only with our metadata."""
     return [
@@ -183,6 +354,7 @@ def datasette_command(db: str, host: str, port: int) -> list[str]:
         "--metadata", str(DATASETTE_DIR / "metadata.yaml"),
         "--template-dir", str(DATASETTE_DIR / "templates"),
         "--plugins-dir", str(DATASETTE_DIR / "plugins"),
+        "--static", f"mediawatch:{DATASETTE_DIR / 'static'}",
         "--host", host, "--port", str(port),
         "--setting", "allow_download", "off",
         "--setting", "default_page_size", "50",
@@ -207,6 +379,22 @@ def serve(db: str, port: int, host: str) -> None:
 
 
 @cli.command()
+@db_option
+@click.option("--public", "public", is_flag=True,
+              help="Public build: full text only for outlets whose licence allows it.")
+@click.argument("out", type=click.Path(dir_okay=False))
+def publish(db: str, public: bool, out: str) -> None:
+    """Build a database to publish: a private copy of everything, or a --public build."""
+    from crawler.publish import PublishError, build
+
+    try:
+        summary = build(db, out, public=public)
+    except PublishError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary)
+
+
+@cli.command()
 @click.option("--dir", "directory", default="demo", show_default=True,
               type=click.Path(file_okay=False), help="Where the demo registry and archive go.")
 @click.option("--port", default=8001, show_default=True, type=int)
@@ -228,6 +416,9 @@ def demo(directory: str, port: int, serve: bool) -> None:
         done = subprocess.run(cmd, check=False)
     if done.returncode != 0:
         raise click.ClickException("the demo crawl failed; see the messages above")
+    subprocess.run([sys.executable, "-m", "crawler.cli", "fightin", "--db", str(db), "--lang", "ru",
+                    "-a", "kind:state agency", "-b", "exile", "--label-a", "Russian state agency",
+                    "--label-b", "independent exile outlet"], check=False)  # a demo vocabulary run
     if serve:
         if shutil.which("datasette") is None and not DATASETTE_DIR.exists():
             raise click.ClickException("Datasette is not installed: run `make demo`.")

@@ -35,6 +35,8 @@ class FetchedPage:
     hints: dict[str, str] = field(default_factory=dict)
     # A feed or sitemap the spider could not parse; the fetch itself is still kept.
     parse_error: str | None = None
+    # Same body as the last fetch: the extraction pipeline skipped re-extraction.
+    unchanged: bool = False
     # Filled by the extraction pipeline for article pages.
     extraction: ArticleResult | None = None
     topic: TopicMatch | None = None
@@ -51,3 +53,26 @@ def headers_dict(headers: Any) -> dict[str, str]:
         k.decode("latin-1").lower(): ", ".join(v.decode("latin-1") for v in vs)
         for k, vs in headers.items()
     }
+
+
+@dataclass
+class Found:
+    """One article URL found by discovery, with its evidence."""
+
+    url: str
+    hints: dict[str, str] = field(default_factory=dict)
+    title: str | None = None
+    published: str | None = None
+    position: int | None = None
+
+
+@dataclass
+class Discovered:
+    """The article URLs one discovery document (or the registry's seeds) listed."""
+
+    source_id: str
+    via: str  # feed | sitemap | section | seed
+    document: str | None  # the feed/sitemap/section URL; None for registry seeds
+    fetched_at: str
+    entries: list[Found] = field(default_factory=list)
+    snapshot: bool = False  # keep the listing (order, headlines) in feed_items

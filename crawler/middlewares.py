@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider
@@ -10,6 +13,7 @@ from scrapy.downloadermiddlewares.robotstxt import (
     RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware,
 )
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
@@ -52,6 +56,11 @@ class OutletGuardMiddleware:
             if stats:
                 stats.inc_value("mediawatch/dropped/offsite")
             raise IgnoreRequest(f"dropped: offsite for outlet {source_id}: {request.url}")
+        paused = getattr(self.crawler.spider, "paused", {}).get(source_id)
+        if paused:
+            raise IgnoreRequest(f"dropped: outlet paused: {paused}")
+        if stats and "redirect_urls" not in request.meta:
+            stats.inc_value(f"mediawatch/requests/{source_id}")
         return None
 
 
@@ -91,3 +100,123 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
             pending.addBoth(relay)
             return await maybe_deferred_to_future(waiter)
         return await super().robot_parser(request)
+
+    async def _parse_robots(self, response: Any, netloc: str, request: Request) -> None:
+        await super()._parse_robots(response, netloc, request)
+        self._apply_crawl_delay(netloc, request)
+
+    def _apply_crawl_delay(self, netloc: str, request: Request) -> None:
+        """A Crawl-delay longer than the registry's delay wins for that outlet's slot."""
+        parser = self._parsers.get(netloc)
+        inner = getattr(parser, "rp", None)
+        if inner is None or not hasattr(inner, "crawl_delay"):
+            return
+        delay = inner.crawl_delay(self._robotstxt_useragent or "*")
+        registry = getattr(self.crawler.spider, "registry", None)
+        source = registry.source_for_url(request.url) if registry else None
+        if not delay or source is None or self.crawler.engine is None:
+            return
+        downloader = self.crawler.engine.downloader
+        settings = downloader.per_slot_settings.setdefault(source.id, {})
+        if float(delay) > settings.get("delay", 0):
+            settings["delay"] = float(delay)
+            if source.id in downloader.slots:
+                downloader.slots[source.id].delay = float(delay)
+            delays = getattr(self.crawler.spider, "crawl_delays", None)
+            if delays is not None:
+                delays[source.id] = float(delay)
+
+
+class PolitenessMiddleware:
+    """Retry-After, exponential back-off and pausing an outlet that keeps failing.
+
+    Runs just before Scrapy's RetryMiddleware sees a response, so the retry it schedules
+    waits in the outlet's download slot for as long as the server asked.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.pause_after = settings.getint("MEDIAWATCH_PAUSE_AFTER_FAILURES")
+        self.max_retry_after = settings.getfloat("MEDIAWATCH_MAX_RETRY_AFTER")
+        self.failures: dict[str, int] = {}
+        self.base_delay: dict[str, float] = {}
+        self.hold_until: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PolitenessMiddleware:
+        """Build from the crawler's settings."""
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Any, spider: Spider | None = None
+                         ) -> Any:
+        """Count failures per outlet; honour Retry-After on 429 and 503."""
+        sid = request.meta.get("source_id")
+        if sid is None:
+            return response
+        if response.status in (429, 503) or response.status >= 500:
+            wait = retry_after(response.headers.get(b"Retry-After"))
+            if wait is not None and wait > self.max_retry_after:
+                self._pause(sid, f"asked to wait {wait:.0f} s (Retry-After) on {request.url}")
+            self._failed(sid, request, wait)
+        elif response.status < 400 or response.status in (404, 410):
+            self.failures[sid] = 0  # the outlet answers: a missing page is not an outage
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException,
+                          spider: Spider | None = None) -> None:
+        """Timeouts, resets and refused connections count as failures of the outlet."""
+        sid = request.meta.get("source_id")
+        if sid is not None and not isinstance(exception, IgnoreRequest):
+            self._failed(sid, request, None)
+
+    def _failed(self, sid: str, request: Request, wait: float | None) -> None:
+        n = self.failures.get(sid, 0) + 1
+        self.failures[sid] = n
+        if n >= self.pause_after:
+            self._pause(sid, f"{n} failures in a row, the last on {request.url}")
+        slot = self._slot(sid)
+        if slot is None:
+            return
+        base = self.base_delay.setdefault(sid, slot.delay)
+        # Exponential back-off from the outlet's own delay, unless the server named a wait.
+        backoff = min(2 ** (n - 1) * max(base, 0.5), 300.0)
+        hold = min(wait, self.max_retry_after) if wait is not None else backoff
+        # Hold the outlet's slot: its delay rises for a while (jitter cannot shorten the
+        # wait below `hold`), then drops back to the registry's delay.
+        slot.delay = max(slot.delay, hold / max(1.0 - slot.jitter, 0.1))
+        slot.lastseen = time.monotonic()
+        self.hold_until[sid] = time.monotonic() + hold
+        call_later(hold, self._release, sid)
+        if self.crawler.stats:
+            self.crawler.stats.inc_value(f"mediawatch/backoff/{sid}")
+
+    def _release(self, sid: str) -> None:
+        slot = self._slot(sid)
+        if slot is not None and time.monotonic() >= self.hold_until.get(sid, 0):
+            slot.delay = self.base_delay.get(sid, slot.delay)
+
+    def _slot(self, sid: str) -> Any:
+        engine = self.crawler.engine
+        return engine.downloader.slots.get(sid) if engine else None
+
+    def _pause(self, sid: str, reason: str) -> None:
+        paused = getattr(self.crawler.spider, "paused", None)
+        if paused is not None and sid not in paused:
+            paused[sid] = reason
+
+
+def retry_after(value: bytes | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
 from crawler.archive import Archive
 from crawler.clock import utcnow
-from crawler.ingest import extract_page
-from crawler.items import FetchedPage
+from crawler.ingest import extract_page, wants_extraction
+from crawler.items import Discovered, FetchedPage
 from crawler.items import headers_dict as _headers
 from crawler.topic import TopicMatcher
 
@@ -37,12 +39,17 @@ class ExtractPipeline:
         """Compile the topic once per crawl."""
         crawling: Any = self.crawler.spider
         self.registry = crawling.registry
+        self.state = crawling.state
         self.matcher = TopicMatcher(self.registry.topic)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        """Extract text and metadata from successful article fetches."""
-        if isinstance(item, FetchedPage):
-            extract_page(item, self.registry.get(item.source_id), self.matcher)
+        """Extract successful article fetches, unless the body is the one already archived."""
+        if not isinstance(item, FetchedPage) or not wants_extraction(item):
+            return item
+        if self.state.content_hash(item.url) == hashlib.sha256(item.body).hexdigest():
+            item.unchanged = True  # an identical body costs no re-extraction
+            return item
+        extract_page(item, self.registry.get(item.source_id), self.matcher)
         return item
 
 
@@ -54,6 +61,8 @@ class ArchivePipeline:
         self.db_path = crawler.settings.get("MEDIAWATCH_DB")
         self.run_settings = crawler.settings.getdict("MEDIAWATCH_RUN_SETTINGS")
         self.warc_max_bytes = crawler.settings.getint("MEDIAWATCH_WARC_MAX_BYTES")
+        self.max_age_days = crawler.settings.getint("MEDIAWATCH_RECHECK_MAX_AGE_DAYS")
+        self.pause_hours = crawler.settings.getfloat("MEDIAWATCH_PAUSE_HOURS")
         self.archive: Archive | None = None
         self.run_id: int | None = None
 
@@ -71,18 +80,23 @@ class ArchivePipeline:
         """Open (lock, migrate) the archive, sync the registry and start a crawl_runs row."""
         crawling: Any = self.crawler.spider
         self.registry = crawling.registry
-        self.archive = Archive(self.db_path, warc_max_bytes=self.warc_max_bytes)
+        self.archive = Archive(self.db_path, warc_max_bytes=self.warc_max_bytes,
+                               recheck_max_age_days=self.max_age_days)
         self.archive.sync_sources(crawling.registry)
+        self.archive.close_stale_runs()
         self.run_id = self.archive.start_run([s.id for s in crawling.outlets], self.run_settings)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         """Store one fetch; a storage failure is logged and counted, never fatal to the crawl."""
-        if not isinstance(item, FetchedPage) or self.archive is None:
+        if self.archive is None:
             return item
         try:
-            self.archive.record(item, self.run_id)
+            if isinstance(item, Discovered):
+                self.archive.discover(item)
+            elif isinstance(item, FetchedPage):
+                self.archive.record(item, self.run_id)
         except Exception:
-            logger.exception("could not store %s", item.url)
+            logger.exception("could not store %r", item)
             if self.crawler.stats:
                 self.crawler.stats.inc_value("mediawatch/store_errors")
         return item
@@ -110,6 +124,11 @@ class ArchivePipeline:
             return
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         assert self.run_id is not None
+        crawling: Any = self.crawler.spider
+        now = utcnow()
+        until = (datetime.fromisoformat(now) + timedelta(hours=self.pause_hours)).isoformat()
+        self.archive.pause_outlets(crawling.paused, until, now, crawling.crawl_delays)
+        self.archive.counters.deferred = sum(crawling.deferred.values())
         self.archive.finish_run(self.run_id, reason, stats)
         self.archive.close()
         self.archive = None

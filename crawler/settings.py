@@ -28,7 +28,7 @@ AUTOTHROTTLE_ENABLED = False
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 1
-RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
@@ -48,6 +48,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.FollowRedirectMiddleware": 600,
+    # Sees responses before RetryMiddleware (550), so a retry waits as long as asked.
+    "crawler.middlewares.PolitenessMiddleware": 560,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,
@@ -59,7 +61,18 @@ MEDIAWATCH_DB = "archive.db"
 MEDIAWATCH_SOURCES = "sources.toml"
 MEDIAWATCH_SOURCE_IDS: list[str] = []  # empty: every enabled outlet
 MEDIAWATCH_WARC_MAX_BYTES = 1_000_000_000  # raw captures rotate to a new WARC file past this
-MEDIAWATCH_LOOPBACK_ONLY = False  # refuse any request to a non-loopback host (tests, demo)
+MEDIAWATCH_LOOPBACK_ONLY = False
+# Re-checks of known articles (new URLs are never capped by these).
+MEDIAWATCH_CONDITIONAL_REQUESTS = True  # If-None-Match / If-Modified-Since from url_state
+MEDIAWATCH_RECHECK_ALL = False  # `crawl --recheck`: every known article now
+MEDIAWATCH_RECHECK_BUDGET = 1000  # re-checks per crawl, most overdue first; 0 = no cap
+MEDIAWATCH_RECHECK_MAX_AGE_DAYS = 365  # articles older than this are never re-checked
+# Pagination traps (calendars, infinite scroll): stop a section here, and record it.
+MEDIAWATCH_MAX_SECTION_PAGES = 100
+# An outlet failing this many times in a row (no success between) is paused.
+MEDIAWATCH_PAUSE_AFTER_FAILURES = 20
+MEDIAWATCH_PAUSE_HOURS = 6
+MEDIAWATCH_MAX_RETRY_AFTER = 600  # longer Retry-After: pause the outlet instead of waiting  # refuse any request to a non-loopback host (tests, demo)
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

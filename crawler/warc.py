@@ -8,6 +8,7 @@ scanning. Unchanged re-fetches become `revisit` records (identical-payload-diges
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import os
@@ -112,7 +113,6 @@ class WarcStore:
                 url, "response", payload=io.BytesIO(body), length=len(body),
                 http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
         writer.write_record(record)
-        end = handle.tell()
         response_id = record.rec_headers.get_header("WARC-Record-ID")
         req = StatusAndHeaders(f"GET {_path(url)} HTTP/1.1", list((request_headers or {}).items()),
                                is_http_request=True)
@@ -126,7 +126,9 @@ class WarcStore:
                 warc_content_type="application/warc-fields",
                 warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id}))
         handle.flush()
-        return WarcLocation(self._name, start, end - start)
+        # The location spans the whole exchange (response, request, metadata): reading it
+        # back yields the response first, and an export copies the exchange byte for byte.
+        return WarcLocation(self._name, start, handle.tell() - start)
 
     def close(self) -> None:
         """Close the current file (the next write opens a new one)."""
@@ -172,35 +174,100 @@ class ImportReport:
 
     records: int = 0
     responses: int = 0
+    revisits: int = 0
     malformed: int = 0
     problems: list[str] = field(default_factory=list)
 
 
-def iter_responses(path: str | Path, report: ImportReport) -> Iterator[Capture]:
-    """Every HTTP response in a WARC or ARC file (gzipped or not); damage is counted, not fatal."""
+def _fields(text: bytes) -> dict[str, str]:
+    out = {}
+    for line in text.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out
+
+
+class _Damage:
+    """Collects warcio's 'record not followed by newline' warnings instead of printing them."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def format(self, offset: object, line: object) -> str:
+        """Called by warcio in place of its warning template."""
+        self.messages.append(f"record at offset {offset} is not followed by a blank line "
+                             "(its Content-Length is probably wrong)")
+        return ""
+
+
+def iter_exchanges(path: str | Path, report: ImportReport) -> Iterator[tuple[Capture, dict[str, str]]]:
+    """Every HTTP response in a WARC or ARC file (gzipped or not) with its metadata fields.
+
+    Damage is counted in the report, never raised: a truncated or malformed record ends
+    the file's reading (nothing after it can be located reliably) or is skipped alone.
+    A WARC gzipped as one stream rather than per record is read as a stream.
+    """
     try:
-        with open(path, "rb") as handle:
-            iterator = ArchiveIterator(handle, arc2warc=True, ensure_http_headers=False)
-            while True:
-                try:
-                    record = next(iterator)
-                except StopIteration:
-                    return
-                except Exception as exc:  # truncated gzip member, bad header, bad length...
-                    report.malformed += 1
-                    report.problems.append(f"{path}: record {report.records + 1}: {exc}")
-                    return
-                report.records += 1
-                if record.rec_type != "response" or record.http_headers is None:
-                    continue
-                try:
-                    capture = _capture(record)
-                except Exception as exc:
-                    report.malformed += 1
-                    report.problems.append(f"{path}: record {report.records}: {exc}")
-                    continue
-                report.responses += 1
-                yield capture
+        yield from _exchanges(path, report, whole_gzip=False)
+    except _WholeGzip as exc:
+        yield from _exchanges(path, report, whole_gzip=True, skip=exc.done)
     except OSError as exc:
         report.malformed += 1
         report.problems.append(f"{path}: {exc}")
+
+
+class _WholeGzip(Exception):
+    def __init__(self, done: int) -> None:
+        self.done = done
+
+
+def _exchanges(path: str | Path, report: ImportReport, whole_gzip: bool,
+               skip: int = 0) -> Iterator[tuple[Capture, dict[str, str]]]:
+    pending: tuple[Capture, dict[str, str], str] | None = None
+    damage = _Damage()
+    seen = 0
+    with (gzip.open(path, "rb") if whole_gzip else open(path, "rb")) as handle:
+        iterator = ArchiveIterator(handle, arc2warc=True, ensure_http_headers=False)
+        iterator.INC_RECORD = damage
+        records = iter(iterator)
+        while True:
+            try:
+                record = next(records)
+            except StopIteration:
+                break
+            except Exception as exc:  # truncated gzip member, bad header, bad length...
+                if "non-chunked gzip" in str(exc) and not whole_gzip:
+                    raise _WholeGzip(seen) from exc
+                report.malformed += 1
+                report.problems.append(f"{path}: after record {seen}: "
+                                       f"{' '.join(str(exc).split())[:200]}")
+                break
+            seen += 1
+            if seen <= skip:
+                continue
+            report.records += 1
+            rec_id = record.rec_headers.get_header("WARC-Record-ID") or ""
+            if record.rec_type == "metadata" and pending is not None and \
+                    record.rec_headers.get_header("WARC-Concurrent-To") == pending[2]:
+                pending[1].update(_fields(record.content_stream().read()))
+                continue
+            if record.rec_type == "revisit":
+                report.revisits += 1
+                continue
+            if record.rec_type != "response" or record.http_headers is None:
+                continue
+            try:
+                capture = _capture(record)
+            except Exception as exc:
+                report.malformed += 1
+                report.problems.append(f"{path}: record {seen}: {exc}")
+                continue
+            if pending is not None:
+                yield pending[0], pending[1]
+            report.responses += 1
+            pending = (capture, {}, rec_id)
+    if pending is not None:
+        yield pending[0], pending[1]
+    report.malformed += len(damage.messages)
+    report.problems += [f"{path}: {m}" for m in damage.messages]

@@ -15,6 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demoweb", description=__doc__)
     parser.add_argument("--write-sources", metavar="PATH", help="write a sources.toml here")
     parser.add_argument("--epoch", type=int, default=0, help="content epoch to serve")
+    parser.add_argument(
+        "--include-hazards",
+        action="store_true",
+        help="also list the hostile `hazards` outlet in the written sources",
+    )
     args = parser.parse_args(argv)
     done = threading.Event()
 
@@ -30,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
             home = web.sites[oid].outlet.conf["source"]["homepage"]
             print(f"{oid:10} {url}{home}", flush=True)
         if args.write_sources:
-            print(f"sources written to {web.write_sources(args.write_sources)}", flush=True)
+            written = web.write_sources(args.write_sources, args.include_hazards)
+            print(f"sources written to {written}", flush=True)
         print("serving; Ctrl-C to stop", flush=True)
         while not done.wait(0.5):  # short waits keep signal handling responsive
             pass

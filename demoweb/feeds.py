@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -72,6 +72,7 @@ def render_rss(ctx: Ctx, spec: dict[str, Any]) -> tuple[bytes, datetime]:
             f"<link>{_x(_link(ctx, str(x['path']), query))}</link>"
             f"<pubDate>{format_datetime(x['date'])}</pubDate></item>"
         )
+    items += _generated_items(ctx, spec.get("generated"), query)
     updated = newest(ctx, arts)
     body = (
         f'<?xml version="1.0" encoding="{enc}"?>\n<rss version="2.0" {RSS_NS}>\n<channel>'
@@ -84,6 +85,21 @@ def render_rss(ctx: Ctx, spec: dict[str, Any]) -> tuple[bytes, datetime]:
         'type="application/rss+xml"/>\n' + "\n".join(items) + "\n</channel>\n</rss>\n"
     )
     return _encode(body, enc), updated
+
+
+def _generated_items(ctx: Ctx, gen: dict[str, Any] | None, query: str) -> list[str]:
+    """`count` numbered items (`{n}` in `path` and `title`), one minute apart from `date`."""
+    if not gen:
+        return []
+    start = gen.get("date", datetime(2025, 1, 1, tzinfo=UTC))
+    out = []
+    for n in range(1, int(gen["count"]) + 1):
+        link = _x(_link(ctx, str(gen["path"]).format(n=n), query))
+        out.append(
+            f"<item><title>{_x(str(gen['title']).format(n=n))}</title><link>{link}</link>"
+            f"<pubDate>{format_datetime(start - timedelta(minutes=n))}</pubDate></item>"
+        )
+    return out
 
 
 def render_atom(ctx: Ctx, spec: dict[str, Any]) -> tuple[bytes, datetime]:

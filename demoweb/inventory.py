@@ -38,11 +38,19 @@ class Hazard:
     note: str
 
 
-def expected_articles(web: FixtureWeb, epoch: int | None = None) -> list[ExpectedArticle]:
-    """Every article file of every outlet (including removed ones, with their status)."""
+def expected_articles(
+    web: FixtureWeb, epoch: int | None = None, include_hazards: bool = False
+) -> list[ExpectedArticle]:
+    """Every article file of every outlet (including removed ones, with their status).
+
+    Hostile outlets are not in the default registry, so their articles are only expected
+    with `include_hazards=True`.
+    """
     epoch = web.epoch if epoch is None else epoch
     out = []
     for oid, site in web.sites.items():
+        if site.outlet.conf.get("hostile", False) and not include_hazards:
+            continue
         base = web.base_urls.get(oid, "")
         for art in site.outlet.articles:
             v = art.version(epoch)

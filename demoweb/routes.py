@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from demoweb.feeds import newest, render_atom, render_rss, render_sitemap
+from demoweb.hostile import MIB, Throttle, gzip_bomb, oversize_html
 from demoweb.model import Article, Outlet
 from demoweb.render import Ctx, esc, page_href, render_article, render_listing, tag_path
 from demoweb.render import select as select_articles
@@ -15,6 +19,7 @@ from demoweb.render import select as select_articles
 # Query parameters that never change content; stripped before the second lookup.
 TRACKING = ("utm_", "fbclid", "gclid", "yclid", "ref")
 MAX_PAGES = 20  # paginated listings are registered up front, up to this many pages
+NUMBER = "{n}"  # a route path containing it matches any positive number there
 
 CONTENT_TYPES = {
     "rss": "application/rss+xml",
@@ -45,6 +50,9 @@ class Response:
     behaviour: str = "normal"  # normal | slow | reset
     params: dict[str, Any] = field(default_factory=dict)
     compressible: bool = True
+    # Streamed body (no ETag, no conditionals): `length` None means chunked transfer coding.
+    stream: Iterator[bytes] | None = None
+    length: int | None = None
 
 
 ERROR_PAGE = (
@@ -61,6 +69,8 @@ class Site:
     def __init__(self, outlet: Outlet) -> None:
         self.outlet = outlet
         self.routes: dict[str, Route] = {}
+        self.patterns: list[tuple[re.Pattern[str], Route]] = []
+        self.throttle = Throttle()
         self._build()
 
     def _add(self, path: str, route: Route) -> None:
@@ -96,7 +106,12 @@ class Site:
         for spec in conf.get("sitemaps", []):
             self._add(spec["path"], Route("sitemap", spec))
         for spec in conf.get("routes", []):
-            self._add(spec["path"], Route(spec["kind"], spec))
+            path = str(spec["path"])
+            if NUMBER in path:
+                regex = re.escape(path).replace(re.escape(NUMBER), "([1-9][0-9]{0,8})")
+                self.patterns.append((re.compile(regex), Route(spec["kind"], spec)))
+            else:
+                self._add(path, Route(spec["kind"], spec, page=int(spec.get("n", 1))))
 
     def lookup(self, target: str) -> Route | None:
         """Exact path+query, then without tracking params, then path only if the route allows."""
@@ -112,7 +127,13 @@ class Site:
             if route is None and path in self.routes and self.routes[path].spec.get("any_query"):
                 route = self.routes[path]
             return route
-        return self.routes.get(path)
+        route = self.routes.get(path)
+        if route is None:  # tracking-only queries end up here too
+            for regex, pattern in self.patterns:
+                m = regex.fullmatch(path)
+                if m:
+                    return Route(pattern.kind, pattern.spec, page=int(m.group(1)))
+        return route
 
     def respond(self, target: str, epoch: int, bases: dict[str, str]) -> Response:
         """Build the response for a request target (path with query)."""
@@ -148,9 +169,11 @@ class Site:
         if v.status != 200:
             return self.error(ctx, v.status)
         charset = str(art.meta.get("encoding", "utf-8"))
-        where = str(art.meta.get("charset_in", "both"))  # both | meta | header
-        text = render_article(ctx, art, charset, meta_charset=where in ("both", "meta"))
-        ctype = f"text/html; charset={charset}" if where in ("both", "header") else "text/html"
+        # What the page claims; differs from the real encoding on a mislabelled page.
+        declared = str(art.meta.get("declared_charset", charset))
+        where = str(art.meta.get("charset_in", "both"))  # both | meta | header | none
+        text = render_article(ctx, art, declared, meta_charset=where in ("both", "meta"))
+        ctype = f"text/html; charset={declared}" if where in ("both", "header") else "text/html"
         body = text.encode(charset, errors="xmlcharrefreplace")
         return Response(200, body, ctype, last_modified=v.modified)
 
@@ -212,8 +235,66 @@ class Site:
         return resp
 
     def _r_reset(self, ctx: Ctx, route: Route) -> Response:
-        """Abort the TCP connection (RST) instead of answering."""
-        return Response(0, behaviour="reset")
+        """Abort the TCP connection (RST): at once, or after `after_bytes` of `target`'s body."""
+        if "target" not in route.spec:
+            return Response(0, behaviour="reset")
+        resp = self.respond(str(route.spec["target"]), ctx.epoch, ctx.bases)
+        resp.behaviour = "reset"
+        resp.params = {"after_bytes": int(route.spec.get("after_bytes", 256))}
+        return resp
+
+    def _r_bomb(self, ctx: Ctx, route: Route) -> Response:
+        """`Content-Encoding: gzip` (whatever the client accepts) inflating to `inflate_mib`."""
+        blob = gzip_bomb(int(route.spec.get("inflate_mib", 1024)))
+        ctype = str(route.spec.get("content_type", "text/html; charset=utf-8"))
+        return Response(200, blob, ctype, [("Content-Encoding", "gzip")], compressible=False)
+
+    def _r_oversize(self, ctx: Ctx, route: Route) -> Response:
+        """`size_mib` of HTML, streamed; `declare_length = false` sends it chunked."""
+        size = int(float(route.spec.get("size_mib", 12)) * MIB)
+        title = str(route.spec.get("title", "An endless page"))
+        declared = bool(route.spec.get("declare_length", True))
+        return Response(
+            200,
+            stream=oversize_html(size, title),
+            length=size if declared else None,
+            compressible=False,
+        )
+
+    def _r_throttle(self, ctx: Ctx, route: Route) -> Response:
+        """`status` (429/503) + Retry-After for `retry_after` s, then `target` once.
+
+        `http_date = true` sends the Retry-After as an HTTP-date instead of seconds.
+        """
+        spec = route.spec
+        as_date = bool(spec.get("http_date", False))
+        verdict = self.throttle.check(str(spec["path"]), float(spec["retry_after"]), as_date)
+        if verdict.serve:
+            return self.respond(str(spec["target"]), ctx.epoch, ctx.bases)
+        resp = self.error(ctx, int(spec.get("status", 429)))
+        if as_date:
+            when = datetime.fromtimestamp(verdict.deadline, UTC)
+            value = format_datetime(when, usegmt=True)
+        else:
+            value = str(max(1, round(float(spec["retry_after"]))))
+        resp.headers = [("Retry-After", value)]
+        return resp
+
+    def _r_generated(self, ctx: Ctx, route: Route) -> Response:
+        """Page number n of an unbounded family (`{n}` in the path) from `template`."""
+        spec, n = route.spec, route.page
+        date = spec.get("date", datetime(2025, 1, 1, tzinfo=UTC)) - timedelta(minutes=n)
+        values = {
+            "n": str(n),
+            "next": esc(str(spec.get("next", "")).format(n=n + 1)),
+            "title": esc(str(spec.get("title", "")).format(n=n)),
+            "lang": esc(ctx.outlet.language),
+            "site_name": esc(str(ctx.outlet.conf["source"]["name"])),
+            "date_iso": date.isoformat(),
+            "date_display": date.strftime("%d %B %Y"),
+        }
+        text = ctx.expand(ctx.outlet.template(str(spec["template"])).substitute(values))
+        return Response(200, text.encode("utf-8"), last_modified=date)
 
     def article_urls(self, epoch: int, bases: dict[str, str]) -> list[str]:
         """Absolute URLs of the articles listed in this epoch."""

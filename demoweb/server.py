@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import socket
 import struct
+import sys
 import threading
 import time
 import traceback
@@ -101,12 +102,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._final_status(resp, req),
         )
         if resp.behaviour == "reset":
+            if resp.params.get("after_bytes"):
+                self._send_partial(resp, int(resp.params["after_bytes"]))
             self._reset()
+            return
+        if resp.stream is not None:
+            self._send_stream(resp, head)
             return
         self._send(resp, req, head)
 
     def _final_status(self, resp: Response, req: dict[str, str]) -> int:
         """Status actually sent, i.e. 304 when the conditional headers match."""
+        if resp.stream is not None:
+            return resp.status
         if resp.status == 200 and not_modified(req, etag_for(resp.body), resp.last_modified):
             return 304
         return resp.status
@@ -146,10 +154,50 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drip(self, body: bytes, chunk: int, delay: float) -> None:
         """Trickle the body so read timeouts and throttling can be exercised."""
-        for i in range(0, len(body), chunk):
-            self.wfile.write(body[i : i + chunk])
+        try:
+            for i in range(0, len(body), chunk):
+                self.wfile.write(body[i : i + chunk])
+                self.wfile.flush()
+                time.sleep(delay)
+        except OSError:  # the client gave up waiting: that is the point
+            self.close_connection = True
+
+    def _send_stream(self, resp: Response, head: bool) -> None:
+        """A generated body, block by block; chunked when its length is not declared."""
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        chunked = resp.length is None
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(resp.length))
+        for k, v in resp.headers:
+            self.send_header(k, v)
+        self.end_headers()
+        if head or resp.stream is None:
+            return
+        try:
+            for block in resp.stream:
+                if chunked:
+                    block = b"%x\r\n%s\r\n" % (len(block), block) if block else b""
+                self.wfile.write(block)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # a client with a size cap hangs up mid-body
+            self.close_connection = True
+
+    def _send_partial(self, resp: Response, after: int) -> None:
+        """Headers promising the whole body, then only its first `after` bytes."""
+        try:
+            self.send_response(resp.status)
+            self.send_header("Content-Type", resp.content_type)
+            self.send_header("Content-Length", str(len(resp.body)))
+            self.end_headers()
+            self.wfile.write(resp.body[:after])
             self.wfile.flush()
-            time.sleep(delay)
+            time.sleep(0.05)  # let the partial body leave before the RST overtakes it
+        except OSError:
+            pass
 
     def _reset(self) -> None:
         """SO_LINGER 0 makes close() send RST: the client sees 'connection reset by peer'."""
@@ -167,6 +215,12 @@ class _OutletServer(ThreadingHTTPServer):
     def __init__(self, addr: tuple[str, int], web: FixtureWeb, site: Site) -> None:
         self.web, self.site = web, site
         super().__init__(addr, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up (timeouts, size caps, resets) are expected, not worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class FixtureWeb:
@@ -248,18 +302,28 @@ class FixtureWeb:
         """Absolute URL of a path on an outlet (after start())."""
         return self.base_urls[outlet] + path
 
-    def write_sources(self, path: str | Path) -> Path:
-        """Write a sources.toml describing the running outlets; returns the path."""
+    def write_sources(self, path: str | Path, include_hazards: bool = False) -> Path:
+        """Write a sources.toml describing the running outlets; returns the path.
+
+        Hostile outlets (`hostile = true` in site.toml, i.e. `hazards`) are served but only
+        listed in the registry with `include_hazards=True`.
+        """
         from demoweb.sources import sources_toml
 
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(sources_toml(self), encoding="utf-8")
+        target.write_text(sources_toml(self, include_hazards), encoding="utf-8")
         return target
 
-    def expected_articles(self, epoch: int | None = None) -> list[ExpectedArticle]:
+    def expected_articles(
+        self, epoch: int | None = None, include_hazards: bool = False
+    ) -> list[ExpectedArticle]:
         """Ground truth for e2e tests: every article with its URL, language, topic and status."""
-        return expected_articles(self, epoch)
+        return expected_articles(self, epoch, include_hazards)
+
+    def is_hostile(self, outlet: str) -> bool:
+        """True for outlets left out of the default registry (the `hazards` outlet)."""
+        return bool(self.sites[outlet].outlet.conf.get("hostile", False))
 
     def hazards(self) -> list[Hazard]:
         """Planted traps (robots-disallowed links, 404/500, redirects ...) with absolute URLs."""

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 SOURCE_KEYS = (
     "id", "name", "homepage", "language", "country", "kind", "owner", "licence",
     "public_full_text", "feeds", "sitemaps", "sections", "urls", "article_url_pattern",
-    "download_delay", "concurrency", "enabled", "verified_live",
+    "download_delay", "concurrency", "max_requests", "enabled", "verified_live",
 )  # fmt: skip
 URL_LISTS = ("feeds", "sitemaps", "sections", "urls")
 KEYWORD_SITEMAPS = ("robots",)  # not a URL: "discover the sitemap from robots.txt"
@@ -51,8 +51,11 @@ def source_entry(web: FixtureWeb, oid: str) -> dict[str, Any]:
     return src
 
 
-def sources_toml(web: FixtureWeb) -> str:
-    """The whole file: a header comment, the [topic] table, then one [[source]] per outlet."""
+def sources_toml(web: FixtureWeb, include_hazards: bool = False) -> str:
+    """The whole file: a header comment, the [topic] table, then one [[source]] per outlet.
+
+    Hostile outlets (`hostile = true`) are only written with `include_hazards`.
+    """
     if not web.base_urls:
         raise RuntimeError("start() the fixture web before writing sources: URLs need ports")
     lines = [
@@ -61,7 +64,9 @@ def sources_toml(web: FixtureWeb) -> str:
         web.conf["topic_toml"].strip(),
         "",
     ]
-    for oid in web.sites:
+    for oid, site in web.sites.items():
+        if site.outlet.conf.get("hostile", False) and not include_hazards:
+            continue
         entry = source_entry(web, oid)
         lines.append("[[source]]")
         lines += [f"{k} = {toml_value(entry[k])}" for k in SOURCE_KEYS if k in entry]

@@ -23,6 +23,7 @@ from .decode import decode_html
 from .meta import canonical_url, choose_lang, declared_lang, license_of, meta_content
 from .options import EXTRACTOR_VERSION, options_for
 from .prune import drop_teaser_lines, teaser_texts
+from .trafmeta import htmldate_guess, page_metadata
 
 LOG = logging.getLogger(__name__)
 _MIN_TEXT = 1
@@ -149,42 +150,42 @@ def _from_tree(
                 if isinstance(el, HtmlElement) and el.getparent() is not None:
                     el.drop_tree()
     raw = trafilatura.bare_extraction(work, options=options_for(url))
-    doc = raw if isinstance(raw, Document) else None
-    text = (doc.text or "").replace("\x00", "").strip() if doc is not None else ""
+    body = raw if isinstance(raw, Document) else None
+    text = (body.text or "").replace("\x00", "").strip() if body is not None else ""
     if len(text) < _TINY_TEXT:
         text = _fallback(work, text)
-    text = drop_teaser_lines(text, teaser_texts(tree))
-    text = trim_edges(text, doc.title if doc is not None else None)
+    if text.count("\n") >= 2:  # a teaser run is at least three lines: skip the page scan
+        text = drop_teaser_lines(text, teaser_texts(tree))
+    doc = page_metadata(tree, url)
+    text = trim_edges(text, doc.title)
 
     jsonld = dates.jsonld_objects(tree)
-    cands = dates.collect(tree, url, doc.date if doc is not None else None, hints, jsonld)
+    cands = dates.collect(tree, url, lambda: htmldate_guess(tree, doc.url or url), hints, jsonld)
     first_seen = _str_hint(hints, "first_seen")
     published = dates.choose(cands, "published", first_seen)
     modified = dates.choose(cands, "modified", first_seen)
 
-    title = (doc.title if doc is not None else None) or _str_hint(hints, "feed_title") or _str_hint(
-        hints, "sitemap_title"
-    )
+    title = doc.title or _str_hint(hints, "feed_title") or _str_hint(hints, "sitemap_title")
     og_type = (meta_content(tree, "og:type") or "").lower() or None
     reason = not_article_reason(tree, url, text, jsonld, og_type)
     status = "not_article" if reason else "ok" if len(text) >= _MIN_TEXT else "empty"
     return ArticleResult(
         status=status,
         title=title,
-        author=_author(doc.author if doc is not None else None),
+        author=_author(doc.author),
         date=published.value if published else None,
         date_source=published.source if published else None,
         modified=modified.value if modified else None,
         text=text,
         lang=choose_lang(declared_lang(tree), text or title or "", _str_hint(hints, "language")),
-        sitename=doc.sitename if doc is not None else None,
-        description=doc.description if doc is not None else meta_content(tree, "description"),
+        sitename=doc.sitename,
+        description=doc.description or meta_content(tree, "description"),
         canonical_url=canonical_url(tree, url),
-        license=license_of(tree, url) or (doc.license if doc is not None else None),
+        license=license_of(tree, url) or doc.license,
         fingerprint=fingerprint(text),
         encoding=encoding,
         date_candidates=cands,
-        categories=list(doc.categories or []) if doc is not None else [],
-        tags=list(doc.tags or []) if doc is not None else [],
+        categories=list(doc.categories or []),
+        tags=list(doc.tags or []),
         reason=reason or (None if text else "no main text found"),
     )

@@ -89,7 +89,26 @@ def not_article_reason(
     posts = [a for a in tree.iter("article") if a.xpath(".//h1|.//h2|.//h3|.//h4")]
     if len(posts) >= 3 and og_type in (None, "website") and not _has_headline(tree):
         return "listing of several posts"
+    if len(text) < 1500 and _mostly_links(tree, text):
+        return "index of links (live page, tag or topic listing)"
     return None
+
+
+def _mostly_links(tree: HtmlElement, text: str) -> bool:
+    """Most of the extracted text is the text of links: an index page, not a story."""
+    anchors = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    anchors.discard("")
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    if len(lines) >= 3:
+        linked = sum(len(line) for line in lines if line in anchors)
+        return linked >= 0.6 * sum(len(line) for line in lines)
+    # trafilatura drops link lists, leaving a line or two: judge the page's main area instead.
+    main = next(iter(tree.xpath("//main|//*[@role='main']|//article")), tree.find("body"))
+    if main is None or len(text) > 300:
+        return False
+    visible = len(" ".join(main.text_content().split()))
+    in_links = sum(len(" ".join(a.text_content().split())) for a in main.iter("a"))
+    return visible > 0 and in_links >= 0.6 * visible
 
 
 def _has_headline(tree: HtmlElement) -> bool:

@@ -7,248 +7,91 @@ The rule for the publication date (first valid candidate wins, in this order):
 2. a full date in the URL path (``/2020/09/23/``); it also overrides structured data that
    disagrees with it, since paths are written once at publication while structured dates get
    rewritten on updates or given in UTC;
-3. the visible dateline printed beside the page's only ``<h1>``;
-4. htmldate's guess (``original_date=True``, extensive search);
-5. a ``<time datetime>`` element;
-6. the feed date, then the sitemap ``news:publication_date``.
+3. a date the page labels as its publication ("Veröffentlicht am", "Published:", "Опубликовано"),
+   then the visible dateline printed beside the page's only ``<h1>`` (dates labelled as
+   updates are never datelines);
+4. generic meta names (``date``, ``dc.date``, ``dcterms.date``, ``created``): many CMSs fill
+   them with the render or last-edit time, so they rank below what the page prints;
+5. htmldate's guess (``original_date=True``, extensive search);
+6. a ``<time>`` element (its ``datetime``, else its printed text);
+7. the feed date, then the sitemap ``news:publication_date``.
 
-When structured sources disagree among themselves, the one htmldate agrees with wins. When the
-winner is written in UTC and the same moment is also written in local time (with an offset, or
-naive with the same minutes and seconds), the local one wins: its day is the publication day.
+When structured sources (generic meta names included) disagree among themselves, the one
+htmldate agrees with wins. When the page prints, as its label or dateline, the day that
+structured data gives as the modification day and no structured source gives as publication,
+the printed day wins: the site presents the page under that date. When the winner is written in
+UTC and the same moment is also written in local time (with an offset, or naive with the same
+minutes and seconds), the local one wins: its day is the publication day.
+
+htmldate runs only when its guess can matter (``needs_guess``): when nothing ranked above it
+exists, or structured sources disagree without a URL date to settle them. When it does not run,
+no ``htmldate`` candidate appears.
 
 "Valid" means parseable, not before 1995, and not after the crawl time (``first_seen``, else now)
 plus one day for time zones. A guess from htmldate equal to the crawl day is treated as the
 site's "today" header and loses to a feed or sitemap date when one exists. A date that only
-appears in body text can therefore never beat structured metadata. Offsets are kept as written:
-converting to UTC would move late-evening articles to the next day.
+appears in body text (unlabelled) can therefore never beat structured metadata. Offsets are
+kept as written: converting to UTC would move late-evening articles to the next day.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from .dateline import visible_dateline
-
-
-@dataclass(frozen=True)
-class DateCandidate:
-    """One piece of date evidence: kind is "published" or "modified"."""
-
-    kind: str
-    value: str
-    source: str
-
-
-_PUBLISHED_META = (
-    "article:published_time", "og:article:published_time", "og:published_time",
-    "article:published", "datepublished", "publishdate", "publish-date", "publish_date",
-    "published_time", "published-date", "publication_date", "pubdate", "pub_date",
-    "og:pubdate", "sailthru.date", "parsely-pub-date", "article.published",
-    "cxenseparse:recs:publishtime", "dc.date.issued", "dcterms.issued", "dc.date.created",
-    "dcterms.created", "dc.date", "dcterms.date", "citation_publication_date", "citation_date",
-    "originalpublicationdate", "article_date_original", "date", "created",
-)  # fmt: skip
-_MODIFIED_META = (
-    "article:modified_time", "og:article:modified_time", "og:updated_time", "article:modified",
-    "datemodified", "dc.date.modified", "dcterms.modified", "last-modified", "modified_time",
-    "lastmod", "updated_time", "modified",
-)  # fmt: skip
-_PUBLISHED_RANK = {name: i for i, name in enumerate(_PUBLISHED_META)}
-_MODIFIED_RANK = {name: i for i, name in enumerate(_MODIFIED_META)}
-_ARTICLE_TYPES = re.compile(r"article|posting|report|news|story|review|opinion", re.I)
-
-_ISO = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?"
+from .dateline import labelled_dates, visible_dateline
+from .datesources import (
+    EARLIEST,
+    DateCandidate,
+    day_of,
+    jsonld_candidates,
+    jsonld_objects,
+    meta_candidates,
+    microdata_candidates,
+    time_candidates,
+    to_iso,
+    url_date,
 )
-_YMD = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})\b")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?$")
-_DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})(?:,?\s+(\d{1,2}):(\d{2}))?")
-_EN_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y")
-# /2020/9/23/ as path segments, or 2020-09-23 with two-digit parts; "/2023/10/3-fragen" is not a day.
-_URL_DATE = re.compile(
-    r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|\.)"
-    r"|(?<!\d)((?:19|20)\d{2})[_-](0[1-9]|1[0-2])[_-](0[1-9]|[12]\d|3[01])(?!\d)"
-)
-_EARLIEST = date(1995, 1, 1)
 
-
-def to_iso(value: str | None) -> str | None:
-    """Normalise a date string to ISO 8601 (offset kept as written), or None if unparseable."""
-    if not value:
-        return None
-    text = " ".join(str(value).split())
-    if not text:
-        return None
-    if m := _ISO.match(text):
-        return _build(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6),
-                      m.group(7))  # fmt: skip
-    if m := _YMD.match(text):
-        return _build(m.group(1), m.group(2), m.group(3))
-    if m := _COMPACT.match(text):
-        return _build(*m.groups())
-    if m := _DMY.match(text):
-        return _build(m.group(3), m.group(2), m.group(1), m.group(4), m.group(5))
-    if text.isdigit() and len(text) == 10:
-        return datetime.fromtimestamp(int(text), UTC).isoformat()
-    try:
-        return parsedate_to_datetime(text).isoformat()
-    except (TypeError, ValueError, IndexError):
-        pass
-    for fmt in _EN_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
-
-
-def _build(
-    y: str, mo: str, d: str, h: str | None = None, mi: str | None = None,
-    s: str | None = None, tz: str | None = None,
-) -> str | None:  # fmt: skip
-    try:
-        day = date(int(y), int(mo), int(d))
-        if h is None:
-            return day.isoformat()
-        out = f"{day.isoformat()}T{int(h):02d}:{int(mi or 0):02d}:{int(s or 0):02d}"
-        datetime.fromisoformat(out)
-    except ValueError:
-        return None
-    if tz:
-        if tz != "Z" and ":" not in tz:
-            tz = f"{tz[:3]}:{tz[3:] or '00'}"
-        out += tz
-    return out
-
-
-def day_of(iso: str) -> date | None:
-    """Return the calendar day written at the start of an ISO string."""
-    try:
-        return date.fromisoformat(iso[:10])
-    except ValueError:
-        return None
-
-
-def _attr(el: HtmlElement, *names: str) -> str | None:
-    for name in names:
-        value = el.get(name)
-        if value and value.strip():
-            return value.strip()
-    return None
-
-
-def _walk_jsonld(node: Any, out: list[tuple[bool, dict[str, Any]]]) -> None:
-    if isinstance(node, list):
-        for item in node:
-            _walk_jsonld(item, out)
-    elif isinstance(node, dict):
-        kind = node.get("@type", "")
-        kind = " ".join(kind) if isinstance(kind, list) else str(kind)
-        out.append((bool(_ARTICLE_TYPES.search(kind)), node))
-        for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement"):
-            if key in node:
-                _walk_jsonld(node[key], out)
-
-
-def jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
-    """Return JSON-LD objects of the page, article-like types first."""
-    found: list[tuple[bool, dict[str, Any]]] = []
-    for script in tree.xpath('//script[contains(translate(@type,"LDJSON","ldjson"),"ld+json")]'):
-        raw = (script.text or "").strip()
-        raw = raw.removeprefix("<![CDATA[").removesuffix("]]>").strip()
-        try:
-            data = json.loads(raw, strict=False)
-        except ValueError:
-            continue
-        _walk_jsonld(data, found)
-    return [obj for _, obj in sorted(found, key=lambda pair: not pair[0])]
-
-
-def _jsonld_candidates(objects: list[dict[str, Any]]) -> Iterator[DateCandidate]:
-    for obj in objects:
-        for key, kind in (("datePublished", "published"), ("dateCreated", "published"),
-                          ("uploadDate", "published"), ("dateModified", "modified")):  # fmt: skip
-            value = obj.get(key)
-            if isinstance(value, str) and (iso := to_iso(value)):
-                yield DateCandidate(kind, iso, "json-ld")
-
-
-def _meta_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
-    found: list[tuple[int, DateCandidate]] = []
-    for meta in tree.iter("meta"):
-        name = (_attr(meta, "property", "name", "itemprop", "http-equiv") or "").lower()
-        if name not in _PUBLISHED_RANK and name not in _MODIFIED_RANK:
-            continue
-        iso = to_iso(meta.get("content"))
-        if not iso:
-            continue
-        if name in _PUBLISHED_RANK:
-            found.append((_PUBLISHED_RANK[name], DateCandidate("published", iso, f"meta:{name}")))
-        else:
-            found.append((_MODIFIED_RANK[name], DateCandidate("modified", iso, f"meta:{name}")))
-    yield from (cand for _, cand in sorted(found, key=lambda pair: pair[0]))
-
-
-def _microdata_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
-    for el in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateModified"][not(self::meta)]'):
-        kind = "published" if el.get("itemprop") == "datePublished" else "modified"
-        iso = to_iso(_attr(el, "datetime", "content") or el.text_content())
-        if iso:
-            yield DateCandidate(kind, iso, "microdata")
-
-
-def _time_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
-    times = tree.xpath("//time[@datetime]")
-    # An explicit pubdate marker, or the first <time> in an <article>, is the article's own.
-    marked = [t for t in times if t.get("pubdate") is not None] + tree.xpath(
-        "(//article//time[@datetime])[1]"
-    )
-    for el in marked + times[:1]:
-        if iso := to_iso(el.get("datetime")):
-            yield DateCandidate("published", iso, "time-element")
-            return
-
-
-def url_date(url: str | None) -> str | None:
-    """Return the day written in a URL path (/2020/09/23/), if any."""
-    if not url:
-        return None
-    match = _URL_DATE.search(urlsplit(url).path)
-    if not match:
-        return None
-    parts = [g for g in match.groups() if g is not None]
-    return _build(parts[0], parts[1], parts[2])
+__all__ = ["DateCandidate", "choose", "collect", "day_of", "jsonld_objects", "needs_guess",
+           "to_iso", "upper_bound", "url_date"]  # fmt: skip
 
 
 def collect(
     tree: HtmlElement | None,
     url: str | None,
-    guess: str | None,
+    guess: str | Callable[[], str | None] | None,
     hints: Mapping[str, Any],
     jsonld: list[dict[str, Any]] | None = None,
 ) -> list[DateCandidate]:
-    """Return every date candidate for a page, strongest evidence first within each source."""
+    """Return every date candidate for a page, strongest evidence first within each source.
+
+    ``guess`` may be a function running htmldate: it is then called only when the other
+    evidence leaves the choice to htmldate (see ``needs_guess``), and an htmldate candidate is
+    absent from the result when it was not run.
+    """
     out: list[DateCandidate] = []
     if tree is not None:
-        out += _jsonld_candidates(jsonld if jsonld is not None else jsonld_objects(tree))
-        out += _meta_candidates(tree)
-        out += _microdata_candidates(tree)
+        out += jsonld_candidates(jsonld if jsonld is not None else jsonld_objects(tree))
+        out += meta_candidates(tree)
+        out += microdata_candidates(tree)
     if day := url_date(url):
         out.append(DateCandidate("published", day, "url"))
     if tree is not None:
+        published, updated = labelled_dates(tree)
+        if published:
+            out.append(DateCandidate("published", published, "label"))
+        if updated:
+            out.append(DateCandidate("modified", updated, "label"))
         if line := visible_dateline(tree):
             out.append(DateCandidate("published", line, "dateline"))
-        out += _time_candidates(tree)
+        out += time_candidates(tree)
+    if callable(guess):
+        first_seen = hints.get("first_seen")
+        guess = guess() if needs_guess(out, first_seen if isinstance(first_seen, str) else None) else None
     if guess_iso := to_iso(guess):
         out.append(DateCandidate("published", guess_iso, "htmldate"))
     for hint, kind, source in (
@@ -268,8 +111,12 @@ def _unique(cands: Iterable[DateCandidate]) -> list[DateCandidate]:
 
 
 _STRUCTURED = ("json-ld", "meta:", "microdata")
-_PUBLISHED_ORDER = (*_STRUCTURED, "url", "dateline", "htmldate", "time-element", "feed", "sitemap")
-_MODIFIED_ORDER = (*_STRUCTURED, "sitemap-lastmod", "http-last-modified")
+_VISIBLE = ("label", "dateline")
+_PUBLISHED_ORDER = (
+    *_STRUCTURED, "url", *_VISIBLE, "weak-meta:", "htmldate", "time-element", "feed", "sitemap"
+)  # fmt: skip
+_MODIFIED_ORDER = (*_STRUCTURED, "label", "sitemap-lastmod", "http-last-modified")
+_GUESS_RANK = _PUBLISHED_ORDER.index("htmldate")
 
 
 def _group(source: str, order: tuple[str, ...]) -> int:
@@ -316,33 +163,64 @@ def _same_instant(utc_value: str, other: str) -> bool:
     return (a.minute, a.second) == (b.minute, b.second) and gap <= 14 * 3600
 
 
-def _choose_published(valid: list[DateCandidate]) -> DateCandidate | None:
+def _days(cands: Iterable[DateCandidate]) -> set[str]:
+    return {c.value[:10] for c in cands}
+
+
+def _choose_published(valid: list[DateCandidate], updated: set[str]) -> DateCandidate | None:
     structured = [c for c in valid if _group(c.source, _STRUCTURED) < len(_STRUCTURED)]
     url = next((c for c in valid if c.source == "url"), None)
     guess = next((c for c in valid if c.source == "htmldate"), None)
+    visible = next((c for c in valid if c.source in _VISIBLE), None)
     if url is not None:
         same_day = [c for c in structured if c.value[:10] == url.value[:10]]
         return same_day[0] if same_day else _local_first(url, structured)
     if structured:
+        # Generic meta names still settle disagreements and time zones among structured data.
+        pool = structured + [c for c in valid if c.source.startswith("weak-meta:")]
         best = structured[0]
-        if guess is not None and len({c.value[:10] for c in structured}) > 1:
-            best = next((c for c in structured if c.value[:10] == guess.value[:10]), best)
-        return _local_first(best, structured)
+        if guess is not None and len(_days(pool)) > 1:
+            best = next((c for c in pool if c.value[:10] == guess.value[:10]), best)
+        # The page prints its update day as its date and no structured source calls that day
+        # the publication: readers (and archives) date the page by what it prints.
+        if visible is not None and visible.value[:10] in updated - _days(pool):
+            return visible
+        return _local_first(best, pool)
     return valid[0] if valid else None
+
+
+def _valid(cands: list[DateCandidate], kind: str, first_seen: str | None) -> list[DateCandidate]:
+    latest = upper_bound(first_seen)
+    valid = [
+        c for c in cands
+        if c.kind == kind and (d := day_of(c.value)) is not None and EARLIEST <= d <= latest
+    ]  # fmt: skip
+    order = _PUBLISHED_ORDER if kind == "published" else _MODIFIED_ORDER
+    valid.sort(key=lambda c: _group(c.source, order))  # stable: keeps in-source ranking
+    return valid
+
+
+def needs_guess(cands: list[DateCandidate], first_seen: str | None = None) -> bool:
+    """True if htmldate's guess could change the published date chosen from these candidates."""
+    valid = _valid(cands, "published", first_seen)
+    if not any(_group(c.source, _PUBLISHED_ORDER) < _GUESS_RANK for c in valid):
+        return True
+    structured = [c for c in valid if _group(c.source, _STRUCTURED) < len(_STRUCTURED)]
+    pool = structured + [c for c in valid if c.source.startswith("weak-meta:")]
+    return bool(structured) and not any(c.source == "url" for c in valid) and len(_days(pool)) > 1
 
 
 def choose(
     cands: list[DateCandidate], kind: str, first_seen: str | None = None
 ) -> DateCandidate | None:
     """Apply the module's date rule to candidates of one kind."""
+    valid = _valid(cands, kind, first_seen)
+    if kind == "published":
+        updated = {c.value[:10] for c in _valid(cands, "modified", first_seen)}
+        best = _choose_published(valid, updated)
+    else:
+        best = valid[0] if valid else None
     latest = upper_bound(first_seen)
-    valid = [
-        c for c in cands
-        if c.kind == kind and (d := day_of(c.value)) is not None and _EARLIEST <= d <= latest
-    ]  # fmt: skip
-    order = _PUBLISHED_ORDER if kind == "published" else _MODIFIED_ORDER
-    valid.sort(key=lambda c: _group(c.source, order))  # stable: keeps in-source ranking
-    best = _choose_published(valid) if kind == "published" else (valid[0] if valid else None)
     if best is not None and best.source == "htmldate" and day_of(best.value) == latest - timedelta(days=1):
         hinted = [c for c in valid if c.source in ("feed", "sitemap")]
         if hinted:

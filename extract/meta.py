@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
+from lxml.etree import XPath, tostring
 from lxml.html import HtmlElement
 
 _CYRILLIC_LANGS = {"ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "tg", "mn"}
@@ -25,6 +26,12 @@ _CC_URL = re.compile(
 _CC_TEXT = re.compile(
     r"\b(?:CC|Creative Commons)[ -]((?:BY|SA|NC|ND)(?:[ -](?:BY|SA|NC|ND))*|0|Zero)"
     r"(?:[ -](\d\.\d))?\b"
+)
+
+
+_CC_HOLDERS = XPath(
+    '//body//text()[contains(., "CC") or contains(., "Creative Commons")]/parent::*'
+    "[not(self::script or self::style)]"
 )
 
 
@@ -120,10 +127,20 @@ def license_of(tree: HtmlElement, url: str | None) -> str | None:
         value = meta_content(tree, meta)
         if value and (m := _CC_URL.search(value) or _CC_TEXT.search(value)):
             return _license_from_match(m)
+    # Only elements whose own text mentions CC are read: text_content() of the whole body is
+    # costly, and a licence notice sits in one footer element.
     body = tree.find("body")
-    text = body.text_content() if body is not None else ""
-    if match := _CC_TEXT.search(text):
-        return _license_from_match(match)
+    # Serialising the text is done in C; the XPath below only runs on pages that mention CC.
+    body_text = tostring(body, method="text", encoding=str) if body is not None else ""
+    if "CC" not in body_text and "Creative Commons" not in body_text:
+        return _link_licence(hrefs, url)
+    for el in _CC_HOLDERS(tree):
+        if match := _CC_TEXT.search(" ".join(el.text_content().split())):
+            return _license_from_match(match)
+    return _link_licence(hrefs, url)
+
+
+def _link_licence(hrefs: list[str], url: str | None) -> str | None:
     if hrefs:
         href = str(hrefs[0]).strip()
         return urljoin(url, href) if url and urlsplit(href).scheme == "" else href

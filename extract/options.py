@@ -22,8 +22,8 @@ OPTIONS = Extractor(
     formatting=False,
     links=False,
     images=False,
-    with_metadata=True,
-    date_params=DATE_PARAMS,  # type: ignore[arg-type]
+    # Metadata comes from extract.trafmeta, which runs htmldate only when needed.
+    with_metadata=False,
 )
 
 EXTRACTOR_VERSION = f"mediawatch-extract 1 / trafilatura {trafilatura.__version__}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from lxml.etree import Element
 from lxml.html import HtmlElement
 
 _MIN_REPEATS = 4
@@ -27,21 +28,28 @@ _SKIP_PARENTS = {"html", "body", "table", "tbody", "thead", "tr", "select", "hea
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
-def _text_len(el: HtmlElement) -> int:
-    return len(" ".join(el.text_content().split()))
+class _Lengths(dict[HtmlElement, int]):
+    """Whitespace-normalised text length per element, computed once: the scan below asks for
+    the same parents, children and links many times, and text_content() walks whole subtrees."""
+
+    def of(self, el: HtmlElement) -> int:
+        size = self.get(el)
+        if size is None:
+            size = self[el] = len(" ".join(el.text_content().split()))
+        return size
 
 
-def _is_teaser(el: HtmlElement) -> bool:
-    total = _text_len(el)
+def _is_teaser(el: HtmlElement, lengths: _Lengths) -> bool:
+    total = lengths.of(el)
     if total == 0 or total > _MAX_LINKED_CHARS:
         return False
-    linked = sum(_text_len(a) for a in el.iter("a"))
+    linked = sum(lengths.of(a) for a in el.iter("a"))
     # A teaser with a summary can be long, but then the whole block is the link.
     if linked >= 0.85 * total or (linked >= 0.6 * total and total <= _MAX_TEASER_CHARS):
         return True
     if total > _MAX_TEASER_CHARS:
         return False
-    headed = sum(_text_len(h) for h in el.iter(*_HEADINGS))
+    headed = sum(lengths.of(h) for h in el.iter(*_HEADINGS))
     return headed > 0 and total - headed <= _MAX_LOOSE_CHARS
 
 
@@ -52,8 +60,10 @@ def _signature(el: HtmlElement) -> tuple[str, str]:
 def teaser_lists(tree: HtmlElement) -> list[HtmlElement]:
     """Return the outermost containers that are lists of repeated teaser blocks."""
     found: list[HtmlElement] = []
-    for parent in tree.iter():
-        if not isinstance(parent.tag, str) or parent.tag in _SKIP_PARENTS:
+    lengths = _Lengths()
+    for parent in tree.iter(Element):
+        # len() counts children in C: most elements are dismissed before any Python work.
+        if len(parent) < _MIN_REPEATS or parent.tag in _SKIP_PARENTS:
             continue
         children = [c for c in parent if isinstance(c.tag, str) and c.tag not in ("script", "style")]
         if len(children) < _MIN_REPEATS:
@@ -62,11 +72,11 @@ def teaser_lists(tree: HtmlElement) -> list[HtmlElement]:
         if repeats < _MIN_REPEATS or sig[0] in ("p", "br", "td", "option"):
             continue
         group = [c for c in children if _signature(c) == sig]
-        teasers = [c for c in group if _is_teaser(c)]
+        teasers = [c for c in group if _is_teaser(c, lengths)]
         if len(teasers) < 0.8 * len(group):
             continue
-        parent_len = _text_len(parent)
-        if parent_len and sum(_text_len(c) for c in teasers) >= 0.8 * parent_len:
+        parent_len = lengths.of(parent)
+        if parent_len and sum(lengths.of(c) for c in teasers) >= 0.8 * parent_len:
             found.append(parent)
     outermost = set(found)
     return [el for el in found if not any(a in outermost for a in el.iterancestors())]

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import gzip
+import html
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import time
 import tomllib
 import urllib.error
 import urllib.request
 import urllib.robotparser
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+from http.client import HTTPConnection, HTTPResponse, IncompleteRead
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -242,7 +247,8 @@ def test_every_article_reachable_and_counts(web: FixtureWeb) -> None:
     for a in arts:
         status, _, body, _ = fetch(a.url)
         assert status == 200, a.url
-        assert a.title.split()[0] in body.decode(a.encoding), a.url
+        word = a.title.split()[0]
+        assert word in body.decode(a.encoding) or html.escape(word) in body.decode(), a.url
         assert re.search(patterns[a.outlet], a.url), a.url
     on = [a for a in arts if a.on_topic and not a.url.endswith(SEED)]
     assert len(on) >= 18
@@ -281,9 +287,11 @@ def test_epochs(web: FixtureWeb) -> None:
 def test_links_stay_inside_the_web(web: FixtureWeb) -> None:
     """Crawl everything: each link is a loopback outlet or an explicit external host."""
     bases = set(web.base_urls.values())
+    hostile = {web.base_urls[o] for o in web.sites if web.is_hostile(o)}
     planted = {h.url for h in web.hazards()}
-    todo = [b + "/robots.txt" for b in bases] + [
-        web.base_urls[o] + s.outlet.conf["source"]["homepage"] for o, s in web.sites.items()
+    tame = [o for o in web.sites if not web.is_hostile(o)]  # hazards has its own tests
+    todo = [web.base_urls[o] + "/robots.txt" for o in tame] + [
+        web.base_urls[o] + web.sites[o].outlet.conf["source"]["homepage"] for o in tame
     ]
     seen: dict[str, int] = {}
     while todo:
@@ -306,7 +314,10 @@ def test_links_stay_inside_the_web(web: FixtureWeb) -> None:
         for link in links:
             target = urljoin(url, link.replace("&amp;", "&")).split("#")[0]
             parts = urlsplit(target)
+            if parts.scheme not in ("http", "https"):
+                continue  # javascript: probes and the like lead nowhere
             if f"{parts.scheme}://{parts.netloc}" in bases:
+                assert f"{parts.scheme}://{parts.netloc}" not in hostile, (url, link)
                 todo.append(target)
             else:
                 assert parts.hostname in web.external_hosts, (url, link)
@@ -382,3 +393,160 @@ def test_topic_labels_agree_with_the_topic_table(web: FixtureWeb) -> None:
             words = {w.lower() for w in re.findall(r"\w+", re.sub(r"<[^>]+>", " ", text))}
             matched = all(hits(words, g) for g in groups)
             assert matched == art.on_topic, (site.outlet.id, art.key)
+
+
+# -- the hostile `hazards` outlet (crawled by tests/test_hostile.py) --------------------
+
+H = "hazards"
+MIB = 1 << 20
+
+
+def stream(web: FixtureWeb, path: str, within: float = 30) -> tuple[HTTPResponse, int, bytes]:
+    """(response, body bytes read within `within` s, last block): never holds the whole body."""
+    conn = HTTPConnection(urlsplit(web.base_urls[H]).netloc, timeout=10)
+    conn.request("GET", path)
+    resp = conn.getresponse()
+    total, last, deadline = 0, b"", time.monotonic() + within
+    while time.monotonic() < deadline and (block := resp.read1(MIB)):
+        total, last = total + len(block), block
+    conn.close()
+    return resp, total, last
+
+
+def test_hazards_outlet_is_opt_in(web: FixtureWeb, tmp_path: Path) -> None:
+    default = web.write_sources(tmp_path / "a.toml").read_text("utf-8")
+    tame = ["tms", "armnews", "rusagency", "hynews", "exile"]
+    assert [s["id"] for s in tomllib.loads(default)["source"]] == tame
+    assert "max_requests" not in default and H not in default
+    full = tomllib.loads(web.write_sources(tmp_path / "b.toml", include_hazards=True).read_text())
+    by_id = {s["id"]: s for s in full["source"]}
+    assert list(by_id) == [*tame, H]
+    assert [by_id[o] for o in tame] == tomllib.loads(default)["source"]
+    hz = by_id[H]
+    assert (hz["download_delay"], hz["concurrency"], hz["max_requests"], hz["enabled"]) == (
+        0,
+        4,
+        150,
+        True,
+    )
+    hosts = {urlsplit(b).hostname for o, b in web.base_urls.items() if o != H}
+    assert urlsplit(hz["homepage"]).hostname not in hosts
+    assert all(re.search(hz["article_url_pattern"], url) for url in hz["urls"])
+    assert H not in {a.outlet for a in web.expected_articles(0)}
+    assert H in {a.outlet for a in web.expected_articles(0, include_hazards=True)}
+    # Every planted trap is on a discovery path (seed, feed, sitemap, section) or the home page.
+    listed = set(hz["urls"] + hz["feeds"] + hz["sitemaps"] + hz["sections"])
+    planted = [h for h in web.hazards() if h.outlet == H]
+    assert len({h.name for h in planted}) >= 24
+    linked = (
+        fetch(hz["homepage"])[2].decode()
+        + fetch(u(web, H, "/hazards/news/moved-here/"))[2].decode()
+    )
+    for h in planted:
+        path = urlsplit(h.url).path
+        assert h.url.split("#")[0].split("?")[0] in listed or path in linked, h
+
+
+def test_gzip_bomb_inflates_past_a_gigabyte(web: FixtureWeb) -> None:
+    status, headers, body, _ = fetch(u(web, H, "/hazards/news/gzip-bomb/"))  # no gzip asked
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert int(headers["Content-Length"]) == len(body) < 2 * MIB
+    inflater, data, total = zlib.decompressobj(wbits=31), body, 0
+    while data:
+        out = inflater.decompress(data, 16 * MIB)  # bounded memory, like a careful client
+        assert not out.strip(b"\0")
+        total, data = total + len(out), inflater.unconsumed_tail
+    assert inflater.eof and total + len(inflater.flush()) == 1024 * MIB >= 10**9
+
+
+def test_oversize_pages_stream_twelve_mebibytes(web: FixtureWeb) -> None:
+    resp, total, last = stream(web, "/hazards/news/oversize/")
+    assert resp.status == 200 and int(resp.headers["Content-Length"]) == total == 12 * MIB
+    resp, total, last = stream(web, "/hazards/news/oversize-chunked/")
+    assert resp.headers["Transfer-Encoding"] == "chunked" and "Content-Length" not in resp.headers
+    assert total == 12 * MIB and last.endswith(b"</html>\n")
+
+
+def test_reset_mid_body_and_slow_drip(web: FixtureWeb) -> None:
+    with pytest.raises((ConnectionError, IncompleteRead)):
+        stream(web, "/hazards/news/connection-reset/")
+    resp, got, _ = stream(web, "/hazards/news/slow-drip/", within=2)  # a 2 s download timeout
+    assert resp.status == 200 and 0 < got < int(resp.headers["Content-Length"]) // 4
+
+
+def test_throttled_routes_serve_after_retry_after(web: FixtureWeb) -> None:
+    busy, unavailable = u(web, H, "/hazards/news/busy/"), u(web, H, "/hazards/news/unavailable/")
+    status, headers, _, _ = fetch(busy)
+    opened = time.time()
+    assert (status, headers["Retry-After"]) == (429, "2")
+    status, headers, _, _ = fetch(unavailable)
+    deadline = parsedate_to_datetime(headers["Retry-After"]).timestamp()
+    assert status == 503 and 1.5 <= deadline - time.time() <= 3.5
+    assert fetch(busy)[0] == 429  # still inside the window
+    time.sleep(max(opened + 2, deadline) - time.time() + 0.05)
+    status, _, body, _ = fetch(busy)
+    assert status == 200 and f'rel="canonical" href="{busy}"'.encode() in body
+    assert fetch(unavailable)[0] == 200
+    assert fetch(busy)[0] == 429  # serving closed the window: the next crawl meets it again
+
+
+def test_unbounded_families_feed_trap_and_self_index(web: FixtureWeb) -> None:
+    items = ET.fromstring(fetch(u(web, H, "/hazards/feed/firehose.xml"))[2]).iter("item")
+    links = {i.findtext("link") for i in items}
+    pattern = re.escape(web.base_urls[H]) + r"/hazards/bulk/[1-9]\d*/"
+    assert len(links) == 10_000 and all(re.fullmatch(pattern, x or "") for x in links)
+    status, _, body, _ = fetch(u(web, H, "/hazards/bulk/10000/"))
+    assert status == 200 and b"Wire bulletin No. 10000" in body
+    assert fetch(u(web, H, "/hazards/bulk/0/"))[0] == 404
+    assert (
+        'rel="next" href="/hazards/trap/page/2/"' in fetch(u(web, H, "/hazards/trap/"))[2].decode()
+    )
+    far = fetch(u(web, H, "/hazards/trap/page/987654/"))[2].decode()
+    assert '<link rel="next" href="/hazards/trap/page/987655/">' in far
+    index = ET.fromstring(fetch(u(web, H, "/hazards/sitemap.xml"))[2])
+    assert u(web, H, "/hazards/sitemap.xml") in [x.text for x in index.iter(f"{SM}loc")]
+
+
+def test_hostile_pages_and_redirects(web: FixtureWeb) -> None:
+    status, headers, body, _ = fetch(u(web, H, "/hazards/feed/broken.xml"))
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    with pytest.raises(ET.ParseError):
+        ET.fromstring(body)
+    shell = fetch(u(web, H, "/hazards/news/app-shell/"))[2].decode()
+    visible = re.sub(r"<script.*?</script>|<[^>]+>", " ", shell, flags=re.S)
+    assert shell.count("<script") >= 3 and len(visible.split()) < 30
+    assert (
+        "<title>Just a moment...</title>"
+        in fetch(u(web, H, "/hazards/news/checking-browser/"))[2].decode()
+    )
+    paywall = fetch(u(web, H, "/hazards/news/paywalled/"))[2].decode()
+    assert "Subscribe to read the full article" in paywall and paywall.count("<p>") <= 4
+    assert fetch(u(web, H, "/hazards/news/report-pdf/"))[2].startswith(b"%PDF-")
+    status, headers, body, _ = fetch(u(web, H, "/hazards/news/infographic/"))
+    assert headers["Content-Type"] == "image/png" and body.startswith(b"\x89PNG\r\n\x1a\n")
+    moved = fetch(u(web, H, "/hazards/news/moved-here/"))[2].decode()
+    assert 'http-equiv="refresh" content="0; url=/hazards/news/moved-target/"' in moved
+    assert fetch(u(web, H, "/hazards/news/moved-target/"))[0] == 200
+    assert fetch(u(web, H, "/hazards/news/server-error/"))[0] == 500
+    status, headers, _, _ = fetch(u(web, H, "/hazards/news/elsewhere/"), follow=False)
+    assert status == 302 and headers["Location"].startswith(web.base_urls["tms"])
+    for a, b in (("loop-a", "loop-b"), ("loop-b", "loop-a")):
+        status, headers, _, _ = fetch(u(web, H, f"/hazards/news/{a}/"), follow=False)
+        assert status == 302 and headers["Location"] == u(web, H, f"/hazards/news/{b}/")
+    clean = u(web, H, "/hazards/news/tracked-story/")
+    assert fetch(clean + "?utm_source=x&fbclid=y")[2] == fetch(clean)[2]
+    home = fetch(u(web, H, "/hazards/"))[2].decode()
+    assert "tracked-story/?fbclid=" in home and "tracked-story/#comments" in home
+
+
+def test_legacy_bytes_with_missing_or_wrong_charset(web: FixtureWeb) -> None:
+    status, headers, body, _ = fetch(u(web, H, "/hazards/news/cp1251-undeclared/"))
+    assert headers["Content-Type"] == "text/html" and b"charset" not in body.lower()
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    assert "Министры сельского хозяйства Армении и России" in body.decode("cp1251")
+    status, headers, body, _ = fetch(u(web, H, "/hazards/news/cp1251-declared-utf8/"))
+    assert headers["Content-Type"] == "text/html; charset=utf-8" and b"<meta charset" not in body
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    assert "В городском музее Гюмри" in body.decode("cp1251")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from urllib.robotparser import RobotFileParser
 from pathlib import Path
 from urllib.parse import urlsplit
+from urllib.robotparser import RobotFileParser
 
 from conftest import Crawl, crawl_web, query
 

@@ -190,3 +190,102 @@ def test_fingerprint_stable_under_whitespace() -> None:
     b = extract_article(page(body="<p>One\n two three.</p>\n\n" + BODY))
     c = extract_article(page(body="<p>One two four.</p>" + BODY))
     assert a.fingerprint == b.fingerprint != c.fingerprint
+
+
+def test_index_of_links_is_not_an_article() -> None:
+    items = "".join(
+        f'<li><a href="/news/2023/09/19/item-{i}">Удар по Степанакерту: сообщение {i} '
+        f"о ходе операции в Карабахе</a></li>" for i in range(8))
+    html = (f"<html lang='ru'><head><title>Онлайн</title></head><body><main><h1>Онлайн</h1>"
+            f"<p>Трансляция завершена.</p><ul>{items}</ul></main></body></html>")
+    result = extract_article(html, "https://exile.example/news/2023/09/19/live")
+    assert result.status == "not_article"
+    assert "links" in (result.reason or "")
+
+
+# --- date rules added with the labelled dates, month names and lazy htmldate ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("12. Mai 2025", "2025-05-12"),
+        ("Mai 12, 2025", "2025-05-12"),
+        ("Samstag, 3. Dezember 2011", "2011-12-03"),
+        ("1er juillet 2025", "2025-07-01"),
+        ("12 juin 2025", "2025-06-12"),
+        ("12 de mayo de 2025", "2025-05-12"),
+        ("14 Gennaio 2020", "2020-01-14"),
+        ("12 października 2025", "2025-10-12"),
+        ("12 мая 2025", "2025-05-12"),
+        ("12 травня 2025", "2025-05-12"),
+        ("12 հունիսի 2025", "2025-06-12"),
+        ("12.05.2025", "2025-05-12"),
+        ("05/31/2025", "2025-05-31"),
+    ],
+)
+def test_dateline_month_names_and_formats(text: str, day: str) -> None:
+    from extract.dateline import find_date
+
+    assert find_date(f"Politik | {text} | 3 Min.") == day
+
+
+def test_to_iso_metadata_formats() -> None:
+    assert to_iso("11/01/2023 12:43:42") == "2023-11-01T12:43:00"  # slashes in metadata: US order
+    assert to_iso("25/01/2023") == "2023-01-25"  # ...unless the month would be impossible
+    assert to_iso("24. Januar 2022") == "2022-01-24"
+
+
+def test_labelled_publication_date_anywhere_on_page() -> None:
+    body = BODY + "<footer><p>Letzte Änderung: 31.10.2023 - 14:49<br>Erschienen am: 01.11.2023</p></footer>"
+    result = extract_article(page("", body, "de"), "https://example.de/rezension/123")
+    assert result.date == "2023-11-01" and result.date_source == "label"
+    assert result.modified == "2023-10-31"
+
+
+def test_updated_label_is_not_the_dateline() -> None:
+    body = "<p>Aktualisiert am 20.05.2025, 10:15 · 12. Mai 2025</p>" + BODY
+    result = extract_article(page("", body, "de"), "https://example.de/politik/gas")
+    assert result.date == "2025-05-12" and result.date_source == "dateline"
+
+
+def test_generic_meta_date_loses_to_dateline() -> None:
+    head = '<meta name="date" content="2020-04-30T08:00:00">'
+    result = extract_article(page(head, "<p>28.04.2020 | NDR</p>" + BODY, "de"), "https://example.de/a-101.html")
+    assert result.date == "2020-04-28" and result.date_source == "dateline"
+    assert any(c.source == "weak-meta:date" for c in result.date_candidates)
+
+
+def test_printed_update_day_beats_structured_publication() -> None:
+    cands = [
+        DateCandidate("published", "2021-11-29T14:13:37+00:00", "json-ld"),
+        DateCandidate("modified", "2022-01-12T14:27:30+00:00", "json-ld"),
+        DateCandidate("published", "2022-01-12", "dateline"),
+    ]
+    best = choose(cands, "published")
+    assert best is not None and best.source == "dateline"
+    # A dateline that is no structured date at all does not beat structured data.
+    best = choose([cands[0], DateCandidate("published", "2022-02-01", "dateline")], "published")
+    assert best is not None and best.source == "json-ld"
+
+
+def test_time_element_text_without_datetime() -> None:
+    body = BODY + '<p class="meta"><time class="create-date">31.03.2020</time></p>'
+    html = f"<html><head><title>x</title></head><body><div>{body}</div></body></html>"
+    result = extract_article(html, "https://example.de/corona-big-data")
+    assert any(c.source == "time-element" and c.value == "2020-03-31" for c in result.date_candidates)
+
+
+def test_htmldate_runs_only_when_needed() -> None:
+    from extract.dates import needs_guess
+
+    head = '<meta property="article:published_time" content="2025-05-12T09:00:00+04:00">'
+    settled = extract_article(page(head), "https://example.am/news/gas")
+    assert settled.date == "2025-05-12T09:00:00+04:00"
+    assert not any(c.source == "htmldate" for c in settled.date_candidates)  # absent: not run
+    meta = DateCandidate("published", "2025-05-12", "meta:article:published_time")
+    weak = DateCandidate("published", "2025-05-14", "weak-meta:dc.date")
+    assert not needs_guess([meta])
+    assert needs_guess([meta, weak])  # structured sources disagree: htmldate settles it
+    assert not needs_guess([meta, weak, DateCandidate("published", "2025-05-12", "url")])
+    assert needs_guess([DateCandidate("published", "2025-05-12", "time-element")])

@@ -6,10 +6,13 @@ pattern, pagination by rel=next or under the section's path), and seed URLs. Eve
 request carries its outlet as `download_slot`, so the registry's delay and
 concurrency apply per outlet, and goes through robots.txt, retries and the outlet guard.
 
-The crawl runs in two phases: first every discovery document (robots.txt, sitemaps,
-feeds, sections and their pages), then, when Scrapy goes idle, every article found, each
-once, with the feed and sitemap evidence of every path that found it. So what is stored
-never depends on which discovery path happened to answer first.
+A crawl has two phases. First every discovery document is fetched (conditionally: an
+unchanged feed answers 304) and every article URL it lists goes into the frontier,
+`url_state` in archive.db, with its evidence. Then, when Scrapy goes idle, the frontier
+is read back: never-fetched URLs first, then known articles whose re-check is due (most
+overdue first), within the outlet's budgets and the crawl's re-check budget. Because the
+frontier is in SQLite, a crawl killed at any moment resumes where it stopped, and what is
+stored never depends on which discovery path answered first.
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ from crawler.discovery import (
     robots_sitemaps,
     sniff,
 )
-from crawler.items import FetchedPage
+from crawler.items import Discovered, FetchedPage, Found
 from crawler.items import headers_dict as _headers
 from crawler.sources import Registry, Source, load_registry
+from crawler.state import CrawlState
 from crawler.urls import clean_url, is_http_url
 
 
@@ -48,42 +52,72 @@ class OutletSpider(scrapy.Spider):
     name = "outlets"
     registry: Registry
     outlets: tuple[Source, ...]
+    patterns: dict[str, re.Pattern[str] | None]
+    state: CrawlState
+    recheck_all: bool
+    recheck_budget: int | None
+    max_section_pages: int
+    conditional: bool
+    # Filled during the crawl, read by the archive pipeline when it closes the run.
+    deferred: dict[str, int]
+    paused: dict[str, str]
+    crawl_delays: dict[str, float]
+    _scheduled: set[str]
+    _section_pages: dict[str, int]
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
-        """Load the registry named by MEDIAWATCH_SOURCES and pick the outlets to crawl."""
+        """Load the registry, open the crawl state, pick the outlets to crawl."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.registry = load_registry(settings.get("MEDIAWATCH_SOURCES"))
+        spider.state = CrawlState(settings.get("MEDIAWATCH_DB"))
         ids = settings.getlist("MEDIAWATCH_SOURCE_IDS")
-        spider.outlets = (
-            tuple(spider.registry.get(i) for i in ids) if ids else spider.registry.enabled()
-        )
-        spider.found = {}
-        crawler.signals.connect(spider.fetch_articles, signal=signals.spider_idle)
+        chosen = tuple(spider.registry.get(i) for i in ids) if ids else spider.registry.enabled()
+        spider.paused = {}
+        spider.outlets = ()
+        for source in chosen:
+            reason = spider.state.paused(source.id, utcnow())
+            if reason:
+                spider.paused[source.id] = f"still paused: {reason}"
+            else:
+                spider.outlets += (source,)
         spider.patterns = {
             s.id: re.compile(s.article_url_pattern) if s.article_url_pattern else None
             for s in spider.registry.sources
         }
+        spider.recheck_all = settings.getbool("MEDIAWATCH_RECHECK_ALL")
+        budget = settings.getint("MEDIAWATCH_RECHECK_BUDGET")
+        spider.recheck_budget = None if spider.recheck_all or budget <= 0 else budget
+        spider.max_section_pages = settings.getint("MEDIAWATCH_MAX_SECTION_PAGES")
+        spider.conditional = settings.getbool("MEDIAWATCH_CONDITIONAL_REQUESTS")
+        spider.deferred = {}
+        spider.crawl_delays = {}
+        spider._scheduled = set()
+        spider._section_pages = {}
+        crawler.signals.connect(spider.fetch_articles, signal=signals.spider_idle)
+        crawler.signals.connect(spider._close_state, signal=signals.spider_closed)
         return spider
 
-    patterns: dict[str, re.Pattern[str] | None]
-    # Articles found in the discovery phase: clean URL -> (outlet, via, from, merged hints).
-    found: dict[str, tuple[Source, str, str | None, dict[str, str]]]
+    def _close_state(self) -> None:
+        self.state.close()
 
     async def start(self) -> AsyncIterator[Any]:
-        """Initial requests: robots sitemaps, sitemaps, feeds, sections, seeds of each outlet."""
+        """Initial requests: robots sitemaps, sitemaps, feeds, sections; seeds to the frontier."""
         for source in self.outlets:
+            if source.urls:
+                yield Discovered(source.id, "seed", None, utcnow(),
+                                 [Found(clean_url(u)) for u in source.urls])
             for request in self.initial_requests(source):
                 yield request
 
     def initial_requests(self, source: Source) -> Iterator[scrapy.Request]:
-        """What one outlet's registry entry asks to fetch first."""
+        """The discovery documents one outlet's registry entry names."""
         for sitemap in source.sitemaps:
             if sitemap == "robots":
-                robots = source.homepage.split("/", 3)
-                yield self._request(source, "/".join(robots[:3]) + "/robots.txt", "robots",
-                                    "robots", None, self.parse_robots)
+                root = "/".join(source.homepage.split("/", 3)[:3])
+                yield self._request(source, root + "/robots.txt", "robots", "robots", None,
+                                    self.parse_robots)
             else:
                 yield self._request(source, sitemap, "sitemap", "registry", None,
                                     self.parse_sitemap)
@@ -92,8 +126,6 @@ class OutletSpider(scrapy.Spider):
         for section in source.sections:
             yield self._request(source, section, "section", "registry", None,
                                 self.parse_section, section=section)
-        for url in source.urls:
-            self._found(source, url, "seed", None, {})
 
     def _request(
         self,
@@ -105,6 +137,7 @@ class OutletSpider(scrapy.Spider):
         callback: Any,
         hints: dict[str, str] | None = None,
         section: str | None = None,
+        validators: tuple[str | None, str | None] | None = None,
     ) -> scrapy.Request:
         meta = {
             "source_id": source.id,
@@ -115,27 +148,16 @@ class OutletSpider(scrapy.Spider):
             "hints": hints or {},
             "section": section,
         }
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
-
-    def _found(
-        self, source: Source, url: str, via: str, origin: str | None, hints: dict[str, str]
-    ) -> None:
-        """Note an article URL (tracking parameters and fragment removed) and its evidence."""
-        url = clean_url(url)
-        entry = self.found.setdefault(url, (source, via, origin, {}))
-        for key, value in hints.items():
-            if value:
-                entry[3].setdefault(key, value)
-
-    def fetch_articles(self) -> None:
-        """Discovery is over (Scrapy went idle): schedule every article found, once each."""
-        if not self.found:
-            return
-        found, self.found = self.found, {}
-        for url, (source, via, origin, hints) in found.items():
-            self.crawler.engine.crawl(
-                self._request(source, url, "article", via, origin, self.parse_article, hints))
-        raise DontCloseSpider
+        etag, modified = validators if validators is not None else self.state.validators(url)
+        if not self.conditional:
+            etag = modified = None
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta,
+                              headers=headers)
 
     def _page(self, response: Response, **extra: Any) -> FetchedPage:
         meta = response.meta
@@ -156,7 +178,57 @@ class OutletSpider(scrapy.Spider):
             **extra,
         )
 
-    # -- callbacks ---------------------------------------------------------
+    # -- phase 2: the frontier -----------------------------------------------
+
+    def fetch_articles(self) -> None:
+        """Discovery is over (Scrapy went idle): fetch new and due articles from the frontier.
+
+        Runs at every idle moment; budgets are spent across calls, and what is left over is
+        counted as deferred (it stays due in the frontier for the next crawl).
+        """
+        now = utcnow()
+        scheduled = 0
+        deferred: dict[str, int] = {}
+        for source in self.outlets:
+            if source.id in self.paused:
+                continue
+            room = self._outlet_room(source)
+            for due in self.state.due(source.id, now, self.recheck_all, None):
+                if due.url in self._scheduled:
+                    continue
+                over = due.known and self.recheck_budget is not None and self.recheck_budget <= 0
+                if room <= 0 or over:
+                    deferred[source.id] = deferred.get(source.id, 0) + 1
+                    continue
+                room -= 1
+                if due.known and self.recheck_budget is not None:
+                    self.recheck_budget -= 1
+                self._scheduled.add(due.url)
+                self.crawler.engine.crawl(self._request(
+                    source, due.url, "article", due.via or "frontier", due.origin,
+                    self.parse_article, due.hints, validators=(due.etag, due.last_modified)))
+                scheduled += 1
+        self.deferred = deferred
+        if scheduled:
+            raise DontCloseSpider
+
+    def _outlet_room(self, source: Source) -> int | float:
+        """Requests this outlet's budgets (max_requests, max_pages, max_seconds) still allow."""
+        stats = self.crawler.stats
+        sent = stats.get_value(f"mediawatch/requests/{source.id}", 0) if stats else 0
+        room: int | float = float("inf")
+        for cap in (source.max_requests, source.max_pages):
+            if cap is not None:
+                room = min(room, cap - sent)
+        started = stats.get_value("start_time") if stats else None
+        if source.max_seconds is not None and started is not None:
+            from datetime import UTC, datetime
+
+            if (datetime.now(UTC) - started).total_seconds() > source.max_seconds:
+                room = 0
+        return room
+
+    # -- callbacks -------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         """robots.txt: follow its Sitemap: lines."""
@@ -168,7 +240,7 @@ class OutletSpider(scrapy.Spider):
                                     self.parse_sitemap)
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
-        """A feed: every entry on the outlet becomes an article request with its hints."""
+        """A feed: every entry on the outlet goes to the frontier with its evidence."""
         if sniff(response.body) == "sitemap":
             yield from self.parse_sitemap(response)
             return
@@ -179,11 +251,12 @@ class OutletSpider(scrapy.Spider):
             yield self._page(response, parse_error=f"feed: {exc}")
             return
         yield self._page(response)
-        for entry in feed.entries:
-            if not is_http_url(entry.url) or not source.owns(entry.url):
-                continue
-            hints = {"feed_title": entry.title or "", "feed_date": entry.published or ""}
-            self._found(source, entry.url, "feed", response.url, hints)
+        found = [
+            Found(clean_url(e.url), _hints(feed_title=e.title, feed_date=e.published),
+                  e.title, e.published, e.position)
+            for e in feed.entries if is_http_url(e.url) and source.owns(e.url)
+        ]
+        yield Discovered(source.id, "feed", response.url, utcnow(), found, snapshot=True)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         """A sitemap or sitemap index: children, then article URLs matching the pattern."""
@@ -195,44 +268,55 @@ class OutletSpider(scrapy.Spider):
             return
         yield self._page(response)
         pattern = self.patterns.get(source.id)
-        for entry in sitemap.entries:
+        found = []
+        for n, entry in enumerate(sitemap.entries):
             if not is_http_url(entry.loc) or not source.owns(entry.loc):
                 continue
             if sitemap.kind == "sitemapindex":
                 yield self._request(source, entry.loc, "sitemap", "sitemap", response.url,
                                     self.parse_sitemap)
-                continue
-            if pattern is not None and not pattern.search(entry.loc):
-                continue
-            hints = {
-                "sitemap_date": entry.news_publication_date or "",
-                "sitemap_title": entry.news_title or "",
-                "sitemap_lastmod": entry.lastmod or "",
-            }
-            self._found(source, entry.loc, "sitemap", response.url, hints)
+            elif pattern is None or pattern.search(entry.loc):
+                found.append(Found(
+                    clean_url(entry.loc),
+                    _hints(sitemap_date=entry.news_publication_date,
+                           sitemap_title=entry.news_title, sitemap_lastmod=entry.lastmod),
+                    entry.news_title, entry.news_publication_date, n))
+        if found:
+            news = any(f.title for f in found)
+            yield Discovered(source.id, "sitemap", response.url, utcnow(), found, snapshot=news)
 
     def parse_section(self, response: Response) -> Iterator[Any]:
-        """A section page: article links by pattern, then its next pages."""
+        """A section page: article links by pattern, then its next pages (bounded)."""
         source = self.registry.get(response.meta["source_id"])
         yield self._page(response)
         if not isinstance(response, TextResponse):
             return
         links = page_links(response.body, response.url)
-        for url in article_links(links, self.patterns.get(source.id)):
-            if source.owns(url):
-                self._found(source, url, "section", response.url, {})
+        found = [Found(clean_url(url)) for url in article_links(links, self.patterns.get(source.id))
+                 if source.owns(url)]
+        if found:
+            yield Discovered(source.id, "section", response.url, utcnow(), found)
         section = response.meta.get("section") or response.url
         for url in pagination_links(links, response.url, section):
-            if source.owns(url):
-                yield self._request(source, url, "section", "pagination", response.url,
-                                    self.parse_section, section=section)
+            if not source.owns(url):
+                continue
+            pages = self._section_pages.get(section, 1)
+            if pages >= self.max_section_pages:
+                # A calendar or infinite-scroll trap: stop, and say so in the archive.
+                yield self._page(response, parse_error=(
+                    f"section: pagination stopped after {pages} pages "
+                    f"(MEDIAWATCH_MAX_SECTION_PAGES); next was {url}"))
+                return
+            self._section_pages[section] = pages + 1
+            yield self._request(source, url, "section", "pagination", response.url,
+                                self.parse_section, section=section)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         """An article page: hand the raw response on; extraction happens in the pipeline."""
         yield self._page(response)
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
-        """Every failed fetch becomes a recorded page, never a silent loss."""
+        """Every failed fetch (and every 304) becomes a recorded page, never a silent loss."""
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         if "source_id" not in meta:
@@ -257,3 +341,7 @@ class OutletSpider(scrapy.Spider):
             hints=dict(meta.get("hints") or {}),
             error=message,
         )
+
+
+def _hints(**values: str | None) -> dict[str, str]:
+    return {k: v for k, v in values.items() if v}

@@ -1,0 +1,71 @@
+"""Mentions and keyword-in-context lines for one article (pure: rows for the archive to write).
+
+A KWIC line is the hit with the rest of its sentence on either side, cut to a readable
+width, so a reader can audit every counted hit without opening the article. Offsets are
+character offsets into the original title or text as archived.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from crawler.framing.lexicon import Hit, Lexicon, find_hits
+
+CONTEXT_CHARS = 160
+# Sentence ends: Latin/Cyrillic punctuation, the Armenian full stop (։) and its common
+# stand-in, the colon used as a full stop in Armenian typing, followed by a space; or a newline.
+_SENTENCE_END = re.compile(r"(?<=[.!?…։])\s+|(?<=[\u0531-\u0587]:)\s+|\n+")
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The [begin, finish) of the sentence around text[start:end]."""
+    begin, finish = 0, len(text)
+    for m in _SENTENCE_END.finditer(text):
+        if m.end() <= start:
+            begin = m.end()
+        elif m.start() >= end:
+            finish = m.start()
+            break
+    return begin, finish
+
+
+def kwic_line(text: str, hit: Hit, width: int = CONTEXT_CHARS) -> tuple[str, str, str]:
+    """(left, hit, right): the hit inside its sentence, each side at most `width` characters."""
+    begin, finish = sentence_bounds(text, hit.start, hit.end)
+    left = text[begin:hit.start]
+    right = text[hit.end:finish]
+    if len(left) > width:
+        left = "…" + left[-width:].split(" ", 1)[-1]
+    if len(right) > width:
+        right = right[:width].rsplit(" ", 1)[0] + "…"
+    return left, text[hit.start:hit.end], right
+
+
+def analyse(lexicon: Lexicon, title: str | None, text: str | None, lang: str | None
+            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Mention counts and KWIC lines of one article, in the language it was written in.
+
+    An article whose language is unknown is matched against every language's variants:
+    a Russian term cannot match English text, so this only loses nothing.
+    """
+    use_lang = lang if lang in {v.lang for v in lexicon.variants()} else None
+    counts: Counter[tuple[str, str, str, str]] = Counter()
+    lines: list[dict[str, Any]] = []
+    for field_name, value in (("title", title), ("text", text)):
+        if not value:
+            continue
+        for hit in find_hits(lexicon, value, use_lang):
+            counts[(hit.kind, hit.concept, hit.variant, hit.naming)] += 1
+            left, matched, right = kwic_line(value, hit)
+            lines.append({
+                "kind": hit.kind, "concept": hit.concept, "variant": hit.variant,
+                "naming": hit.naming, "field": field_name, "left": left, "hit": matched,
+                "right": right, "offset": hit.start,
+            })
+    mentions = [
+        {"kind": k, "concept": c, "variant": v, "naming": nm, "n": n}
+        for (k, c, v, nm), n in sorted(counts.items())
+    ]
+    return mentions, lines

@@ -1,0 +1,252 @@
+"""The naming and frame lexicon: loading, compiling and matching (pure: no DB, no Scrapy).
+
+The lexicon is reviewable data (`lexicon.toml`), not code. A variant lists terms in a
+small pattern language that a researcher can read without knowing regular expressions:
+
+- words are separated by whitespace (any run of whitespace matches);
+- a hyphen matches a hyphen, a non-breaking hyphen or whitespace (Nagorno-Karabakh);
+- `{a|b|}` is an alternation of endings (`Карабах{|а|у|ом|е}`); an empty branch is allowed;
+- a trailing `*` on a word means "this word and any continuation" (`peacekeep*`).
+
+Terms and texts are both compared after `extract.normalize.fold`, so ё/е, և/եւ, soft hyphens
+and letter case never hide a hit. Offsets always point into the *original* text, so every
+counted hit can be shown in its sentence exactly as published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extract.normalize import fold
+
+LEXICON_PATH = Path(__file__).with_name("lexicon.toml")
+LANGS = ("en", "ru", "hy")
+
+
+class LexiconError(ValueError):
+    """The lexicon file is malformed; the message names the entry."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of naming a concept (or one cue of a frame) in one language."""
+
+    id: str
+    concept: str
+    kind: str  # naming | frame
+    lang: str
+    naming: str  # the naming label (for frames: the frame id)
+    terms: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    match: tuple[str, ...] = ()
+    no_match: tuple[str, ...] = ()
+    note: str = ""
+    patterns: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+    excludes: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A thing with competing names (kind=naming) or a frame with cue terms (kind=frame)."""
+
+    id: str
+    kind: str
+    label: str
+    description: str
+    namings: dict[str, str]
+    variants: tuple[Variant, ...]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A proper name written differently per language, used to link stories across languages."""
+
+    id: str
+    terms: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One counted occurrence: where it is in the original string and what it matched."""
+
+    concept: str
+    variant: str
+    naming: str
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The whole lexicon, compiled, with its version (declared + content hash)."""
+
+    version: str
+    concepts: tuple[Concept, ...]
+    entities: tuple[Entity, ...]
+    path: str = ""
+
+    def variants(self, lang: str | None = None) -> list[Variant]:
+        """Every variant, optionally only those of one language."""
+        return [v for c in self.concepts for v in c.variants if lang is None or v.lang == lang]
+
+    def concept(self, concept_id: str) -> Concept:
+        """The concept (or frame) with this id."""
+        for c in self.concepts:
+            if c.id == concept_id:
+                return c
+        raise KeyError(concept_id)
+
+
+_ALT = re.compile(r"\{([^{}]*)\}")
+
+
+def compile_pattern(term: str) -> re.Pattern[str]:
+    """Compile one lexicon term (see the module docstring) to a regex over folded text."""
+    body = fold(term).strip()
+    if not body:
+        raise LexiconError(f"empty term {term!r}")
+    words = []
+    for word in body.split():
+        prefix = word.endswith("*")
+        word = word[:-1] if prefix else word
+        if not word or "*" in word:
+            raise LexiconError(f"term {term!r}: '*' is only allowed at the end of a word")
+        out, pos = [], 0
+        for m in _ALT.finditer(word):
+            out.append(_literal(word[pos:m.start()]))
+            out.append("(?:" + "|".join(_literal(b) for b in m.group(1).split("|")) + ")")
+            pos = m.end()
+        out.append(_literal(word[pos:]))
+        words.append("".join(out) + (r"\w*" if prefix else ""))
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+
+
+def _literal(text: str) -> str:
+    if "{" in text or "}" in text:
+        raise LexiconError(f"unbalanced braces in {text!r}")
+    return "".join(r"[-\u2010\u2011\s]" if ch == "-" else re.escape(ch) for ch in text)
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """fold(text) plus, for each folded character, the index of its source character.
+
+    Folding works on clusters (a base character with the combining and invisible marks
+    that follow it) so composition behaves as in fold() on the whole string; the list has
+    one extra entry, len(text), so a match end maps back too.
+    """
+    out: list[str] = []
+    offsets: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and (unicodedata.combining(text[j]) or fold(text[j]) == ""):
+            j += 1
+        piece = fold(text[i:j])
+        out.append(piece)
+        offsets.extend([i] * len(piece))
+        i = j
+    offsets.append(n)
+    return "".join(out), offsets
+
+
+def match_variant(variant: Variant, folded: str) -> list[tuple[int, int]]:
+    """Spans (in folded text) of a variant's terms, minus those overlapping an exclusion."""
+    vetoes = [m.span() for p in variant.excludes for m in p.finditer(folded)]
+    spans = []
+    for pattern in variant.patterns:
+        for m in pattern.finditer(folded):
+            s, e = m.span()
+            if not any(vs < e and s < ve for vs, ve in vetoes):
+                spans.append((s, e))
+    return spans
+
+
+def find_hits(lexicon: Lexicon, text: str, lang: str | None) -> list[Hit]:
+    """Every counted hit in one string, offsets into the original string.
+
+    Within a concept each stretch of text counts once: overlapping hits are resolved
+    leftmost-longest, so "Nagorno-Karabakh" counts as that variant and not also as the
+    bare "Karabakh" variant. Different concepts (and frames) may overlap.
+    """
+    if not text:
+        return []
+    folded, offsets = fold_with_offsets(text)
+    hits: list[Hit] = []
+    for concept in lexicon.concepts:
+        found = [
+            (s, -(e - s), e, v)
+            for v in concept.variants
+            if lang is None or v.lang == lang
+            for s, e in match_variant(v, folded)
+        ]
+        found.sort(key=lambda t: (t[0], t[1], t[3].id))
+        last_end = -1
+        for s, _neg, e, v in found:
+            if s < last_end:
+                continue
+            last_end = e
+            hits.append(Hit(concept.id, v.id, v.naming, v.kind, offsets[s], offsets[e]))
+    hits.sort(key=lambda h: (h.start, h.concept))
+    return hits
+
+
+def entities_in(lexicon: Lexicon, text: str) -> list[str]:
+    """Entity ids in order of appearance (language-independent features for cross-language links)."""
+    folded = fold(text)
+    found = [(m.start(), e.id) for e in lexicon.entities for p in e.terms
+             for m in p.finditer(folded)]
+    return [eid for _, eid in sorted(found)]
+
+
+def load_lexicon(path: str | Path = LEXICON_PATH) -> Lexicon:
+    """Read and compile a lexicon file; LexiconError names every malformed entry."""
+    raw = Path(path).read_bytes()
+    data = tomllib.loads(raw.decode("utf-8"))
+    version = f"{data.get('version', '0')}+{hashlib.sha256(raw).hexdigest()[:12]}"
+    concepts = [_concept(c, "naming") for c in data.get("concept", [])]
+    concepts += [_concept(c, "frame") for c in data.get("frame", [])]
+    ids = [c.id for c in concepts] + [v.id for c in concepts for v in c.variants]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise LexiconError(f"duplicate ids in {path}: {', '.join(dupes)}")
+    entities = tuple(
+        Entity(e["id"], tuple(compile_pattern(t) for t in e["terms"]))
+        for e in data.get("entity", [])
+    )
+    return Lexicon(version, tuple(concepts), entities, str(path))
+
+
+def _concept(data: dict, kind: str) -> Concept:
+    cid = data.get("id")
+    if not cid:
+        raise LexiconError(f"a {kind} without an id: {data!r:.80}")
+    namings = dict(data.get("namings", {})) if kind == "naming" else {cid: data.get("label", cid)}
+    variants = []
+    for v in data.get("variant", []):
+        vid = v.get("id", "?")
+        naming = v.get("naming", cid) if kind == "naming" else cid
+        if kind == "naming" and naming not in namings:
+            raise LexiconError(f"variant {vid}: naming {naming!r} is not declared in {cid}.namings")
+        if v.get("lang") not in LANGS:
+            raise LexiconError(f"variant {vid}: lang must be one of {LANGS}")
+        if not v.get("terms"):
+            raise LexiconError(f"variant {vid}: no terms")
+        try:
+            patterns = tuple(compile_pattern(t) for t in v["terms"])
+            excludes = tuple(compile_pattern(t) for t in v.get("exclude", []))
+        except LexiconError as exc:
+            raise LexiconError(f"variant {vid}: {exc}") from exc
+        variants.append(Variant(
+            id=vid, concept=cid, kind=kind, lang=v["lang"], naming=naming,
+            terms=tuple(v["terms"]), exclude=tuple(v.get("exclude", [])),
+            match=tuple(v.get("match", [])), no_match=tuple(v.get("no_match", [])),
+            note=v.get("note", ""), patterns=patterns, excludes=excludes,
+        ))
+    return Concept(cid, kind, data.get("label", cid), data.get("description", ""), namings,
+                   tuple(variants))

@@ -1,0 +1,279 @@
+"""Datasette plugin: framing pages (compare, KWIC, stories, vocabulary runs) and canned queries.
+
+Every number on these pages links to the KWIC lines it counts. Counts exclude copies
+(republications and translations), exactly as the SQL views do; the KWIC page can show
+copies on request. All values are rendered through Jinja autoescape; nothing scraped is
+marked safe. Read-only: the pages only run SELECTs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from datasette.utils.asgi import Response
+
+from datasette import hookimpl
+
+NAMING_COLORS = {
+    "armenian-usage": "#e07a5f", "international": "#1f6f8b", "russian-official": "#b23a48",
+    "azerbaijani-usage": "#2a9d8f", "generic": "#9a9a9a", "descriptive": "#6d597a",
+}
+FRAME_COLORS = ["#3d405b", "#81b29a", "#f2cc8f", "#9c6644", "#457b9d", "#b56576"]
+FRAMES = "frames"  # pseudo-concept: the mix of frames per outlet
+KWIC_LIMIT = 1000
+
+_INDEPENDENT_PERIOD = """fa.independent = 1 AND (:from = '' OR fa.month >= :from)
+  AND (:to = '' OR fa.month <= :to) AND (:lang = '' OR fa.lang = :lang)"""
+
+
+def _concept_filter(concept: str) -> str:
+    return "m.kind = 'frame'" if concept == FRAMES else "m.concept = :concept"
+
+
+async def _rows(db: Any, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    result = await db.execute(sql, params or {})
+    return [dict(r) for r in result.rows]
+
+
+def _params(request: Any) -> dict[str, str]:
+    a = request.args
+    return {"concept": a.get("concept") or "karabakh", "from": a.get("from") or "",
+            "to": a.get("to") or "", "lang": a.get("lang") or ""}
+
+
+def kwic_href(**params: Any) -> str:
+    """The KWIC page URL for a filter (empty values dropped)."""
+    return "/-/framing/kwic?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
+
+
+async def _render(datasette: Any, request: Any, template: str, ctx: dict[str, Any]) -> Response:
+    db = datasette.get_database()
+    ctx = {"db": db.name, "kwic_href": kwic_href, **ctx}
+    return Response.html(await datasette.render_template(template, ctx, request=request))
+
+
+async def _settings(db: Any) -> dict[str, str]:
+    return {r["key"]: r["value"] for r in await _rows(db, "SELECT key, value FROM framing_settings")}
+
+
+async def compare_page(datasette: Any, request: Any) -> Response:
+    """Naming shares per outlet (chart), rates over time and attention, for one concept/period."""
+    db = datasette.get_database()
+    p = _params(request)
+    concepts = await _rows(db, "SELECT id, kind, label, namings FROM lexicon_concepts "
+                               "ORDER BY kind DESC, id")
+    settings = await _settings(db)
+    thin_mentions = int(settings.get("thin_min_mentions") or 5)
+    thin_articles = int(settings.get("thin_min_articles") or 3)
+    kind = "frame" if p["concept"] == FRAMES else next(
+        (c["kind"] for c in concepts if c["id"] == p["concept"]), "naming")
+    shares = await _rows(db, f"""
+        SELECT fa.source_id, m.naming, sum(m.n) AS mentions, count(DISTINCT m.article_id) AS articles
+        FROM mentions m JOIN framing_articles fa ON fa.article_id = m.article_id
+        WHERE {_concept_filter(p['concept'])} AND {_INDEPENDENT_PERIOD}
+        GROUP BY fa.source_id, m.naming ORDER BY fa.source_id, m.naming""", p)
+    outlets = await _rows(db, f"""
+        SELECT fa.source_id, count(*) AS articles, sum(fa.word_count) AS words
+        FROM framing_articles fa WHERE {_INDEPENDENT_PERIOD} GROUP BY fa.source_id""", p)
+    matching = {r["source_id"]: r["n"] for r in await _rows(db, f"""
+        SELECT fa.source_id, count(DISTINCT m.article_id) AS n
+        FROM mentions m JOIN framing_articles fa ON fa.article_id = m.article_id
+        WHERE {_concept_filter(p['concept'])} AND {_INDEPENDENT_PERIOD}
+        GROUP BY fa.source_id""", p)}
+    monthly = await _rows(db, f"""
+        WITH w AS (SELECT fa.source_id, fa.month, sum(fa.word_count) AS words, count(*) AS articles
+                   FROM framing_articles fa WHERE {_INDEPENDENT_PERIOD} AND fa.month IS NOT NULL
+                   GROUP BY fa.source_id, fa.month),
+             c AS (SELECT fa.source_id, fa.month, sum(m.n) AS mentions
+                   FROM mentions m JOIN framing_articles fa ON fa.article_id = m.article_id
+                   WHERE {_concept_filter(p['concept'])} AND {_INDEPENDENT_PERIOD}
+                   GROUP BY fa.source_id, fa.month)
+        SELECT w.source_id, w.month, w.words, w.articles, coalesce(c.mentions, 0) AS mentions
+        FROM w LEFT JOIN c ON c.source_id = w.source_id AND c.month = w.month
+        ORDER BY w.source_id, w.month""", p)
+    bars: dict[str, dict[str, Any]] = {}
+    for r in shares:
+        bar = bars.setdefault(r["source_id"], {"source_id": r["source_id"], "total": 0,
+                                               "segments": []})
+        bar["total"] += r["mentions"]
+        bar["segments"].append(r)
+    namings = sorted({r["naming"] for r in shares})
+    colors = {n: NAMING_COLORS.get(n, FRAME_COLORS[i % len(FRAME_COLORS)])
+              for i, n in enumerate(namings)}
+    for bar in bars.values():
+        bar["thin"] = bar["total"] < thin_mentions
+        for seg in bar["segments"]:
+            seg["share"] = seg["mentions"] / bar["total"]
+            seg["color"] = colors[seg["naming"]]
+    by_outlet = {o["source_id"]: o for o in outlets}
+    table = []
+    for o in outlets:
+        mentions = sum(r["mentions"] for r in shares if r["source_id"] == o["source_id"])
+        words = o["words"] or 0
+        table.append({**o, "mentions": mentions, "matching": matching.get(o["source_id"], 0),
+                      "rate": 1000 * mentions / words if words else 0.0,
+                      "attention": matching.get(o["source_id"], 0) / o["articles"],
+                      "thin": o["articles"] < thin_articles})
+    months = sorted({r["month"] for r in monthly})
+    grid: dict[str, dict[str, Any]] = {}
+    for r in monthly:
+        r["rate"] = 1000 * r["mentions"] / r["words"] if r["words"] else 0.0
+        r["thin"] = r["articles"] < thin_articles
+        grid.setdefault(r["source_id"], {})[r["month"]] = r
+    concept_row = next((c for c in concepts if c["id"] == p["concept"]), None)
+    return await _render(datasette, request, "framing_compare.html", {
+        "p": p, "kind": kind, "concepts": concepts, "concept": concept_row, "FRAMES": FRAMES,
+        "bars": [bars[k] for k in sorted(bars)], "namings": namings, "colors": colors,
+        "table": sorted(table, key=lambda r: r["source_id"]), "months": months, "grid": grid,
+        "outlets": sorted(by_outlet), "thin_mentions": thin_mentions,
+        "thin_articles": thin_articles, "settings": settings,
+    })
+
+
+async def kwic_page(datasette: Any, request: Any) -> Response:
+    """The KWIC lines behind a number: filter by outlet, concept, naming, variant, article, period."""
+    db = datasette.get_database()
+    a = request.args
+    p = {**_params(request), "source": a.get("source") or "", "naming": a.get("naming") or "",
+         "variant": a.get("variant") or "", "article": a.get("article") or "",
+         "copies": "1" if a.get("copies") else ""}
+    independent = "" if p["copies"] else "fa.independent = 1 AND"
+    lines = await _rows(db, f"""
+        SELECT k.article_id, k.kind, k.concept, k.naming, k.variant, k.field, k."left" AS l,
+               k.hit, k."right" AS r, k."offset" AS off, fa.source_id, fa.role, fa.independent,
+               a.published, a.title, a.lang
+        FROM kwic k JOIN framing_articles fa ON fa.article_id = k.article_id
+        JOIN articles a ON a.id = k.article_id
+        WHERE {independent} {_concept_filter(p['concept']).replace('m.', 'k.')}
+          AND (:source = '' OR fa.source_id = :source) AND (:naming = '' OR k.naming = :naming)
+          AND (:variant = '' OR k.variant = :variant) AND (:article = '' OR k.article_id = :article)
+          AND (:from = '' OR fa.month >= :from) AND (:to = '' OR fa.month <= :to)
+          AND (:lang = '' OR fa.lang = :lang)
+        ORDER BY a.published, k.article_id, k.field DESC, k."offset" LIMIT {KWIC_LIMIT + 1}""", p)
+    return await _render(datasette, request, "framing_kwic.html", {
+        "p": p, "lines": lines[:KWIC_LIMIT], "truncated": len(lines) > KWIC_LIMIT,
+        "toggle": kwic_href(**{**p, "copies": "" if p["copies"] else "1"}),
+    })
+
+
+async def stories_page(datasette: Any, request: Any) -> Response:
+    """Stories covered by at least two outlets (or all, with ?all=1), newest first."""
+    db = datasette.get_database()
+    show_all = bool(request.args.get("all"))
+    stories = await _rows(db, "SELECT * FROM stories WHERE n_outlets >= :min "
+                              "ORDER BY first_published DESC", {"min": 1 if show_all else 2})
+    return await _render(datasette, request, "framing_stories.html", {
+        "stories": stories, "show_all": show_all, "settings": await _settings(db)})
+
+
+async def story_page(datasette: Any, request: Any) -> Response:
+    """One story: every outlet, when, language, headline, namings and frames, copies marked."""
+    db = datasette.get_database()
+    sid = request.url_vars["id"]
+    story = await _rows(db, "SELECT * FROM stories WHERE id = :id", {"id": sid})
+    if not story:
+        return Response.html("<h1>No such story</h1>", status=404)
+    members = await _rows(db, """
+        SELECT sa.article_id, sa.role, sa.copy_of, sa.score, a.source_id, a.published, a.lang,
+               a.title, a.url, c.source_id AS copy_source, c.title AS copy_title
+        FROM story_articles sa JOIN articles a ON a.id = sa.article_id
+        LEFT JOIN articles c ON c.id = sa.copy_of
+        WHERE sa.story_id = :id ORDER BY a.published, a.id""", {"id": sid})
+    uses = await _rows(db, """
+        SELECT m.article_id, m.kind, m.concept, m.naming, sum(m.n) AS n FROM mentions m
+        JOIN story_articles sa ON sa.article_id = m.article_id AND sa.story_id = :id
+        GROUP BY m.article_id, m.kind, m.concept, m.naming
+        ORDER BY m.kind DESC, m.concept, n DESC""", {"id": sid})
+    for m in members:
+        m["namings"] = [u for u in uses if u["article_id"] == m["article_id"]
+                        and u["kind"] == "naming"]
+        m["frames"] = [u for u in uses if u["article_id"] == m["article_id"]
+                       and u["kind"] == "frame"]
+    return await _render(datasette, request, "framing_story.html", {
+        "story": story[0], "members": members, "colors": NAMING_COLORS})
+
+
+async def vocabulary_page(datasette: Any, request: Any) -> Response:
+    """Stored distinctive-vocabulary runs, or one run with its parameters and top terms."""
+    db = datasette.get_database()
+    run_id = request.url_vars.get("id")
+    if run_id is None:
+        runs = await _rows(db, "SELECT * FROM fw_runs ORDER BY id DESC")
+        return await _render(datasette, request, "framing_vocabulary.html",
+                             {"runs": runs, "run": None})
+    run = await _rows(db, "SELECT * FROM fw_runs WHERE id = :id", {"id": run_id})
+    if not run:
+        return Response.html("<h1>No such run</h1>", status=404)
+    terms = await _rows(db, "SELECT * FROM fw_terms WHERE run_id = :id ORDER BY favours, rank",
+                        {"id": run_id})
+    return await _render(datasette, request, "framing_vocabulary.html", {
+        "runs": None, "run": run[0],
+        "favour_a": [t for t in terms if t["favours"] == "a"],
+        "favour_b": [t for t in terms if t["favours"] == "b"]})
+
+
+async def index_page(datasette: Any, request: Any) -> Response:
+    """The framing section's front page: what is measured and where to look."""
+    db = datasette.get_database()
+    concepts = await _rows(db, "SELECT * FROM lexicon_concepts ORDER BY kind DESC, id")
+    return await _render(datasette, request, "framing_index.html", {
+        "concepts": concepts, "settings": await _settings(db), "FRAMES": FRAMES})
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    """The framing pages."""
+    return [
+        (r"^/-/framing/?$", index_page),
+        (r"^/-/framing/compare$", compare_page),
+        (r"^/-/framing/kwic$", kwic_page),
+        (r"^/-/framing/stories$", stories_page),
+        (r"^/-/framing/story/(?P<id>[^/]+)$", story_page),
+        (r"^/-/framing/vocabulary$", vocabulary_page),
+        (r"^/-/framing/vocabulary/(?P<id>\d+)$", vocabulary_page),
+    ]
+
+
+@hookimpl
+def canned_queries(datasette: Any, database: str, actor: Any) -> dict[str, Any]:
+    """Framing queries for the SQL-minded (the pages above use the same tables)."""
+    return {
+        "framing_naming_share": {
+            "title": "Naming share per outlet over a period (copies excluded)",
+            "sql": """SELECT fa.source_id, m.naming, sum(m.n) AS mentions,
+  round(1.0 * sum(m.n) / sum(sum(m.n)) OVER (PARTITION BY fa.source_id), 4) AS share
+FROM mentions m JOIN framing_articles fa ON fa.article_id = m.article_id
+WHERE m.concept = :concept AND fa.independent = 1
+  AND (:from = '' OR fa.month >= :from) AND (:to = '' OR fa.month <= :to)
+GROUP BY fa.source_id, m.naming ORDER BY fa.source_id, mentions DESC""",
+        },
+        "framing_kwic": {
+            "title": "KWIC lines for a concept, naming and outlet",
+            "sql": """SELECT source_id, published, naming, variant, "left", hit, "right", article_id
+FROM kwic_lines WHERE concept = :concept AND (:naming = '' OR naming = :naming)
+  AND (:source = '' OR source_id = :source) AND independent = 1
+ORDER BY published, article_id, "offset" LIMIT 1000""",
+        },
+        "framing_stories": {
+            "title": "Stories covered by several outlets",
+            "sql": """SELECT id, headline, first_published, n_outlets, n_independent, n_articles,
+  languages, outlets FROM stories WHERE n_outlets >= 2 ORDER BY first_published DESC""",
+        },
+        "framing_vocabulary_terms": {
+            "title": "Top terms of a distinctive-vocabulary run",
+            "sql": """SELECT favours, rank, surface, term, z, delta, count_a, count_b
+FROM fw_terms WHERE run_id = :run_id ORDER BY favours, rank""",
+        },
+    }
+
+
+@hookimpl
+def render_cell(value: Any, column: str, table: str | None, database: str,
+                datasette: Any) -> Any:
+    """In the framing views, the kwic_url column is a link to the lines behind the row."""
+    if column == "kwic_url" and isinstance(value, str) and value.startswith("/-/framing/kwic?"):
+        from markupsafe import Markup
+
+        return Markup('<a href="{}">KWIC lines</a>').format(value)
+    return None

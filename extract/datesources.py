@@ -1,0 +1,227 @@
+"""Date evidence sources: parsing date strings, structured data, <time> elements, URLs.
+
+Each function yields candidates of one source; :mod:`extract.dates` collects them and applies
+the choice rule. Kept apart so that the rule module stays readable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+from .dateline import find_date
+
+
+@dataclass(frozen=True)
+class DateCandidate:
+    """One piece of date evidence: kind is "published" or "modified"."""
+
+    kind: str
+    value: str
+    source: str
+
+
+_PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "og:published_time",
+    "article:published", "datepublished", "publishdate", "publish-date", "publish_date",
+    "published_time", "published-date", "publication_date", "pubdate", "pub_date",
+    "og:pubdate", "sailthru.date", "parsely-pub-date", "article.published",
+    "cxenseparse:recs:publishtime", "dc.date.issued", "dcterms.issued", "dc.date.created",
+    "dcterms.created", "dc.date", "dcterms.date", "citation_publication_date", "citation_date",
+    "originalpublicationdate", "article_date_original", "date", "created",
+)  # fmt: skip
+_MODIFIED_META = (
+    "article:modified_time", "og:article:modified_time", "og:updated_time", "article:modified",
+    "datemodified", "dc.date.modified", "dcterms.modified", "last-modified", "modified_time",
+    "lastmod", "updated_time", "modified",
+)  # fmt: skip
+_PUBLISHED_RANK = {name: i for i, name in enumerate(_PUBLISHED_META)}
+_MODIFIED_RANK = {name: i for i, name in enumerate(_MODIFIED_META)}
+_ARTICLE_TYPES = re.compile(r"article|posting|report|news|story|review|opinion", re.I)
+
+_ISO = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+_YMD = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})\b")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?$")
+_DMY = re.compile(r"^(\d{1,2})([./])(\d{1,2})[./](\d{4})(?:,?\s+(\d{1,2}):(\d{2}))?")
+_EN_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y")
+# /2020/9/23/ as path segments, or 2020-09-23 with two-digit parts; "/2023/10/3-fragen" is not a day.
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|\.)"
+    r"|(?<!\d)((?:19|20)\d{2})[_-](0[1-9]|1[0-2])[_-](0[1-9]|[12]\d|3[01])(?!\d)"
+)
+EARLIEST = date(1995, 1, 1)
+_MAX_WORDY = 60
+# Generic names that many CMSs fill with the render or last-edit time, not the publication.
+_WEAK_META = {"date", "dc.date", "dcterms.date", "created"}
+
+
+def to_iso(value: str | None) -> str | None:
+    """Normalise a date string to ISO 8601 (offset kept as written), or None if unparseable."""
+    if not value:
+        return None
+    text = " ".join(str(value).split())
+    if not text:
+        return None
+    if m := _ISO.match(text):
+        return _build(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6),
+                      m.group(7))  # fmt: skip
+    if m := _YMD.match(text):
+        return _build(m.group(1), m.group(2), m.group(3))
+    if m := _COMPACT.match(text):
+        return _build(*m.groups())
+    if m := _DMY.match(text):
+        first, sep, second, year, hour, minute = m.groups()
+        # Dots are day first. Slashes in metadata are month first (US, .NET) unless impossible.
+        if sep == "/" and int(first) <= 12:
+            first, second = second, first
+        return _build(year, second, first, hour, minute) or _build(year, first, second, hour, minute)
+    if text.isdigit() and len(text) == 10:
+        return datetime.fromtimestamp(int(text), UTC).isoformat()
+    try:
+        return parsedate_to_datetime(text).isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in _EN_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    # Written out in another language ("24. Januar 2022", "12 мая 2025"): short values only.
+    return find_date(text) if len(text) <= _MAX_WORDY else None
+
+
+def _build(
+    y: str, mo: str, d: str, h: str | None = None, mi: str | None = None,
+    s: str | None = None, tz: str | None = None,
+) -> str | None:  # fmt: skip
+    try:
+        day = date(int(y), int(mo), int(d))
+        if h is None:
+            return day.isoformat()
+        out = f"{day.isoformat()}T{int(h):02d}:{int(mi or 0):02d}:{int(s or 0):02d}"
+        datetime.fromisoformat(out)
+    except ValueError:
+        return None
+    if tz:
+        if tz != "Z" and ":" not in tz:
+            tz = f"{tz[:3]}:{tz[3:] or '00'}"
+        out += tz
+    return out
+
+
+def day_of(iso: str) -> date | None:
+    """Return the calendar day written at the start of an ISO string."""
+    try:
+        return date.fromisoformat(iso[:10])
+    except ValueError:
+        return None
+
+
+def _attr(el: HtmlElement, *names: str) -> str | None:
+    for name in names:
+        value = el.get(name)
+        if value and value.strip():
+            return value.strip()
+    return None
+
+
+def _walk_jsonld(node: Any, out: list[tuple[bool, dict[str, Any]]]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _walk_jsonld(item, out)
+    elif isinstance(node, dict):
+        kind = node.get("@type", "")
+        kind = " ".join(kind) if isinstance(kind, list) else str(kind)
+        out.append((bool(_ARTICLE_TYPES.search(kind)), node))
+        for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement"):
+            if key in node:
+                _walk_jsonld(node[key], out)
+
+
+def jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
+    """Return JSON-LD objects of the page, article-like types first."""
+    found: list[tuple[bool, dict[str, Any]]] = []
+    for script in tree.xpath('//script[contains(translate(@type,"LDJSON","ldjson"),"ld+json")]'):
+        raw = (script.text or "").strip()
+        raw = raw.removeprefix("<![CDATA[").removesuffix("]]>").strip()
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        _walk_jsonld(data, found)
+    return [obj for _, obj in sorted(found, key=lambda pair: not pair[0])]
+
+
+def jsonld_candidates(objects: list[dict[str, Any]]) -> Iterator[DateCandidate]:
+    """JSON-LD datePublished/dateCreated/uploadDate and dateModified, in object order."""
+    for obj in objects:
+        for key, kind in (("datePublished", "published"), ("dateCreated", "published"),
+                          ("uploadDate", "published"), ("dateModified", "modified")):  # fmt: skip
+            value = obj.get(key)
+            if isinstance(value, str) and (iso := to_iso(value)):
+                yield DateCandidate(kind, iso, "json-ld")
+
+
+def meta_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
+    """Meta tag dates, best-ranked names first; generic names are marked "weak-meta:"."""
+    found: list[tuple[int, DateCandidate]] = []
+    for meta in tree.iter("meta"):
+        name = (_attr(meta, "property", "name", "itemprop", "http-equiv") or "").lower()
+        if name not in _PUBLISHED_RANK and name not in _MODIFIED_RANK:
+            continue
+        iso = to_iso(meta.get("content"))
+        if not iso:
+            continue
+        if name in _PUBLISHED_RANK:
+            source = f"weak-meta:{name}" if name in _WEAK_META else f"meta:{name}"
+            found.append((_PUBLISHED_RANK[name], DateCandidate("published", iso, source)))
+        else:
+            found.append((_MODIFIED_RANK[name], DateCandidate("modified", iso, f"meta:{name}")))
+    yield from (cand for _, cand in sorted(found, key=lambda pair: pair[0]))
+
+
+def microdata_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
+    """itemprop datePublished/dateModified on visible elements."""
+    for el in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateModified"][not(self::meta)]'):
+        kind = "published" if el.get("itemprop") == "datePublished" else "modified"
+        iso = to_iso(_attr(el, "datetime", "content") or el.text_content())
+        if iso:
+            yield DateCandidate(kind, iso, "microdata")
+
+
+def time_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
+    """The article's own <time>: pubdate-marked, first inside <article>, else the first."""
+    times = tree.xpath("//time")
+    # An explicit pubdate marker, or the first <time> in an <article>, is the article's own.
+    marked = [t for t in times if t.get("pubdate") is not None] + tree.xpath("(//article//time)[1]")
+    for el in marked + times[:1]:
+        # The machine-readable attribute first; else the printed text ("31.03.2020").
+        raw = el.get("datetime")
+        iso = to_iso(raw) if raw else None
+        if iso is None:
+            iso = find_date(" ".join(el.text_content().split())[:_MAX_WORDY])
+        if iso:
+            yield DateCandidate("published", iso, "time-element")
+            return
+
+
+def url_date(url: str | None) -> str | None:
+    """Return the day written in a URL path (/2020/09/23/), if any."""
+    if not url:
+        return None
+    match = _URL_DATE.search(urlsplit(url).path)
+    if not match:
+        return None
+    parts = [g for g in match.groups() if g is not None]
+    return _build(parts[0], parts[1], parts[2])

@@ -1,0 +1,77 @@
+"""trafilatura's page metadata, without its unconditional htmldate call.
+
+``bare_extraction(with_metadata=True)`` always runs htmldate's extensive search, which costs
+about a tenth of an extraction, even on pages whose structured data already states the date.
+This module repeats trafilatura's ``extract_metadata`` steps (same helpers, same order) but leaves
+the date out, so that :mod:`extract.dates` can ask htmldate only when the page's own evidence
+does not settle the date. Keep it in step with ``trafilatura.metadata.extract_metadata`` when
+upgrading trafilatura (the extractor version string records which one we run).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from courlan import extract_domain
+from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.metadata import (
+    META_URL,
+    Document,
+    examine_meta,
+    extract_author,
+    extract_catstags,
+    extract_license,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+    extract_url,
+)
+
+from .options import DATE_PARAMS
+
+LOG = logging.getLogger(__name__)
+
+
+def page_metadata(tree: HtmlElement, url: str | None) -> Document:
+    """Return title, author, URL, sitename, categories, tags, licence; date left unset."""
+    metadata = examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None  # single-word "authors" are mostly site names (as trafilatura)
+    try:
+        metadata = extract_meta_json(tree, metadata)
+    except Exception:  # bugs in trafilatura's JSON-LD reader must not lose the page
+        LOG.debug("JSON-LD metadata failed", exc_info=True)
+    if not metadata.title:
+        metadata.title = extract_title(tree)
+    if not metadata.author:
+        metadata.author = extract_author(tree)
+    if not metadata.url:
+        metadata.url = extract_url(tree, url)
+    if metadata.url:
+        metadata.hostname = extract_domain(metadata.url, fast=True)
+    if not metadata.sitename:
+        metadata.sitename = extract_sitename(tree)
+    if metadata.sitename:
+        metadata.sitename = metadata.sitename.lstrip("@")
+        if "." not in metadata.sitename and not metadata.sitename[0].isupper():
+            metadata.sitename = metadata.sitename.title()
+    elif metadata.url and (match := META_URL.match(metadata.url)):
+        metadata.sitename = match[1]
+    if not metadata.categories:
+        metadata.categories = extract_catstags("category", tree)
+    if not metadata.tags:
+        metadata.tags = extract_catstags("tag", tree)
+    metadata.license = extract_license(tree)
+    metadata.clean_and_trim()
+    return metadata
+
+
+def htmldate_guess(tree: HtmlElement, url: str | None) -> str | None:
+    """htmldate's guess with the same parameters trafilatura would use (it copies the tree)."""
+    try:
+        found = find_date(tree, url=url, **DATE_PARAMS)  # type: ignore[arg-type]
+    except Exception:  # htmldate bugs cost the guess, not the page
+        LOG.debug("htmldate failed", exc_info=True)
+        return None
+    return str(found) if found else None

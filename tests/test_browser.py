@@ -1,0 +1,156 @@
+"""The published archive in a real browser (Playwright + Debian's chromium, headless).
+
+Search in Russian and Armenian through the form, the seed article's page, the charts, and
+the XSS probes: hostile titles, bylines, links and SVG in scraped text must never execute.
+Screenshots of the main pages are kept in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import MEDIAWATCH, Crawl, free_port, wait_for_http
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+SEED_TITLE = "Putin and Pashinyan: A Tumultuous Alliance Marked by Risk and Paradox"
+# Any probe that runs sets window.__mwxss (payloads) or calls alert (the hook below).
+HOOK = "window.alert = (m) => { window.__mwxss = 'alert:' + m; };"
+
+
+@pytest.fixture(scope="module")
+def hostile_url(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The crawled archive, with a byline and canonical link as hostile as a page can send."""
+    db = tmp_path_factory.mktemp("browser") / "archive.db"
+    shutil.copy(crawled.db, db)
+    conn = sqlite3.connect(db)
+    with conn:  # a copy for this test only; extractors sanitise bylines, the pages must not rely on it
+        conn.execute("update articles set author = ?, canonical_url = ? where url like ?",
+                     ("<b onmouseover=\"window.__mwxss='author'\">Mallory</b>"
+                      "<img src=x onerror=\"window.__mwxss='author-img'\">",
+                      "javascript:window.__mwxss='canonical'", "%/en/news/1320/%"))
+    conn.close()
+    port = free_port()
+    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(db), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base + "/-/versions.json")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-background-networking",
+                  "--disable-component-update", "--disable-gpu"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.add_init_script(HOOK)
+    pg = context.new_page()
+    dialogs: list[str] = []
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    yield pg
+    assert not dialogs, dialogs
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def assert_nothing_ran(page: Page) -> None:
+    assert page.evaluate("window.__mwxss") is None
+    assert page.locator('a[href^="javascript:" i]').count() == 0
+    assert page.locator("[onerror], [onload], [onmouseover]").count() == 0
+
+
+def search(page: Page, base: str, text: str) -> set[str]:
+    page.goto(base + "/search")
+    page.fill("#q", text)
+    page.press("#q", "Enter")
+    page.wait_for_selector(".mw-total")
+    return set(page.locator(".mw-hit").evaluate_all("els => els.map(e => e.lang)"))
+
+
+def test_search_form_in_russian_and_armenian(page: Page, hostile_url: str) -> None:
+    assert search(page, hostile_url, "Пашиняна") == {"en", "ru", "hy"}
+    assert page.locator(".mw-hit mark").count() > 0
+    assert "Nikol Pashinyan" in page.inner_text(".mw-explain")
+    shot(page, "search-ru")
+    assert search(page, hostile_url, "Սյունիք") == {"en", "ru", "hy"}
+    shot(page, "search-hy")
+    page.fill("#q", "Սյունիքի")  # literally: that exact inflected form, Armenian only
+    page.check("input[name=literal]")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".mw-total")
+    assert set(page.locator(".mw-hit").evaluate_all("els => els.map(e => e.lang)")) == {"hy"}
+    assert_nothing_ran(page)
+
+
+def test_seed_article_page(page: Page, hostile_url: str) -> None:
+    page.goto(hostile_url + "/search?q=Tumultuous")
+    page.click(f"text={SEED_TITLE}")
+    page.wait_for_selector("h1.mw-title")
+    assert page.inner_text("h1.mw-title") == SEED_TITLE
+    facts = page.inner_text(".mw-facts")
+    for expected in ("Diran Noubar", "2025-05-12", "CC BY-NC 4.0", "TRANSCEND Media Service"):
+        assert expected in facts
+    assert page.locator(".mw-text p").count() > 5
+    shot(page, "article-seed")
+
+
+def test_chart_page_renders_svg(page: Page, hostile_url: str) -> None:
+    page.goto(hostile_url + "/charts")
+    charts = page.locator("svg.mw-chart")
+    assert charts.count() == 5
+    for i in range(5):
+        box = charts.nth(i).bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 20
+        assert charts.nth(i).locator("rect").count() > 0
+    shot(page, "charts")
+    page.goto(hostile_url + "/outlet/tms")
+    assert page.locator("svg.mw-chart rect").count() > 0
+    shot(page, "outlet-tms")
+
+
+def test_xss_probes_never_execute(page: Page, hostile_url: str) -> None:
+    page.goto(hostile_url + "/search?q=onerror")
+    title = page.locator(".mw-hit-title").first
+    assert "<script>window.__mwxss='title'</script>" in title.inner_text()
+    assert "&lt;" not in title.inner_text()  # escaped once, not twice
+    shot(page, "xss-search")
+    assert_nothing_ran(page)
+    title.click()
+    page.wait_for_selector("h1.mw-title")
+    assert "<script>window" in page.inner_text("h1.mw-title")
+    assert "<b onmouseover" in page.inner_text(".mw-author")
+    assert "javascript:window.__mwxss='canonical'" in page.inner_text(".mw-facts")
+    assert "<svg onload=" in page.inner_text(".mw-text")
+    page.hover(".mw-author")
+    shot(page, "xss-article")
+    assert_nothing_ran(page)
+    for path in ("/archive/articles?_search=onerror", "/archive/search_articles?q=onerror",
+                 "/outlet/armnews", "/archive/articles?_sort_desc=published&_size=100"):
+        page.goto(hostile_url + path)
+        page.wait_for_load_state("load")
+        assert "window.__mwxss" in page.content(), path
+        assert_nothing_ran(page)

@@ -1,0 +1,129 @@
+"""The naming/frame lexicon: every example sentence, matching rules, offsets and KWIC lines."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.framing.kwic import analyse, kwic_line
+from crawler.framing.lexicon import (
+    LexiconError,
+    compile_pattern,
+    find_hits,
+    fold_with_offsets,
+    load_lexicon,
+)
+from extract.normalize import fold
+
+LEXICON = load_lexicon()
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = [(v.id, v.lang, s, True) for v in LEXICON.variants() for s in v.match] + [
+    (v.id, v.lang, s, False) for v in LEXICON.variants() for s in v.no_match]
+
+
+def _load_bench():
+    spec = importlib.util.spec_from_file_location("framing_eval", ROOT / "bench" / "framing_eval.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_variant_has_positive_and_negative_examples() -> None:
+    assert len(LEXICON.variants()) >= 40
+    for v in LEXICON.variants():
+        assert v.match and v.no_match, v.id
+    assert {v.lang for v in LEXICON.variants()} == {"en", "ru", "hy"}
+    frames = {c.id for c in LEXICON.concepts if c.kind == "frame"}
+    assert {"betrayal", "security-dependence", "sovereignty", "alliance", "economic-leverage",
+            "anti-russian-label"} <= frames
+    for frame in frames:  # every frame has cues in all three languages
+        assert {v.lang for v in LEXICON.concept(frame).variants} == {"en", "ru", "hy"}
+
+
+@pytest.mark.parametrize(("variant", "lang", "sentence", "should"), EXAMPLES)
+def test_lexicon_examples(variant: str, lang: str, sentence: str, should: bool) -> None:
+    hits = {h.variant for h in find_hits(LEXICON, sentence, lang)}
+    assert (variant in hits) is should, f"{variant} on {sentence!r}: {sorted(hits)}"
+
+
+def test_karabakh_prefix_does_not_swallow_the_adjective() -> None:
+    hits = find_hits(LEXICON, "Карабахские армяне покинули Карабах, а карабахский вопрос закрыт.", "ru")
+    variants = [h.variant for h in hits if h.concept == "karabakh"]
+    assert variants == ["karabakh-adj-ru", "karabakh-ru", "karabakh-adj-ru"]
+
+
+def test_overlapping_variants_count_once_longest_first() -> None:
+    hits = [h for h in find_hits(LEXICON, "The Nagorno-Karabakh war; Karabakh Armenians.", "en")
+            if h.concept == "karabakh"]
+    assert [h.variant for h in hits] == ["nagorno-karabakh-en", "karabakh-en"]
+
+
+def test_matching_uses_the_shared_fold() -> None:
+    # ё/е, soft hyphen, case and the Armenian ligature do not hide a hit.
+    assert find_hits(LEXICON, "АРЦА\u00adХ и Армия обороны Арцаха", "ru")[0].variant == "artsakh-ru"
+    assert [h.variant for h in find_hits(LEXICON, "Երևանը և Արցախը", "hy")] == ["artsakh-hy"]
+    assert compile_pattern("Карабах{|а}").search(fold("КАРАБАХА"))
+
+
+def test_offsets_point_into_the_original_text() -> None:
+    text = "Со\u00adобщение: в Нагорном Карабахе и в Арца\u00adхе — миротворцы."
+    for hit in find_hits(LEXICON, text, "ru"):
+        original = text[hit.start:hit.end]
+        assert fold(original) in {fold(original)}  # a real slice of the text
+        assert compile_pattern(next(
+            t for v in LEXICON.variants("ru") if v.id == hit.variant for t in v.terms
+        )).search(fold(original))
+
+
+def test_fold_with_offsets_agrees_with_fold_on_the_fixture() -> None:
+    docs, _ = _load_bench().load_fixture()
+    assert len(docs) >= 40
+    for doc in docs:
+        folded, offsets = fold_with_offsets(doc.text)
+        assert folded == fold(doc.text), doc.id
+        assert len(offsets) == len(folded) + 1
+
+
+def test_kwic_lines_show_the_sentence_and_counts_match_lines() -> None:
+    text = ("Fighting stopped. Russian peacekeepers will deploy in Artsakh within hours. "
+            "Later, the peacekeepers left.")
+    mentions, lines = analyse(LEXICON, "Peacekeepers for Artsakh", text, "en")
+    counts = {(m["variant"]): m["n"] for m in mentions}
+    assert counts["artsakh-en"] == 2 and counts["peacekeepers-en"] == 3
+    assert sum(m["n"] for m in mentions) == len(lines)
+    line = next(k for k in lines if k["field"] == "text" and k["variant"] == "artsakh-en")
+    assert (line["left"], line["hit"], line["right"]) == (
+        "Russian peacekeepers will deploy in ", "Artsakh", " within hours.")
+    assert text[line["offset"]:line["offset"] + len(line["hit"])] == "Artsakh"
+
+
+def test_kwic_line_trims_long_context() -> None:
+    text = "word " * 100 + "Artsakh" + " word" * 100 + "."
+    hit = find_hits(LEXICON, text, "en")[0]
+    left, matched, right = kwic_line(text, hit, width=40)
+    assert matched == "Artsakh" and left.startswith("…") and right.endswith("…")
+    assert len(left) <= 42 and len(right) <= 42
+
+
+def test_malformed_lexicon_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "lexicon.toml"
+    bad.write_text('version = "x"\n[[concept]]\nid = "c"\nnamings = { a = "A" }\n'
+                   '[[concept.variant]]\nid = "v"\nlang = "en"\nnaming = "b"\nterms = ["x"]\n')
+    with pytest.raises(LexiconError, match="naming 'b' is not declared"):
+        load_lexicon(bad)
+    with pytest.raises(LexiconError):
+        compile_pattern("bad*term")
+
+
+def test_lexicon_version_changes_with_content(tmp_path: Path) -> None:
+    copy = tmp_path / "lexicon.toml"
+    source = (ROOT / "crawler" / "framing" / "lexicon.toml").read_text(encoding="utf-8")
+    copy.write_text(source, encoding="utf-8")
+    same = load_lexicon(copy).version
+    copy.write_text(source + "\n# a reviewer's note\n", encoding="utf-8")
+    assert same == LEXICON.version and load_lexicon(copy).version != same

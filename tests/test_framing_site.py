@@ -1,0 +1,226 @@
+"""Framing end to end: mentions at ingest, stories, reframe, the views and pages over HTTP."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sqlite3
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MEDIAWATCH, Crawl, free_port, query, run_mediawatch, wait_for_http
+
+from crawler.framing.lexicon import LEXICON_PATH, load_lexicon
+
+
+def copy_db(src: Path, dst: Path) -> Path:
+    """A private copy of an archive (the session archive is shared with other tests)."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    return dst
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return resp.read().decode("utf-8")
+
+
+def get_json(url: str) -> Any:
+    return json.loads(get(url))
+
+
+@pytest.fixture(scope="module")
+def site(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A copy of the crawled archive with one vocabulary run, served by `mediawatch serve`."""
+    db = copy_db(crawled.db, tmp_path_factory.mktemp("framing") / "archive.db")
+    done = run_mediawatch("fightin", "--db", str(db), "--lang", "ru", "-a", "kind:state agency",
+                          "-b", "exile", "--label-a", "state agency", "--label-b", "exile",
+                          "--min-count", "2")
+    assert done.returncode == 0, done.stderr
+    port = free_port()
+    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(db), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base + "/-/versions.json")
+        yield db, base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_contract_tables(crawled: Crawl) -> None:
+    cols = {t: [r[1] for r in query(crawled.db, f"PRAGMA table_info({t})")]
+            for t in ("mentions", "kwic", "story_articles")}
+    assert {"article_id", "concept", "variant", "naming", "n"} <= set(cols["mentions"])
+    assert {"article_id", "concept", "variant", "left", "hit", "right", "offset"} <= set(cols["kwic"])
+    assert {"story_id", "article_id", "role"} <= set(cols["story_articles"])
+
+
+def test_mentions_and_kwic_are_filled_at_ingest(crawled: Crawl) -> None:
+    version = query(crawled.db, "SELECT value FROM framing_settings WHERE key='lexicon_version'")
+    assert version == [(load_lexicon().version,)]
+    naming = dict(query(crawled.db, """SELECT a.source_id || ':' || m.naming, sum(m.n)
+        FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.concept = 'karabakh'
+        GROUP BY 1"""))
+    assert naming["armnews:armenian-usage"] > 0 and "armnews:international" not in naming
+    assert naming["rusagency:international"] > naming.get("rusagency:armenian-usage", 0)
+    # every counted hit is one KWIC line, and each line is a slice of the archived text
+    mismatched = query(crawled.db, """SELECT m.article_id FROM
+        (SELECT article_id, concept, variant, sum(n) AS n FROM mentions GROUP BY 1, 2, 3) m
+        LEFT JOIN (SELECT article_id, concept, variant, count(*) AS n FROM kwic GROUP BY 1, 2, 3) k
+        USING (article_id, concept, variant) WHERE k.n IS NOT m.n""")
+    assert mismatched == []
+    for field, text, offset, hit in query(crawled.db, """SELECT k.field,
+            CASE k.field WHEN 'title' THEN a.title ELSE a.text END, k."offset", k.hit
+            FROM kwic k JOIN articles a ON a.id = k.article_id"""):
+        assert text[offset:offset + len(hit)] == hit, (field, hit)
+
+
+def test_stories_cover_every_article_with_valid_roles(crawled: Crawl) -> None:
+    missing = query(crawled.db, """SELECT id FROM articles WHERE extraction_status = 'ok'
+        AND coalesce(text, '') != '' AND id NOT IN (SELECT article_id FROM story_articles)""")
+    assert missing == []
+    roles = {r[0] for r in query(crawled.db, "SELECT DISTINCT role FROM story_articles")}
+    assert roles <= {"original", "republication", "translation", "report"}
+    reprint = query(crawled.db, """SELECT sa.role, o.source_id, sa.story_id = so.story_id
+        FROM articles a JOIN story_articles sa ON sa.article_id = a.id
+        JOIN articles o ON o.id = sa.copy_of JOIN story_articles so ON so.article_id = o.id
+        WHERE a.source_id = 'tms' AND a.title LIKE 'Russian Border Guards%'""")
+    assert reprint == [("republication", "armnews", 1)]
+    csto = query(crawled.db, """SELECT count(DISTINCT a.source_id) FROM story_articles sa
+        JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = (SELECT sa2.story_id
+        FROM story_articles sa2 JOIN articles a2 ON a2.id = sa2.article_id
+        WHERE a2.title LIKE 'Armenia has frozen its participation in the CSTO%')""")
+    assert csto[0][0] >= 3  # en, ru and hy coverage of the same day's news, one story
+
+
+def test_stories_command_is_idempotent(crawled: Crawl, tmp_path: Path) -> None:
+    db = copy_db(crawled.db, tmp_path / "archive.db")
+    snapshot = "SELECT story_id, article_id, role, copy_of, score FROM story_articles ORDER BY 2"
+    before = query(db, snapshot)
+    for _ in range(2):
+        done = run_mediawatch("stories", "--db", str(db))
+        assert done.returncode == 0, done.stderr
+        assert "stories:" in done.stdout
+        assert query(db, snapshot) == before
+
+
+def test_reframe_follows_the_lexicon(crawled: Crawl, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    db = copy_db(crawled.db, tmp_path / "archive.db")
+    lexicon = tmp_path / "lexicon.toml"
+    lexicon.write_text(LEXICON_PATH.read_text(encoding="utf-8") + """
+[[concept]]
+id = "capital"
+label = "Stepanakert"
+namings = { armenian-usage = "Stepanakert" }
+  [[concept.variant]]
+  id = "stepanakert-en"
+  lang = "en"
+  naming = "armenian-usage"
+  terms = ["Stepanakert"]
+  match = ["in Stepanakert"]
+  no_match = ["in Khankendi"]
+""", encoding="utf-8")
+    monkeypatch.setenv("MEDIAWATCH_LEXICON", str(lexicon))
+    done = run_mediawatch("reframe", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert query(db, "SELECT value FROM framing_settings WHERE key='lexicon_version'") == [
+        (load_lexicon(lexicon).version,)]
+    assert query(db, "SELECT sum(n) FROM mentions WHERE concept = 'capital'")[0][0] >= 2
+    assert query(db, "SELECT count(*) FROM kwic WHERE concept = 'capital'")[0][0] >= 2
+    monkeypatch.delenv("MEDIAWATCH_LEXICON")
+    # Any write with the shipped lexicon notices the version change and rebuilds by itself.
+    done = run_mediawatch("stories", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert query(db, "SELECT count(*) FROM mentions WHERE concept = 'capital'") == [(0,)]
+    assert query(db, "SELECT value FROM framing_settings WHERE key='lexicon_version'") == [
+        (load_lexicon().version,)]
+
+
+def test_views_have_thin_flags_and_every_number_reaches_its_kwic_lines(site: tuple[Path, str]
+                                                                       ) -> None:
+    _, base = site
+    rows = get_json(f"{base}/archive/naming_share.json?concept=karabakh&_shape=array&_size=max")
+    assert rows and all(r["thin"] in (0, 1) for r in rows)
+    assert {r["thin"] for r in rows} == {0, 1}  # thin cells are marked, not hidden
+    for r in rows:
+        page = get(base + r["kwic_url"])
+        assert page.count('class="fr-line') == r["mentions"], r
+    for view in ("naming_rate", "attention"):
+        data = get_json(f"{base}/archive/{view}.json?_shape=array&concept=karabakh")
+        assert data and {"thin", "kwic_url"} <= set(data[0])
+    share = get(f"{base}/archive/naming_share?concept=karabakh")
+    assert ">KWIC lines</a>" in share  # the table view links each row to its lines
+
+
+def test_canned_queries(site: tuple[Path, str]) -> None:
+    _, base = site
+    rows = get_json(f"{base}/archive/framing_naming_share.json?concept=karabakh&from=&to="
+                    "&_shape=array")
+    armnews = [r for r in rows if r["source_id"] == "armnews"]
+    assert armnews == [{"source_id": "armnews", "naming": "armenian-usage",
+                        "mentions": armnews[0]["mentions"], "share": 1.0}]
+    stories = get_json(f"{base}/archive/framing_stories.json?_shape=array")
+    assert stories and all(s["n_outlets"] >= 2 for s in stories)
+
+
+def shares(page: str) -> dict[tuple[str, str], float]:
+    """(outlet, naming) -> share, read from the compare page's bar segments."""
+    out = {}
+    for row in re.finditer(r'class="fr-row[^"]*" data-outlet="([^"]+)"(.*?)</div>\s*<div>',
+                           page, re.S):
+        for seg in re.finditer(r'data-naming="([^"]+)" data-mentions="\d+" data-share="([\d.]+)"',
+                               row.group(2)):
+            out[(row.group(1), seg.group(1))] = float(seg.group(2))
+    return out
+
+
+def test_compare_page_shows_different_naming_shares(site: tuple[Path, str]) -> None:
+    _, base = site
+    page = get(f"{base}/-/framing/compare?concept=karabakh")
+    s = shares(page)
+    assert s[("armnews", "armenian-usage")] == 1.0
+    assert s[("rusagency", "international")] > 0.5
+    assert s.get(("rusagency", "armenian-usage"), 0.0) < s[("armnews", "armenian-usage")]
+    assert 'id="fr-rates"' in page and 'id="fr-outlets"' in page
+    period = shares(get(f"{base}/-/framing/compare?concept=karabakh&from=2023-09&to=2023-09"))
+    assert ("rusagency", "international") not in period  # its 2020 mentions are outside
+    frames = get(f"{base}/-/framing/compare?concept=frames")
+    assert 'data-naming="betrayal"' in frames or 'data-naming="alliance"' in frames
+
+
+def test_story_and_vocabulary_pages(site: tuple[Path, str]) -> None:
+    db, base = site
+    sid = query(db, """SELECT sa.story_id FROM story_articles sa JOIN articles a
+        ON a.id = sa.article_id WHERE a.source_id = 'tms' AND sa.role = 'republication'""")[0][0]
+    page = get(f"{base}/-/framing/story/{sid}")
+    assert 'data-role="republication"' in page and 'data-role="original"' in page
+    assert "armnews" in page and "tms" in page and "sovereignty ×" in page  # EU training cue
+    listing = get(f"{base}/-/framing/stories")
+    assert f"/-/framing/story/{sid}" in listing
+    run_id = query(db, "SELECT max(id) FROM fw_runs")[0][0]
+    vocab = html.unescape(get(f"{base}/-/framing/vocabulary/{run_id}"))
+    assert "state agency" in vocab and "snowball-russian" in vocab
+    assert vocab.count("<tr><td title=\"stem") >= 4
+    terms = query(db, "SELECT favours, z FROM fw_terms WHERE run_id = ?", (run_id,))
+    assert all((f == "a") == (z > 0) for f, z in terms)
+
+
+def test_framing_pages_are_read_only_and_escape(site: tuple[Path, str]) -> None:
+    _, base = site
+    request = urllib.request.Request(f"{base}/-/framing/compare", data=b"x=1")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 405
+    evil = urllib.parse.quote("<script>alert(1)</script>")
+    page = get(f"{base}/-/framing/kwic?concept={evil}&source={evil}")
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page

@@ -1,0 +1,240 @@
+"""Careful re-crawls: conditional requests, versions, removals, schedule, budgets, resume, lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import MEDIAWATCH, Crawl, crawl_web, query
+
+from crawler.urls import article_id
+from demoweb import FixtureWeb
+
+
+@pytest.fixture
+def copy_of(crawled: Crawl, tmp_path: Path) -> Path:
+    """A private copy of the crawled archive (and its registry and WARC files)."""
+    work = tmp_path / "work"
+    shutil.copytree(crawled.db.parent, work)
+    (work / "archive.db.lock").unlink(missing_ok=True)
+    return work
+
+
+@pytest.fixture
+def epoch1(web: FixtureWeb) -> Iterator[FixtureWeb]:
+    """The fixture web after some articles were edited, removed or added."""
+    web.set_epoch(1)
+    try:
+        yield web
+    finally:
+        web.set_epoch(0)
+
+
+def test_unchanged_web_is_rechecked_conditionally_and_nothing_is_reextracted(
+        crawled: Crawl, copy_of: Path) -> None:
+    db = copy_of / "archive.db"
+    tables = ["articles", "pages", "article_versions", "article_dates", "feed_items"]
+    before = {t: query(db, f"select count(*) from {t}")[0][0] for t in tables}
+    again = crawl_web(crawled.web, copy_of, "--recheck")
+    assert again.result.returncode == 0, again.result.stderr[-2000:]
+    article_requests = [r for r in again.requests if "/robots.txt" not in r.path]
+    conditional = [r for r in article_requests
+                   if "If-None-Match" in r.headers or "If-Modified-Since" in r.headers]
+    # Every document and article fetched last time is asked for conditionally, and answers 304.
+    assert len(conditional) >= 40
+    assert sum(r.status == 304 for r in again.requests) >= 40
+    after = {t: query(db, f"select count(*) from {t}")[0][0] for t in tables}
+    assert after == before
+    run = query(db, "select not_modified, articles_updated, articles_new from crawl_runs "
+                "order by id desc limit 1")[0]
+    assert run[0] >= 40 and run[1:] == (0, 0)
+    assert "not modified" in again.result.stdout
+
+
+def test_articles_are_not_refetched_until_due(crawled: Crawl, copy_of: Path) -> None:
+    db = copy_of / "archive.db"
+    # The fixture's articles are from 2020-2025: past the re-check age, never due again.
+    assert query(db, "select count(*) from url_state s join articles a on a.id = s.article_id"
+                 " where s.next_due is not null")[0][0] == 0
+    # Failures and non-articles are looked at again later, with back-off, not now.
+    later = query(db, "select next_due from url_state where kind = 'article' "
+                  "and next_due is not null")
+    assert later and all(r[0] > query(db, "select max(finished_at) from crawl_runs")[0][0]
+                         for r in later)
+    again = crawl_web(crawled.web, copy_of)
+    assert again.result.returncode == 0
+    fetched = {r.path for r in again.requests}
+    articles = {a.url.split("/", 3)[3] for a in crawled.web.expected_articles(0)}
+    assert not {"/" + p for p in articles} & fetched
+
+
+def test_recheck_budget_defers_the_rest_and_says_so(crawled: Crawl, copy_of: Path) -> None:
+    db = copy_of / "archive.db"
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("update url_state set next_due = '2000-01-01T00:00:00+00:00' "
+                     "where kind = 'article' and last_status = 200")
+        known = conn.execute("select count(*) from url_state where kind = 'article' "
+                             "and last_status = 200").fetchone()[0]
+    conn.close()
+    again = crawl_web(crawled.web, copy_of, "-s", "MEDIAWATCH_RECHECK_BUDGET=5")
+    assert again.result.returncode == 0
+    paths = {a.url.split("/", 3)[3] for a in crawled.web.expected_articles(0)}
+    rechecked = [r for r in again.requests if r.path.lstrip("/") in paths]
+    assert len(rechecked) == 5
+    deferred = query(db, "select deferred from crawl_runs order by id desc limit 1")[0][0]
+    assert deferred == known - 5
+
+
+def test_edits_become_versions_and_removals_are_marked(
+        crawled: Crawl, copy_of: Path, epoch1: FixtureWeb) -> None:
+    db = copy_of / "archive.db"
+    again = crawl_web(epoch1, copy_of, "--recheck")
+    assert again.result.returncode == 0, again.result.stderr[-2000:]
+    changed = [a for a in epoch1.expected_articles(1)
+               if a.status == 200 and any(b.url == a.url and b.title != a.title
+                                          for b in epoch1.expected_articles(0))]
+    assert changed
+    for art in changed:
+        versions = query(db, "select version, title, diff, flags from article_versions "
+                         "where article_id = ? order by version", (article_id(art.url),))
+        assert [v[0] for v in versions] == [1, 2]
+        assert versions[1][1].startswith(art.title[:30])
+        flags = json.loads(versions[1][3])
+        assert {"headline-changed", "lead-changed", "update-notice"} <= set(flags)
+        assert versions[1][2].startswith("--- previous") and "\n+" in versions[1][2]
+        assert query(db, "select title from articles where id = ?",
+                     (article_id(art.url),))[0][0].startswith(art.title[:30])
+    gone = [a for a in epoch1.expected_articles(1) if a.status in (404, 410)]
+    assert len(gone) >= 2
+    for art in gone:
+        removed_at, text = query(db, "select removed_at, text from articles where id = ?",
+                                 (article_id(art.url),))[0]
+        assert removed_at and len(text) > 200  # its last text stays
+    new = [a for a in epoch1.expected_articles(1)
+           if not any(b.url == a.url for b in epoch1.expected_articles(0))]
+    for art in new:
+        assert query(db, "select count(*) from articles where id = ?",
+                     (article_id(art.url),))[0][0] == 1
+    # Unchanged articles got no second version.
+    assert query(db, "select count(*) from article_versions where version > 1")[0][0] == len(
+        changed)
+
+
+def test_date_provenance_is_recorded_with_sources(crawled: Crawl) -> None:
+    sources = {r[0] for r in query(crawled.db, "select distinct source from article_dates")}
+    assert {"json-ld", "feed", "url", "http-last-modified", "first-seen"} <= sources
+    assert any(s.startswith("meta:") for s in sources)
+    assert any(s.startswith("sitemap") for s in sources)
+    flags = [json.loads(r[0]) for r in query(crawled.db, "select date_flags from articles")]
+    assert all(isinstance(f, list) for f in flags)
+    seed = query(crawled.db, "select published_source, date_flags from articles "
+                 "where title like 'Putin and Pashinyan%'")[0]
+    assert seed[0] and json.loads(seed[1]) == []
+
+
+def _slow_sources(web: FixtureWeb, work: Path, delay: float) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
+    sources = web.write_sources(work / "sources.toml")
+    text = re.sub(r"download_delay = [0-9.]+", f"download_delay = {delay}", sources.read_text())
+    sources.write_text(re.sub(r"concurrency = \d+", "concurrency = 1", text))
+    return sources
+
+
+def _integrity(db: Path) -> str:
+    return query(db, "pragma integrity_check")[0][0]
+
+
+def test_sigkill_at_any_moment_then_resume_loses_and_duplicates_nothing(
+        web: FixtureWeb, tmp_path: Path) -> None:
+    web.set_epoch(0)
+    reference = crawl_web(web, tmp_path / "reference")
+    assert reference.result.returncode == 0
+    want = {r[0] for r in query(reference.db, "select id from articles")}
+    total = len(reference.requests)
+    # Kill points by progress: in discovery, at the turn to articles, deep in the articles.
+    for kill_at in (3, total // 3, total // 2, total - 8):
+        work = tmp_path / f"kill-{kill_at}"
+        sources = _slow_sources(web, work, 0.1)
+        db = work / "archive.db"
+        web.clear_requests()
+        proc = subprocess.Popen([MEDIAWATCH, "crawl", "--sources", str(sources), "--db",
+                                 str(db), "-s", "MEDIAWATCH_LOOPBACK_ONLY=1",
+                                 "-s", "DOWNLOAD_DELAY_JITTER=0"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while len(web.requests) < kill_at and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert _integrity(db) == "ok"
+        stored = {r[0] for r in query(db, "select url from pages where status = 200")}
+        resumed = crawl_web(web, work)
+        assert resumed.result.returncode == 0, resumed.result.stderr[-2000:]
+        assert _integrity(db) == "ok"
+        assert {r[0] for r in query(db, "select id from articles")} == want, kill_at
+        assert stored <= {r[0] for r in query(db, "select url from pages")}
+        dupes = query(db, "select capture_key, count(*) from pages group by 1 having count(*) > 1")
+        assert dupes == []
+        # The resumed crawl fetched no article that the killed one had already stored.
+        refetched = [r.path for r in resumed.requests
+                     if any(u.endswith(r.path) for u in stored) and r.status == 200
+                     and "/news/" in r.path]
+        assert not refetched, refetched
+        runs = query(db, "select finish_reason from crawl_runs order by id")
+        if len(runs) == 2:
+            assert runs[0][0].startswith("interrupted") and runs[1][0] == "finished"
+
+
+def test_two_crawls_at_once_are_refused(web: FixtureWeb, tmp_path: Path) -> None:
+    sources = _slow_sources(web, tmp_path, 0.3)
+    db = tmp_path / "archive.db"
+    first = subprocess.Popen([MEDIAWATCH, "crawl", "--sources", str(sources), "--db", str(db),
+                              "-s", "MEDIAWATCH_LOOPBACK_ONLY=1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "archive.db.lock").exists() or not _locked(tmp_path):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        second = subprocess.run([MEDIAWATCH, "crawl", "--sources", str(sources), "--db",
+                                 str(db), "-s", "MEDIAWATCH_LOOPBACK_ONLY=1"],
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode != 0
+        assert "being written by" in second.stderr + second.stdout
+        assert "Traceback" not in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=60)
+    assert _integrity(db) == "ok"
+
+
+def _locked(folder: Path) -> bool:
+    import fcntl
+
+    with open(folder / "archive.db.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def test_crawl_delay_from_robots_is_honoured(crawled: Crawl) -> None:
+    times = sorted(r.time for r in crawled.requests
+                   if r.outlet == "exile" and r.path != "/robots.txt")
+    assert len(times) >= 4
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.45, gaps  # Crawl-delay: 1 with ±50% jitter
+    assert os.path.exists(crawled.db)

@@ -1,0 +1,127 @@
+"""The published archive over real HTTP: expanded search, pages, charts, exports, escaping."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from conftest import Crawl, query
+
+SEED_TITLE = "Putin and Pashinyan: A Tumultuous Alliance Marked by Risk and Paradox"
+PROBE = "/en/news/1320/"
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return resp.read().decode("utf-8")
+
+
+def get_json(url: str) -> Any:
+    return json.loads(get(url))
+
+
+def q(text: str) -> str:
+    return urllib.parse.quote(text)
+
+
+def test_search_artsakh_lists_three_languages(datasette_url: str) -> None:
+    rows = get_json(f"{datasette_url}/archive/articles.json?_search=Artsakh&_shape=array"
+                    "&_col=lang&_col=title&_size=100")
+    assert {r["lang"] for r in rows} == {"en", "ru", "hy"}
+    assert any("Карабах" in r["title"] for r in rows)  # Нагорного Карабаха, inflected
+    literal = get_json(f"{datasette_url}/archive/articles.json?_search=Artsakh&_mw_literal=1"
+                       "&_shape=array&_col=lang&_size=100")
+    assert literal and {r["lang"] for r in literal} == {"en"}  # the switch: no aliases
+    assert len(literal) < len(rows)
+
+
+def test_inflected_russian_and_armenian_queries(datasette_url: str, crawled: Crawl) -> None:
+    for typed in ("Пашиняна", "Փաշինյանի", "Սյունիք", "ОДКБ"):
+        rows = get_json(f"{datasette_url}/archive/articles.json?_search={q(typed)}"
+                        "&_shape=array&_col=lang&_size=100")
+        assert {r["lang"] for r in rows} == {"en", "ru", "hy"}, typed
+    # The table page shows what was typed, not the FTS expression.
+    page = get(f"{datasette_url}/archive/articles?_search={q('Пашиняна')}")
+    assert 'value="Пашиняна"' in page
+
+
+def test_csv_and_json_export_of_a_search(datasette_url: str) -> None:
+    text = get(f"{datasette_url}/archive/articles.csv?_search=CSTO&_size=max")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows and {r["lang"] for r in rows} == {"en", "ru", "hy"}
+    data = get_json(f"{datasette_url}/archive/search_articles.json?q=CSTO&_shape=objects")
+    assert {r["lang"] for r in data["rows"]} == {"en", "ru", "hy"}
+    assert all("\u27e6" in r["snippet"] for r in data["rows"])
+
+
+def test_canned_query_highlights_escaped_snippets(datasette_url: str) -> None:
+    html = get(f"{datasette_url}/archive/search_articles?q=Gyumri")
+    assert "<mark>" in html
+    html = get(f"{datasette_url}/archive/search_articles?q=onerror")
+    assert "&lt;img src=x <mark>onerror</mark>" in html or "&lt;img" in html
+    assert "<img src=x" not in html and "<script>window" not in html
+
+
+def test_search_page_ranks_titles_and_filters(datasette_url: str) -> None:
+    html = get(f"{datasette_url}/search?q={q('Пашинян')}")
+    assert "Nikol Pashinyan" in html and "<mark>" in html and "CSV</a>" in html
+    first = html.split('class="mw-hit-title"', 2)[1]
+    assert "ashinyan" in first or "ашинян" in first or "աշինյան" in first  # title match first
+    only_hy = get(f"{datasette_url}/search?q=Artsakh&lang=hy")
+    assert only_hy.count('class="mw-hit"') >= 1 and 'lang="ru"' not in only_hy
+    literal = get(f"{datasette_url}/search?q=Artsakh&literal=1")
+    assert literal.count('class="mw-hit"') < get(f"{datasette_url}/search?q=Artsakh").count(
+        'class="mw-hit"')
+
+
+def test_seed_article_page(datasette_url: str, crawled: Crawl) -> None:
+    [(aid,)] = query(crawled.db, "select id from articles where title = ?", (SEED_TITLE,))
+    html = get(f"{datasette_url}/article/{aid}")
+    for expected in (SEED_TITLE, "Diran Noubar", "2025-05-12", "CC BY-NC 4.0",
+                     "TRANSCEND Media Service (fixture)", "peace journalism / NGO",
+                     "TRANSCEND International", "json-ld", "Pashinyan* ×", "Velvet Revolution"):
+        assert expected in html, expected
+    assert 'href="https://www.transcend.org/tms/?p=294863"' in html
+
+
+def test_outlet_page_and_outlets(datasette_url: str, crawled: Crawl) -> None:
+    html = get(f"{datasette_url}/outlet/exile")
+    assert "Svobodny Bereg" in html and "<svg" in html and "Extraction failures" in html
+    assert "not_article" in html  # the live index that matches the article pattern
+    assert "article_url_pattern" in html  # the registry entry
+    outlets = get(f"{datasette_url}/outlets")
+    assert outlets.count('href="/outlet/') == query(crawled.db, "select count(*) from sources")[0][0]
+
+
+def test_charts_page_draws_svg(datasette_url: str) -> None:
+    html = get(f"{datasette_url}/charts")
+    for section in ("weekly", "lang", "kind", "runs", "outcomes"):
+        assert f'id="{section}"' in html
+    charts = html.split('<section class="content">', 1)[1].split("</section>\n</div>")[0]
+    assert charts.count("<rect") > 20 and "<script" not in charts  # SVG drawn server-side
+    assert ".csv?sql=" in html
+
+
+def test_facets_include_kind_month_on_topic(datasette_url: str) -> None:
+    data = get_json(f"{datasette_url}/archive/articles.json?_search=Artsakh&_size=1")
+    assert {"source_id", "lang", "source_kind", "on_topic", "published_month"} <= set(
+        data["facet_results"])
+
+
+def test_hostile_markup_is_escaped_everywhere(datasette_url: str, crawled: Crawl) -> None:
+    [(aid, title)] = query(crawled.db, "select id, title from articles where url like ?",
+                           (f"%{PROBE}%",))
+    assert "<script>window.__mwxss='title'</script>" in title  # archived as literal text
+    pages = [f"/article/{aid}", f"/search?q={q('hostile OR onerror OR probe')}",
+             "/outlet/armnews", f"/archive/articles/{aid}",
+             "/archive/articles?_search=onerror", "/archive/search_articles?q=onerror"]
+    for path in pages:
+        html = get(datasette_url + path)
+        assert "window.__mwxss" in html, path  # the probe is on the page...
+        assert "<script>window.__mwxss" not in html, path  # ...but never as markup
+        assert "<img src=x onerror" not in html and "<svg onload" not in html, path
+        assert 'href="javascript:' not in html, path

@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -573,8 +574,13 @@ def _is_specific(url: str) -> bool:
     return bool(parts.path.strip("/") or parts.query)
 
 
+_TOO_LARGE = re.compile(r"max(imum)? size|DOWNLOAD_MAXSIZE|too large", re.I)
+
+
 def _outcome(page: FetchedPage) -> str:
     if page.error:
+        if _TOO_LARGE.search(page.error):
+            return "too_large"  # recorded, never stored as text
         return "dropped" if page.error.startswith("dropped") else "network_error"
     if page.status is not None and page.status >= 400:
         return "http_error"
@@ -598,7 +604,8 @@ def _extraction_error(page: FetchedPage) -> str | None:
     result = page.extraction
     if result is None or result.status == "ok":
         return None
-    return f"{result.status}: {result.error}" if result.error else result.status
+    why = result.error or result.reason
+    return f"{result.status}: {why}" if why else result.status
 
 
 def _article_row(
@@ -636,7 +643,7 @@ def _article_row(
         "feed_title": page.hints.get("feed_title") or page.hints.get("sitemap_title"),
         "fetched_at": page.fetched_at,
         "extraction_status": result.status,
-        "extraction_error": result.error if result.status != "ok" else None,
+        "extraction_error": (result.error or result.reason) if result.status != "ok" else None,
         "extractor_version": result.extractor_version,
         **search_columns(result.title, text),
     }

@@ -11,15 +11,21 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from crawler.health import Shape, canary_problem
 from crawler.history import next_check, retry_check, text_diff, text_signature, version_flags
 from crawler.items import Discovered, FetchedPage
+from crawler.schedule import due_at, next_interval
 from crawler.urls import article_id, clean_url
 
 if TYPE_CHECKING:
     import sqlite_utils
 
+    from crawler.alerts import Finding
     from crawler.archive import RunCounters
     from crawler.sources import Source
+
+# Discovery documents with an adaptive poll interval (robots.txt is polled at the maximum).
+POLLED = ("feed", "sitemap", "section", "robots")
 
 
 class StateMixin:
@@ -35,11 +41,13 @@ class StateMixin:
     def discover(self, found: Discovered) -> None:
         """Put a discovery document's article URLs in the frontier; snapshot feeds."""
         with self.db.conn:
+            new = 0
             for entry in found.entries:
                 hints = json.dumps(entry.hints, ensure_ascii=False, sort_keys=True)
                 existing = self.db.execute("SELECT hints FROM url_state WHERE url = ?",
                                            [entry.url]).fetchone()
                 if existing is None:
+                    new += 1
                     self.db.execute(
                         "INSERT INTO url_state (url, source_id, kind, discovered_via, "
                         "discovered_from, hints, first_seen) VALUES (?, ?, 'article', ?, ?, ?, ?)",
@@ -53,6 +61,8 @@ class StateMixin:
                 if found.snapshot and found.document:
                     self._snapshot(found, entry.url, entry.title, entry.published,
                                    entry.position)
+            if found.document:
+                self._poll_yield(found.source_id, found.document, new)
 
     def _snapshot(self, found: Discovered, url: str, title: str | None,
                   published: str | None, position: int | None) -> None:
@@ -111,6 +121,8 @@ class StateMixin:
              body_hash if ok else None,
              ok and body_hash != old_hash, page.fetched_at,
              failures, due, int(page.status == 304 or page.unchanged), aid, page.kind, url])
+        if page.kind in POLLED:
+            self._schedule_poll(page)
 
     def _published(self, aid: str | None) -> str | None:
         if aid is None:
@@ -184,3 +196,139 @@ class StateMixin:
                     "INSERT INTO outlet_state (source_id, crawl_delay, updated_at) VALUES (?, ?, ?)"
                     " ON CONFLICT (source_id) DO UPDATE SET crawl_delay = excluded.crawl_delay, "
                     "updated_at = excluded.updated_at", [sid, delay, now])
+
+    # -- scheduled crawls: poll intervals, canaries, health, alerts ---------------------------
+
+    def _poll_bounds(self, source_id: str) -> tuple[int, int]:
+        source = self._sources.get(source_id)
+        return (source.poll_min_minutes, source.poll_max_minutes) if source else (15, 1440)
+
+    def _schedule_poll(self, page: FetchedPage) -> None:
+        """A discovery document was polled: assume it yielded nothing until discover() says."""
+        low, high = self._poll_bounds(page.source_id)
+        if page.kind == "robots":
+            self.db.execute("UPDATE url_state SET next_due = ? WHERE url = ?",
+                            [due_at(page.fetched_at, high), page.url])
+            return
+        row = self.db.execute("SELECT poll_minutes FROM url_state WHERE url = ?",
+                              [page.url]).fetchone()
+        minutes = next_interval(row[0] if row else None, 0, low, high)
+        self.db.execute(
+            "UPDATE url_state SET poll_prev_minutes = ?, poll_minutes = ?, poll_new = 0, "
+            "next_due = ? WHERE url = ?",
+            [row[0] if row else None, minutes, due_at(page.fetched_at, minutes), page.url])
+
+    def _poll_yield(self, source_id: str, document: str, new: int) -> None:
+        """A polled document listed `new` article URLs never seen before: adapt its interval."""
+        row = self.db.execute(
+            "SELECT poll_prev_minutes, coalesce(poll_new, 0) + ?, last_fetched FROM url_state "
+            "WHERE url = ? AND last_fetched IS NOT NULL", [new, document]).fetchone()
+        if row is None or not new:
+            return
+        low, high = self._poll_bounds(source_id)
+        minutes = next_interval(row[0], row[1], low, high)
+        self.db.execute("UPDATE url_state SET poll_new = ?, poll_minutes = ?, next_due = ? "
+                        "WHERE url = ?", [row[1], minutes, due_at(row[2], minutes), document])
+
+    def check_canary(self, page: FetchedPage, tolerance: float, hours: float) -> str | None:
+        """Compare a re-fetched canary with its baseline; store the check; return the problem."""
+        now = page.fetched_at
+        result = page.extraction
+        row = self.db.execute(
+            "SELECT baseline_title, baseline_date, baseline_author, baseline_length, problem "
+            "FROM canaries WHERE url = ?", [page.url]).fetchone()
+        self.db.execute("INSERT INTO canaries (url, source_id) VALUES (?, ?) "
+                        "ON CONFLICT (url) DO NOTHING", [page.url, page.source_id])
+        status = page.status
+        if page.error or status is None or (status >= 400 and status not in (404, 410)):
+            # Unreachable or refused: the failure-rate rule speaks for that; retry in an hour.
+            self.db.execute("UPDATE canaries SET last_status = ?, next_due = ? WHERE url = ?",
+                            [status, due_at(now, 60), page.url])
+            return row[4] if row else None
+        shape = None
+        if status in (404, 410):
+            problem: str | None = f"the canary page now answers HTTP {status}"
+        elif result is None or result.status != "ok":
+            problem = f"the canary no longer extracts ({result.status if result else 'none'})"
+        else:
+            shape = Shape(result.title, result.date, result.author, len(result.text or ""))
+            problem = None
+            if row is not None and row[3] is not None:
+                problem = canary_problem(Shape(*row[:4]), shape, tolerance)
+        if shape is not None and (row is None or row[3] is None):
+            self.db.execute(
+                "UPDATE canaries SET baseline_title = ?, baseline_date = ?, baseline_author = ?,"
+                " baseline_length = ?, baseline_at = ? WHERE url = ?",
+                [shape.title, shape.date, shape.author, shape.length, now, page.url])
+        self.db.execute(
+            "UPDATE canaries SET last_title = ?, last_date = ?, last_author = ?, "
+            "last_length = ?, last_status = ?, checked_at = ?, next_due = ?, problem = ? "
+            "WHERE url = ?",
+            [shape.title if shape else None, shape.date if shape else None,
+             shape.author if shape else None, shape.length if shape else None, status, now,
+             due_at(now, int(hours * 60)), problem, page.url])
+        return problem
+
+    def rebaseline_canaries(self, source_ids: list[str]) -> int:
+        """Accept the canaries' current shape as their new baseline (after a known redesign)."""
+        marks = ", ".join("?" * len(source_ids))
+        where = f"WHERE source_id IN ({marks}) AND" if source_ids else "WHERE"
+        with self.db.conn:
+            return self.db.execute(
+                "UPDATE canaries SET baseline_title = last_title, baseline_date = last_date, "
+                "baseline_author = last_author, baseline_length = last_length, "
+                f"baseline_at = checked_at, problem = NULL {where} last_length IS NOT NULL",
+                source_ids).rowcount
+
+    def store_health(self, run_id: int, rows: list[dict[str, Any]]) -> None:
+        """Store this run's health row per outlet (a re-run of the same run replaces them)."""
+        with self.db.conn:
+            for row in rows:
+                open_alerts = self.db.execute(
+                    "SELECT count(*) FROM alerts WHERE source_id = ? AND cleared_at IS NULL",
+                    [row["source_id"]]).fetchone()[0]
+                self.db.table("health").upsert(
+                    {**row, "run_id": run_id, "open_alerts": open_alerts,
+                     "status": "alert" if open_alerts else "ok"}, pk=("run_id", "source_id"))
+
+    def sync_alerts(self, findings: list[Finding], now: str, run_id: int | None,
+                    link_base: str) -> list[dict[str, Any]]:
+        """Raise new alerts once, clear fixed ones; return the raised/cleared events."""
+        events = []
+        with self.db.conn:
+            for f in findings:
+                if f.action == "keep":
+                    continue
+                row = self.db.execute(
+                    "SELECT id, raised_at, reason, link FROM alerts WHERE source_id = ? AND "
+                    "rule = ? AND subject = ? AND cleared_at IS NULL",
+                    [f.source_id, f.rule, f.subject]).fetchone()
+                event = {"source_id": f.source_id, "rule": f.rule, "subject": f.subject}
+                if f.action == "raise" and row is None:
+                    link = f"{link_base.rstrip('/')}/health/{f.source_id}"
+                    cursor = self.db.execute(
+                        "INSERT INTO alerts (source_id, rule, subject, raised_at, last_seen_at, "
+                        "reason, link, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [f.source_id, f.rule, f.subject, now, now, f.reason, link, run_id])
+                    events.append({**event, "event": "raised", "id": cursor.lastrowid,
+                                   "raised_at": now, "reason": f.reason, "link": link})
+                elif f.action == "raise":
+                    self.db.execute("UPDATE alerts SET last_seen_at = ? WHERE id = ?",
+                                    [now, row[0]])
+                elif row is not None:
+                    self.db.execute("UPDATE alerts SET cleared_at = ? WHERE id = ?",
+                                    [now, row[0]])
+                    events.append({**event, "event": "cleared", "id": row[0],
+                                   "raised_at": row[1], "cleared_at": now,
+                                   "reason": f.reason or f"fixed: {row[2]}", "link": row[3]})
+        return events
+
+    def mark_delivered(self, took: dict[int, list[str]]) -> None:
+        """Remember which channels took each alert event."""
+        with self.db.conn:
+            for alert_id, channels in took.items():
+                old = self.db.execute("SELECT delivered FROM alerts WHERE id = ?",
+                                      [alert_id]).fetchone()
+                merged = sorted(set(json.loads(old[0] or "[]") if old else []) | set(channels))
+                self.db.execute("UPDATE alerts SET delivered = ? WHERE id = ?",
+                                [json.dumps(merged), alert_id])

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -40,10 +41,30 @@ def _archive(db: str) -> Archive:
         raise click.ClickException(str(exc)) from exc
 
 
+def _set_clock() -> None:
+    """MEDIAWATCH_NOW fixes the clock (tests, replays); the one place the environment is read."""
+    value = os.environ.get("MEDIAWATCH_NOW", "").strip()
+    if not value:
+        return
+    from datetime import UTC, datetime
+
+    from crawler.clock import set_now
+
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.ClickException(f"MEDIAWATCH_NOW={value!r} is not an ISO 8601 time, e.g. "
+                                   "2026-01-01T00:00:00+00:00") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    set_now(moment.astimezone(UTC).replace(microsecond=0))
+
+
 @click.group()
 @click.version_option(package_name="mediawatch")
 def cli() -> None:
     """mediawatch: crawl news outlets politely, archive clean text, publish it with Datasette."""
+    _set_clock()
 
 
 @cli.command("init-db")
@@ -99,6 +120,16 @@ def sources_list(sources: str, as_json: bool) -> None:
     Console().print(table)
 
 
+def alert_options(func: Any) -> Any:
+    """--alerts-jsonl and --alert-webhook (also from MEDIAWATCH_ALERTS_JSONL / _ALERT_WEBHOOK)."""
+    func = click.option("--alert-webhook", "alert_webhook", envvar="MEDIAWATCH_ALERT_WEBHOOK",
+                        metavar="URL", help="POST every alert raised or cleared here as JSON "
+                        "(default: [alerts] webhook in the registry).")(func)
+    return click.option("--alerts-jsonl", "alerts_jsonl", envvar="MEDIAWATCH_ALERTS_JSONL",
+                        type=click.Path(dir_okay=False), help="Append alert events to this "
+                        "JSON lines file (default: <archive>-alerts.jsonl).")(func)
+
+
 @cli.command()
 @sources_option
 @db_option
@@ -106,14 +137,23 @@ def sources_list(sources: str, as_json: bool) -> None:
               help="Crawl only this outlet (repeatable). Default: every enabled outlet.")
 @click.option("--recheck", is_flag=True,
               help="Re-check every known article now, whatever its schedule (a full sweep).")
+@click.option("--due", is_flag=True,
+              help="Only what is due: feeds, sitemaps and sections whose adaptive poll "
+                   "interval has passed, new or due articles, due canaries. Outlets with "
+                   "nothing due are not contacted at all.")
+@click.option("--progress/--no-progress", default=None,
+              help="Print progress lines on stderr (default: when stderr is a terminal).")
+@alert_options
 @click.option("-s", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a Scrapy setting, e.g. -s DOWNLOAD_TIMEOUT=10 (repeatable).")
-def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool,
+def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due: bool,
+          progress: bool | None, alerts_jsonl: str | None, alert_webhook: str | None,
           overrides: tuple[str, ...]) -> None:
     """Crawl the registry's outlets into the archive and record a crawl_runs row.
 
     Exits 0 when individual pages fail (each failure is a recorded row); exits non-zero
     only when the crawl cannot run at all (bad registry, unusable or locked archive).
+    After each run, health rows and alerts are computed per outlet (see `mediawatch status`).
     """
     from crawler.runner import UsageError, check_source_ids, crawl_settings, parse_overrides
 
@@ -131,11 +171,69 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool,
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc
     _archive(db).close()  # fail fast (unusable file, another crawl holds the lock)
+    _schedule_settings(settings, registry, db, pairs, alerts_jsonl, alert_webhook, progress)
+    if due:
+        settings.set("MEDIAWATCH_DUE_ONLY", True, priority="cmdline")
+        settings.set("MEDIAWATCH_CANARY_MODE", "due", priority="cmdline")
+        if not _report_due(registry, db, list(source_ids)):
+            return  # nothing due: no Scrapy, no requests, no crawl_runs row
     from crawler.runner import run_crawl
 
     run_crawl(settings)
     _print_last_run(db)
     click.echo(_rebuild_stories(db))  # stories stay current with new articles
+
+
+def _report_due(registry: Registry, db: str, source_ids: list[str]) -> bool:
+    """Say what `crawl --due` will fetch; False when nothing is due (and when next)."""
+    from crawler.clock import utcnow
+    from crawler.schedule import next_wakeup, plan_due
+    from crawler.state import CrawlState
+
+    chosen = [registry.get(i) for i in source_ids] if source_ids else list(registry.enabled())
+    state = CrawlState(db)
+    try:
+        plan = plan_due(chosen, state, utcnow())
+        wakeup = None if plan else next_wakeup(chosen, state)
+    finally:
+        state.close()
+    if not plan:
+        later = f"; next: {wakeup[1]} at {wakeup[0]}" if wakeup else ""
+        click.echo(f"nothing is due at {utcnow()}{later}")
+        return False
+    for sid, what in plan.items():
+        click.echo(f"due: {sid}: {what.describe()}")
+    return True
+
+
+def _schedule_settings(settings: Any, registry: Registry, db: str, pairs: dict[str, str],
+                       alerts_jsonl: str | None, alert_webhook: str | None,
+                       progress: bool | None) -> None:
+    """Alert delivery and progress settings: -s wins, then options/environment, then [alerts]."""
+    a = registry.alerts
+    env = os.environ
+    values: dict[str, Any] = {
+        "MEDIAWATCH_ALERTS_JSONL": alerts_jsonl or a.jsonl or str(
+            Path(db).with_name(f"{Path(db).stem}-alerts.jsonl")),
+        "MEDIAWATCH_ALERT_WEBHOOK": alert_webhook or a.webhook,
+        "MEDIAWATCH_SMTP_HOST": env.get("MEDIAWATCH_SMTP_HOST") or a.smtp_host,
+        "MEDIAWATCH_SMTP_PORT": env.get("MEDIAWATCH_SMTP_PORT") or a.smtp_port,
+        "MEDIAWATCH_SMTP_TO": [t.strip() for t in env.get("MEDIAWATCH_SMTP_TO", "").split(",")
+                               if t.strip()] or list(a.email_to),
+        "MEDIAWATCH_SMTP_FROM": env.get("MEDIAWATCH_SMTP_FROM") or a.email_from or
+        "mediawatch@localhost",
+        "MEDIAWATCH_SMTP_STARTTLS": a.smtp_starttls,
+        # Secrets only from the environment: never in sources.toml, never in crawl_runs.
+        "MEDIAWATCH_SMTP_USER": env.get("MEDIAWATCH_SMTP_USER", ""),
+        "MEDIAWATCH_SMTP_PASSWORD": env.get("MEDIAWATCH_SMTP_PASSWORD", ""),
+        "MEDIAWATCH_LINK_BASE": env.get("MEDIAWATCH_LINK_BASE") or a.link_base or
+        "http://127.0.0.1:8001",
+    }
+    if progress if progress is not None else sys.stderr.isatty():
+        values["MEDIAWATCH_PROGRESS_SECONDS"] = 10
+    for key, value in values.items():
+        if key not in pairs and value not in (None, ""):
+            settings.set(key, value, priority="cmdline")
 
 
 def _record_refused_run(db: str, reason: str, problems: list[str]) -> None:
@@ -425,6 +523,190 @@ def demo(directory: str, port: int, serve: bool) -> None:
         click.echo(f"Serving the demo archive at http://127.0.0.1:{port}/ (Ctrl-C stops)")
         sys.stdout.flush()
         os.execv(sys.executable, datasette_command(str(db), "127.0.0.1", port))
+
+
+# -- scheduled crawls, canaries, status (crawler/schedule.py, health.py, alerts.py) ---------
+
+
+@cli.command()
+@sources_option
+@db_option
+@click.option("--source", "source_ids", multiple=True, metavar="ID",
+              help="Only this outlet's canaries (repeatable).")
+@click.option("--rebaseline", is_flag=True,
+              help="Accept the canaries' last checked shape as the new normal (after a known "
+                   "redesign) and clear their alerts; fetches nothing.")
+@alert_options
+@click.option("-s", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a Scrapy setting (repeatable).")
+def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: bool,
+             alerts_jsonl: str | None, alert_webhook: str | None,
+             overrides: tuple[str, ...]) -> None:
+    """Re-fetch and re-extract every canary URL now; alert when one changed shape."""
+    from crawler.runner import UsageError, check_source_ids, crawl_settings, parse_overrides
+
+    registry = _registry(sources)
+    try:
+        check_source_ids(registry, list(source_ids))
+        pairs = parse_overrides(overrides)
+        settings = crawl_settings(registry, db, list(source_ids), pairs)
+    except UsageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    chosen = [registry.get(i) for i in source_ids] if source_ids else list(registry.enabled())
+    if not any(s.canaries for s in chosen):
+        raise click.ClickException("no canaries: add canaries = [\"https://...\"] (a few "
+                                   "reference article URLs) to an outlet in the registry")
+    _schedule_settings(settings, registry, db, pairs, alerts_jsonl, alert_webhook, False)
+    if rebaseline:
+        _rebaseline(db, chosen, settings)
+        return
+    _archive(db).close()
+    settings.set("MEDIAWATCH_CANARY_MODE", "only", priority="cmdline")
+    from crawler.runner import run_crawl
+
+    run_crawl(settings)
+    _print_canaries(db, [s.id for s in chosen])
+
+
+def _rebaseline(db: str, chosen: list[Any], settings: Any) -> None:
+    from crawler.alerts import Finding, alert_config_from, deliver
+    from crawler.clock import utcnow
+
+    archive = _archive(db)
+    try:
+        n = archive.rebaseline_canaries([s.id for s in chosen])
+        clear = [Finding(s.id, "canary_changed", url, "clear", "accepted as the new baseline")
+                 for s in chosen for url in s.canaries]
+        events = archive.sync_alerts(clear, utcnow(), None, settings.get("MEDIAWATCH_LINK_BASE"))
+        archive.mark_delivered(deliver(events, alert_config_from(settings)))
+    finally:
+        archive.close()
+    click.echo(f"{n} canaries re-baselined; {len(events)} alert(s) cleared")
+
+
+def _print_canaries(db: str, source_ids: list[str]) -> None:
+    import sqlite_utils
+
+    marks = ", ".join("?" * len(source_ids))
+    for row in sqlite_utils.Database(db).query(
+            f"SELECT source_id, url, last_status, problem FROM canaries "
+            f"WHERE source_id IN ({marks}) ORDER BY source_id, url", source_ids):
+        verdict = f"CHANGED: {row['problem']}" if row["problem"] else "as at baseline"
+        click.echo(f"canary {row['source_id']} {row['url']} (HTTP {row['last_status']}): "
+                   f"{verdict}")
+
+
+@cli.group()
+def schedule() -> None:
+    """Run `crawl --due` unattended: a crontab line, systemd units, or a foreground loop."""
+
+
+every_option = click.option(
+    "--every", default="15m", show_default=True, metavar="INTERVAL",
+    help="How often to look for due work: 30s, 15m, 2h, 1d. Each feed still keeps its own "
+         "adaptive interval; this is only how often to check.")
+
+
+def _every(text: str) -> int:
+    from crawler.schedule import parse_every
+
+    try:
+        return parse_every(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every") from exc
+
+
+def _install(folder: str | None, files: dict[str, str]) -> None:
+    if folder is None:
+        for name, text in files.items():
+            if len(files) > 1:
+                click.echo(f"# --- {name}")
+            click.echo(text.rstrip("\n"))
+        return
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (target / name).write_text(text if text.endswith("\n") else text + "\n")
+        click.echo(f"wrote {target / name}")
+
+
+@schedule.command("cron")
+@sources_option
+@db_option
+@every_option
+@click.option("--log", "log", type=click.Path(dir_okay=False), default=None,
+              help="Where cron appends the output (default: <archive>-cron.log).")
+@click.option("--install", "folder", type=click.Path(file_okay=False), default=None,
+              help="Write mediawatch.crontab into this folder instead of printing it "
+                   "(load it with `crontab FILE`, or append it to `crontab -e`).")
+def schedule_cron(sources: str, db: str, every: str, log: str | None,
+                  folder: str | None) -> None:
+    """Print (or --install) a crontab line running `crawl --due` under flock, never overlapping."""
+    from crawler.schedule import cron_line
+
+    log = log or str(Path(db).with_name(f"{Path(db).stem}-cron.log"))
+    try:
+        line = cron_line(sources, db, _every(every), log)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every") from exc
+    header = "# mediawatch: crawl what is due; flock -n skips a run while the last one goes on\n"
+    _install(folder, {"mediawatch.crontab": header + line + "\n"})
+
+
+@schedule.command("systemd")
+@sources_option
+@db_option
+@every_option
+@click.option("--name", default="mediawatch", show_default=True, help="Unit name.")
+@click.option("--install", "folder", type=click.Path(file_okay=False), default=None,
+              help="Write NAME.service and NAME.timer into this folder (e.g. "
+                   "~/.config/systemd/user), then `systemctl [--user] enable --now NAME.timer`.")
+def schedule_systemd(sources: str, db: str, every: str, name: str, folder: str | None) -> None:
+    """Print (or --install) a oneshot .service and a .timer that run `crawl --due`."""
+    from crawler.schedule import systemd_units
+
+    _install(folder, systemd_units(sources, db, _every(every), name))
+
+
+@schedule.command("loop")
+@sources_option
+@db_option
+@every_option
+@click.option("--cycles", type=click.IntRange(1), default=None,
+              help="Stop after this many cycles (default: until SIGTERM or Ctrl-C).")
+def schedule_loop(sources: str, db: str, every: str, cycles: int | None) -> None:
+    """Run `crawl --due` every INTERVAL in the foreground (containers); SIGTERM stops cleanly."""
+    from crawler.schedule import due_command, lock_path, run_loop
+
+    seconds = _every(every)
+    _registry(sources)  # refuse to loop over a broken registry
+    _archive(db).close()
+
+    def echo(text: str) -> None:
+        click.echo(f"schedule loop: {text}")
+        sys.stdout.flush()
+
+    run_loop(due_command(sources, db), seconds, lock_path(db), echo, cycles)
+
+
+@cli.command()
+@sources_option
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def status(sources: str, db: str, as_json: bool) -> None:
+    """Each outlet: last run, what is due, health, open alerts (read-only; safe mid-crawl)."""
+    from crawler.status import collect, render
+
+    if not Path(db).exists():
+        raise click.ClickException(f"{db} does not exist: run `mediawatch crawl` first")
+    registry = None
+    if Path(sources).exists():
+        registry = _registry(sources)
+    report = collect(db, registry)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return
+    render(report)
 
 
 if __name__ == "__main__":

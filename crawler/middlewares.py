@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider
-from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.robotstxt import (
     RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware,
 )
@@ -59,9 +59,25 @@ class OutletGuardMiddleware:
         paused = getattr(self.crawler.spider, "paused", {}).get(source_id)
         if paused:
             raise IgnoreRequest(f"dropped: outlet paused: {paused}")
-        if stats and "redirect_urls" not in request.meta:
+        if stats:
+            # Redirect hops and retries are requests the server sees: they count.
+            sent = stats.get_value(f"mediawatch/requests/{source_id}", 0)
+            source = registry.get(source_id)
+            caps = [c for c in (source.max_requests, source.max_pages) if c is not None]
+            if caps and sent >= min(caps):
+                raise IgnoreRequest(f"dropped: budget of {min(caps)} requests for outlet "
+                                    f"{source_id} reached (registry max_requests/max_pages)")
             stats.inc_value(f"mediawatch/requests/{source_id}")
         return None
+
+
+class FollowMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Meta-refresh redirects, resolved like HTTP ones (see FollowRedirectMiddleware)."""
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        out = super()._redirect(redirected, request, reason)
+        out.dont_filter = True
+        return out
 
 
 class FollowRedirectMiddleware(RedirectMiddleware):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
+import time
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +14,7 @@ from scrapy import signals
 
 from crawler.archive import Archive
 from crawler.clock import utcnow
+from crawler.health import bucket
 from crawler.ingest import extract_page, wants_extraction
 from crawler.items import Discovered, FetchedPage
 from crawler.items import headers_dict as _headers
@@ -46,7 +50,9 @@ class ExtractPipeline:
         """Extract successful article fetches, unless the body is the one already archived."""
         if not isinstance(item, FetchedPage) or not wants_extraction(item):
             return item
-        if self.state.content_hash(item.url) == hashlib.sha256(item.body).hexdigest():
+        # A canary is re-extracted even when unchanged: extractor regressions show there too.
+        if item.discovered_via != "canary" and \
+                self.state.content_hash(item.url) == hashlib.sha256(item.body).hexdigest():
             item.unchanged = True  # an identical body costs no re-extraction
             return item
         extract_page(item, self.registry.get(item.source_id), self.matcher)
@@ -65,6 +71,13 @@ class ArchivePipeline:
         self.pause_hours = crawler.settings.getfloat("MEDIAWATCH_PAUSE_HOURS")
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        settings = crawler.settings
+        self.canary_tolerance = settings.getfloat("MEDIAWATCH_CANARY_TOLERANCE")
+        self.canary_hours = settings.getfloat("MEDIAWATCH_CANARY_HOURS")
+        self.progress_seconds = settings.getfloat("MEDIAWATCH_PROGRESS_SECONDS")
+        self._progress_at = time.monotonic()
+        # This run's fetches per outlet by outcome (403, 5xx, timeout...), for health rows.
+        self.tallies: dict[str, Counter[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -95,6 +108,13 @@ class ArchivePipeline:
                 self.archive.discover(item)
             elif isinstance(item, FetchedPage):
                 self.archive.record(item, self.run_id)
+                kind = bucket(item.status, item.error)
+                if kind:
+                    self.tallies.setdefault(item.source_id, Counter())[kind] += 1
+                if item.discovered_via == "canary":
+                    with self.archive.transaction():
+                        self.archive.check_canary(item, self.canary_tolerance, self.canary_hours)
+                self._progress()
         except Exception:
             logger.exception("could not store %r", item)
             if self.crawler.stats:
@@ -130,5 +150,35 @@ class ArchivePipeline:
         self.archive.pause_outlets(crawling.paused, until, now, crawling.crawl_delays)
         self.archive.counters.deferred = sum(crawling.deferred.values())
         self.archive.finish_run(self.run_id, reason, stats)
+        if self.crawler.settings.getbool("MEDIAWATCH_HEALTH"):
+            try:
+                self._review(crawling)
+            except Exception:  # health is a report on the crawl: never lose the crawl to it
+                logger.exception("could not compute health and alerts for run %s", self.run_id)
         self.archive.close()
         self.archive = None
+
+    def _review(self, crawling: Any) -> None:
+        """Health rows, alert rules and alert delivery for the outlets of this run."""
+        from crawler.alerts import alert_config_from, review_run, thresholds_from
+
+        settings = self.crawler.settings
+        assert self.archive is not None and self.run_id is not None
+        review_run(self.archive, crawling.outlets, self.run_id, self.tallies,
+                   thresholds_from(settings), alert_config_from(settings),
+                   settings.get("MEDIAWATCH_LINK_BASE"))
+
+    def _progress(self) -> None:
+        """Long crawls: a line on stderr now and then (pages, queue, articles, errors)."""
+        if self.progress_seconds <= 0 or self.archive is None:
+            return
+        if time.monotonic() - self._progress_at < self.progress_seconds:
+            return
+        self._progress_at = time.monotonic()
+        stats = self.crawler.stats
+        get = stats.get_value if stats else (lambda key, default=0: default)
+        queued = get("scheduler/enqueued", 0) - get("scheduler/dequeued", 0)
+        c = self.archive.counters
+        print(f"progress: {get('downloader/response_count', 0)} pages fetched, {queued} queued,"
+              f" {c.articles_new} new and {c.articles_updated} updated articles stored, "
+              f"{c.errors} errors", file=sys.stderr, flush=True)

@@ -47,6 +47,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.FollowMetaRefreshMiddleware": 580,
     "crawler.middlewares.FollowRedirectMiddleware": 600,
     # Sees responses before RetryMiddleware (550), so a retry waits as long as asked.
     "crawler.middlewares.PolitenessMiddleware": 560,
@@ -73,6 +75,33 @@ MEDIAWATCH_MAX_SECTION_PAGES = 100
 MEDIAWATCH_PAUSE_AFTER_FAILURES = 20
 MEDIAWATCH_PAUSE_HOURS = 6
 MEDIAWATCH_MAX_RETRY_AFTER = 600  # longer Retry-After: pause the outlet instead of waiting  # refuse any request to a non-loopback host (tests, demo)
+
+# Scheduled crawls (`crawl --due`, `mediawatch canaries`): set by the CLI.
+MEDIAWATCH_DUE_ONLY = False  # fetch only due discovery documents, articles and canaries
+MEDIAWATCH_CANARY_MODE = "off"  # off | due | only (canaries alone, `mediawatch canaries`)
+MEDIAWATCH_CANARY_HOURS = 24  # how often each canary URL is re-fetched and re-extracted
+MEDIAWATCH_PROGRESS_SECONDS = 0  # > 0: a progress line on stderr at most this often
+# Health and alerts after every crawl run (crawler.health, crawler.alerts).
+MEDIAWATCH_HEALTH = True
+MEDIAWATCH_QUIET_HOURS = 24  # "went quiet": never before this much silence...
+MEDIAWATCH_QUIET_FACTOR = 4  # ...nor before this many of the outlet's usual gaps
+MEDIAWATCH_FAILURE_SHARE = 0.5  # "failure rate jumped": this share of a run's fetches failed
+MEDIAWATCH_FAILURE_JUMP = 0.25  # ...and this far above the outlet's usual share
+MEDIAWATCH_MIN_FETCHES = 3
+MEDIAWATCH_NO_DATE_SHARE = 0.5  # "dates missing": share of the last 24 h's new articles
+MEDIAWATCH_MIN_SAMPLE = 3
+MEDIAWATCH_SHORT_WORDS = 50
+MEDIAWATCH_CANARY_TOLERANCE = 0.5  # canary text length may move this much before an alert
+MEDIAWATCH_LINK_BASE = "http://127.0.0.1:8001"  # the Datasette that alert links point to
+MEDIAWATCH_ALERTS_JSONL = ""  # the CLI defaults it to <archive>-alerts.jsonl
+MEDIAWATCH_ALERT_WEBHOOK = ""  # POST each alert event as JSON here
+MEDIAWATCH_SMTP_HOST = ""  # and e-mail a digest of a run's events through this server
+MEDIAWATCH_SMTP_PORT = 25
+MEDIAWATCH_SMTP_FROM = "mediawatch@localhost"
+MEDIAWATCH_SMTP_TO: list[str] = []
+MEDIAWATCH_SMTP_USER = ""
+MEDIAWATCH_SMTP_PASSWORD = ""
+MEDIAWATCH_SMTP_STARTTLS = False
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -290,6 +290,27 @@ class Source:
         return is_http_url(url) and host_key(url) in self.hosts
 
 
+def _email(key: str, v: Any) -> str:
+    s = _text(key, v)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", s):
+        raise _Bad(f"{json.dumps(s)} is not an e-mail address", 'write e.g. "desk@example.org"')
+    return s
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """The optional [alerts] table: where alert events go (secrets stay in the environment)."""
+
+    jsonl: str = field(default="", metadata=_k(_text))          # default: <archive>-alerts.jsonl
+    webhook: str = field(default="", metadata=_k(_url))         # POST each event as JSON
+    email_to: tuple[str, ...] = field(default=(), metadata=_k(_list_of(_email, "address")))
+    email_from: str = field(default="", metadata=_k(_email))
+    smtp_host: str = field(default="", metadata=_k(_text))
+    smtp_port: int = field(default=25, metadata=_k(_int1))
+    smtp_starttls: bool = field(default=False, metadata=_k(_bool))
+    link_base: str = field(default="", metadata=_k(_url))       # the Datasette alerts link to
+
+
 @dataclass(frozen=True)
 class Registry:
     """The validated topic and outlets of one sources.toml."""
@@ -298,6 +319,7 @@ class Registry:
     sources: tuple[Source, ...]
     path: str
     warnings: tuple[str, ...] = ()
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def get(self, source_id: str) -> Source:
         """Return the source with this id; KeyError (with a suggestion) if unknown."""
@@ -361,10 +383,18 @@ def parse_registry(data: dict[str, Any], path: str = "<string>") -> Registry:
     """Validate already-parsed TOML data; raise RegistryError listing every problem."""
     problems: list[str] = []
     for key in data:
-        if key not in ("topic", "source"):
-            near = _closest(key, ("topic", "source"))
-            fix = f"did you mean [{near}]?" if near else "remove it; only [topic] and [[source]]"
+        if key not in ("topic", "source", "alerts"):
+            near = _closest(key, ("topic", "source", "alerts"))
+            fix = f"did you mean [{near}]?" if near else \
+                "remove it; only [topic], [[source]] and [alerts]"
             problems.append(f"top level, key '{key}': unknown key — {fix}")
+    alerts = AlertSettings()
+    raw_alerts = data.get("alerts", {})
+    if not isinstance(raw_alerts, dict):
+        problems.append("top level, key 'alerts': expected a table — write [alerts] with "
+                        "webhook, email_to, smtp_host, ... under it")
+    elif (akw := _build(AlertSettings, raw_alerts, "alerts", problems)) is not None:
+        alerts = AlertSettings(**akw)
 
     topic = None
     raw_topic = data.get("topic")
@@ -411,7 +441,8 @@ def parse_registry(data: dict[str, Any], path: str = "<string>") -> Registry:
             warnings.append(f"source '{src.id}', key 'kind': {json.dumps(src.kind)} is not in the"
                             f" documented vocabulary — {hint}facets group kinds by exact value;"
                             " known: " + "; ".join(KINDS))
-    return Registry(topic=topic, sources=tuple(sources), path=path, warnings=tuple(warnings))
+    return Registry(topic=topic, sources=tuple(sources), path=path, warnings=tuple(warnings),
+                    alerts=alerts)
 
 
 def load_registry(path: str | Path) -> Registry:

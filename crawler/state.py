@@ -64,16 +64,23 @@ class CrawlState:
         return row[0] if row else None
 
     def due(self, source_id: str, now: str, recheck_all: bool, limit: int | None) -> list[Due]:
-        """Articles to fetch: never fetched first (oldest discovery first), then most overdue."""
+        """Articles to fetch: never fetched first, then most overdue.
+
+        New URLs are taken round-robin across the documents that listed them, so one huge
+        feed cannot starve the others when a budget runs out.
+        """
         due_clause = "1" if recheck_all else "(next_due IS NOT NULL AND next_due <= ?)"
         params: list[object] = [source_id]
         if not recheck_all:
             params.append(now)
         sql = (
             "SELECT url, source_id, discovered_via, discovered_from, hints, etag, last_modified,"
-            " last_fetched IS NOT NULL FROM url_state WHERE source_id = ? AND kind = 'article'"
-            f" AND (last_fetched IS NULL OR {due_clause})"
-            " ORDER BY last_fetched IS NOT NULL, coalesce(next_due, first_seen), first_seen, url"
+            " known FROM (SELECT *, last_fetched IS NOT NULL AS known, ROW_NUMBER() OVER ("
+            "PARTITION BY coalesce(discovered_from, '') ORDER BY first_seen, url) AS turn"
+            " FROM url_state WHERE source_id = ? AND kind = 'article'"
+            f" AND (last_fetched IS NULL OR {due_clause}))"
+            " ORDER BY known, CASE WHEN known THEN 0 ELSE turn END,"
+            " coalesce(next_due, first_seen), first_seen, url"
         )
         if limit is not None:
             sql += " LIMIT ?"
@@ -88,3 +95,56 @@ class CrawlState:
     def count_due(self, source_id: str, now: str, recheck_all: bool) -> int:
         """How many articles of an outlet are waiting (new or due)."""
         return len(self.due(source_id, now, recheck_all, None))
+
+    # -- scheduled crawls (`crawl --due`) -----------------------------------
+
+    def _has_table(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                                 [name]).fetchone() is not None
+
+    def doc_due(self, url: str, now: str) -> bool:
+        """Whether a discovery document (feed, sitemap, section, robots.txt) should be polled.
+
+        Never polled, or its poll is due, or (robots.txt, sitemap indexes) one of the
+        sitemaps it led to is due: the parent is the only way to reach its children.
+        """
+        row = self.conn.execute("SELECT last_fetched, next_due FROM url_state WHERE url = ?",
+                                [url]).fetchone()
+        if row is None or row[0] is None or row[1] is None or row[1] <= now:
+            return True
+        child = self.conn.execute(
+            "SELECT 1 FROM url_state WHERE discovered_from = ? AND kind = 'sitemap' "
+            "AND (next_due IS NULL OR next_due <= ?) LIMIT 1", [url, now]).fetchone()
+        return child is not None
+
+    def has_due_articles(self, source_id: str, now: str) -> bool:
+        """Whether the outlet's frontier holds a never-fetched or due article."""
+        return self.conn.execute(
+            "SELECT 1 FROM url_state WHERE source_id = ? AND kind = 'article' AND "
+            "(last_fetched IS NULL OR (next_due IS NOT NULL AND next_due <= ?)) LIMIT 1",
+            [source_id, now]).fetchone() is not None
+
+    def canary_due(self, url: str, now: str) -> bool:
+        """Whether a canary URL is due for its re-check (never checked: due)."""
+        if not self._has_table("canaries"):
+            return True
+        row = self.conn.execute("SELECT next_due FROM canaries WHERE url = ?", [url]).fetchone()
+        return row is None or row[0] is None or row[0] <= now
+
+    def next_due(self, source_id: str, urls: list[str]) -> str | None:
+        """The earliest time anything of this outlet falls due: `urls`, frontier, canaries."""
+        times = []
+        if urls:
+            marks = ", ".join("?" * len(urls))
+            times.append(self.conn.execute(
+                f"SELECT min(next_due) FROM url_state WHERE url IN ({marks}) OR (kind = "
+                f"'sitemap' AND discovered_from IN ({marks}))", [*urls, *urls]).fetchone()[0])
+        times.append(self.conn.execute(
+            "SELECT min(next_due) FROM url_state WHERE source_id = ? AND kind = 'article'",
+            [source_id]).fetchone()[0])
+        if self._has_table("canaries"):
+            times.append(self.conn.execute(
+                "SELECT min(next_due) FROM canaries WHERE source_id = ?",
+                [source_id]).fetchone()[0])
+        known = [t for t in times if t]
+        return min(known) if known else None

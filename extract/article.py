@@ -17,7 +17,7 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from . import dates
-from .classify import binary_kind, not_article_reason
+from .classify import binary_kind, not_article_reason, paywall_stub
 from .dates import DateCandidate
 from .decode import decode_html
 from .meta import canonical_url, choose_lang, declared_lang, license_of, meta_content
@@ -169,6 +169,8 @@ def _from_tree(
     og_type = (meta_content(tree, "og:type") or "").lower() or None
     reason = not_article_reason(tree, url, text, jsonld, og_type)
     status = "not_article" if reason else "ok" if len(text) >= _MIN_TEXT else "empty"
+    if status == "ok" and (stub := paywall_stub(tree, text)):
+        status, reason = "empty", stub
     return ArticleResult(
         status=status,
         title=title,

@@ -94,6 +94,25 @@ def not_article_reason(
     return None
 
 
+_PAYWALL = re.compile(
+    r"subscribe to (read|continue)|subscribers only|for subscribers|to continue reading|"
+    r"already a subscriber|become a (member|subscriber)|this (article|content) is (for|available "
+    r"to) (paying )?(subscribers|members)|paywall|"
+    r"подпишитесь,? чтобы|только для подписчиков|оформите подписку|продолжение доступно|"
+    r"բաժանորդագր", re.I)
+
+
+def paywall_stub(tree: HtmlElement, text: str) -> str | None:
+    """A teaser plus a subscription wall: the article's text is not on the page."""
+    if len(text) >= 1200:
+        return None
+    body = tree.find("body")
+    visible = " ".join((body.text_content() if body is not None else "").split())
+    if _PAYWALL.search(text) or _PAYWALL.search(visible[-3000:]):
+        return "paywall stub (the full text needs a subscription)"
+    return None
+
+
 def _mostly_links(tree: HtmlElement, text: str) -> bool:
     """Most of the extracted text is the text of links: an index page, not a story."""
     anchors = {" ".join(a.text_content().split()) for a in tree.iter("a")}

@@ -408,3 +408,62 @@ def m0003_framing(db: Database) -> None:
         PRIMARY KEY (run_id, term))""")
     for ddl in (_FRAMING_ARTICLES, _NAMING_SHARE, _NAMING_RATE, _ATTENTION, _KWIC_LINES):
         db.execute(ddl)
+
+
+# -- 0004: scheduling (adaptive polls), source health per run, canaries, alerts ------------
+
+
+@migrations(name="0004_scheduling")
+def m0004_scheduling(db: Database) -> None:
+    """Adaptive poll intervals for discovery documents, health rows, canaries and alerts."""
+    state = db.table("url_state")
+    for column, kind in (("poll_minutes", int),       # interval now in force (discovery docs)
+                         ("poll_prev_minutes", int),  # interval before the last poll adjusted it
+                         ("poll_new", int)):          # new article URLs the last poll yielded
+        if column not in state.columns_dict:
+            state.add_column(column, kind)
+    db.execute("""CREATE TABLE health (
+        run_id INTEGER NOT NULL REFERENCES crawl_runs(id),
+        source_id TEXT NOT NULL,
+        computed_at TEXT NOT NULL,
+        articles_24h INTEGER NOT NULL,       -- new articles first seen in the last 24 hours
+        baseline_per_day REAL,               -- the outlet's own recent daily rate (null: too new)
+        last_new_at TEXT,                    -- when its newest article was first seen
+        hours_since_new REAL,
+        fetches INTEGER NOT NULL,            -- fetches of this outlet in this run
+        failures INTEGER NOT NULL,           -- 403, 429, 5xx, timeouts, other network errors
+        failure_share REAL,
+        fail_403 INTEGER NOT NULL, fail_429 INTEGER NOT NULL, fail_5xx INTEGER NOT NULL,
+        fail_timeout INTEGER NOT NULL, fail_network INTEGER NOT NULL, gone_404 INTEGER NOT NULL,
+        extracted_24h INTEGER NOT NULL,      -- articles first seen in 24 hours with an extraction
+        no_date_share REAL, short_text_share REAL,
+        feed_items INTEGER NOT NULL,         -- feed items seen in the last 7 days
+        feed_items_orphaned INTEGER NOT NULL,  -- ... that never became an article
+        open_alerts INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL,                -- ok | alert
+        PRIMARY KEY (run_id, source_id))""")
+    db.execute("CREATE INDEX health_source ON health(source_id, computed_at)")
+    db.execute("""CREATE TABLE canaries (
+        url TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        baseline_title TEXT, baseline_date TEXT, baseline_author TEXT,
+        baseline_length INTEGER, baseline_at TEXT,
+        last_title TEXT, last_date TEXT, last_author TEXT, last_length INTEGER,
+        last_status INTEGER,
+        checked_at TEXT,
+        next_due TEXT,
+        problem TEXT)                        -- why its shape changed; null = as at baseline""")
+    db.execute("""CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        rule TEXT NOT NULL,                  -- went_quiet | failure_rate | dates_missing | canary_changed | feed_gone
+        subject TEXT NOT NULL DEFAULT '',    -- the canary or feed URL, '' for outlet-wide rules
+        raised_at TEXT NOT NULL,
+        cleared_at TEXT,
+        last_seen_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        link TEXT,
+        run_id INTEGER,
+        delivered TEXT)                      -- JSON list of the channels that took it""")
+    db.execute("CREATE UNIQUE INDEX alerts_open ON alerts(source_id, rule, subject) "
+               "WHERE cleared_at IS NULL")

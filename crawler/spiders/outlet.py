@@ -41,6 +41,7 @@ from crawler.discovery import (
 )
 from crawler.items import Discovered, FetchedPage, Found
 from crawler.items import headers_dict as _headers
+from crawler.schedule import OutletDue, outlet_due
 from crawler.sources import Registry, Source, load_registry
 from crawler.state import CrawlState
 from crawler.urls import clean_url, is_http_url
@@ -62,6 +63,9 @@ class OutletSpider(scrapy.Spider):
     deferred: dict[str, int]
     paused: dict[str, str]
     crawl_delays: dict[str, float]
+    # `crawl --due` / `mediawatch canaries`: what each outlet has due (None: crawl everything).
+    plan: dict[str, OutletDue] | None
+    canary_mode: str
     _scheduled: set[str]
     _section_pages: dict[str, int]
 
@@ -82,6 +86,18 @@ class OutletSpider(scrapy.Spider):
                 spider.paused[source.id] = f"still paused: {reason}"
             else:
                 spider.outlets += (source,)
+        spider.canary_mode = settings.get("MEDIAWATCH_CANARY_MODE") or "off"
+        spider.plan = None
+        if spider.canary_mode == "only":
+            spider.plan = {s.id: OutletDue(s.id, canaries=list(s.canaries))
+                           for s in spider.outlets if s.canaries}
+        elif settings.getbool("MEDIAWATCH_DUE_ONLY"):
+            now = utcnow()
+            due = (outlet_due(s, spider.state, now, spider.canary_mode != "off")
+                   for s in spider.outlets)
+            spider.plan = {d.source_id: d for d in due if d}
+        if spider.plan is not None:
+            spider.outlets = tuple(s for s in spider.outlets if s.id in spider.plan)
         spider.patterns = {
             s.id: re.compile(s.article_url_pattern) if s.article_url_pattern else None
             for s in spider.registry.sources
@@ -105,27 +121,46 @@ class OutletSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         """Initial requests: robots sitemaps, sitemaps, feeds, sections; seeds to the frontier."""
         for source in self.outlets:
-            if source.urls:
+            if source.urls and self.canary_mode != "only":
                 yield Discovered(source.id, "seed", None, utcnow(),
                                  [Found(clean_url(u)) for u in source.urls])
             for request in self.initial_requests(source):
                 yield request
+            for url in self.plan[source.id].canaries if self.plan else ():
+                # Never conditional: a canary is re-extracted from a full body every time.
+                self._scheduled.add(url)
+                yield self._request(source, url, "article", "canary", None, self.parse_article,
+                                    validators=(None, None))
+
+    def _wanted(self, source: Source, url: str) -> bool:
+        """Whether this crawl polls a discovery document (`--due`: only the due ones)."""
+        if self.plan is None:
+            return True
+        due = self.plan.get(source.id)
+        return due is not None and url in due.docs
+
+    def _child_wanted(self, url: str) -> bool:
+        """A sitemap reached through robots.txt or an index: under `--due`, only if due."""
+        return self.plan is None or self.state.doc_due(url, utcnow())
 
     def initial_requests(self, source: Source) -> Iterator[scrapy.Request]:
         """The discovery documents one outlet's registry entry names."""
         for sitemap in source.sitemaps:
             if sitemap == "robots":
                 root = "/".join(source.homepage.split("/", 3)[:3])
-                yield self._request(source, root + "/robots.txt", "robots", "robots", None,
-                                    self.parse_robots)
-            else:
+                if self._wanted(source, root + "/robots.txt"):
+                    yield self._request(source, root + "/robots.txt", "robots", "robots", None,
+                                        self.parse_robots)
+            elif self._wanted(source, sitemap):
                 yield self._request(source, sitemap, "sitemap", "registry", None,
                                     self.parse_sitemap)
         for feed in source.feeds:
-            yield self._request(source, feed, "feed", "registry", None, self.parse_feed)
+            if self._wanted(source, feed):
+                yield self._request(source, feed, "feed", "registry", None, self.parse_feed)
         for section in source.sections:
-            yield self._request(source, section, "section", "registry", None,
-                                self.parse_section, section=section)
+            if self._wanted(source, section):
+                yield self._request(source, section, "section", "registry", None,
+                                    self.parse_section, section=section)
 
     def _request(
         self,
@@ -186,6 +221,8 @@ class OutletSpider(scrapy.Spider):
         Runs at every idle moment; budgets are spent across calls, and what is left over is
         counted as deferred (it stays due in the frontier for the next crawl).
         """
+        if self.canary_mode == "only":
+            return
         now = utcnow()
         scheduled = 0
         deferred: dict[str, int] = {}
@@ -204,9 +241,11 @@ class OutletSpider(scrapy.Spider):
                 if due.known and self.recheck_budget is not None:
                     self.recheck_budget -= 1
                 self._scheduled.add(due.url)
-                self.crawler.engine.crawl(self._request(
+                request = self._request(
                     source, due.url, "article", due.via or "frontier", due.origin,
-                    self.parse_article, due.hints, validators=(due.etag, due.last_modified)))
+                    self.parse_article, due.hints, validators=(due.etag, due.last_modified))
+                # Scrapy's queues are LIFO within a priority: keep the frontier's order.
+                self.crawler.engine.crawl(request.replace(priority=-len(self._scheduled)))
                 scheduled += 1
         self.deferred = deferred
         if scheduled:
@@ -235,7 +274,7 @@ class OutletSpider(scrapy.Spider):
         yield self._page(response)
         source = self.registry.get(response.meta["source_id"])
         for url in robots_sitemaps(response.body, response.url):
-            if source.owns(url):
+            if source.owns(url) and self._child_wanted(url):
                 yield self._request(source, url, "sitemap", "robots", response.url,
                                     self.parse_sitemap)
 
@@ -273,6 +312,8 @@ class OutletSpider(scrapy.Spider):
             if not is_http_url(entry.loc) or not source.owns(entry.loc):
                 continue
             if sitemap.kind == "sitemapindex":
+                if not self._child_wanted(entry.loc):
+                    continue
                 yield self._request(source, entry.loc, "sitemap", "sitemap", response.url,
                                     self.parse_sitemap)
             elif pattern is None or pattern.search(entry.loc):
@@ -327,6 +368,10 @@ class OutletSpider(scrapy.Spider):
         text = failure.getErrorMessage()
         if failure.check(IgnoreRequest):
             message = text if text.startswith("dropped") else f"dropped: {text}"
+        elif failure.type is not None and failure.type.__name__.endswith("CancelledError"):
+            # Scrapy cancels a download only when the body outgrows DOWNLOAD_MAXSIZE.
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            message = f"too large: download cancelled past DOWNLOAD_MAXSIZE ({limit} bytes)"
         else:
             message = f"{failure.type.__name__ if failure.type else 'error'}: {text}"
         yield FetchedPage(

@@ -1,0 +1,245 @@
+"""Alert rules over health rows, canaries and discovery documents; delivery of alert events.
+
+Rules are pure: each returns Findings that say raise, clear or keep (not enough evidence
+either way). crawler.archive turns findings into `alerts` rows, raising each alert once
+and clearing it when the rule no longer holds; this module then delivers the events to
+the log, a JSON lines file, a webhook and e-mail, whichever are configured. A delivery
+that fails is logged and never fails the crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from crawler.health import FAILURE_BUCKETS, Thresholds
+
+logger = logging.getLogger("mediawatch.alerts")
+
+RULES = {
+    "went_quiet": "went quiet",
+    "failure_rate": "failure rate jumped",
+    "dates_missing": "dates missing",
+    "canary_changed": "canary changed",
+    "feed_gone": "feed gone",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's verdict for one outlet (and subject: a canary or feed URL, or '')."""
+
+    source_id: str
+    rule: str
+    subject: str
+    action: str  # raise | clear | keep
+    reason: str = ""
+
+
+def outlet_findings(h: Mapping[str, Any], usual_share: float, th: Thresholds) -> list[Finding]:
+    """went_quiet, failure_rate and dates_missing for one health row."""
+    sid, out = h["source_id"], []
+    since, baseline = h["hours_since_new"], h["baseline_per_day"]
+    if since is not None and baseline:
+        limit = max(th.quiet_hours, th.quiet_factor * 24 / baseline)
+        quiet = since > limit
+        out.append(Finding(sid, "went_quiet", "", "raise" if quiet else "clear",
+                           f"no new article for {since:.0f} h (usually {baseline:g} a day; "
+                           f"alert after {limit:.0f} h of silence)"))
+    elif since is not None and h["articles_24h"]:
+        out.append(Finding(sid, "went_quiet", "", "clear"))
+    share = h["failure_share"]
+    if share is not None and h["fetches"] >= th.min_fetches:
+        jumped = share >= th.failure_share and share >= usual_share + th.failure_jump
+        why = ", ".join(f"{b} ×{h[c]}" for b, c in zip(
+            FAILURE_BUCKETS, ("fail_403", "fail_429", "fail_5xx", "fail_timeout", "fail_network"),
+            strict=True) if h[c])
+        action = "raise" if jumped else "clear" if share < th.failure_share else "keep"
+        out.append(Finding(sid, "failure_rate", "", action,
+                           f"{h['failures']} of {h['fetches']} fetches failed in this run "
+                           f"({why or 'none'}); usually {usual_share:.0%}"))
+    share = h["no_date_share"]
+    if share is not None and h["extracted_24h"] >= th.min_sample:
+        missing = share >= th.no_date_share
+        out.append(Finding(sid, "dates_missing", "", "raise" if missing else "clear",
+                           f"{share:.0%} of the {h['extracted_24h']} articles first seen in "
+                           "the last 24 h have no publication date"))
+    return out
+
+
+def canary_findings(rows: Iterable[tuple[str, str, str | None, str | None]]) -> list[Finding]:
+    """canary_changed for each (source_id, url, problem, checked_at) canary row."""
+    return [Finding(sid, "canary_changed", url, "raise" if problem else "clear",
+                    f"canary {url}: {problem}" if problem else "")
+            for sid, url, problem, checked in rows if checked]
+
+
+def feed_findings(source_id: str, docs: Iterable[tuple[str, int | None]]) -> list[Finding]:
+    """feed_gone for each (url, last HTTP status) discovery document the registry names."""
+    out = []
+    for url, status in docs:
+        if status is None:
+            continue
+        gone = status in (404, 410)
+        out.append(Finding(source_id, "feed_gone", url, "raise" if gone else "clear",
+                           f"{url} answers HTTP {status}: fix or remove it in the registry"
+                           if gone else ""))
+    return out
+
+
+# -- delivery ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    """Where alert events go besides the log (empty: not configured)."""
+
+    jsonl: str = ""
+    webhook: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "mediawatch@localhost"
+    smtp_to: tuple[str, ...] = ()
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    timeout: float = 10.0
+
+
+def describe(event: Mapping[str, Any]) -> str:
+    """One line for humans: 'RAISED tass: went quiet — reason <link>'."""
+    title = RULES.get(event["rule"], event["rule"])
+    text = f"{event['event'].upper()} {event['source_id']}: {title}"
+    if event.get("reason"):
+        text += f" — {event['reason']}"
+    return text + (f" <{event['link']}>" if event.get("link") else "")
+
+
+def deliver(events: list[dict[str, Any]], config: AlertConfig) -> dict[int, list[str]]:
+    """Send alert events everywhere configured; return the channels that took each alert id."""
+    took: dict[int, list[str]] = {e["id"]: [] for e in events}
+    if not events:
+        return took
+    for e in events:
+        (logger.warning if e["event"] == "raised" else logger.info)("alert %s", describe(e))
+        took[e["id"]].append("log")
+    if config.jsonl:
+        try:
+            path = Path(config.jsonl)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as out:
+                for e in events:
+                    out.write(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n")
+                    took[e["id"]].append("jsonl")
+        except OSError as exc:
+            logger.error("alerts: cannot append to %s: %s", config.jsonl, exc)
+    if config.webhook:
+        for e in events:
+            if _post(config.webhook, {**e, "text": describe(e)}, config.timeout):
+                took[e["id"]].append("webhook")
+    if config.smtp_host and config.smtp_to and _mail(events, config):
+        for e in events:
+            took[e["id"]].append("email")
+    return took
+
+
+def _post(url: str, payload: dict[str, Any], timeout: float) -> bool:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return 200 <= response.status < 300
+    except OSError as exc:  # URLError, HTTPError, timeouts: the crawl goes on
+        logger.error("alerts: webhook %s failed: %s", url, exc)
+        return False
+
+
+def _mail(events: list[dict[str, Any]], config: AlertConfig) -> bool:
+    raised = sum(e["event"] == "raised" for e in events)
+    cleared = len(events) - raised
+    message = EmailMessage()
+    message["Subject"] = f"[mediawatch] {raised} alert(s) raised, {cleared} cleared"
+    message["From"] = config.smtp_from
+    message["To"] = ", ".join(config.smtp_to)
+    message.set_content("\n\n".join(describe(e) for e in events) + "\n")
+    try:
+        with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout) as smtp:
+            if config.smtp_starttls:
+                smtp.starttls()
+            if config.smtp_user:
+                smtp.login(config.smtp_user, config.smtp_password)
+            smtp.send_message(message)
+        return True
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.error("alerts: e-mail via %s:%s failed: %s", config.smtp_host, config.smtp_port,
+                     exc)
+        return False
+
+
+# -- after each crawl run: health rows, findings, alerts, delivery ----------------------------
+
+
+def thresholds_from(settings: Any) -> Thresholds:
+    """Thresholds from Scrapy settings (MEDIAWATCH_QUIET_HOURS, ...), defaults otherwise."""
+    base = Thresholds()
+    values: dict[str, Any] = {}
+    for name, default in base.__dict__.items():
+        key = f"MEDIAWATCH_{name.upper()}"
+        if settings.get(key) not in (None, ""):
+            values[name] = (settings.getint if isinstance(default, int) else
+                            settings.getfloat)(key)
+    return Thresholds(**values)
+
+
+def alert_config_from(settings: Any) -> AlertConfig:
+    """Delivery settings (MEDIAWATCH_ALERTS_JSONL, _ALERT_WEBHOOK, _SMTP_*)."""
+    return AlertConfig(
+        jsonl=settings.get("MEDIAWATCH_ALERTS_JSONL") or "",
+        webhook=settings.get("MEDIAWATCH_ALERT_WEBHOOK") or "",
+        smtp_host=settings.get("MEDIAWATCH_SMTP_HOST") or "",
+        smtp_port=settings.getint("MEDIAWATCH_SMTP_PORT", 25),
+        smtp_from=settings.get("MEDIAWATCH_SMTP_FROM") or "mediawatch@localhost",
+        smtp_to=tuple(settings.getlist("MEDIAWATCH_SMTP_TO")),
+        smtp_user=settings.get("MEDIAWATCH_SMTP_USER") or "",
+        smtp_password=settings.get("MEDIAWATCH_SMTP_PASSWORD") or "",
+        smtp_starttls=settings.getbool("MEDIAWATCH_SMTP_STARTTLS"),
+    )
+
+
+def review_run(archive: Any, sources: Iterable[Any], run_id: int,
+               tallies: Mapping[str, Mapping[str, int]], th: Thresholds, config: AlertConfig,
+               link_base: str) -> list[dict[str, Any]]:
+    """Store health rows for the outlets of a run, apply every rule, deliver the events."""
+    from crawler.clock import now, utcnow
+    from crawler.health import outlet_health, usual_failure_share
+    from crawler.schedule import discovery_docs, robots_url
+
+    conn = archive.db.conn
+    moment = now()
+    rows, findings = [], []
+    for source in sources:
+        h = outlet_health(conn, source.id, moment, tallies.get(source.id, {}), th)
+        rows.append(h)
+        findings += outlet_findings(h, usual_failure_share(conn, source.id, run_id), th)
+        docs = [u for u in discovery_docs(source) if u != robots_url(source)]
+        if docs:
+            marks = ", ".join("?" * len(docs))
+            findings += feed_findings(source.id, conn.execute(
+                f"SELECT url, last_status FROM url_state WHERE url IN ({marks})", docs))
+        if source.canaries:
+            marks = ", ".join("?" * len(source.canaries))
+            findings += canary_findings(conn.execute(
+                f"SELECT source_id, url, problem, checked_at FROM canaries WHERE url IN ({marks})",
+                list(source.canaries)))
+    events = archive.sync_alerts(findings, utcnow(), run_id, link_base)
+    archive.store_health(run_id, rows)  # after the alerts, so open_alerts is current
+    archive.mark_delivered(deliver(events, config))
+    return events

@@ -64,6 +64,9 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
         db = sqlite_utils.Database(path)
         db.execute("PRAGMA busy_timeout = 30000")
         db.enable_wal()
+        # WAL + NORMAL: a commit survives a killed process (not a power cut) without an fsync
+        # per fetch; the crawl's crash-safety promise is about processes.
+        db.execute("PRAGMA synchronous = NORMAL")
         migrations.apply(db)
     except Exception as exc:  # sqlite3.DatabaseError and friends: not a usable archive
         raise ArchiveError(
@@ -410,7 +413,7 @@ class Archive(StateMixin):
     ) -> tuple[str, str | None]:
         """Article id and republication evidence for a fetched URL and its canonical link."""
         if canonical and canonical.startswith(("http://", "https://")):
-            if source is not None and source.owns(canonical):
+            if source is not None and source.publishes(canonical):
                 if _is_specific(canonical):
                     return article_id(canonical), None
             elif article_id(canonical) != article_id(url):

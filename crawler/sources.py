@@ -271,6 +271,9 @@ class Source:
     public_full_text: bool = field(default=False, metadata=_k(_bool))
     prune_xpath: tuple[str, ...] = field(default=(), metadata=_k(_list_of(_xpath)))
     canaries: tuple[str, ...] = field(default=(), metadata=_k(_urls))
+    # Other sites the outlet publishes under (old domains, the original a mirror copies):
+    # a canonical link there is the same article, not a republication. Never fetched.
+    aliases: tuple[str, ...] = field(default=(), metadata=_k(_urls))
     poll_min_minutes: int = field(default=15, metadata=_k(_int1))
     poll_max_minutes: int = field(default=1440, metadata=_k(_int1))
     max_requests: int | None = field(default=None, metadata=_k(_int1))
@@ -288,6 +291,11 @@ class Source:
     def owns(self, url: str) -> bool:
         """Return whether url is on one of this outlet's hosts (www-insensitive, port-exact)."""
         return is_http_url(url) and host_key(url) in self.hosts
+
+    def publishes(self, url: str) -> bool:
+        """Whether url is this outlet's own: on its hosts or on one of its aliases."""
+        return self.owns(url) or (
+            is_http_url(url) and host_key(url) in {host_key(a) for a in self.aliases})
 
 
 def _email(key: str, v: Any) -> str:

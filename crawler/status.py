@@ -112,6 +112,7 @@ def _health_cells(h: dict[str, Any] | None) -> tuple[str, str, str, str]:
 def render(report: dict[str, Any]) -> None:
     """Print the report with rich: one table of outlets, one of open alerts."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -131,8 +132,10 @@ def render(report: dict[str, Any]) -> None:
             due = "disabled"
         alerts = o["open_alerts"]
         alert_cell = f"[bold red]{alerts} open[/]" if alerts else "[green]ok[/]"
-        table.add_row(o["id"], last, due, _ago(now, o["next_due"]) if o["next_due"] else "–",
-                      *_health_cells(o["health"]), alert_cell)
+        # Archive values may hold [brackets]: escape them, or rich reads them as markup.
+        cells = [o["id"], last, due, _ago(now, o["next_due"]) if o["next_due"] else "–",
+                 *_health_cells(o["health"])]
+        table.add_row(*(escape(c) for c in cells), alert_cell)
     console.print(table)
     if not report["scheduling"]:
         console.print("This archive has no health or alerts yet: any `mediawatch crawl` adds "
@@ -145,6 +148,6 @@ def render(report: dict[str, Any]) -> None:
     for col in ("outlet", "rule", "since", "reason", "link"):
         alerts.add_column(col, overflow="fold")
     for a in report["alerts"]:
-        alerts.add_row(a["source_id"], a["rule"], _ago(now, a["raised_at"]), a["reason"],
-                       a["link"] or "")
+        alerts.add_row(*(escape(c) for c in (a["source_id"], a["rule"], _ago(now, a["raised_at"]),
+                                              a["reason"], a["link"] or "")))
     console.print(alerts)

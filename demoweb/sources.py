@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 # Key order of every [[source]] entry; optional keys are skipped when absent.
 SOURCE_KEYS = (
     "id", "name", "homepage", "language", "country", "kind", "owner", "licence",
-    "public_full_text", "feeds", "sitemaps", "sections", "urls", "article_url_pattern",
+    "public_full_text", "aliases", "feeds", "sitemaps", "sections", "urls", "article_url_pattern",
     "download_delay", "concurrency", "max_requests", "enabled", "verified_live",
 )  # fmt: skip
 URL_LISTS = ("feeds", "sitemaps", "sections", "urls")

@@ -14,6 +14,7 @@ from crawler.archive import MIGRATIONS_PATH, Archive, ArchiveError, ArchiveLocke
 from crawler.items import FetchedPage
 from crawler.sources import parse_registry
 from crawler.topic import TopicMatcher
+from crawler.urls import article_id
 from extract import extract_article
 from schema.migrations import migrations
 
@@ -156,6 +157,21 @@ def test_cross_outlet_canonical_is_evidence_not_a_merge(archive: Archive) -> Non
     row = archive.db["articles"].get(reprint)
     assert row["republication_of"] == "http://127.0.0.2:8000/news/9/"
     assert row["canonical_url"] == "http://127.0.0.2:8000/news/9/"
+
+
+def test_canonical_on_an_alias_of_the_outlet_is_the_same_article(tmp_path: Path) -> None:
+    data = {**REGISTRY, "source": [dict(REGISTRY["source"][0],
+                                        aliases=["https://www.example-original.org/"])]}
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_sources(parse_registry(data))
+    try:
+        aid = archive.record(page("http://127.0.0.2:8000/news/5",
+                                  canonical="https://www.example-original.org/news/5"))
+        row = archive.db.table("articles").get(aid)
+        assert aid == article_id("https://www.example-original.org/news/5")
+        assert row["republication_of"] is None
+    finally:
+        archive.close()
 
 
 def test_site_root_canonical_never_merges_articles(archive: Archive) -> None:

@@ -239,7 +239,29 @@ def review_run(archive: Any, sources: Iterable[Any], run_id: int,
             findings += canary_findings(conn.execute(
                 f"SELECT source_id, url, problem, checked_at FROM canaries WHERE url IN ({marks})",
                 list(source.canaries)))
+    findings = _explained(conn, findings)
     events = archive.sync_alerts(findings, utcnow(), run_id, link_base)
     archive.store_health(run_id, rows)  # after the alerts, so open_alerts is current
     archive.mark_delivered(deliver(events, config))
     return events
+
+
+# An outlet that is blocked or lost its feed also goes quiet: one alert for the cause is enough.
+_CAUSES = ("failure_rate", "feed_gone")
+
+
+def _explained(conn: Any, findings: list[Finding]) -> list[Finding]:
+    """Hold back 'went quiet' for outlets with an open or new failure_rate/feed_gone alert."""
+    marks = ", ".join("?" * len(_CAUSES))
+    open_causes = {(r[0], r[1], r[2]) for r in conn.execute(
+        f"SELECT source_id, rule, subject FROM alerts WHERE cleared_at IS NULL "
+        f"AND rule IN ({marks})", _CAUSES)}
+    for f in findings:
+        if f.rule in _CAUSES and f.action == "raise":
+            open_causes.add((f.source_id, f.rule, f.subject))
+        elif f.rule in _CAUSES and f.action == "clear":
+            open_causes.discard((f.source_id, f.rule, f.subject))
+    causes = {sid for sid, _, _ in open_causes}
+    return [Finding(f.source_id, f.rule, f.subject, "keep", f.reason)
+            if f.rule == "went_quiet" and f.action == "raise" and f.source_id in causes else f
+            for f in findings]

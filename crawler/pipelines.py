@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import os
 import sys
+import threading
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
+from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -15,10 +20,11 @@ from scrapy import signals
 from crawler.archive import Archive
 from crawler.clock import utcnow
 from crawler.health import bucket
-from crawler.ingest import extract_page, wants_extraction
+from crawler.ingest import apply_result, extract_page, extraction_hints, wants_extraction
 from crawler.items import Discovered, FetchedPage
 from crawler.items import headers_dict as _headers
 from crawler.topic import TopicMatcher
+from extract import ArticleResult, extract_article
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -26,13 +32,37 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def _extract(body: bytes, url: str, hints: dict[str, Any]) -> ArticleResult:
+    """Worker-process entry point (module level, so it pickles)."""
+    return extract_article(body, url, **hints)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: leave when the crawl process is gone (e.g. killed with SIGKILL)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 class ExtractPipeline:
-    """Turn article fetches into ArticleResults and topic matches."""
+    """Turn article fetches into ArticleResults and topic matches.
+
+    Extraction is CPU-bound: it runs in a process pool sized to the cores
+    (MEDIAWATCH_EXTRACT_WORKERS; 0 = in the reactor thread), so parsing never stalls
+    downloads. Workers are spawned, not forked, so they share no reactor state.
+    """
 
     matcher: TopicMatcher
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        workers = crawler.settings.getint("MEDIAWATCH_EXTRACT_WORKERS", -1)
+        self.workers = (os.cpu_count() or 1) if workers < 0 else workers
+        self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -45,8 +75,18 @@ class ExtractPipeline:
         self.registry = crawling.registry
         self.state = crawling.state
         self.matcher = TopicMatcher(self.registry.topic)
+        if self.workers > 0:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
+                                            initializer=_exit_with_parent,
+                                            initargs=(os.getpid(),))
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    def close_spider(self, spider: Any = None) -> None:
+        """Stop the worker processes."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
         """Extract successful article fetches, unless the body is the one already archived."""
         if not isinstance(item, FetchedPage) or not wants_extraction(item):
             return item
@@ -55,8 +95,14 @@ class ExtractPipeline:
                 self.state.content_hash(item.url) == hashlib.sha256(item.body).hexdigest():
             item.unchanged = True  # an identical body costs no re-extraction
             return item
-        extract_page(item, self.registry.get(item.source_id), self.matcher)
-        return item
+        source = self.registry.get(item.source_id)
+        if self.pool is None:
+            return extract_page(item, source, self.matcher)
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self.pool, _extract, item.body,
+                                            item.final_url or item.url,
+                                            extraction_hints(item, source))
+        return apply_result(item, result, self.matcher)
 
 
 class ArchivePipeline:

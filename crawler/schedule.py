@@ -157,8 +157,8 @@ def cron_schedule(seconds: int) -> str:
 
 
 def cron_line(sources: str | Path, db: str | Path, seconds: int, log: str | Path) -> str:
-    """A crontab line that runs `crawl --due` under flock (a run still going is not doubled)."""
-    command = [_flock(), "-n", str(lock_path(db)), *due_command(sources, db)]
+    """A crontab line running `crawl --due` under flock (a run still going is not doubled)."""
+    command = [_flock(), "-n", "-E", "0", str(lock_path(db)), *due_command(sources, db)]
     text = " ".join(shlex.quote(c) for c in command)
     log_path = shlex.quote(str(Path(log).resolve()))
     # cron treats % as a newline: escape it in paths.
@@ -176,7 +176,8 @@ def systemd_units(sources: str | Path, db: str | Path, seconds: int,
                   name: str = "mediawatch") -> dict[str, str]:
     """A oneshot .service running `crawl --due` under flock, and the .timer that starts it."""
     workdir = Path(db).resolve().parent
-    command = [_flock(), "-n", str(lock_path(db)), *due_command(sources, db)]
+    # -E 0: a run skipped because the previous one still holds the lock is not a failure.
+    command = [_flock(), "-n", "-E", "0", str(lock_path(db)), *due_command(sources, db)]
     exec_start = " ".join(_systemd_quote(c).replace("%", "%%") for c in command)
     service = f"""[Unit]
 Description=mediawatch: crawl the outlets whose poll is due ({Path(db).name})
@@ -186,6 +187,8 @@ Wants=network-online.target
 [Service]
 Type=oneshot
 WorkingDirectory={_systemd_quote(str(workdir)).replace("%", "%%")}
+# Secrets (MEDIAWATCH_SMTP_PASSWORD, ...) go in this optional file, never in the unit.
+EnvironmentFile=-{_systemd_quote(str(workdir / "mediawatch.env")).replace("%", "%%")}
 ExecStart={exec_start}
 # crawl --due exits 0 when pages fail; non-zero only when it cannot run (see the journal).
 Nice=10

@@ -86,11 +86,10 @@ class Outlet:
     def page(self, a: Article) -> bytes:
         body = "".join(f"<p>{paragraph(a.seed + i)}</p>" for i in range(6))
         if self.layout == "v2":
-            # The redesign: no metadata, the headline in a div, a teaser behind a wall.
+            # The redesign: no metadata, the site name as title, a short summary only.
             return (f'<!doctype html><html><head><meta charset="utf-8"><title>{self.id}</title>'
-                    f'</head><body><div class="hd">{escape(a.title)}</div><div class="c"><p>'
-                    f"{paragraph(a.seed, 45)}</p><p>Subscribe to read the rest.</p></div>"
-                    "</body></html>").encode()
+                    f'</head><body><div class="c"><p>{paragraph(a.seed, 45)}</p>'
+                    f"<p>{paragraph(a.seed + 3, 30)}</p></div></body></html>").encode()
         meta = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle",
                            "headline": a.title, "datePublished": a.published,
                            "author": {"@type": "Person", "name": a.author}})

@@ -1,0 +1,100 @@
+"""Health rows per crawl run, and the Datasette health pages (charts, escaping, queries)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import MEDIAWATCH, free_port, wait_for_http
+from test_schedule_web import T0, MiniWeb, crawl_at, days
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two days of crawls: 'alpha' healthy with a canary, 'gone' with a feed that is 404."""
+    work = tmp_path_factory.mktemp("health")
+    db = work / "archive.db"
+    with MiniWeb("alpha", "gone") as web:
+        web["gone"].feed_status = 404
+        web["alpha"].add(T0 - days(2), 4)
+        sources = web.write_sources(work / "sources.toml", {"alpha": ["story-1"]})
+        for day in (0, 1):
+            web["alpha"].add(T0 + days(day) - days(0.1), 2)
+            result = crawl_at(T0 + days(day), sources, db)
+            assert result.returncode == 0, result.stderr[-3000:]
+    conn = sqlite3.connect(db)
+    with conn:  # a hostile reason, as a scraped canary title could make one
+        conn.execute("update alerts set reason = reason || ' <script>alert(1)</script>' "
+                     "where rule = 'feed_gone'")
+    conn.close()
+    return db
+
+
+def test_each_run_stores_a_health_row_per_outlet(archive: Path) -> None:
+    conn = sqlite3.connect(archive)
+    conn.row_factory = sqlite3.Row
+    rows = {(r["run_id"], r["source_id"]): dict(r) for r in conn.execute("select * from health")}
+    conn.close()
+    assert set(rows) == {(1, "alpha"), (1, "gone"), (2, "alpha"), (2, "gone")}
+    first, second = rows[(1, "alpha")], rows[(2, "alpha")]
+    assert first["articles_24h"] == 6 and first["baseline_per_day"] is None  # too new to judge
+    assert second["articles_24h"] == 2 and second["baseline_per_day"] == 6.0
+    assert second["hours_since_new"] == 0 and second["fetches"] >= 3
+    assert second["failure_share"] == 0 and second["no_date_share"] == 0
+    assert second["short_text_share"] == 0
+    assert second["feed_items"] == 8 and second["feed_items_orphaned"] == 0
+    assert second["status"] == "ok"
+    gone = rows[(2, "gone")]
+    assert gone["gone_404"] >= 1 and gone["articles_24h"] == 0 and gone["status"] == "alert"
+    assert gone["open_alerts"] == 1
+
+
+@pytest.fixture(scope="module")
+def served(archive: Path) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(archive), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base + "/-/versions.json")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read().decode()
+
+
+def test_health_page_charts_every_outlet_and_escapes(served: str) -> None:
+    page = _get(served + "/health")
+    assert page.count('<svg class="mw-chart"') == 2
+    assert 'id="outlet-alpha"' in page and 'id="outlet-gone"' in page
+    assert "Open alerts (1)" in page and "feed_gone" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<rect" in page and "<polyline" in page  # bars, and the baseline line
+
+
+def test_outlet_health_page_shows_canaries_runs_and_alerts(served: str) -> None:
+    alpha = _get(served + "/health/alpha")
+    assert "/news/story-1" in alpha and "as at baseline" in alpha
+    assert alpha.count("<tr><td>") >= 2  # a row per run
+    gone = _get(served + "/health/gone")
+    assert "feed_gone" in gone and "open" in gone and "<script>alert" not in gone
+    with pytest.raises(urllib.error.HTTPError):
+        _get(served + "/health/nobody")
+
+
+def test_canned_queries_export_alerts_and_health(served: str) -> None:
+    alerts = json.loads(_get(served + "/archive/open_alerts.json?_shape=array"))
+    assert [(a["source_id"], a["rule"]) for a in alerts] == [("gone", "feed_gone")]
+    latest = json.loads(_get(served + "/archive/health_latest.json?_shape=array"))
+    assert {r["source_id"]: r["run_id"] for r in latest} == {"alpha": 2, "gone": 2}

@@ -1,0 +1,70 @@
+"""`mediawatch status`, crawl progress lines, and `mediawatch canaries` (run now, rebaseline)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from test_schedule_web import T0, MiniWeb, at, crawl_at, days
+
+
+def test_status_shows_each_outlet_its_run_due_health_and_alerts(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with MiniWeb("alpha", "gone") as web:
+        web["gone"].feed_status = 410
+        web["alpha"].add(T0 - days(0.5), 3)
+        sources = web.write_sources(tmp_path / "sources.toml")
+        crawled = crawl_at(T0, sources, db, "-s", "MEDIAWATCH_PROGRESS_SECONDS=0.000001")
+        assert crawled.returncode == 0, crawled.stderr[-3000:]
+        # Long crawls say how far they are.
+        progress = [x for x in crawled.stderr.splitlines() if x.startswith("progress: ")]
+        assert progress and "pages fetched" in progress[-1] and "queued" in progress[-1]
+        assert "errors" in progress[-1]
+
+        shown = at(T0 + days(0.5), "status", "--sources", str(sources), "--db", str(db),
+                   env={"COLUMNS": "250"})
+        assert shown.returncode == 0, shown.stderr
+        text = shown.stdout
+        for expected in ("alpha", "gone", "#1 12h ago (finished)", "1 open", "feed_gone",
+                         "HTTP 410", "http://127.0.0.1:8001/health/gone", "1 open alert(s)"):
+            assert expected in text, (expected, text)
+        assert "1 document" in text  # twelve hours later the feed is due again
+        report = json.loads(at(T0, "status", "--sources", str(sources), "--db", str(db),
+                               "--json").stdout)
+        alpha = next(o for o in report["outlets"] if o["id"] == "alpha")
+        assert alpha["due"] == "nothing" and alpha["next_due"] == "2026-03-02T06:15:00+00:00"
+        assert alpha["health"]["articles_24h"] == 3 and alpha["open_alerts"] == 0
+        assert [a["rule"] for a in report["alerts"]] == ["feed_gone"]
+        # Without the registry, the archive alone still gives a summary.
+        alone = at(T0, "status", "--sources", str(tmp_path / "missing.toml"), "--db", str(db),
+                   env={"COLUMNS": "250"})
+        assert alone.returncode == 0 and "alpha" in alone.stdout
+
+
+def test_canaries_run_now_and_rebaseline_clears_their_alert(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with MiniWeb("alpha") as web:
+        web["alpha"].add(T0 - days(0.5), 2)
+        sources = web.write_sources(tmp_path / "sources.toml", {"alpha": ["story-1"]})
+        base = ("--sources", str(sources), "--db", str(db), "-s", "MEDIAWATCH_LOOPBACK_ONLY=1")
+        first = at(T0, "canaries", *base)
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert "as at baseline" in first.stdout
+        assert web["alpha"].requests.count("/feed.xml") == 0  # canaries only: no discovery
+        web["alpha"].layout = "v2"
+        changed = at(T0 + days(0.1), "canaries", *base)
+        assert "CHANGED: " in changed.stdout and "date missing" in changed.stdout
+        conn = sqlite3.connect(db)
+        assert conn.execute("select rule, cleared_at from alerts").fetchall() == [
+            ("canary_changed", None)]
+        # The redesign is known and accepted: the new shape is the baseline, the alert clears.
+        accepted = at(T0 + days(0.2), "canaries", "--rebaseline", *base)
+        assert "1 canaries re-baselined; 1 alert(s) cleared" in accepted.stdout
+        assert conn.execute("select cleared_at from alerts").fetchall() == [
+            ((T0 + days(0.2)).isoformat(),)]
+        again = at(T0 + days(0.3), "canaries", *base)
+        assert "as at baseline" in again.stdout
+        assert conn.execute("select count(*) from alerts where cleared_at is null"
+                            ).fetchone() == (0,)
+        conn.close()

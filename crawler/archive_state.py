@@ -62,7 +62,8 @@ class StateMixin:
                     self._snapshot(found, entry.url, entry.title, entry.published,
                                    entry.position)
             if found.document:
-                self._poll_yield(found.source_id, found.document, new)
+                self._poll_yield(found.source_id, found.document, found.via, found.fetched_at,
+                                 new)
 
     def _snapshot(self, found: Discovered, url: str, title: str | None,
                   published: str | None, position: int | None) -> None:
@@ -204,31 +205,47 @@ class StateMixin:
         return (source.poll_min_minutes, source.poll_max_minutes) if source else (15, 1440)
 
     def _schedule_poll(self, page: FetchedPage) -> None:
-        """A discovery document was polled: assume it yielded nothing until discover() says."""
+        """A discovery document was polled: its next poll, from what the poll yielded so far.
+
+        Items may reach the archive in either order. A poll's yield counted before its page
+        was recorded waits in poll_new as a negative number (see _poll_yield).
+        """
         low, high = self._poll_bounds(page.source_id)
         if page.kind == "robots":
             self.db.execute("UPDATE url_state SET next_due = ? WHERE url = ?",
                             [due_at(page.fetched_at, high), page.url])
             return
-        row = self.db.execute("SELECT poll_minutes FROM url_state WHERE url = ?",
+        row = self.db.execute("SELECT poll_minutes, poll_new FROM url_state WHERE url = ?",
                               [page.url]).fetchone()
-        minutes = next_interval(row[0] if row else None, 0, low, high)
+        current = row[0] if row else None
+        pending = -row[1] if row and row[1] and row[1] < 0 else 0
+        minutes = next_interval(current, pending, low, high)
         self.db.execute(
-            "UPDATE url_state SET poll_prev_minutes = ?, poll_minutes = ?, poll_new = 0, "
+            "UPDATE url_state SET poll_prev_minutes = ?, poll_minutes = ?, poll_new = ?, "
             "next_due = ? WHERE url = ?",
-            [row[0] if row else None, minutes, due_at(page.fetched_at, minutes), page.url])
+            [current, minutes, pending, due_at(page.fetched_at, minutes), page.url])
 
-    def _poll_yield(self, source_id: str, document: str, new: int) -> None:
-        """A polled document listed `new` article URLs never seen before: adapt its interval."""
+    def _poll_yield(self, source_id: str, document: str, via: str, fetched_at: str,
+                    new: int) -> None:
+        """A poll listed `new` article URLs never seen before: adapt the document's interval."""
         row = self.db.execute(
-            "SELECT poll_prev_minutes, coalesce(poll_new, 0) + ?, last_fetched FROM url_state "
-            "WHERE url = ? AND last_fetched IS NOT NULL", [new, document]).fetchone()
-        if row is None or not new:
+            "SELECT poll_prev_minutes, coalesce(poll_new, 0), last_fetched FROM url_state "
+            "WHERE url = ?", [document]).fetchone()
+        if not new:
+            return
+        if row is None:  # the first poll's page is not recorded yet
+            self.db.execute("INSERT INTO url_state (url, source_id, kind, first_seen, poll_new) "
+                            "VALUES (?, ?, ?, ?, ?)", [document, source_id, via, fetched_at, -new])
+            return
+        if row[2] != fetched_at:  # this poll's page is not recorded yet: leave the count for it
+            self.db.execute("UPDATE url_state SET poll_new = ? WHERE url = ?",
+                            [min(row[1], 0) - new, document])
             return
         low, high = self._poll_bounds(source_id)
-        minutes = next_interval(row[0], row[1], low, high)
+        total = max(row[1], 0) + new
+        minutes = next_interval(row[0], total, low, high)
         self.db.execute("UPDATE url_state SET poll_new = ?, poll_minutes = ?, next_due = ? "
-                        "WHERE url = ?", [row[1], minutes, due_at(row[2], minutes), document])
+                        "WHERE url = ?", [total, minutes, due_at(fetched_at, minutes), document])
 
     def check_canary(self, page: FetchedPage, tolerance: float, hours: float) -> str | None:
         """Compare a re-fetched canary with its baseline; store the check; return the problem."""

@@ -164,6 +164,9 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         raise click.ClickException(str(exc)) from exc
     try:
         check_source_ids(registry, list(source_ids))
+        if due and recheck:
+            raise UsageError("--due and --recheck contradict each other: --recheck re-checks "
+                             "every known article now, --due only what is due")
         pairs = parse_overrides(overrides)
         if recheck:
             pairs["MEDIAWATCH_RECHECK_ALL"] = "1"
@@ -508,7 +511,9 @@ def demo(directory: str, port: int, serve: bool) -> None:
         stale.unlink(missing_ok=True)  # the demo web's ports change: start afresh
     with FixtureWeb() as web:
         sources_path = web.write_sources(out / "sources.toml")
-        click.echo(f"demo web: {len(web.base_urls)} outlets on loopback; registry {sources_path}")
+        crawled = len(load_registry(sources_path).sources)
+        click.echo(f"demo web: {crawled} outlets crawled from loopback (registry "
+                   f"{sources_path}); the hostile-server test outlet is served but not crawled")
         cmd = [sys.executable, "-m", "crawler.cli", "crawl", "--sources", str(sources_path),
                "--db", str(db), "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "LOG_LEVEL=WARNING"]
         done = subprocess.run(cmd, check=False)

@@ -71,27 +71,34 @@ class OutletGuardMiddleware:
         return None
 
 
+def _follow(redirected: Request, request: Request) -> Request:
+    """Let a redirect target through the duplicate filter, unless it closes a loop."""
+    chain = [*request.meta.get("redirect_urls", []), request.url]
+    if redirected.url in chain:
+        # A -> B -> A will never end: stop now instead of spending REDIRECT_MAX_TIMES requests.
+        raise IgnoreRequest(f"dropped: redirect loop: {' -> '.join([*chain, redirected.url])}")
+    redirected.dont_filter = True
+    return redirected
+
+
 class FollowMetaRefreshMiddleware(MetaRefreshMiddleware):
     """Meta-refresh redirects, resolved like HTTP ones (see FollowRedirectMiddleware)."""
 
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
-        out = super()._redirect(redirected, request, reason)
-        out.dont_filter = True
-        return out
+        return _follow(super()._redirect(redirected, request, reason), request)
 
 
 class FollowRedirectMiddleware(RedirectMiddleware):
     """Scrapy's redirects, except that a redirect target is fetched even if already requested.
 
     Otherwise the duplicate filter silently drops the end of a chain whose target another
-    link already reached, and the chain's first URL would have no recorded outcome.
-    Loops stay bounded by REDIRECT_MAX_TIMES.
+    link already reached, and the chain's first URL would have no recorded outcome. A chain
+    that comes back to a URL it visited is a loop and stops at once; any other chain stays
+    bounded by REDIRECT_MAX_TIMES.
     """
 
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
-        out = super()._redirect(redirected, request, reason)
-        out.dont_filter = True
-        return out
+        return _follow(super()._redirect(redirected, request, reason), request)
 
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):

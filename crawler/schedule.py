@@ -243,7 +243,9 @@ def run_loop(command: list[str], every: int, lock: Path, echo: Callable[[str], A
                 except BlockingIOError:
                     echo(f"cycle {done}: skipped, another scheduled run holds {lock}")
                 else:
-                    proc = subprocess.Popen(command)
+                    # Its own process group: Ctrl-C reaches only the loop, which passes on
+                    # one SIGTERM (a second signal would make Scrapy stop uncleanly).
+                    proc = subprocess.Popen(command, process_group=0)
                     child[:] = [proc]
                     code = proc.wait()
                     child.clear()

@@ -200,3 +200,37 @@ def test_loop_runs_cycles_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     # The first cycle crawled; the second, at the same (fixed) time, found nothing due.
     assert _q(db, "select count(*) from crawl_runs") == [(1,)]
     assert text.count("nothing is due") == 1 and "due: alpha" in text
+
+
+@pytest.mark.parametrize("order", ["page first", "listing first"])
+def test_a_poll_counts_its_yield_whichever_item_is_stored_first(tmp_path: Path,
+                                                                 order: str) -> None:
+    from crawler.archive import Archive
+    from crawler.items import Discovered, FetchedPage, Found
+    from crawler.sources import parse_registry
+
+    registry = parse_registry({"topic": {"id": "t", "name": "t", "require": [["a"]]},
+                               "source": [{"id": "x", "name": "X", "language": "en",
+                                           "homepage": "http://127.0.0.1:9/", "country": "AM",
+                                           "kind": "private", "poll_min_minutes": 10,
+                                           "feeds": ["http://127.0.0.1:9/feed"]}]})
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_sources(registry)
+    feed = "http://127.0.0.1:9/feed"
+    try:
+        for when, new in (("2026-03-02T06:00:00+00:00", 3), ("2026-03-02T06:10:00+00:00", 0),
+                          ("2026-03-02T06:30:00+00:00", 1)):
+            page = FetchedPage("x", feed, "feed", "registry", when, status=200, body=b"<rss/>")
+            listing = Discovered("x", "feed", feed, when, [
+                Found(f"http://127.0.0.1:9/n/{when}/{i}") for i in range(new)])
+            for item in ([page, listing] if order == "page first" else [listing, page]):
+                if isinstance(item, Discovered):
+                    archive.discover(item)
+                else:
+                    archive.record(item)
+        # 3 new: the minimum (10); nothing new: 20; one new: halved back to 10.
+        assert archive.db.execute("select poll_minutes, poll_new, next_due from url_state "
+                                  "where url = ?", [feed]).fetchall() == [
+            (10, 1, "2026-03-02T06:40:00+00:00")]
+    finally:
+        archive.close()

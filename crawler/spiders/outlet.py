@@ -17,6 +17,7 @@ stored never depends on which discovery path answered first.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -258,7 +259,9 @@ class OutletSpider(scrapy.Spider):
         room: int | float = float("inf")
         for cap in (source.max_requests, source.max_pages):
             if cap is not None:
-                room = min(room, cap - sent)
+                # A tenth of the budget is kept for redirect hops and retries of the URLs
+                # admitted now, which count against the same cap (see OutletGuardMiddleware).
+                room = min(room, cap - sent - math.ceil(cap / 10))
         started = stats.get_value("start_time") if stats else None
         if source.max_seconds is not None and started is not None:
             from datetime import UTC, datetime
@@ -289,13 +292,15 @@ class OutletSpider(scrapy.Spider):
         except DiscoveryError as exc:
             yield self._page(response, parse_error=f"feed: {exc}")
             return
-        yield self._page(response)
+        page = self._page(response)
+        yield page
         found = [
             Found(clean_url(e.url), _hints(feed_title=e.title, feed_date=e.published),
                   e.title, e.published, e.position)
             for e in feed.entries if is_http_url(e.url) and source.owns(e.url)
         ]
-        yield Discovered(source.id, "feed", response.url, utcnow(), found, snapshot=True)
+        # The page's own time: the archive pairs a poll's fetch with what it yielded.
+        yield Discovered(source.id, "feed", response.url, page.fetched_at, found, snapshot=True)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         """A sitemap or sitemap index: children, then article URLs matching the pattern."""
@@ -305,7 +310,8 @@ class OutletSpider(scrapy.Spider):
         except DiscoveryError as exc:
             yield self._page(response, parse_error=f"sitemap: {exc}")
             return
-        yield self._page(response)
+        page = self._page(response)
+        yield page
         pattern = self.patterns.get(source.id)
         found = []
         for n, entry in enumerate(sitemap.entries):
@@ -324,19 +330,21 @@ class OutletSpider(scrapy.Spider):
                     entry.news_title, entry.news_publication_date, n))
         if found:
             news = any(f.title for f in found)
-            yield Discovered(source.id, "sitemap", response.url, utcnow(), found, snapshot=news)
+            yield Discovered(source.id, "sitemap", response.url, page.fetched_at, found,
+                             snapshot=news)
 
     def parse_section(self, response: Response) -> Iterator[Any]:
         """A section page: article links by pattern, then its next pages (bounded)."""
         source = self.registry.get(response.meta["source_id"])
-        yield self._page(response)
+        page = self._page(response)
+        yield page
         if not isinstance(response, TextResponse):
             return
         links = page_links(response.body, response.url)
         found = [Found(clean_url(url)) for url in article_links(links, self.patterns.get(source.id))
                  if source.owns(url)]
         if found:
-            yield Discovered(source.id, "section", response.url, utcnow(), found)
+            yield Discovered(source.id, "section", response.url, page.fetched_at, found)
         section = response.meta.get("section") or response.url
         for url in pagination_links(links, response.url, section):
             if not source.owns(url):

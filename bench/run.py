@@ -23,6 +23,8 @@ MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 
 def crawl_throughput() -> None:
     """Crawl the demo web once, then re-extract its article captures alone."""
+    from crawler.archive import warc_folder
+    from crawler.warc import WarcLocation, read_capture
     from demoweb import FixtureWeb
     from extract import extract_article
 
@@ -36,10 +38,13 @@ def crawl_throughput() -> None:
         crawl_s = time.perf_counter() - start
         conn = sqlite3.connect(db)
         requests = conn.execute("select requests from crawl_runs").fetchone()[0]
-        pages = conn.execute(
-            "select p.final_url, p.content_type, b.data from pages p join bodies b "
-            "on b.sha256 = p.body_sha256 where p.kind = 'article' and p.status = 200").fetchall()
+        rows = conn.execute(
+            "select final_url, content_type, warc_file, warc_offset, warc_length from pages "
+            "where kind = 'article' and status = 200").fetchall()
         conn.close()
+        folder = warc_folder(db)
+        pages = [(url, ctype, read_capture(folder, WarcLocation(name, offset, length)).body)
+                 for url, ctype, name, offset, length in rows]
     start = time.perf_counter()
     for url, ctype, body in pages:
         extract_article(body, url, content_type=ctype)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MEDIAWATCH, Crawl, crawl_web, query
+from conftest import MEDIAWATCH, Crawl, crawl_web, query, run_mediawatch
 
 from crawler.urls import article_id
 from demoweb import FixtureWeb
@@ -238,3 +238,40 @@ def test_crawl_delay_from_robots_is_honoured(crawled: Crawl) -> None:
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 0.45, gaps  # Crawl-delay: 1 with ±50% jitter
     assert os.path.exists(crawled.db)
+
+
+def test_an_outlet_failing_again_and_again_is_paused_with_its_reason(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port where nothing listens: every fetch fails
+        s.bind(("127.0.0.9", 0))
+        port = s.getsockname()[1]
+    seeds = ", ".join(f'"http://127.0.0.9:{port}/news/{n}"' for n in range(30))
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[topic]\nid = "t"\nname = "T"\nrequire = [["Armenia*"]]\n\n'
+        f'[[source]]\nid = "down"\nname = "Down"\nhomepage = "http://127.0.0.9:{port}/"\n'
+        'language = "en"\ncountry = "AM"\nkind = "independent"\ndownload_delay = 0\n'
+        f"concurrency = 1\nurls = [{seeds}]\n")
+    db = tmp_path / "archive.db"
+    first = run_mediawatch("crawl", "--sources", str(sources), "--db", str(db),
+                           "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "RETRY_TIMES=0",
+                           "-s", "MEDIAWATCH_PAUSE_AFTER_FAILURES=5")
+    assert first.returncode == 0, first.stderr[-2000:]
+    reason, until = query(db, "select paused_reason, paused_until from outlet_state "
+                          "where source_id = 'down'")[0]
+    assert "5 failures in a row" in reason and until > query(
+        db, "select finished_at from crawl_runs")[0][0]
+    paused = query(db, "select count(*) from pages where error like 'dropped: outlet paused%'")
+    failed = query(db, "select count(*) from pages where outcome = 'network_error'")
+    assert paused[0][0] >= 1 and 5 <= failed[0][0] < 30
+    # The next crawl leaves it alone until the pause ends, and says so.
+    second = run_mediawatch("crawl", "--sources", str(sources), "--db", str(db),
+                            "-s", "MEDIAWATCH_LOOPBACK_ONLY=1")
+    assert second.returncode == 0
+    assert query(db, "select count(*) from pages")[0][0] == failed[0][0] + paused[0][0]
+
+
+def test_a_few_failing_pages_never_pause_an_outlet(crawled: Crawl) -> None:
+    assert query(crawled.db, "select count(*) from outlet_state where paused_until is not null"
+                 )[0][0] == 0

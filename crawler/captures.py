@@ -50,24 +50,26 @@ def surt(url: str) -> str:
     return f"{key}){path}{'?' + parts.query if parts.query else ''}".lower()
 
 
-def _capture_filter(source_ids: Iterable[str], since: str | None) -> tuple[str, list[Any]]:
-    where, params = ["warc_file IS NOT NULL"], []
+def _selection(source_ids: Iterable[str], since: str | None, table: str = "",
+               captured: str = "warc_file IS NOT NULL") -> tuple[list[str], list[Any]]:
+    """WHERE terms and parameters for `--source ID ... --since DATE` over stored captures."""
+    where, params = [captured], []
     ids = list(source_ids)
     if ids:
-        where.append(f"source_id IN ({','.join('?' * len(ids))})")
+        where.append(f"{table}source_id IN ({','.join('?' * len(ids))})")
         params += ids
     if since:
-        where.append("fetched_at >= ?")
+        where.append(f"{table}fetched_at >= ?")
         params.append(since)
-    return " AND ".join(where), params
+    return where, params
 
 
 def export_warc(archive: Archive, out: Path, source_ids: Iterable[str] = (),
                 since: str | None = None) -> ExportReport:
     """Copy the selected captures, byte for byte, into one WARC plus its CDXJ index."""
-    where, params = _capture_filter(source_ids, since)
+    where, params = _selection(source_ids, since)
     rows = archive.db.execute(
-        f"SELECT warc_file, warc_offset, warc_length FROM pages WHERE {where} "
+        f"SELECT warc_file, warc_offset, warc_length FROM pages WHERE {' AND '.join(where)} "
         "ORDER BY fetched_at, id", params).fetchall()
     out.parent.mkdir(parents=True, exist_ok=True)
     report = ExportReport(warc=str(out), cdxj=str(out.with_name(out.name + ".cdxj")))
@@ -201,14 +203,7 @@ def reextract(archive: Archive, registry: Registry, source_ids: Iterable[str] = 
               since: str | None = None, status: str | None = None,
               jobs: int = 1) -> ReextractReport:
     """Re-run extraction over stored captures on `jobs` processes; no network needed."""
-    where, params = ["p.warc_file IS NOT NULL"], []
-    ids = list(source_ids)
-    if ids:
-        where.append(f"a.source_id IN ({','.join('?' * len(ids))})")
-        params += ids
-    if since:
-        where.append("a.fetched_at >= ?")
-        params.append(since)
+    where, params = _selection(source_ids, since, "a.", "p.warc_file IS NOT NULL")
     if status:
         where.append("a.extraction_status = ?")
         params.append(status)

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,12 +98,12 @@ def wait_for_http(url: str, timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
-def datasette_url(crawled: Crawl) -> Iterator[str]:
-    """`mediawatch serve` on the crawled archive, over real HTTP."""
+@contextmanager
+def serve(db: Path) -> Iterator[str]:
+    """`mediawatch serve` on an archive, over real HTTP on loopback; yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(crawled.db), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(db), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(base + "/-/versions.json")
@@ -110,3 +111,10 @@ def datasette_url(crawled: Crawl) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def datasette_url(crawled: Crawl) -> Iterator[str]:
+    """`mediawatch serve` on the crawled archive, over real HTTP."""
+    with serve(crawled.db) as base:
+        yield base

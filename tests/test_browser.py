@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MEDIAWATCH, Crawl, free_port, wait_for_http
+from conftest import Crawl, serve
 from playwright.sync_api import Browser, Page, sync_playwright
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -35,16 +34,8 @@ def hostile_url(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Ite
                       "<img src=x onerror=\"window.__mwxss='author-img'\">",
                       "javascript:window.__mwxss='canonical'", "%/en/news/1320/%"))
     conn.close()
-    port = free_port()
-    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(db), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(base + "/-/versions.json")
+    with serve(db) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

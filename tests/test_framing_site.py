@@ -6,7 +6,6 @@ import html
 import json
 import re
 import sqlite3
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MEDIAWATCH, Crawl, free_port, query, run_mediawatch, wait_for_http
+from conftest import Crawl, query, run_mediawatch, serve
 
 from crawler.framing.lexicon import LEXICON_PATH, load_lexicon
 
@@ -44,16 +43,8 @@ def site(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
                           "-b", "exile", "--label-a", "state agency", "--label-b", "exile",
                           "--min-count", "2")
     assert done.returncode == 0, done.stderr
-    port = free_port()
-    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(db), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(base + "/-/versions.json")
+    with serve(db) as base:
         yield db, base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_contract_tables(crawled: Crawl) -> None:

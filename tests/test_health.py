@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MEDIAWATCH, free_port, wait_for_http
+from conftest import serve
 from test_schedule_web import T0, MiniWeb, crawl_at, days
 
 
@@ -56,16 +55,8 @@ def test_each_run_stores_a_health_row_per_outlet(archive: Path) -> None:
 
 @pytest.fixture(scope="module")
 def served(archive: Path) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(archive), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(base + "/-/versions.json")
+    with serve(archive) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _get(url: str) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MEDIAWATCH, Crawl, free_port, query, run_mediawatch, wait_for_http
+from conftest import Crawl, query, run_mediawatch, serve
 
 from crawler.search import expand_query
 
@@ -67,16 +66,8 @@ def test_public_index_cannot_find_withheld_words(crawled: Crawl,
 @pytest.fixture(scope="module")
 def public_url(builds: tuple[Path, Path]) -> Iterator[str]:
     public, _ = builds
-    port = free_port()
-    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(public), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(base + "/-/versions.json")
+    with serve(public) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_public_build_is_served_read_only_with_the_same_pages(public_url: str,

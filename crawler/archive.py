@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from crawler.archive_framing import LEXICON_PATH, FramingMixin
 from crawler.archive_state import StateMixin
 from crawler.clock import utcnow
 from crawler.history import date_flags
@@ -31,14 +32,11 @@ from crawler.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, re
 from schema.migrations import migrations
 
 if TYPE_CHECKING:
-    from crawler.framing.lexicon import Lexicon
-    from crawler.framing.stories import StoryParams
     from crawler.sources import Registry, Source
     from crawler.topic import TopicMatcher
     from extract import ArticleResult
 
 MIGRATIONS_PATH = Path(__file__).resolve().parents[1] / "schema" / "migrations.py"
-LEXICON_PATH = Path(__file__).resolve().parent / "framing" / "lexicon.toml"
 
 
 def warc_folder(db_path: str | Path) -> Path:
@@ -94,13 +92,14 @@ class RunCounters:
     error_summary: Counter[str] = field(default_factory=Counter)
 
 
-class Archive(StateMixin):
+class Archive(StateMixin, FramingMixin):
     """The single writer of archive.db."""
 
     def __init__(self, path: str | Path, lock: bool = True,
-                 warc_max_bytes: int = DEFAULT_MAX_BYTES, recheck_max_age_days: int = 365
-                 ) -> None:
+                 warc_max_bytes: int = DEFAULT_MAX_BYTES, recheck_max_age_days: int = 365,
+                 lexicon_path: str | Path | None = None) -> None:
         self.path = Path(path)
+        self.lexicon_path = Path(lexicon_path) if lexicon_path else LEXICON_PATH
         self.recheck_max_age_days = recheck_max_age_days
         self._lock_file: IO[str] | None = self._acquire_lock() if lock else None
         try:
@@ -463,105 +462,6 @@ class Archive(StateMixin):
                         [int(match.on_topic), new_terms, aid],
                     )
         return changed, total
-
-    # -- framing (crawler/framing computes the rows; only this class writes them) ----------
-
-    def framing_lexicon(self) -> Lexicon:
-        """The lexicon in use; mentions are rebuilt first if they came from another version."""
-        lexicon: Lexicon | None = getattr(self, "_lexicon", None)
-        if lexicon is None:
-            from crawler.framing import CODE_VERSION
-            from crawler.framing.lexicon import load_lexicon
-
-            lexicon = self._lexicon = load_lexicon(os.environ.get("MEDIAWATCH_LEXICON")
-                                                   or LEXICON_PATH)
-            stored = dict(self.db.execute(
-                "SELECT key, value FROM framing_settings "
-                "WHERE key IN ('lexicon_version', 'code_version')").fetchall())
-            if stored != {"lexicon_version": lexicon.version, "code_version": CODE_VERSION}:
-                self._reframe(lexicon)
-        return lexicon
-
-    def store_mentions(self, aid: str) -> int:
-        """(Re)compute one article's mentions and KWIC lines from its stored text."""
-        lexicon = self.framing_lexicon()
-        row = self.db.execute("SELECT title, text, lang FROM articles WHERE id = ?",
-                              [aid]).fetchone()
-        self.db.execute("DELETE FROM mentions WHERE article_id = ?", [aid])
-        self.db.execute("DELETE FROM kwic WHERE article_id = ?", [aid])
-        if row is None:
-            return 0
-        from crawler.framing.kwic import analyse
-
-        mentions, lines = analyse(lexicon, row[0], row[1], row[2])
-        extra = {"article_id": aid, "lexicon_version": lexicon.version}
-        self.db.table("mentions").insert_all([{**m, **extra} for m in mentions])
-        self.db.table("kwic").insert_all([{**k, **extra} for k in lines])
-        return len(mentions)
-
-    def reframe(self, lexicon: Lexicon | None = None) -> tuple[int, int]:
-        """Rebuild every article's mentions and KWIC lines; return (articles, mention rows)."""
-        from crawler.framing.lexicon import load_lexicon
-
-        lexicon = lexicon or load_lexicon(os.environ.get("MEDIAWATCH_LEXICON") or LEXICON_PATH)
-        with self.transaction():
-            return self._reframe(lexicon)
-
-    def _reframe(self, lexicon: Lexicon) -> tuple[int, int]:
-        from crawler.framing import CODE_VERSION
-        from crawler.framing.build import lexicon_rows
-
-        self._lexicon = lexicon
-        self.db.execute("DELETE FROM mentions")
-        self.db.execute("DELETE FROM kwic")
-        self.db.execute("DELETE FROM lexicon_variants")
-        self.db.execute("DELETE FROM lexicon_concepts")
-        concepts, variants = lexicon_rows(lexicon)
-        self.db.table("lexicon_concepts").insert_all(concepts)
-        self.db.table("lexicon_variants").insert_all(variants)
-        ids = [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY id").fetchall()]
-        total = sum(self.store_mentions(aid) for aid in ids)
-        for key, value in (("lexicon_version", lexicon.version), ("code_version", CODE_VERSION)):
-            self.db.execute("UPDATE framing_settings SET value = ? WHERE key = ?", [value, key])
-        return len(ids), total
-
-    def rebuild_stories(self, params: StoryParams | None = None) -> tuple[int, int]:
-        """Re-cluster every extracted article into stories (idempotent); return (stories, links)."""
-        from dataclasses import asdict
-
-        from crawler.framing.build import story_tables
-        from crawler.framing.stories import StoryParams
-
-        params = params or StoryParams()
-        lexicon = self.framing_lexicon()
-        cols = "id, source_id, lang, published, title, text, on_topic, republication_of"
-        articles = [dict(zip(cols.split(", "), r, strict=True)) for r in self.db.execute(
-            f"SELECT {cols} FROM articles WHERE extraction_status = 'ok' "
-            "AND coalesce(text, '') != ''").fetchall()]
-        concepts: dict[str, set[str]] = {}
-        for aid, concept in self.db.execute(
-                "SELECT DISTINCT article_id, concept FROM mentions WHERE kind = 'naming'"):
-            concepts.setdefault(aid, set()).add(concept)
-        stories, links = story_tables(articles, concepts, lexicon, params, utcnow())
-        with self.transaction():
-            self.db.execute("DELETE FROM story_articles")
-            self.db.execute("DELETE FROM stories")
-            self.db.table("stories").insert_all(stories)
-            self.db.table("story_articles").insert_all(links)
-            for key, value in (("stories_built_at", utcnow()),
-                               ("stories_params", json.dumps(asdict(params)))):
-                self.db.execute("UPDATE framing_settings SET value = ? WHERE key = ?",
-                                [value, key])
-        return len(stories), len(links)
-
-    def store_fw_run(self, run: dict[str, Any], terms: list[dict[str, Any]]) -> int:
-        """Store one distinctive-vocabulary run and its top terms; return the run id."""
-        with self.transaction():
-            table = self.db.table("fw_runs").insert(run)
-            run_id = table.last_rowid
-            assert run_id is not None
-            self.db.table("fw_terms").insert_all([{**t, "run_id": run_id} for t in terms])
-        return run_id
 
 
 # Besides the text's fingerprint, what makes a stored article different from a new fetch.

@@ -36,7 +36,7 @@ def _registry(path: str) -> Registry:
 
 def _archive(db: str) -> Archive:
     try:
-        return Archive(db)
+        return Archive(db, lexicon_path=os.environ.get("MEDIAWATCH_LEXICON"))
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -170,6 +170,8 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         pairs = parse_overrides(overrides)
         if recheck:
             pairs["MEDIAWATCH_RECHECK_ALL"] = "1"
+        if os.environ.get("MEDIAWATCH_LEXICON"):
+            pairs.setdefault("MEDIAWATCH_LEXICON", os.environ["MEDIAWATCH_LEXICON"])
         settings = crawl_settings(registry, db, list(source_ids), pairs)
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -242,7 +244,7 @@ def _schedule_settings(settings: Any, registry: Registry, db: str, pairs: dict[s
 def _record_refused_run(db: str, reason: str, problems: list[str]) -> None:
     """Leave a crawl_runs row for a crawl that could not start, when the archive is usable."""
     try:
-        archive = Archive(db)
+        archive = Archive(db, lexicon_path=os.environ.get("MEDIAWATCH_LEXICON"))
     except ArchiveError:
         return
     try:

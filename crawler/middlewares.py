@@ -163,7 +163,7 @@ class PolitenessMiddleware:
         self.pause_after = settings.getint("MEDIAWATCH_PAUSE_AFTER_FAILURES")
         self.max_retry_after = settings.getfloat("MEDIAWATCH_MAX_RETRY_AFTER")
         self.failures: dict[str, int] = {}
-        self.base_delay: dict[str, float] = {}
+        self.base_delay: dict[str, tuple[float, float]] = {}
         self.hold_until: dict[str, float] = {}
 
     @classmethod
@@ -199,15 +199,14 @@ class PolitenessMiddleware:
         if n >= self.pause_after:
             self._pause(sid, f"{n} failures in a row, the last on {request.url}")
         slot = self._slot(sid)
-        if slot is None:
+        if slot is None or sid in getattr(self.crawler.spider, "paused", {}):
             return
-        base = self.base_delay.setdefault(sid, slot.delay)
+        base = self.base_delay.setdefault(sid, (slot.delay, slot.jitter))
         # Exponential back-off from the outlet's own delay, unless the server named a wait.
-        backoff = min(2 ** (n - 1) * max(base, 0.5), 300.0)
+        backoff = min(2 ** (n - 1) * max(base[0], 0.5), 30.0)
         hold = min(wait, self.max_retry_after) if wait is not None else backoff
-        # Hold the outlet's slot: its delay rises for a while (jitter cannot shorten the
-        # wait below `hold`), then drops back to the registry's delay.
-        slot.delay = max(slot.delay, hold / max(1.0 - slot.jitter, 0.1))
+        # Hold the outlet's slot for exactly `hold` (no jitter), then restore its delay.
+        slot.delay, slot.jitter = max(base[0], hold), 0.0
         slot.lastseen = time.monotonic()
         self.hold_until[sid] = time.monotonic() + hold
         call_later(hold, self._release, sid)
@@ -216,8 +215,9 @@ class PolitenessMiddleware:
 
     def _release(self, sid: str) -> None:
         slot = self._slot(sid)
-        if slot is not None and time.monotonic() >= self.hold_until.get(sid, 0):
-            slot.delay = self.base_delay.get(sid, slot.delay)
+        if slot is not None and sid in self.base_delay and \
+                time.monotonic() >= self.hold_until.get(sid, 0):
+            slot.delay, slot.jitter = self.base_delay[sid]
 
     def _slot(self, sid: str) -> Any:
         engine = self.crawler.engine
@@ -225,8 +225,20 @@ class PolitenessMiddleware:
 
     def _pause(self, sid: str, reason: str) -> None:
         paused = getattr(self.crawler.spider, "paused", None)
-        if paused is not None and sid not in paused:
-            paused[sid] = reason
+        if paused is None or sid in paused:
+            return
+        paused[sid] = reason
+        slot = self._slot(sid)
+        if slot is None:
+            return
+        # Requests already queued in the outlet's slot passed the guard before the pause:
+        # fail them now (each is recorded as dropped) instead of waiting out their back-off.
+        self.hold_until.pop(sid, None)
+        if sid in self.base_delay:
+            slot.delay, slot.jitter = self.base_delay[sid]
+        while slot.queue:
+            _request, deferred = slot.queue.popleft()
+            deferred.errback(IgnoreRequest(f"dropped: outlet paused: {reason}"))
 
 
 def retry_after(value: bytes | None) -> float | None:

@@ -140,6 +140,7 @@ class ArchivePipeline:
         crawling: Any = self.crawler.spider
         self.registry = crawling.registry
         self.archive = Archive(self.db_path, warc_max_bytes=self.warc_max_bytes,
+                               lexicon_path=self.crawler.settings.get("MEDIAWATCH_LEXICON"),
                                recheck_max_age_days=self.max_age_days)
         self.archive.sync_sources(crawling.registry)
         self.archive.close_stale_runs()

@@ -64,6 +64,7 @@ MEDIAWATCH_SOURCES = "sources.toml"
 MEDIAWATCH_SOURCE_IDS: list[str] = []  # empty: every enabled outlet
 MEDIAWATCH_WARC_MAX_BYTES = 1_000_000_000  # raw captures rotate to a new WARC file past this
 MEDIAWATCH_LOOPBACK_ONLY = False
+MEDIAWATCH_LEXICON = None  # framing lexicon file; None = crawler/framing/lexicon.toml
 MEDIAWATCH_EXTRACT_WORKERS = -1  # extraction processes; -1 = one per core, 0 = in-process
 # Re-checks of known articles (new URLs are never capped by these).
 MEDIAWATCH_CONDITIONAL_REQUESTS = True  # If-None-Match / If-Modified-Since from url_state

@@ -1,0 +1,122 @@
+"""`mediawatch warc export|import`, `reextract`, `publish`: the stored captures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crawler.cli import (
+    _archive,
+    _registry,
+    cli,
+    db_option,
+    sources_option,
+)
+
+
+@cli.group()
+def warc() -> None:
+    """Export the archive's raw captures as WARC, or import WARC/ARC files from other crawls."""
+
+
+@warc.command("export")
+@db_option
+@click.option("--source", "source_ids", multiple=True, metavar="ID",
+              help="Only this outlet's captures (repeatable).")
+@click.option("--since", metavar="DATE", help="Only captures fetched on or after DATE (ISO).")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="The WARC to write (default: <archive>-export-<date>.warc.gz); a .cdxj index "
+                   "is written beside it.")
+def warc_export(db: str, source_ids: tuple[str, ...], since: str | None, out: str | None) -> None:
+    """Write a standalone WARC of the selected captures plus a CDXJ index (pywb, warcio)."""
+    from crawler.captures import export_warc
+    from crawler.clock import now
+
+    target = Path(out) if out else Path(db).with_name(
+        f"{Path(db).stem}-export-{now():%Y%m%d-%H%M%S}.warc.gz")
+    archive = _archive(db)
+    try:
+        report = export_warc(archive, target, source_ids, since)
+    finally:
+        archive.close()
+    click.echo(f"{report.warc}: {report.captures} captures, {report.bytes} bytes; "
+               f"index {report.cdxj}")
+
+
+@warc.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@sources_option
+@db_option
+@click.option("--source", "source_id", metavar="ID",
+              help="File every capture under this outlet (default: the outlet whose hosts own "
+                   "the URL; captures of no registered outlet are skipped).")
+def warc_import(files: tuple[str, ...], sources: str, db: str, source_id: str | None) -> None:
+    """Import WARC/ARC files (gzipped or not): HTML responses become captures and articles.
+
+    Malformed or truncated records are counted and reported, never fatal.
+    """
+    from crawler.captures import import_warcs
+
+    registry = _registry(sources)
+    if source_id and source_id not in {s.id for s in registry.sources}:
+        raise click.ClickException(f"unknown outlet id {source_id!r}: see `mediawatch sources list`")
+    archive = _archive(db)
+    try:
+        archive.sync_sources(registry)
+        report = import_warcs(archive, registry, [Path(f) for f in files], source_id)
+    finally:
+        archive.close()
+    click.echo(f"{len(files)} file(s): {report.records} records, {report.responses} responses, "
+               f"{report.imported} imported ({report.articles} articles), "
+               f"{report.not_in_registry} skipped (no registered outlet), "
+               f"{report.revisits} revisits skipped, {report.malformed} malformed")
+    for problem in report.problems:
+        click.echo(f"  malformed: {problem}")
+
+
+@cli.command()
+@sources_option
+@db_option
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only this outlet.")
+@click.option("--since", metavar="DATE", help="Only articles fetched on or after DATE (ISO).")
+@click.option("--status", type=click.Choice(["ok", "empty", "error"]),
+              help="Only articles whose last extraction had this status.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes.")
+def reextract(sources: str, db: str, source_ids: tuple[str, ...], since: str | None,
+              status: str | None, jobs: int) -> None:
+    """Re-run extraction over the stored captures (no network) and report what changed."""
+    from crawler.captures import reextract as run
+
+    registry = _registry(sources)
+    archive = _archive(db)
+    try:
+        archive.sync_sources(registry)
+        r = run(archive, registry, source_ids, since, status, jobs)
+    finally:
+        archive.close()
+    click.echo(f"re-extracted {r.checked} articles: {r.changed_text} texts, {r.changed_title} "
+               f"titles, {r.changed_date} dates, {r.changed_status} statuses changed; "
+               f"{r.unchanged} unchanged")
+
+
+# -- framing: naming lexicon, stories, distinctive vocabulary (crawler/framing) -------------
+
+
+
+
+@cli.command()
+@db_option
+@click.option("--public", "public", is_flag=True,
+              help="Public build: full text only for outlets whose licence allows it.")
+@click.argument("out", type=click.Path(dir_okay=False))
+def publish(db: str, public: bool, out: str) -> None:
+    """Build a database to publish: a private copy of everything, or a --public build."""
+    from crawler.publish import PublishError, build
+
+    try:
+        summary = build(db, out, public=public)
+    except PublishError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary)

@@ -1,0 +1,84 @@
+"""`mediawatch reframe`, `stories`, `fightin`: framing analysis over the archive."""
+
+from __future__ import annotations
+
+import click
+
+from crawler.cli import (
+    _archive,
+    cli,
+    db_option,
+)
+
+
+def _rebuild_stories(db: str) -> str:
+    archive = _archive(db)
+    try:
+        stories, links = archive.rebuild_stories()
+    finally:
+        archive.close()
+    return f"stories: {stories} stories over {links} articles"
+
+
+@cli.command()
+@db_option
+def reframe(db: str) -> None:
+    """Rebuild naming/frame mentions and KWIC lines from the lexicon, then the stories."""
+    archive = _archive(db)
+    try:
+        articles, rows = archive.reframe()
+        version = archive.framing_lexicon().version
+    finally:
+        archive.close()
+    click.echo(f"lexicon {version}: {rows} mention rows over {articles} articles")
+    click.echo(_rebuild_stories(db))
+
+
+@cli.command()
+@db_option
+def stories(db: str) -> None:
+    """Re-cluster every article into stories with roles (idempotent)."""
+    click.echo(_rebuild_stories(db))
+
+
+@cli.command()
+@db_option
+@click.option("--lang", required=True, help="One language (stems are compared within it).")
+@click.option("-a", "group_a", multiple=True, required=True, metavar="ID|kind:KIND",
+              help="Group A: outlet ids or kind:<outlet kind> (repeatable).")
+@click.option("-b", "group_b", multiple=True, required=True, metavar="ID|kind:KIND",
+              help="Group B, as for -a.")
+@click.option("--label-a", default="", help="Display name of group A.")
+@click.option("--label-b", default="", help="Display name of group B.")
+@click.option("--from", "period_from", metavar="DATE", help="First day or month (inclusive).")
+@click.option("--to", "period_to", metavar="DATE", help="Last day or month (inclusive).")
+@click.option("--shared-stories", is_flag=True,
+              help="Only stories both groups covered (wording, not choice of stories).")
+@click.option("--prior-strength", default=1000.0, show_default=True, type=float,
+              help="Total pseudo-count of the informative Dirichlet prior.")
+@click.option("--min-count", default=3, show_default=True, type=int)
+@click.option("--top", default=40, show_default=True, type=int)
+def fightin(db: str, lang: str, group_a: tuple[str, ...], group_b: tuple[str, ...],
+            label_a: str, label_b: str, period_from: str | None, period_to: str | None,
+            shared_stories: bool, prior_strength: float, min_count: int, top: int) -> None:
+    """Distinctive vocabulary of A vs B (log-odds, informative Dirichlet prior); store the run."""
+    from crawler.clock import utcnow
+    from crawler.framing.vocab import RunSpec, run_fightin
+
+    archive = _archive(db)
+    try:
+        spec = RunSpec(lang, list(group_a), list(group_b), label_a, label_b, period_from,
+                       period_to, shared_stories, prior_strength, min_count, top,
+                       archive.framing_lexicon().version)
+        run, terms = run_fightin(archive.db, spec, utcnow())
+        if not run["docs_a"] or not run["docs_b"]:
+            raise click.ClickException(
+                f"nothing to compare: {run['docs_a']} articles in A, {run['docs_b']} in B "
+                f"(language {lang!r})")
+        run_id = archive.store_fw_run(run, terms)
+    finally:
+        archive.close()
+    click.echo(f"fightin' words run {run_id}: {run['label_a']} ({run['docs_a']} articles) vs "
+               f"{run['label_b']} ({run['docs_b']} articles); see /-/framing/vocabulary/{run_id}")
+    for t in terms[:10]:
+        click.echo(f"  {t['favours']} {t['z']:+7.2f}  {t['surface']}")

@@ -1,0 +1,201 @@
+"""`mediawatch canaries`, `schedule cron|systemd|loop`, `status`: unattended operation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler.cli import (
+    _archive,
+    _registry,
+    _schedule_settings,
+    alert_options,
+    cli,
+    db_option,
+    sources_option,
+)
+
+
+@cli.command()
+@sources_option
+@db_option
+@click.option("--source", "source_ids", multiple=True, metavar="ID",
+              help="Only this outlet's canaries (repeatable).")
+@click.option("--rebaseline", is_flag=True,
+              help="Accept the canaries' last checked shape as the new normal (after a known "
+                   "redesign) and clear their alerts; fetches nothing.")
+@alert_options
+@click.option("-s", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a Scrapy setting (repeatable).")
+def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: bool,
+             alerts_jsonl: str | None, alert_webhook: str | None,
+             overrides: tuple[str, ...]) -> None:
+    """Re-fetch and re-extract every canary URL now; alert when one changed shape."""
+    from crawler.runner import UsageError, check_source_ids, crawl_settings, parse_overrides
+
+    registry = _registry(sources)
+    try:
+        check_source_ids(registry, list(source_ids))
+        pairs = parse_overrides(overrides)
+        settings = crawl_settings(registry, db, list(source_ids), pairs)
+    except UsageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    chosen = [registry.get(i) for i in source_ids] if source_ids else list(registry.enabled())
+    if not any(s.canaries for s in chosen):
+        raise click.ClickException("no canaries: add canaries = [\"https://...\"] (a few "
+                                   "reference article URLs) to an outlet in the registry")
+    _schedule_settings(settings, registry, db, pairs, alerts_jsonl, alert_webhook, False)
+    if rebaseline:
+        _rebaseline(db, chosen, settings)
+        return
+    _archive(db).close()
+    settings.set("MEDIAWATCH_CANARY_MODE", "only", priority="cmdline")
+    from crawler.runner import run_crawl
+
+    run_crawl(settings)
+    _print_canaries(db, [s.id for s in chosen])
+
+
+def _rebaseline(db: str, chosen: list[Any], settings: Any) -> None:
+    from crawler.alerts import Finding, alert_config_from, deliver
+    from crawler.clock import utcnow
+
+    archive = _archive(db)
+    try:
+        n = archive.rebaseline_canaries([s.id for s in chosen])
+        clear = [Finding(s.id, "canary_changed", url, "clear", "accepted as the new baseline")
+                 for s in chosen for url in s.canaries]
+        events = archive.sync_alerts(clear, utcnow(), None, settings.get("MEDIAWATCH_LINK_BASE"))
+        archive.mark_delivered(deliver(events, alert_config_from(settings)))
+    finally:
+        archive.close()
+    click.echo(f"{n} canaries re-baselined; {len(events)} alert(s) cleared")
+
+
+def _print_canaries(db: str, source_ids: list[str]) -> None:
+    import sqlite_utils
+
+    marks = ", ".join("?" * len(source_ids))
+    for row in sqlite_utils.Database(db).query(
+            f"SELECT source_id, url, last_status, problem FROM canaries "
+            f"WHERE source_id IN ({marks}) ORDER BY source_id, url", source_ids):
+        verdict = f"CHANGED: {row['problem']}" if row["problem"] else "as at baseline"
+        click.echo(f"canary {row['source_id']} {row['url']} (HTTP {row['last_status']}): "
+                   f"{verdict}")
+
+
+@cli.group()
+def schedule() -> None:
+    """Run `crawl --due` unattended: a crontab line, systemd units, or a foreground loop."""
+
+
+every_option = click.option(
+    "--every", default="15m", show_default=True, metavar="INTERVAL",
+    help="How often to look for due work: 30s, 15m, 2h, 1d. Each feed still keeps its own "
+         "adaptive interval; this is only how often to check.")
+
+
+def _every(text: str) -> int:
+    from crawler.schedule import parse_every
+
+    try:
+        return parse_every(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every") from exc
+
+
+def _install(folder: str | None, files: dict[str, str]) -> None:
+    if folder is None:
+        for name, text in files.items():
+            if len(files) > 1:
+                click.echo(f"# --- {name}")
+            click.echo(text.rstrip("\n"))
+        return
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (target / name).write_text(text if text.endswith("\n") else text + "\n")
+        click.echo(f"wrote {target / name}")
+
+
+@schedule.command("cron")
+@sources_option
+@db_option
+@every_option
+@click.option("--log", "log", type=click.Path(dir_okay=False), default=None,
+              help="Where cron appends the output (default: <archive>-cron.log).")
+@click.option("--install", "folder", type=click.Path(file_okay=False), default=None,
+              help="Write mediawatch.crontab into this folder instead of printing it "
+                   "(load it with `crontab FILE`, or append it to `crontab -e`).")
+def schedule_cron(sources: str, db: str, every: str, log: str | None,
+                  folder: str | None) -> None:
+    """Print (or --install) a crontab line running `crawl --due` under flock, never overlapping."""
+    from crawler.schedule import cron_line
+
+    log = log or str(Path(db).with_name(f"{Path(db).stem}-cron.log"))
+    try:
+        line = cron_line(sources, db, _every(every), log)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every") from exc
+    header = "# mediawatch: crawl what is due; flock -n skips a run while the last one goes on\n"
+    _install(folder, {"mediawatch.crontab": header + line + "\n"})
+
+
+@schedule.command("systemd")
+@sources_option
+@db_option
+@every_option
+@click.option("--name", default="mediawatch", show_default=True, help="Unit name.")
+@click.option("--install", "folder", type=click.Path(file_okay=False), default=None,
+              help="Write NAME.service and NAME.timer into this folder (e.g. "
+                   "~/.config/systemd/user), then `systemctl [--user] enable --now NAME.timer`.")
+def schedule_systemd(sources: str, db: str, every: str, name: str, folder: str | None) -> None:
+    """Print (or --install) a oneshot .service and a .timer that run `crawl --due`."""
+    from crawler.schedule import systemd_units
+
+    _install(folder, systemd_units(sources, db, _every(every), name))
+
+
+@schedule.command("loop")
+@sources_option
+@db_option
+@every_option
+@click.option("--cycles", type=click.IntRange(1), default=None,
+              help="Stop after this many cycles (default: until SIGTERM or Ctrl-C).")
+def schedule_loop(sources: str, db: str, every: str, cycles: int | None) -> None:
+    """Run `crawl --due` every INTERVAL in the foreground (containers); SIGTERM stops cleanly."""
+    from crawler.schedule import due_command, lock_path, run_loop
+
+    seconds = _every(every)
+    _registry(sources)  # refuse to loop over a broken registry
+    _archive(db).close()
+
+    def echo(text: str) -> None:
+        click.echo(f"schedule loop: {text}")
+        sys.stdout.flush()
+
+    run_loop(due_command(sources, db), seconds, lock_path(db), echo, cycles)
+
+
+@cli.command()
+@sources_option
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def status(sources: str, db: str, as_json: bool) -> None:
+    """Each outlet: last run, what is due, health, open alerts (read-only; safe mid-crawl)."""
+    from crawler.status import collect, render
+
+    if not Path(db).exists():
+        raise click.ClickException(f"{db} does not exist: run `mediawatch crawl` first")
+    registry = None
+    if Path(sources).exists():
+        registry = _registry(sources)
+    report = collect(db, registry)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return
+    render(report)

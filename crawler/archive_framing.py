@@ -7,6 +7,7 @@ computes the rows, only these methods write them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,9 +28,7 @@ class FramingMixin:
 
     db: sqlite_utils.Database
     lexicon_path: Path
-
-    def transaction(self) -> AbstractContextManager[None]:
-        raise NotImplementedError
+    transaction: Callable[[], AbstractContextManager[None]]  # Archive's one-write scope
 
 
     def framing_lexicon(self) -> Lexicon:

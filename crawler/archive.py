@@ -329,9 +329,7 @@ class Archive(StateMixin, FramingMixin):
             metadata["discovered-from"] = page.discovered_from
         if page.hints:
             metadata["hints"] = json.dumps(page.hints, ensure_ascii=False, sort_keys=True)
-        seen = self.db.execute("SELECT first_seen FROM url_state WHERE url = ?",
-                               [page.url]).fetchone()
-        metadata["first-seen"] = seen[0] if seen else page.fetched_at
+        metadata["first-seen"] = self._first_seen(page.url, page.fetched_at)
         return self.warc.write(
             url=page.final_url or page.url, fetched_at=page.fetched_at, status=page.status,
             headers=page.headers, body=page.body, request_headers=page.request_headers,

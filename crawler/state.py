@@ -57,12 +57,6 @@ class CrawlState:
             [source_id, now]).fetchone()
         return row[0] if row else None
 
-    def crawl_delay(self, source_id: str) -> float | None:
-        """The Crawl-delay robots.txt asked of this outlet at the last crawl."""
-        row = self.conn.execute("SELECT crawl_delay FROM outlet_state WHERE source_id = ?",
-                                [source_id]).fetchone()
-        return row[0] if row else None
-
     def due(self, source_id: str, now: str, recheck_all: bool, limit: int | None) -> list[Due]:
         """Articles to fetch: never fetched first, then most overdue.
 
@@ -91,12 +85,6 @@ class CrawlState:
             for url, sid, via, origin, hints, etag, modified, known
             in self.conn.execute(sql, params)
         ]
-
-    def count_due(self, source_id: str, now: str, recheck_all: bool) -> int:
-        """How many articles of an outlet are waiting (new or due)."""
-        return len(self.due(source_id, now, recheck_all, None))
-
-    # -- scheduled crawls (`crawl --due`) -----------------------------------
 
     def _has_table(self, name: str) -> bool:
         return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import sqlite3
 import subprocess
@@ -12,12 +13,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from demoweb import FixtureWeb
 
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+
+
+def load_bench(name: str) -> ModuleType:
+    """Import a bench/ script as a module (the framing tests reuse its fixture loader)."""
+    path = Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_mediawatch(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import load_bench
 
 from crawler.framing.kwic import analyse, kwic_line
 from crawler.framing.lexicon import (
@@ -22,15 +21,6 @@ LEXICON = load_lexicon()
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = [(v.id, v.lang, s, True) for v in LEXICON.variants() for s in v.match] + [
     (v.id, v.lang, s, False) for v in LEXICON.variants() for s in v.no_match]
-
-
-def _load_bench():
-    spec = importlib.util.spec_from_file_location("framing_eval", ROOT / "bench" / "framing_eval.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_variant_has_positive_and_negative_examples() -> None:
@@ -81,7 +71,7 @@ def test_offsets_point_into_the_original_text() -> None:
 
 
 def test_fold_with_offsets_agrees_with_fold_on_the_fixture() -> None:
-    docs, _ = _load_bench().load_fixture()
+    docs, _ = load_bench("framing_eval").load_fixture()
     assert len(docs) >= 40
     for doc in docs:
         folded, offsets = fold_with_offsets(doc.text)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import load_bench
 
 from crawler.framing.lexicon import load_lexicon
 from crawler.framing.stories import StoryDoc, cluster
@@ -18,12 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("framing_eval", ROOT / "bench" / "framing_eval.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("framing_eval")
 
 
 def test_fixture_is_big_enough_and_multilingual(bench: ModuleType) -> None:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench serve clean browser
+.PHONY: setup demo test lint bench serve clean browser redis
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,10 +25,23 @@ lint: setup
 browser:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
-test: lint browser
+# Debian's redis-server for the distributed-crawl tests (each test starts its own on loopback).
+redis:
+	command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
+
+test: lint browser redis
 	$(BIN)/pytest
 
+# news-please, for the crawl comparison in bench/throughput.py: its own venv, never the project's.
+NEWSPLEASE_VENV := bench/.venv-newsplease
+NEWSPLEASE_PIN := news-please==1.6.16
+
 bench: setup
+	test -f $(NEWSPLEASE_VENV)/.installed-$(NEWSPLEASE_PIN) || { rm -rf $(NEWSPLEASE_VENV) \
+	  && $(PY) -m venv $(NEWSPLEASE_VENV) \
+	  && $(NEWSPLEASE_VENV)/bin/python -m pip install -q --disable-pip-version-check '$(NEWSPLEASE_PIN)' \
+	  && touch $(NEWSPLEASE_VENV)/.installed-$(NEWSPLEASE_PIN); } \
+	  || echo "news-please could not be installed; the bench prints why it skips it"
 	$(BIN)/python bench/run.py
 
 serve: setup

@@ -1,17 +1,20 @@
-"""The only module that writes archive.db.
+"""The only module that writes archive.db (with its mixins in crawler/archive_*.py).
 
 Every write is idempotent: a capture is keyed by URL + outcome + body hash, an article
 by a stable id from its normalised URL (or its same-outlet canonical link), so running
 the same crawl twice changes nothing but timestamps and counters.
+
+Transactions nest: the outermost `transaction()` (or `batch()`) is BEGIN…COMMIT, inner ones
+are savepoints, so a batch of many items commits once and a failing item undoes only itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
-import hashlib
 import json
+import logging
 import os
-import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,21 +24,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from crawler.archive_framing import LEXICON_PATH, FramingMixin
-from crawler.archive_state import StateMixin
+from crawler.archive_framing import LEXICON_PATH
+from crawler.archive_pages import PagesMixin
 from crawler.clock import utcnow
-from crawler.history import date_flags
-from crawler.items import FetchedPage
-from crawler.search import search_columns
-from crawler.urls import article_id, clean_url
 from crawler.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
 from schema.migrations import migrations
 
 if TYPE_CHECKING:
     from crawler.sources import Registry, Source
-    from crawler.topic import TopicMatcher
-    from extract import ArticleResult
 
+logger = logging.getLogger(__name__)
 MIGRATIONS_PATH = Path(__file__).resolve().parents[1] / "schema" / "migrations.py"
 
 
@@ -92,7 +90,7 @@ class RunCounters:
     error_summary: Counter[str] = field(default_factory=Counter)
 
 
-class Archive(StateMixin, FramingMixin):
+class Archive(PagesMixin):
     """The single writer of archive.db."""
 
     def __init__(self, path: str | Path, lock: bool = True,
@@ -109,7 +107,14 @@ class Archive(StateMixin, FramingMixin):
             raise
         self.counters = RunCounters()
         self._sources: dict[str, Source] = {}
+        self._depth = 0  # open transaction() levels: 0 = none, 1 = BEGIN, >1 = savepoints
+        self.commits = 0  # outermost COMMITs so far (what batching saves; tests count them)
         self.warc = WarcStore(warc_folder(self.path), max_bytes=warc_max_bytes)
+        if lock:
+            # Only the lock holder may repair: without it another process may be appending.
+            for name, dropped in self.warc.recover():
+                logger.warning("%s: dropped a torn %d-byte tail left by a killed writer",
+                               name, dropped)
 
     def _acquire_lock(self) -> IO[str]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +145,11 @@ class Archive(StateMixin, FramingMixin):
     def close(self) -> None:
         """Close the WARC file, checkpoint, close the database and release the lock."""
         try:
+            if self.db.conn.in_transaction:
+                # Only a caller that left a batch open gets here; its rows were never committed.
+                logger.warning("closing %s with an open transaction: rolled back", self.path)
+                self.db.conn.execute("ROLLBACK")
+                self._depth = 0
             self.warc.close()
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.db.conn.close()
@@ -148,8 +158,68 @@ class Archive(StateMixin, FramingMixin):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic write."""
-        with self.db.conn:
+        """One atomic write; nested inside another, a savepoint that can fail on its own."""
+        conn = self.db.conn
+        depth = self._depth
+        if depth and not conn.in_transaction:
+            raise ArchiveError("the open batch was rolled back by SQLite after an earlier "
+                               "error (disk full? I/O error?); end it and start a new one")
+        # RunCounters describe rows: a rolled-back write must not leave its counts behind.
+        # (Restored into this very object: a caller may swap in fresh counters meanwhile.)
+        counters = self.counters
+        saved = dataclasses.replace(counters, error_summary=Counter(counters.error_summary))
+        # sqlite3's implicit BEGIN would be committed by sqlite-utils after each statement:
+        # an explicit BEGIN holds every statement of the block until our COMMIT.
+        conn.execute(f"SAVEPOINT mw_{depth}" if depth else "BEGIN IMMEDIATE")
+        self._depth = depth + 1
+        try:
+            yield
+            self._depth = depth
+            if depth:
+                conn.execute(f"RELEASE mw_{depth}")
+            else:
+                conn.execute("COMMIT")
+                self.commits += 1
+        except BaseException:
+            self._depth = depth
+            counters.__dict__.update(saved.__dict__)
+            if conn.in_transaction:  # some errors (SQLITE_FULL, IOERR) already rolled back
+                if depth:
+                    conn.execute(f"ROLLBACK TO mw_{depth}")
+                    conn.execute(f"RELEASE mw_{depth}")
+                else:
+                    conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes, one commit: everything written inside is committed when the block ends.
+
+        Each record()/discover()/... inside runs in its own savepoint, so an item that raises
+        undoes only its own rows and leaves the batch usable; the caller decides whether to go
+        on. An exception that leaves the block rolls the whole batch back. Readers on other
+        connections (Datasette, the spider's CrawlState) see nothing of it before the end.
+        A process killed inside a batch loses only the batch's rows: their URLs were never
+        marked fetched in url_state, so the next crawl fetches them again.
+
+        A consumer that stores items from a queue (e.g. a Redis archiver) does::
+
+            with archive.batch():
+                for item in items:
+                    try:
+                        if isinstance(item, Discovered):
+                            archive.discover(item)
+                        else:
+                            archive.record(item, run_id)
+                    except Exception:
+                        log.exception("could not store %r", item)  # only this item is lost
+            acknowledge(items)  # after the block: only now are the rows durable
+
+        Keep batches small (the crawl uses MEDIAWATCH_BATCH_ITEMS / _SECONDS): a batch
+        holds the archive's write lock until it commits. Nested in a transaction, a batch
+        is just a savepoint of it.
+        """
+        with self.transaction():
             yield
 
     # -- registry and runs -------------------------------------------------
@@ -224,117 +294,7 @@ class Archive(StateMixin, FramingMixin):
                 },
             )
 
-    # -- captures and articles ---------------------------------------------
-
-    def record(self, page: FetchedPage, run_id: int | None = None) -> str | None:
-        """Store one fetch and, for articles, its extraction; return the article id."""
-        with self.transaction():
-            if page.status == 304:
-                aid = self.touch_unchanged(page) if page.kind == "article" else None
-                if page.kind != "article":
-                    self.counters.not_modified += 1
-                self.update_state(page, aid)
-                return aid
-            aid = republication_of = None
-            if self._is_article(page):
-                assert page.extraction is not None
-                aid, republication_of = self.identify(
-                    clean_url(page.final_url or page.url),
-                    page.extraction.canonical_url,
-                    self._sources.get(page.source_id),
-                )
-            elif page.kind == "article":
-                aid = self.mark_removed(page)
-            page_id = self._store_page(page, run_id, aid)
-            if self._is_article(page):
-                assert aid is not None
-                self._store_article(page, aid, republication_of, page_id)
-            elif page.unchanged:
-                aid = self.touch_unchanged(page)
-            self.update_state(page, aid)
-        return aid
-
-    @staticmethod
-    def _is_article(page: FetchedPage) -> bool:
-        result = page.extraction
-        return page.kind == "article" and result is not None and result.status != "not_article"
-
-    def _store_page(self, page: FetchedPage, run_id: int | None, aid: str | None) -> int:
-        body_sha = hashlib.sha256(page.body).hexdigest() if page.body else None
-        outcome = _outcome(page)
-        if outcome not in ("ok", "extracted"):
-            self.counters.errors += outcome not in ("not_article", "empty")
-            self.counters.error_summary[_reason(page, outcome)] += 1
-        # What was fetched, not what we made of it: re-extraction never forks a capture.
-        key = hashlib.sha1(
-            "\x1f".join(
-                [page.url, page.final_url or "", str(page.status), body_sha or "", page.error or ""]
-            ).encode()
-        ).hexdigest()
-        error = page.error or page.parse_error or _extraction_error(page)
-        existing = self.db.execute(
-            "SELECT id, coalesce(final_url, url), fetched_at FROM pages WHERE capture_key = ?",
-            [key],
-        ).fetchone()
-        if existing:
-            self.counters.pages_seen_again += 1
-            revisit = self._warc(page, revisit_of=(existing[1], existing[2]))
-            self.db.execute(
-                "UPDATE pages SET last_fetched_at = ?, fetch_count = fetch_count + 1, "
-                "revisits = revisits + ?, outcome = ?, error = ?, "
-                "article_id = coalesce(?, article_id) WHERE id = ?",
-                [page.fetched_at, int(revisit is not None), outcome, error, aid, existing[0]],
-            )
-            return int(existing[0])
-        self.counters.pages_new += 1
-        location = self._warc(page)
-        table = self.db.table("pages").insert(
-            {
-                "capture_key": key,
-                "source_id": page.source_id,
-                "url": page.url,
-                "final_url": page.final_url,
-                "redirect_chain": json.dumps(page.redirect_chain) if page.redirect_chain else None,
-                "kind": page.kind,
-                "discovered_via": page.discovered_via,
-                "discovered_from": page.discovered_from,
-                "status": page.status,
-                "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None,
-                "content_type": page.content_type,
-                "body_sha256": body_sha,
-                "body_length": len(page.body) if page.body else None,
-                "hints": json.dumps(page.hints, ensure_ascii=False) if page.hints else None,
-                "warc_file": location.file if location else None,
-                "warc_offset": location.offset if location else None,
-                "warc_length": location.length if location else None,
-                "error": error,
-                "outcome": outcome,
-                "article_id": aid,
-                "run_id": run_id,
-                "fetched_at": page.fetched_at,
-                "last_fetched_at": page.fetched_at,
-            }
-        )
-        assert table.last_rowid is not None
-        return table.last_rowid
-
-    def _warc(self, page: FetchedPage, revisit_of: tuple[str, str] | None = None
-              ) -> WarcLocation | None:
-        """Write the raw exchange (a revisit when identical to an earlier capture)."""
-        if page.status is None:
-            return None  # no response arrived: nothing to archive but the pages row
-        metadata = {"outlet": page.source_id, "kind": page.kind,
-                    "discovered-via": page.discovered_via}
-        if page.discovered_from:
-            metadata["discovered-from"] = page.discovered_from
-        if page.hints:
-            metadata["hints"] = json.dumps(page.hints, ensure_ascii=False, sort_keys=True)
-        metadata["first-seen"] = self._first_seen(page.url, page.fetched_at)
-        return self.warc.write(
-            url=page.final_url or page.url, fetched_at=page.fetched_at, status=page.status,
-            headers=page.headers, body=page.body, request_headers=page.request_headers,
-            metadata=metadata, revisit_of=revisit_of,
-        )
+    # -- raw captures -----------------------------------------------------
 
     def read_capture(self, page_id: int) -> Capture:
         """The raw response of one capture, read from its WARC record by offset."""
@@ -344,207 +304,3 @@ class Archive(StateMixin, FramingMixin):
         if row is None or row[0] is None:
             raise ArchiveError(f"page {page_id} has no stored capture (no response arrived)")
         return read_capture(self.warc.folder, WarcLocation(row[0], row[1], row[2]))
-
-    def _store_article(
-        self, page: FetchedPage, aid: str, republication_of: str | None, page_id: int
-    ) -> None:
-        result = page.extraction
-        assert result is not None
-        source = self._sources.get(page.source_id)
-        url = clean_url(page.final_url or page.url)
-        row = _article_row(page, result, url, republication_of, source)
-        old = self.db.execute(
-            f"SELECT fingerprint, {', '.join(_FACTS)} FROM articles WHERE id = ?", [aid]
-        ).fetchone()
-        if result.status != "ok":
-            self.counters.extraction_failures += 1
-        row["page_id"] = page_id
-        first_seen = self._first_seen(page.url, page.fetched_at)
-        row["date_flags"] = json.dumps(date_flags(
-            row["published"], row["modified"], [(c.kind, c.value) for c in result.date_candidates],
-            first_seen, page.fetched_at))
-        if old is None:
-            row.update(id=aid, first_seen_at=first_seen)
-            self.db.table("articles").insert(row)
-            self.counters.articles_new += 1
-        elif old[0] == row["fingerprint"] and old[1:] == tuple(row[k] for k in _FACTS):
-            # Same text, same facts: only the fetch time moves.
-            self.db.execute(
-                "UPDATE articles SET fetched_at = ?, page_id = ?, removed_at = NULL WHERE id = ?",
-                [page.fetched_at, page_id, aid],
-            )
-            self.counters.articles_unchanged += 1
-        elif result.status != "ok" and old[1] == "ok":
-            # A failed re-extraction never overwrites a good text: note it and keep the text.
-            self.db.execute(
-                "UPDATE articles SET fetched_at = ?, extraction_error = ? WHERE id = ?",
-                [page.fetched_at, f"later fetch: {result.status}: {result.error or ''}", aid],
-            )
-            self.counters.articles_unchanged += 1
-        else:
-            row["removed_at"] = None
-            self.db.table("articles").update(aid, row)
-            self.counters.articles_updated += 1
-        if result.status == "ok":
-            self.store_version(aid, page.fetched_at, row["title"], row["text"])
-        self._store_dates(aid, result, first_seen)
-        self.store_mentions(aid)  # naming/frame counts and KWIC (crawler/framing)
-
-    def _first_seen(self, url: str, fetched_at: str) -> str:
-        row = self.db.execute("SELECT first_seen FROM url_state WHERE url = ?", [url]).fetchone()
-        return row[0] if row and row[0] else fetched_at
-
-    def _store_dates(self, aid: str, result: ArticleResult, first_seen: str) -> None:
-        rows = [
-            {"article_id": aid, "kind": c.kind, "value": c.value, "source": c.source}
-            for c in result.date_candidates
-        ]
-        # When we first saw the URL: publication cannot be later (an upper bound on it).
-        rows.append({"article_id": aid, "kind": "published", "value": first_seen,
-                     "source": "first-seen"})
-        if rows:
-            self.db.table("article_dates").insert_all(rows, ignore=True)
-
-    def identify(
-        self, url: str, canonical: str | None, source: Source | None
-    ) -> tuple[str, str | None]:
-        """Article id and republication evidence for a fetched URL and its canonical link."""
-        if canonical and canonical.startswith(("http://", "https://")):
-            if source is not None and source.publishes(canonical):
-                if _is_specific(canonical):
-                    return article_id(canonical), None
-            elif article_id(canonical) != article_id(url):
-                return article_id(url), canonical
-        return article_id(url), None
-
-    def apply_extraction(self, page_id: int, page: FetchedPage) -> set[str]:
-        """Store a re-extraction of a stored capture; return which facts changed."""
-        result = page.extraction
-        assert result is not None
-        with self.transaction():
-            aid, republication_of = self.identify(
-                clean_url(page.final_url or page.url), result.canonical_url,
-                self._sources.get(page.source_id))
-            before = self.db.execute(
-                "SELECT fingerprint, title, published, extraction_status FROM articles "
-                "WHERE id = ?", [aid]).fetchone()
-            if result.status != "not_article":
-                self._store_article(page, aid, republication_of, page_id)
-            self.db.execute(
-                "UPDATE pages SET outcome = ?, error = ?, article_id = ? WHERE id = ?",
-                [_outcome(page), _extraction_error(page),
-                 aid if result.status != "not_article" else None, page_id])
-            after = self.db.execute(
-                "SELECT fingerprint, title, published, extraction_status FROM articles "
-                "WHERE id = ?", [aid]).fetchone()
-        names = ("text", "title", "date", "status")
-        if before is None or after is None:
-            return set(names) if before != after else set()
-        return {n for n, a, b in zip(names, before, after, strict=True) if a != b}
-
-    def retopic(self, matcher: TopicMatcher) -> tuple[int, int]:
-        """Re-apply the topic to every article; return (changed, total)."""
-        changed = total = 0
-        with self.transaction():
-            rows = self.db.execute(
-                "SELECT id, title, text, on_topic, topic_terms FROM articles"
-            ).fetchall()
-            for aid, title, text, on_topic, terms in rows:
-                total += 1
-                match = matcher.match(title, text)
-                new_terms = json.dumps(match.terms, ensure_ascii=False, sort_keys=True)
-                if int(match.on_topic) != on_topic or new_terms != terms:
-                    changed += 1
-                    self.db.execute(
-                        "UPDATE articles SET on_topic = ?, topic_terms = ? WHERE id = ?",
-                        [int(match.on_topic), new_terms, aid],
-                    )
-        return changed, total
-
-
-# Besides the text's fingerprint, what makes a stored article different from a new fetch.
-_FACTS = ("extraction_status", "title", "published", "author", "on_topic", "topic_terms",
-          "lang", "license", "canonical_url", "extractor_version")
-
-
-def _is_specific(url: str) -> bool:
-    """A canonical link that names a page, not a site root (some sites point every page home)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return bool(parts.path.strip("/") or parts.query)
-
-
-_TOO_LARGE = re.compile(r"max(imum)? size|DOWNLOAD_MAXSIZE|too large", re.I)
-
-
-def _outcome(page: FetchedPage) -> str:
-    if page.error:
-        if _TOO_LARGE.search(page.error):
-            return "too_large"  # recorded, never stored as text
-        return "dropped" if page.error.startswith("dropped") else "network_error"
-    if page.status is not None and page.status >= 400:
-        return "http_error"
-    if page.parse_error:
-        return "parse_error"
-    if page.extraction is not None:
-        status = page.extraction.status
-        return {"ok": "extracted", "error": "extraction_error"}.get(status, status)
-    return "ok"
-
-
-def _reason(page: FetchedPage, outcome: str) -> str:
-    if outcome == "http_error":
-        return f"http {page.status}"
-    if outcome in ("network_error", "dropped"):
-        return (page.error or outcome).split(":")[0]
-    return outcome
-
-
-def _extraction_error(page: FetchedPage) -> str | None:
-    result = page.extraction
-    if result is None or result.status == "ok":
-        return None
-    why = result.error or result.reason
-    return f"{result.status}: {why}" if why else result.status
-
-
-def _article_row(
-    page: FetchedPage,
-    result: ArticleResult,
-    url: str,
-    republication_of: str | None,
-    source: Source | None,
-) -> dict[str, Any]:
-    topic = page.topic
-    text = (result.text or "").replace("\x00", "")
-    published = result.date
-    return {
-        "source_id": page.source_id,
-        "url": url,
-        "canonical_url": result.canonical_url,
-        "republication_of": republication_of,
-        "title": result.title,
-        "author": result.author,
-        "published": published,
-        "published_source": result.date_source,
-        "published_month": published[:7] if published else None,
-        "modified": result.modified,
-        "lang": result.lang,
-        "text": text,
-        "description": result.description,
-        "sitename": result.sitename,
-        "license": result.license or (source.licence if source else None),
-        "word_count": len(text.split()),
-        "fingerprint": result.fingerprint,
-        "on_topic": int(topic.on_topic) if topic else 0,
-        "topic_terms": json.dumps(topic.terms if topic else {}, ensure_ascii=False, sort_keys=True),
-        "source_kind": source.kind if source else None,
-        "discovered_via": page.discovered_via,
-        "feed_title": page.hints.get("feed_title") or page.hints.get("sitemap_title"),
-        "fetched_at": page.fetched_at,
-        "extraction_status": result.status,
-        "extraction_error": (result.error or result.reason) if result.status != "ok" else None,
-        "extractor_version": result.extractor_version,
-        **search_columns(result.title, text),
-    }

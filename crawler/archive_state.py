@@ -1,13 +1,16 @@
 """The archive's crawl-state writes: frontier, feed snapshots, schedules, versions, removals.
 
 A mixin of crawler.archive.Archive (still the one writer of archive.db); kept apart so each
-module stays readable. Every method runs inside the caller's transaction.
+module stays readable. Public entry points open `self.transaction()` (a savepoint inside a
+batch); the helpers they call run inside the caller's transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -35,12 +38,13 @@ class StateMixin:
     counters: RunCounters
     recheck_max_age_days: int = 365
     _sources: dict[str, Source]
+    transaction: Callable[[], AbstractContextManager[None]]  # Archive's one-write scope
 
     # -- the frontier ------------------------------------------------------
 
     def discover(self, found: Discovered) -> None:
         """Put a discovery document's article URLs in the frontier; snapshot feeds."""
-        with self.db.conn:
+        with self.transaction():
             new = 0
             for entry in found.entries:
                 hints = json.dumps(entry.hints, ensure_ascii=False, sort_keys=True)
@@ -183,7 +187,7 @@ class StateMixin:
     def pause_outlets(self, paused: dict[str, str], until: str, now: str,
                       crawl_delays: dict[str, float]) -> None:
         """Record outlets paused by this crawl, and robots.txt crawl delays."""
-        with self.db.conn:
+        with self.transaction():
             for sid, reason in paused.items():
                 if reason.startswith("still paused"):
                     continue
@@ -290,7 +294,7 @@ class StateMixin:
         """Accept the canaries' current shape as their new baseline (after a known redesign)."""
         marks = ", ".join("?" * len(source_ids))
         where = f"WHERE source_id IN ({marks}) AND" if source_ids else "WHERE"
-        with self.db.conn:
+        with self.transaction():
             return self.db.execute(
                 "UPDATE canaries SET baseline_title = last_title, baseline_date = last_date, "
                 "baseline_author = last_author, baseline_length = last_length, "
@@ -299,7 +303,7 @@ class StateMixin:
 
     def store_health(self, run_id: int, rows: list[dict[str, Any]]) -> None:
         """Store this run's health row per outlet (a re-run of the same run replaces them)."""
-        with self.db.conn:
+        with self.transaction():
             for row in rows:
                 open_alerts = self.db.execute(
                     "SELECT count(*) FROM alerts WHERE source_id = ? AND cleared_at IS NULL",
@@ -312,7 +316,7 @@ class StateMixin:
                     link_base: str) -> list[dict[str, Any]]:
         """Raise new alerts once, clear fixed ones; return the raised/cleared events."""
         events = []
-        with self.db.conn:
+        with self.transaction():
             for f in findings:
                 if f.action == "keep":
                     continue
@@ -342,7 +346,7 @@ class StateMixin:
 
     def mark_delivered(self, took: dict[int, list[str]]) -> None:
         """Remember which channels took each alert event."""
-        with self.db.conn:
+        with self.transaction():
             for alert_id, channels in took.items():
                 old = self.db.execute("SELECT delivered FROM alerts WHERE id = ?",
                                       [alert_id]).fetchone()

@@ -144,16 +144,25 @@ def alert_options(func: Any) -> Any:
 @click.option("--progress/--no-progress", default=None,
               help="Print progress lines on stderr (default: when stderr is a terminal).")
 @alert_options
+@click.option("--redis", "redis_url", metavar="URL",
+              help="Run as one worker of a distributed crawl sharing this Redis (e.g. "
+                   "redis://10.0.0.5:6379/0): no database here; `mediawatch archiver` writes it.")
+@click.option("--redis-prefix", "redis_prefix", default="mediawatch", show_default=True,
+              help="With --redis: the crawl cluster's key prefix.")
+@click.option("--worker-id", "worker", metavar="ID",
+              help="With --redis: this worker's name (default: host-pid-random).")
 @click.option("-s", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a Scrapy setting, e.g. -s DOWNLOAD_TIMEOUT=10 (repeatable).")
 def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due: bool,
           progress: bool | None, alerts_jsonl: str | None, alert_webhook: str | None,
+          redis_url: str | None, redis_prefix: str, worker: str | None,
           overrides: tuple[str, ...]) -> None:
     """Crawl the registry's outlets into the archive and record a crawl_runs row.
 
     Exits 0 when individual pages fail (each failure is a recorded row); exits non-zero
     only when the crawl cannot run at all (bad registry, unusable or locked archive).
     After each run, health rows and alerts are computed per outlet (see `mediawatch status`).
+    With --redis, this process is one worker of a distributed crawl (see the README).
     """
     from crawler.runner import UsageError, check_source_ids, crawl_settings, parse_overrides
 
@@ -172,9 +181,18 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
             pairs["MEDIAWATCH_RECHECK_ALL"] = "1"
         if os.environ.get("MEDIAWATCH_LEXICON"):
             pairs.setdefault("MEDIAWATCH_LEXICON", os.environ["MEDIAWATCH_LEXICON"])
+        if redis_url and (due or recheck):
+            raise UsageError("--due and --recheck need the archive's schedule; --redis workers "
+                             "re-poll by expiring fingerprints instead (outlet poll_min_minutes, "
+                             "-s MEDIAWATCH_REDIS_ARTICLE_TTL_HOURS=...)")
         settings = crawl_settings(registry, db, list(source_ids), pairs)
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc
+    if redis_url:
+        from crawler.cli_distributed import run_worker
+
+        run_worker(settings, registry, redis_url, redis_prefix, worker)
+        return
     _archive(db).close()  # fail fast (unusable file, another crawl holds the lock)
     _schedule_settings(settings, registry, db, pairs, alerts_jsonl, alert_webhook, progress)
     if due:
@@ -360,7 +378,7 @@ def demo(directory: str, port: int, serve: bool) -> None:
 
 
 # Command groups kept in their own modules register themselves on `cli` when imported.
-from crawler import cli_captures, cli_framing, cli_schedule  # noqa: E402,F401,I001
+from crawler import cli_captures, cli_distributed, cli_framing, cli_schedule  # noqa: E402,F401,I001
 
 if __name__ == "__main__":
     from crawler.cli import cli as main  # the registered group, not this __main__ copy

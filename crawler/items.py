@@ -40,6 +40,8 @@ class FetchedPage:
     # Filled by the extraction pipeline for article pages.
     extraction: ArticleResult | None = None
     topic: TopicMatch | None = None
+    # `crawl --redis`: the lease of the queued request this answers (crawler.distributed).
+    lease: str | None = None
 
     @property
     def content_type(self) -> str | None:
@@ -76,3 +78,4 @@ class Discovered:
     fetched_at: str
     entries: list[Found] = field(default_factory=list)
     snapshot: bool = False  # keep the listing (order, headlines) in feed_items
+    lease: str | None = None  # `crawl --redis`: see FetchedPage.lease

@@ -139,13 +139,19 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         source = registry.source_for_url(request.url) if registry else None
         if not delay or source is None or self.crawler.engine is None:
             return
+        delays = getattr(self.crawler.spider, "crawl_delays", None)
+        if self.crawler.settings.get("MEDIAWATCH_REDIS_URL"):
+            # A Redis worker's slots have no delay: the shared gate spaces the outlet's
+            # requests across workers (crawler.distributed), and picks this up from here.
+            if delays is not None and float(delay) > delays.get(source.id, 0):
+                delays[source.id] = float(delay)
+            return
         downloader = self.crawler.engine.downloader
         settings = downloader.per_slot_settings.setdefault(source.id, {})
         if float(delay) > settings.get("delay", 0):
             settings["delay"] = float(delay)
             if source.id in downloader.slots:
                 downloader.slots[source.id].delay = float(delay)
-            delays = getattr(self.crawler.spider, "crawl_delays", None)
             if delays is not None:
                 delays[source.id] = float(delay)
 

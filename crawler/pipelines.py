@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
@@ -106,7 +107,13 @@ class ExtractPipeline:
 
 
 class ArchivePipeline:
-    """Write every fetch to archive.db; open and close it with the spider."""
+    """Write every fetch to archive.db in batches; open and close it with the spider.
+
+    Items go into an open Archive.batch() that commits every MEDIAWATCH_BATCH_ITEMS items,
+    MEDIAWATCH_BATCH_SECONDS after it began (a reactor timer, so a quiet crawl commits too),
+    after each discovery document, when Scrapy goes idle and before the run is closed.
+    Each item is its own savepoint: a storage failure loses that item only.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -124,6 +131,13 @@ class ArchivePipeline:
         self._progress_at = time.monotonic()
         # This run's fetches per outlet by outcome (403, 5xx, timeout...), for health rows.
         self.tallies: dict[str, Counter[str]] = {}
+        self.batch_items = settings.getint("MEDIAWATCH_BATCH_ITEMS", 200)
+        self.batch_seconds = settings.getfloat("MEDIAWATCH_BATCH_SECONDS", 1.0)
+        self.clock: Any = None  # IReactorTime: the running reactor (tests: a task.Clock)
+        self._batch: ExitStack | None = None  # the open Archive.batch(), if any
+        self._pending = 0  # items in it
+        self._started = 0.0  # clock.seconds() when it opened
+        self._timer: Any = None  # the IDelayedCall that commits it on time
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -133,6 +147,7 @@ class ArchivePipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         # robots.txt is fetched by Scrapy's middleware, never by the spider: capture it here.
         crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
+        crawler.signals.connect(pipeline.commit_batch, signal=signals.spider_idle)
         return pipeline
 
     def open_spider(self, spider: Any = None) -> None:
@@ -145,12 +160,17 @@ class ArchivePipeline:
         self.archive.sync_sources(crawling.registry)
         self.archive.close_stale_runs()
         self.run_id = self.archive.start_run([s.id for s in crawling.outlets], self.run_settings)
+        if self.clock is None:
+            from twisted.internet import reactor
+
+            self.clock = reactor
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         """Store one fetch; a storage failure is logged and counted, never fatal to the crawl."""
         if self.archive is None:
             return item
         try:
+            self._open_batch()
             if isinstance(item, Discovered):
                 self.archive.discover(item)
             elif isinstance(item, FetchedPage):
@@ -166,7 +186,42 @@ class ArchivePipeline:
             logger.exception("could not store %r", item)
             if self.crawler.stats:
                 self.crawler.stats.inc_value("mediawatch/store_errors")
+        self._pending += 1
+        # The spider reads the frontier through its own connection when Scrapy goes idle,
+        # and its idle handler runs before ours: new frontier URLs must be committed now.
+        if isinstance(item, Discovered) or self._pending >= self.batch_items or \
+                self.clock.seconds() - self._started >= self.batch_seconds:
+            self.commit_batch()
         return item
+
+    def _open_batch(self) -> None:
+        """Start a batch unless one is open (MEDIAWATCH_BATCH_ITEMS <= 1: none, item by item)."""
+        if self._batch is not None or self.archive is None or self.batch_items <= 1:
+            return
+        stack = ExitStack()
+        stack.enter_context(self.archive.batch())
+        self._batch, self._pending, self._started = stack, 0, self.clock.seconds()
+        self._timer = self.clock.callLater(max(self.batch_seconds, 0), self.commit_batch)
+
+    def commit_batch(self, spider: Any = None) -> None:
+        """Commit the open batch, if any (on count, on time, at idle and at close)."""
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        batch, pending = self._batch, self._pending
+        self._batch, self._pending = None, 0
+        if batch is None:
+            return
+        stats = self.crawler.stats
+        try:
+            batch.close()
+        except Exception:  # e.g. disk full: the batch's rows are gone, their URLs stay due
+            logger.exception("could not commit a batch of %d items", pending)
+            if stats:
+                stats.inc_value("mediawatch/store_errors", pending)
+        else:
+            if stats:
+                stats.inc_value("mediawatch/batch_commits")
 
     def response_received(self, response: Any, request: Any, spider: Any = None) -> None:
         """Record responses the spider never sees (robots.txt checks) as captures too."""
@@ -183,12 +238,14 @@ class ArchivePipeline:
         ))
 
     def close_spider(self, spider: Any = None) -> None:
-        """Nothing to flush: every item was committed in its own transaction."""
+        """Commit the last batch: the run is closed (spider_closed) only after its items."""
+        self.commit_batch()
 
     def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
         """Finish the crawl_runs row with the reason and Scrapy's stats; close the archive."""
         if self.archive is None:
             return
+        self.commit_batch()
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         assert self.run_id is not None
         crawling: Any = self.crawler.spider

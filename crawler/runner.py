@@ -50,6 +50,33 @@ def crawl_settings(
     return settings
 
 
+def worker_settings(settings: Settings, registry: Registry, redis_url: str, prefix: str,
+                    worker: str) -> None:
+    """Turn crawl settings into a `crawl --redis` worker's: shared queue, no database.
+
+    Outlet delays move from this process's download slots into the shared frontier
+    (crawler.distributed.frontier), so they hold across workers; concurrency stays per slot.
+    """
+    settings.set("MEDIAWATCH_REDIS_URL", redis_url, priority="cmdline")
+    settings.set("REDIS_URL", redis_url, priority="cmdline")
+    settings.set("MEDIAWATCH_REDIS_PREFIX", prefix, priority="cmdline")
+    settings.set("MEDIAWATCH_WORKER_ID", worker, priority="cmdline")
+    settings.set("SCHEDULER", "crawler.distributed.scheduler.WorkerScheduler", priority="cmdline")
+    settings.set("DOWNLOAD_SLOTS", {s.id: {"concurrency": s.concurrency, "delay": 0}
+                                    for s in registry.sources}, priority="cmdline")
+    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    settings.set("ITEM_PIPELINES", {
+        "crawler.pipelines.ExtractPipeline": 300,
+        "crawler.distributed.worker.RedisItemPipeline": 800,
+    }, priority="cmdline")
+    settings.set("SPIDER_MIDDLEWARES", {"crawler.distributed.worker.LeaseMiddleware": 1000},
+                 priority="cmdline")
+    # Closest to the downloader: the shared per-outlet gate is the last thing before the wire.
+    middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    middlewares["crawler.distributed.politeness.SharedDelayMiddleware"] = 990
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
+
+
 def check_source_ids(registry: Registry, source_ids: list[str]) -> None:
     """Refuse unknown outlet ids, listing the known ones."""
     known = {s.id for s in registry.sources}

@@ -66,6 +66,11 @@ MEDIAWATCH_WARC_MAX_BYTES = 1_000_000_000  # raw captures rotate to a new WARC f
 MEDIAWATCH_LOOPBACK_ONLY = False
 MEDIAWATCH_LEXICON = None  # framing lexicon file; None = crawler/framing/lexicon.toml
 MEDIAWATCH_EXTRACT_WORKERS = -1  # extraction processes; -1 = one per core, 0 = in-process
+# The archive writer commits items in batches: after this many items (1 = each item alone)...
+MEDIAWATCH_BATCH_ITEMS = 200
+# ...or this many seconds after a batch began, whichever comes first; a killed crawl loses
+# at most the open batch (those URLs are simply fetched again by the next crawl).
+MEDIAWATCH_BATCH_SECONDS = 1.0
 # Re-checks of known articles (new URLs are never capped by these).
 MEDIAWATCH_CONDITIONAL_REQUESTS = True  # If-None-Match / If-Modified-Since from url_state
 MEDIAWATCH_RECHECK_ALL = False  # `crawl --recheck`: every known article now
@@ -104,6 +109,15 @@ MEDIAWATCH_SMTP_TO: list[str] = []
 MEDIAWATCH_SMTP_USER = ""
 MEDIAWATCH_SMTP_PASSWORD = ""
 MEDIAWATCH_SMTP_STARTTLS = False
+
+# `crawl --redis URL` workers and `mediawatch archiver` (crawler.distributed; set by the CLI).
+MEDIAWATCH_REDIS_URL = ""  # empty: a normal single-process crawl into MEDIAWATCH_DB
+MEDIAWATCH_REDIS_PREFIX = "mediawatch"  # every key of one crawl cluster starts with this
+MEDIAWATCH_WORKER_ID = ""  # the CLI fills in host-pid-random
+MEDIAWATCH_REDIS_HEARTBEAT = 30  # s: a worker silent this long has its leases taken back
+MEDIAWATCH_REDIS_IDLE_EXIT = 10  # s: an idle worker leaves after this, if nothing is queued
+MEDIAWATCH_REDIS_ARTICLE_TTL_HOURS = 24  # an article URL may be fetched again after this
+MEDIAWATCH_REDIS_LOST_AFTER = 60  # s without heartbeat or run_finish: the archiver gives up on a run
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

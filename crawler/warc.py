@@ -3,6 +3,13 @@
 Pure file I/O: no Scrapy and no database. The archive writer calls `WarcStore` and keeps
 each capture's file, offset and length in `pages`, so one capture is read back without
 scanning. Unchanged re-fetches become `revisit` records (identical-payload-digest).
+
+Crash safety: a file being written has a `<file>.open` marker beside it, removed when the
+file is closed cleanly. A writer killed mid-append leaves the marker and a torn last gzip
+member; `WarcStore.recover()` (run by the archive's lock holder before writing) cuts the
+file back to its last complete member, so every file reads to the end without error.
+Records are flushed before the database commits the rows that point at them, so a cut
+never removes a committed capture.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import hashlib
 import io
 import os
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -78,6 +86,7 @@ class WarcStore:
             stamp = uuid.uuid4().hex[:8]
             existing = len(list(self.folder.glob(f"{self.prefix}-*.warc.gz")))
             self._name = f"{self.prefix}-{existing:05d}-{os.getpid()}-{stamp}.warc.gz"
+            self._marker(self._name).touch()  # before the first byte: a kill leaves it behind
             self._handle = open(self.folder / self._name, "ab")  # noqa: SIM115
         return WARCWriter(self._handle, gzip=True, warc_version="WARC/1.1"), self._handle
 
@@ -137,6 +146,55 @@ class WarcStore:
             os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None
+            self._marker(self._name).unlink(missing_ok=True)
+
+    def _marker(self, name: str) -> Path:
+        return self.folder / f"{name}.open"
+
+    def recover(self) -> list[tuple[str, int]]:
+        """Cut torn tails left by killed writers; return (file name, bytes dropped) per cut.
+
+        Only for the one process allowed to write the folder: a live writer's file has a
+        marker too, and its half-written record would look torn.
+        """
+        cut = []
+        for marker in sorted(self.folder.glob(f"{self.prefix}-*.warc.gz.open")):
+            path = marker.with_suffix("")
+            if self._handle is not None and path.name == self._name:
+                continue  # our own file, being written
+            if path.exists():
+                size = path.stat().st_size
+                good = intact_length(path)
+                if good < size:
+                    with open(path, "r+b") as handle:
+                        handle.truncate(good)
+                        os.fsync(handle.fileno())
+                    cut.append((path.name, size - good))
+            marker.unlink()
+        return cut
+
+
+def intact_length(path: str | Path) -> int:
+    """How many leading bytes of a gzip-per-record file are complete gzip members."""
+    good = 0
+    fed = 0  # file offset just past the bytes handed to the current member's decompressor
+    member = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            fed += len(chunk)
+            data = chunk
+            while data:
+                try:
+                    member.decompress(data, 1 << 20)  # output bounded and discarded
+                except zlib.error:
+                    return good  # not gzip from here on: nothing after it can be located
+                if member.eof:
+                    data = member.unused_data  # the next member's first bytes
+                    good = fed - len(data)
+                    member = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                else:
+                    data = member.unconsumed_tail
+    return good
 
 
 def _path(url: str) -> str:

@@ -79,6 +79,20 @@ def test_fold_with_offsets_agrees_with_fold_on_the_fixture() -> None:
         assert len(offsets) == len(folded) + 1
 
 
+@pytest.mark.parametrize("text", [
+    "Straße ﬁnal ＡＢＣ", "Ёлка е\u0308 Երևան Հայաստա՞ն Со\u00adобщение", "e\u0301te\u200b\u0308",
+    "ß" * 3 + "İ", "", "plain ascii only"])
+def test_fold_with_offsets_maps_every_folded_character_back(text: str) -> None:
+    folded, offsets = fold_with_offsets(text)
+    assert folded == fold(text)
+    assert len(offsets) == len(folded) + 1 and offsets[-1] == len(text)
+    assert offsets == sorted(offsets) and all(0 <= o <= len(text) for o in offsets)
+    # Each folded character comes from the source cluster its offset names.
+    for k, o in enumerate(offsets[:-1]):
+        end = next((p for p in offsets[k:] if p > o), len(text))
+        assert folded[k] in fold(text[o:end])
+
+
 def test_kwic_lines_show_the_sentence_and_counts_match_lines() -> None:
     text = ("Fighting stopped. Russian peacekeepers will deploy in Artsakh within hours. "
             "Later, the peacekeepers left.")

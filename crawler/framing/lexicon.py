@@ -20,6 +20,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from extract.normalize import fold
@@ -138,21 +139,37 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
 
     Folding works on clusters (a base character with the combining and invisible marks
     that follow it) so composition behaves as in fold() on the whole string; the list has
-    one extra entry, len(text), so a match end maps back too.
+    one extra entry, len(text), so a match end maps back too. It runs over every stored
+    article's text, so characters are folded once each, not NFKC per position.
     """
+    n = len(text)
+    folds = {ch: _fold_char(ch) for ch in set(text)}
+    if not any(unicodedata.combining(ch) or not f for ch, f in folds.items()):
+        # No cluster longer than one character (the usual case): fold by table, in C.
+        folded = text.translate({ord(ch): f for ch, f in folds.items()})
+        if len(folded) == n:
+            return folded, list(range(n + 1))
+        offsets = [i for i, ch in enumerate(text) for _ in folds[ch]]
+        offsets.append(n)
+        return folded, offsets
     out: list[str] = []
-    offsets: list[int] = []
-    i, n = 0, len(text)
+    offsets = []
+    i = 0
     while i < n:
         j = i + 1
-        while j < n and (unicodedata.combining(text[j]) or fold(text[j]) == ""):
+        while j < n and (unicodedata.combining(text[j]) or _fold_char(text[j]) == ""):
             j += 1
-        piece = fold(text[i:j])
+        piece = _fold_char(text[i]) if j == i + 1 else fold(text[i:j])
         out.append(piece)
         offsets.extend([i] * len(piece))
         i = j
     offsets.append(n)
     return "".join(out), offsets
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    return fold(ch)
 
 
 def match_variant(variant: Variant, folded: str) -> list[tuple[int, int]]:

@@ -13,6 +13,10 @@ is read back: never-fetched URLs first, then known articles whose re-check is du
 overdue first), within the outlet's budgets and the crawl's re-check budget. Because the
 frontier is in SQLite, a crawl killed at any moment resumes where it stopped, and what is
 stored never depends on which discovery path answered first.
+
+As a `crawl --redis` worker (MEDIAWATCH_REDIS_URL set) the same spider has no database:
+found article URLs go straight to the shared Redis queue, whose expiring fingerprints
+decide what is fetched again, and validators come from Redis (crawler.distributed).
 """
 
 from __future__ import annotations
@@ -55,7 +59,8 @@ class OutletSpider(scrapy.Spider):
     registry: Registry
     outlets: tuple[Source, ...]
     patterns: dict[str, re.Pattern[str] | None]
-    state: CrawlState
+    state: Any  # CrawlState (archive.db), or RedisState for a `crawl --redis` worker
+    distributed: bool
     recheck_all: bool
     recheck_budget: int | None
     max_section_pages: int
@@ -76,7 +81,16 @@ class OutletSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.registry = load_registry(settings.get("MEDIAWATCH_SOURCES"))
-        spider.state = CrawlState(settings.get("MEDIAWATCH_DB"))
+        spider.distributed = bool(settings.get("MEDIAWATCH_REDIS_URL"))
+        if spider.distributed:
+            from scrapy_redis import connection
+
+            from crawler.distributed.worker import RedisState
+
+            spider.state = RedisState(connection.from_settings(settings),
+                                      settings.get("MEDIAWATCH_REDIS_PREFIX"))
+        else:
+            spider.state = CrawlState(settings.get("MEDIAWATCH_DB"))
         ids = settings.getlist("MEDIAWATCH_SOURCE_IDS")
         chosen = tuple(spider.registry.get(i) for i in ids) if ids else spider.registry.enabled()
         spider.paused = {}
@@ -123,8 +137,10 @@ class OutletSpider(scrapy.Spider):
         """Initial requests: robots sitemaps, sitemaps, feeds, sections; seeds to the frontier."""
         for source in self.outlets:
             if source.urls and self.canary_mode != "only":
-                yield Discovered(source.id, "seed", None, utcnow(),
-                                 [Found(clean_url(u)) for u in source.urls])
+                for output in self._found(source, Discovered(
+                        source.id, "seed", None, utcnow(),
+                        [Found(clean_url(u)) for u in source.urls])):
+                    yield output
             for request in self.initial_requests(source):
                 yield request
             for url in self.plan[source.id].canaries if self.plan else ():
@@ -211,8 +227,18 @@ class OutletSpider(scrapy.Spider):
             body=response.body,
             redirect_chain=list(meta.get("redirect_urls", [])),
             hints=dict(meta.get("hints") or {}),
+            lease=meta.get("mw_lease"),
             **extra,
         )
+
+    def _found(self, source: Source, found: Discovered) -> Iterator[Any]:
+        """A listing for the frontier; a Redis worker also queues its URLs at once."""
+        yield found
+        if not self.distributed:
+            return
+        for entry in found.entries:
+            yield self._request(source, entry.url, "article", found.via, found.document,
+                                self.parse_article, entry.hints)
 
     # -- phase 2: the frontier -----------------------------------------------
 
@@ -300,7 +326,8 @@ class OutletSpider(scrapy.Spider):
             for e in feed.entries if is_http_url(e.url) and source.owns(e.url)
         ]
         # The page's own time: the archive pairs a poll's fetch with what it yielded.
-        yield Discovered(source.id, "feed", response.url, page.fetched_at, found, snapshot=True)
+        yield from self._found(source, Discovered(source.id, "feed", response.url,
+                                                  page.fetched_at, found, snapshot=True))
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         """A sitemap or sitemap index: children, then article URLs matching the pattern."""
@@ -330,8 +357,8 @@ class OutletSpider(scrapy.Spider):
                     entry.news_title, entry.news_publication_date, n))
         if found:
             news = any(f.title for f in found)
-            yield Discovered(source.id, "sitemap", response.url, page.fetched_at, found,
-                             snapshot=news)
+            yield from self._found(source, Discovered(source.id, "sitemap", response.url,
+                                                      page.fetched_at, found, snapshot=news))
 
     def parse_section(self, response: Response) -> Iterator[Any]:
         """A section page: article links by pattern, then its next pages (bounded)."""
@@ -344,7 +371,8 @@ class OutletSpider(scrapy.Spider):
         found = [Found(clean_url(url)) for url in article_links(links, self.patterns.get(source.id))
                  if source.owns(url)]
         if found:
-            yield Discovered(source.id, "section", response.url, page.fetched_at, found)
+            yield from self._found(source, Discovered(source.id, "section", response.url,
+                                                      page.fetched_at, found))
         section = response.meta.get("section") or response.url
         for url in pagination_links(links, response.url, section):
             if not source.owns(url):
@@ -393,6 +421,7 @@ class OutletSpider(scrapy.Spider):
             redirect_chain=list(meta.get("redirect_urls", [])),
             hints=dict(meta.get("hints") or {}),
             error=message,
+            lease=meta.get("mw_lease"),
         )
 
 

@@ -1,0 +1,346 @@
+"""The archive's capture and article writes: pages, WARC records, articles, dates, topics.
+
+A mixin of crawler.archive.Archive (still the one writer of archive.db); kept apart so each
+module stays readable. Every write runs in `self.transaction()`, so inside a batch one
+failing item undoes only its own rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from crawler.archive_framing import FramingMixin
+from crawler.archive_state import StateMixin
+from crawler.history import date_flags
+from crawler.items import FetchedPage
+from crawler.search import search_columns
+from crawler.urls import article_id, clean_url
+from crawler.warc import WarcLocation, WarcStore
+
+if TYPE_CHECKING:
+    from crawler.sources import Source
+    from crawler.topic import TopicMatcher
+    from extract import ArticleResult
+
+
+class PagesMixin(StateMixin, FramingMixin):
+    """pages, articles, article_dates (and, through the other mixins, state and framing)."""
+
+    warc: WarcStore
+
+    def record(self, page: FetchedPage, run_id: int | None = None) -> str | None:
+        """Store one fetch and, for articles, its extraction; return the article id."""
+        with self.transaction():
+            if page.status == 304:
+                aid = self.touch_unchanged(page) if page.kind == "article" else None
+                if page.kind != "article":
+                    self.counters.not_modified += 1
+                self.update_state(page, aid)
+                return aid
+            aid = republication_of = None
+            if self._is_article(page):
+                assert page.extraction is not None
+                aid, republication_of = self.identify(
+                    clean_url(page.final_url or page.url),
+                    page.extraction.canonical_url,
+                    self._sources.get(page.source_id),
+                )
+            elif page.kind == "article":
+                aid = self.mark_removed(page)
+            page_id = self._store_page(page, run_id, aid)
+            if self._is_article(page):
+                assert aid is not None
+                self._store_article(page, aid, republication_of, page_id)
+            elif page.unchanged:
+                aid = self.touch_unchanged(page)
+            self.update_state(page, aid)
+        return aid
+
+    @staticmethod
+    def _is_article(page: FetchedPage) -> bool:
+        result = page.extraction
+        return page.kind == "article" and result is not None and result.status != "not_article"
+
+    def _store_page(self, page: FetchedPage, run_id: int | None, aid: str | None) -> int:
+        body_sha = hashlib.sha256(page.body).hexdigest() if page.body else None
+        outcome = _outcome(page)
+        if outcome not in ("ok", "extracted"):
+            self.counters.errors += outcome not in ("not_article", "empty")
+            self.counters.error_summary[_reason(page, outcome)] += 1
+        # What was fetched, not what we made of it: re-extraction never forks a capture.
+        key = hashlib.sha1(
+            "\x1f".join(
+                [page.url, page.final_url or "", str(page.status), body_sha or "", page.error or ""]
+            ).encode()
+        ).hexdigest()
+        error = page.error or page.parse_error or _extraction_error(page)
+        existing = self.db.execute(
+            "SELECT id, coalesce(final_url, url), fetched_at FROM pages WHERE capture_key = ?",
+            [key],
+        ).fetchone()
+        if existing:
+            self.counters.pages_seen_again += 1
+            revisit = self._warc(page, revisit_of=(existing[1], existing[2]))
+            self.db.execute(
+                "UPDATE pages SET last_fetched_at = ?, fetch_count = fetch_count + 1, "
+                "revisits = revisits + ?, outcome = ?, error = ?, "
+                "article_id = coalesce(?, article_id) WHERE id = ?",
+                [page.fetched_at, int(revisit is not None), outcome, error, aid, existing[0]],
+            )
+            return int(existing[0])
+        self.counters.pages_new += 1
+        location = self._warc(page)
+        table = self.db.table("pages").insert(
+            {
+                "capture_key": key,
+                "source_id": page.source_id,
+                "url": page.url,
+                "final_url": page.final_url,
+                "redirect_chain": json.dumps(page.redirect_chain) if page.redirect_chain else None,
+                "kind": page.kind,
+                "discovered_via": page.discovered_via,
+                "discovered_from": page.discovered_from,
+                "status": page.status,
+                "headers": json.dumps(page.headers, ensure_ascii=False) if page.headers else None,
+                "content_type": page.content_type,
+                "body_sha256": body_sha,
+                "body_length": len(page.body) if page.body else None,
+                "hints": json.dumps(page.hints, ensure_ascii=False) if page.hints else None,
+                "warc_file": location.file if location else None,
+                "warc_offset": location.offset if location else None,
+                "warc_length": location.length if location else None,
+                "error": error,
+                "outcome": outcome,
+                "article_id": aid,
+                "run_id": run_id,
+                "fetched_at": page.fetched_at,
+                "last_fetched_at": page.fetched_at,
+            }
+        )
+        assert table.last_rowid is not None
+        return table.last_rowid
+
+    def _warc(self, page: FetchedPage, revisit_of: tuple[str, str] | None = None
+              ) -> WarcLocation | None:
+        """Write the raw exchange (a revisit when identical to an earlier capture)."""
+        if page.status is None:
+            return None  # no response arrived: nothing to archive but the pages row
+        metadata = {"outlet": page.source_id, "kind": page.kind,
+                    "discovered-via": page.discovered_via}
+        if page.discovered_from:
+            metadata["discovered-from"] = page.discovered_from
+        if page.hints:
+            metadata["hints"] = json.dumps(page.hints, ensure_ascii=False, sort_keys=True)
+        metadata["first-seen"] = self._first_seen(page.url, page.fetched_at)
+        return self.warc.write(
+            url=page.final_url or page.url, fetched_at=page.fetched_at, status=page.status,
+            headers=page.headers, body=page.body, request_headers=page.request_headers,
+            metadata=metadata, revisit_of=revisit_of,
+        )
+
+    def _store_article(
+        self, page: FetchedPage, aid: str, republication_of: str | None, page_id: int
+    ) -> None:
+        result = page.extraction
+        assert result is not None
+        source = self._sources.get(page.source_id)
+        url = clean_url(page.final_url or page.url)
+        row = _article_row(page, result, url, republication_of, source)
+        old = self.db.execute(
+            f"SELECT fingerprint, {', '.join(_FACTS)} FROM articles WHERE id = ?", [aid]
+        ).fetchone()
+        if result.status != "ok":
+            self.counters.extraction_failures += 1
+        row["page_id"] = page_id
+        first_seen = self._first_seen(page.url, page.fetched_at)
+        row["date_flags"] = json.dumps(date_flags(
+            row["published"], row["modified"], [(c.kind, c.value) for c in result.date_candidates],
+            first_seen, page.fetched_at))
+        if old is None:
+            row.update(id=aid, first_seen_at=first_seen)
+            self.db.table("articles").insert(row)
+            self.counters.articles_new += 1
+        elif old[0] == row["fingerprint"] and old[1:] == tuple(row[k] for k in _FACTS):
+            # Same text, same facts: only the fetch time moves.
+            self.db.execute(
+                "UPDATE articles SET fetched_at = ?, page_id = ?, removed_at = NULL WHERE id = ?",
+                [page.fetched_at, page_id, aid],
+            )
+            self.counters.articles_unchanged += 1
+        elif result.status != "ok" and old[1] == "ok":
+            # A failed re-extraction never overwrites a good text: note it and keep the text.
+            self.db.execute(
+                "UPDATE articles SET fetched_at = ?, extraction_error = ? WHERE id = ?",
+                [page.fetched_at, f"later fetch: {result.status}: {result.error or ''}", aid],
+            )
+            self.counters.articles_unchanged += 1
+        else:
+            row["removed_at"] = None
+            self.db.table("articles").update(aid, row)
+            self.counters.articles_updated += 1
+        if result.status == "ok":
+            self.store_version(aid, page.fetched_at, row["title"], row["text"])
+        self._store_dates(aid, result, first_seen)
+        self.store_mentions(aid)  # naming/frame counts and KWIC (crawler/framing)
+
+    def _first_seen(self, url: str, fetched_at: str) -> str:
+        row = self.db.execute("SELECT first_seen FROM url_state WHERE url = ?", [url]).fetchone()
+        return row[0] if row and row[0] else fetched_at
+
+    def _store_dates(self, aid: str, result: ArticleResult, first_seen: str) -> None:
+        rows = [
+            {"article_id": aid, "kind": c.kind, "value": c.value, "source": c.source}
+            for c in result.date_candidates
+        ]
+        # When we first saw the URL: publication cannot be later (an upper bound on it).
+        rows.append({"article_id": aid, "kind": "published", "value": first_seen,
+                     "source": "first-seen"})
+        if rows:
+            self.db.table("article_dates").insert_all(rows, ignore=True)
+
+    def identify(
+        self, url: str, canonical: str | None, source: Source | None
+    ) -> tuple[str, str | None]:
+        """Article id and republication evidence for a fetched URL and its canonical link."""
+        if canonical and canonical.startswith(("http://", "https://")):
+            if source is not None and source.publishes(canonical):
+                if _is_specific(canonical):
+                    return article_id(canonical), None
+            elif article_id(canonical) != article_id(url):
+                return article_id(url), canonical
+        return article_id(url), None
+
+    def apply_extraction(self, page_id: int, page: FetchedPage) -> set[str]:
+        """Store a re-extraction of a stored capture; return which facts changed."""
+        result = page.extraction
+        assert result is not None
+        with self.transaction():
+            aid, republication_of = self.identify(
+                clean_url(page.final_url or page.url), result.canonical_url,
+                self._sources.get(page.source_id))
+            before = self.db.execute(
+                "SELECT fingerprint, title, published, extraction_status FROM articles "
+                "WHERE id = ?", [aid]).fetchone()
+            if result.status != "not_article":
+                self._store_article(page, aid, republication_of, page_id)
+            self.db.execute(
+                "UPDATE pages SET outcome = ?, error = ?, article_id = ? WHERE id = ?",
+                [_outcome(page), _extraction_error(page),
+                 aid if result.status != "not_article" else None, page_id])
+            after = self.db.execute(
+                "SELECT fingerprint, title, published, extraction_status FROM articles "
+                "WHERE id = ?", [aid]).fetchone()
+        names = ("text", "title", "date", "status")
+        if before is None or after is None:
+            return set(names) if before != after else set()
+        return {n for n, a, b in zip(names, before, after, strict=True) if a != b}
+
+    def retopic(self, matcher: TopicMatcher) -> tuple[int, int]:
+        """Re-apply the topic to every article; return (changed, total)."""
+        changed = total = 0
+        with self.transaction():
+            rows = self.db.execute(
+                "SELECT id, title, text, on_topic, topic_terms FROM articles"
+            ).fetchall()
+            for aid, title, text, on_topic, terms in rows:
+                total += 1
+                match = matcher.match(title, text)
+                new_terms = json.dumps(match.terms, ensure_ascii=False, sort_keys=True)
+                if int(match.on_topic) != on_topic or new_terms != terms:
+                    changed += 1
+                    self.db.execute(
+                        "UPDATE articles SET on_topic = ?, topic_terms = ? WHERE id = ?",
+                        [int(match.on_topic), new_terms, aid],
+                    )
+        return changed, total
+
+
+# Besides the text's fingerprint, what makes a stored article different from a new fetch.
+_FACTS = ("extraction_status", "title", "published", "author", "on_topic", "topic_terms",
+          "lang", "license", "canonical_url", "extractor_version")
+
+
+def _is_specific(url: str) -> bool:
+    """A canonical link that names a page, not a site root (some sites point every page home)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return bool(parts.path.strip("/") or parts.query)
+
+
+_TOO_LARGE = re.compile(r"max(imum)? size|DOWNLOAD_MAXSIZE|too large", re.I)
+
+
+def _outcome(page: FetchedPage) -> str:
+    if page.error:
+        if _TOO_LARGE.search(page.error):
+            return "too_large"  # recorded, never stored as text
+        return "dropped" if page.error.startswith("dropped") else "network_error"
+    if page.status is not None and page.status >= 400:
+        return "http_error"
+    if page.parse_error:
+        return "parse_error"
+    if page.extraction is not None:
+        status = page.extraction.status
+        return {"ok": "extracted", "error": "extraction_error"}.get(status, status)
+    return "ok"
+
+
+def _reason(page: FetchedPage, outcome: str) -> str:
+    if outcome == "http_error":
+        return f"http {page.status}"
+    if outcome in ("network_error", "dropped"):
+        return (page.error or outcome).split(":")[0]
+    return outcome
+
+
+def _extraction_error(page: FetchedPage) -> str | None:
+    result = page.extraction
+    if result is None or result.status == "ok":
+        return None
+    why = result.error or result.reason
+    return f"{result.status}: {why}" if why else result.status
+
+
+def _article_row(
+    page: FetchedPage,
+    result: ArticleResult,
+    url: str,
+    republication_of: str | None,
+    source: Source | None,
+) -> dict[str, Any]:
+    topic = page.topic
+    text = (result.text or "").replace("\x00", "")
+    published = result.date
+    return {
+        "source_id": page.source_id,
+        "url": url,
+        "canonical_url": result.canonical_url,
+        "republication_of": republication_of,
+        "title": result.title,
+        "author": result.author,
+        "published": published,
+        "published_source": result.date_source,
+        "published_month": published[:7] if published else None,
+        "modified": result.modified,
+        "lang": result.lang,
+        "text": text,
+        "description": result.description,
+        "sitename": result.sitename,
+        "license": result.license or (source.licence if source else None),
+        "word_count": len(text.split()),
+        "fingerprint": result.fingerprint,
+        "on_topic": int(topic.on_topic) if topic else 0,
+        "topic_terms": json.dumps(topic.terms if topic else {}, ensure_ascii=False, sort_keys=True),
+        "source_kind": source.kind if source else None,
+        "discovered_via": page.discovered_via,
+        "feed_title": page.hints.get("feed_title") or page.hints.get("sitemap_title"),
+        "fetched_at": page.fetched_at,
+        "extraction_status": result.status,
+        "extraction_error": (result.error or result.reason) if result.status != "ok" else None,
+        "extractor_version": result.extractor_version,
+        **search_columns(result.title, text),
+    }

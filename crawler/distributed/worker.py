@@ -1,0 +1,270 @@
+"""A `crawl --redis` worker's own parts: crawl state, lease accounting, the hand-off pipeline.
+
+A worker has no database. What it fetched (pages, with their extraction, and discovery
+listings) goes as JSON onto the `items` list for `mediawatch archiver`, the only writer
+of archive.db. A request's lease is acked in the same Redis transaction as the last item
+its response produced, so a worker killed at any point either handed everything off or
+leaves a lease that another worker takes back (a duplicate at worst, never a loss).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+from scrapy_redis import connection
+
+from crawler.clock import utcnow
+from crawler.distributed import codec
+from crawler.distributed.frontier import Frontier
+from crawler.items import Discovered, FetchedPage
+from crawler.items import headers_dict as _headers
+from crawler.state import Due
+from extract import ArticleResult
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def items_key(prefix: str) -> str:
+    """The list workers push to and the archiver pops from."""
+    return f"{prefix}:items"
+
+
+class RedisState:
+    """The spider's crawl state in worker mode: validators and body hashes live in Redis.
+
+    The frontier itself is the shared queue, so there is nothing "due" to read back.
+    """
+
+    def __init__(self, server: Any, prefix: str) -> None:
+        self.server = server
+        self.key = f"{prefix}:url"
+
+    def _get(self, url: str) -> dict[str, Any]:
+        raw = self.server.hget(self.key, url)
+        return json.loads(raw) if raw else {}
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified of the last 200 for this URL, from any worker."""
+        known = self._get(url)
+        return known.get("etag"), known.get("last_modified")
+
+    def content_hash(self, url: str) -> str | None:
+        """The body hash of the last 200 for this URL."""
+        return self._get(url).get("hash")
+
+    def remember(self, pipe: Any, page: FetchedPage) -> None:
+        """After a 200: store what the next request needs to be conditional."""
+        if page.status != 200 or page.error or not page.body:
+            return
+        pipe.hset(self.key, page.url, json.dumps({
+            "etag": page.headers.get("etag"),
+            "last_modified": page.headers.get("last-modified"),
+            "hash": hashlib.sha256(page.body).hexdigest(),
+        }))
+
+    def paused(self, source_id: str, now: str) -> str | None:
+        """Pauses are per worker in this mode (see PolitenessMiddleware)."""
+        return None
+
+    def due(self, source_id: str, now: str, recheck_all: bool, limit: int | None) -> list[Due]:
+        """Nothing: found URLs go straight to the shared queue."""
+        return []
+
+    def doc_due(self, url: str, now: str) -> bool:
+        """Every document the registry names; expiring fingerprints space the polls."""
+        return True
+
+    def close(self) -> None:
+        """Nothing to close: the connection belongs to the crawler."""
+
+
+class LeaseTracker:
+    """Which leased responses still have items on their way to the archiver queue."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, int] = {}
+        self.producing: set[str] = set()
+
+    def started(self, lease: str) -> None:
+        """A callback began producing output for this lease."""
+        self.producing.add(lease)
+        self.pending.setdefault(lease, 0)
+
+    def add(self, lease: str) -> None:
+        """One more item of this lease is on its way."""
+        self.pending[lease] = self.pending.get(lease, 0) + 1
+
+    def finished(self, lease: str) -> bool:
+        """The callback is done; True if nothing is left in flight (ack now)."""
+        self.producing.discard(lease)
+        if self.pending.get(lease, 0) <= 0:
+            self.pending.pop(lease, None)
+            return True
+        return False
+
+    def handed_off(self, lease: str) -> bool:
+        """One item reached Redis; True if it was the lease's last (ack with it)."""
+        if lease not in self.pending:
+            return True  # an errback's single item: nothing else was tracked
+        self.pending[lease] -= 1
+        if self.pending[lease] <= 0 and lease not in self.producing:
+            del self.pending[lease]
+            return True
+        return False
+
+
+def leases_of(crawler: Crawler) -> LeaseTracker:
+    """The crawler's one tracker, shared by LeaseMiddleware and RedisItemPipeline."""
+    tracker = getattr(crawler, "_mediawatch_leases", None)
+    if tracker is None:
+        tracker = LeaseTracker()
+        crawler._mediawatch_leases = tracker  # type: ignore[attr-defined]
+    return tracker
+
+
+def _frontier(crawler: Crawler) -> tuple[Any, Frontier]:
+    server = connection.from_settings(crawler.settings)
+    return server, Frontier(server, crawler.settings.get("MEDIAWATCH_REDIS_PREFIX"),
+                            crawler.settings.get("MEDIAWATCH_WORKER_ID"))
+
+
+class LeaseMiddleware(BaseSpiderMiddleware):
+    """Count the items a leased response produces, so its lease is acked after the last."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.leases = leases_of(crawler)
+        _server, self.frontier = _frontier(crawler)
+
+    def process_spider_output(self, response: Any, result: Iterable[Any],
+                              spider: Any = None) -> Iterator[Any]:
+        """Sync callbacks."""
+        lease = response.meta.get("mw_lease") if response is not None else None
+        if not lease:
+            yield from result
+            return
+        self.leases.started(lease)
+        try:
+            for output in result:
+                self._count(lease, output)
+                yield output
+        finally:
+            self._finish(lease)
+
+    async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any],
+                                          spider: Any = None) -> AsyncIterator[Any]:
+        """Async callbacks."""
+        lease = response.meta.get("mw_lease") if response is not None else None
+        if not lease:
+            async for output in result:
+                yield output
+            return
+        self.leases.started(lease)
+        try:
+            async for output in result:
+                self._count(lease, output)
+                yield output
+        finally:
+            self._finish(lease)
+
+    def _count(self, lease: str, output: Any) -> None:
+        if isinstance(output, (FetchedPage, Discovered)):
+            output.lease = lease
+            self.leases.add(lease)
+
+    def _finish(self, lease: str) -> None:
+        if self.leases.finished(lease):
+            self.frontier.ack(lease)
+
+
+class RedisItemPipeline:
+    """Hand every item to the archiver queue; announce this worker's run start and end."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.server, self.frontier = _frontier(crawler)
+        self.prefix = settings.get("MEDIAWATCH_REDIS_PREFIX")
+        self.worker = settings.get("MEDIAWATCH_WORKER_ID")
+        self.items = items_key(self.prefix)
+        self.leases = leases_of(crawler)
+        self.run = uuid.uuid4().hex
+        self.state: RedisState | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedisItemPipeline:
+        """Also listen for robots.txt responses, pipeline errors and the close reason."""
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
+        crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self, spider: Any = None) -> None:
+        """Tell the archiver a run started, with the registry it runs on."""
+        crawling: Any = self.crawler.spider
+        self.registry = crawling.registry
+        self.state = crawling.state
+        self.server.lpush(self.items, codec.encode_message(
+            "run_start", run=self.run, worker=self.worker, host=socket.gethostname(),
+            started_at=utcnow(), sources=[s.id for s in crawling.outlets],
+            registry_path=str(self.registry.path),
+            registry=Path(self.registry.path).read_text(encoding="utf-8"),
+            settings=self.crawler.settings.getdict("MEDIAWATCH_RUN_SETTINGS")))
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        """Push one item; ack its request's lease with it if it was the last."""
+        if isinstance(item, (FetchedPage, Discovered)):
+            self._hand_off(item)
+        return item
+
+    def _hand_off(self, item: FetchedPage | Discovered) -> None:
+        pipe = self.server.pipeline(transaction=True)
+        pipe.lpush(self.items, codec.encode_item(item))
+        if isinstance(item, FetchedPage) and self.state is not None:
+            self.state.remember(pipe, item)
+        if item.lease and self.leases.handed_off(item.lease):
+            self.frontier.ack(item.lease, pipe)
+        pipe.execute()
+        if self.crawler.stats:
+            self.crawler.stats.inc_value("mediawatch/handed_off")
+
+    def item_error(self, item: Any, response: Any, spider: Any = None,
+                   failure: Any = None) -> None:
+        """A page whose extraction crashed still reaches the archive, marked as an error."""
+        if isinstance(item, FetchedPage):
+            message = failure.getErrorMessage() if failure is not None else "unknown"
+            item.extraction = ArticleResult(status="error", error=f"pipeline: {message}")
+            self._hand_off(item)
+
+    def response_received(self, response: Any, request: Any, spider: Any = None) -> None:
+        """robots.txt answers never reach the spider: hand them off as captures too."""
+        if "source_id" in request.meta or not hasattr(self, "registry"):
+            return
+        source = self.registry.source_for_url(request.url)
+        if source is None:
+            return
+        self._hand_off(FetchedPage(
+            source_id=source.id, url=request.url, kind="robots", discovered_via="robots-check",
+            fetched_at=utcnow(), final_url=response.url, status=response.status,
+            headers=_headers(response.headers), request_headers=_headers(request.headers),
+            body=response.body))
+
+    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
+        """Tell the archiver this run ended, with Scrapy's stats."""
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        self.server.lpush(self.items, codec.encode_message(
+            "run_finish", run=self.run, worker=self.worker, reason=reason,
+            finished_at=utcnow(), stats=json.loads(json.dumps(stats, default=str))))

@@ -3,14 +3,18 @@
 1. Extraction quality and speed (bench/extraction.py): body-text F1 and date accuracy on the
    development sets in ../shared/devsets (when present) and on the recorded pages, next to
    bare trafilatura and htmldate.
-2. End-to-end crawl of the loopback demo web: pages/s of `mediawatch crawl`, next to
-   `extract_article` alone on the very same captured pages, and their ratio.
+2. Re-extraction from WARC captures with 1 and 2 processes.
+3. bench/throughput.py: the 1,200-page bench web crawled end to end, next to extraction
+   alone on all cores and next to news-please (bench/.venv-newsplease); frontier memory.
+4. bench/batching.py: archive writes one transaction per item vs batched.
+5. bench/distributed.py: `crawl --redis` workers and the archiver vs one process.
+6. bench/search_scale.py: 10k / 100k / 1M-article archives, query and page latencies.
+7. bench/search_eval.py and bench/framing_eval.py: search and clustering quality.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -19,44 +23,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
-
-
-def crawl_throughput() -> None:
-    """Crawl the demo web once, then re-extract its article captures alone."""
-    from crawler.archive import warc_folder
-    from crawler.warc import WarcLocation, read_capture
-    from demoweb import FixtureWeb
-    from extract import extract_article
-
-    with tempfile.TemporaryDirectory() as tmp, FixtureWeb() as web:
-        sources = web.write_sources(Path(tmp) / "sources.toml")
-        db = Path(tmp) / "archive.db"
-        start = time.perf_counter()
-        subprocess.run([MEDIAWATCH, "crawl", "--sources", str(sources), "--db", str(db),
-                        "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "LOG_LEVEL=WARNING"],
-                       check=True, capture_output=True)
-        crawl_s = time.perf_counter() - start
-        conn = sqlite3.connect(db)
-        requests = conn.execute("select requests from crawl_runs").fetchone()[0]
-        rows = conn.execute(
-            "select final_url, content_type, warc_file, warc_offset, warc_length from pages "
-            "where kind = 'article' and status = 200").fetchall()
-        conn.close()
-        folder = warc_folder(db)
-        pages = [(url, ctype, read_capture(folder, WarcLocation(name, offset, length)).body)
-                 for url, ctype, name, offset, length in rows]
-    start = time.perf_counter()
-    for url, ctype, body in pages:
-        extract_article(body, url, content_type=ctype)
-    extract_s = time.perf_counter() - start
-    crawl_rate = requests / crawl_s
-    extract_rate = len(pages) / extract_s
-    print("\n== End-to-end crawl of the demo web (one process; registry delays 0, but one "
-          "outlet's robots.txt asks Crawl-delay: 1, which dominates) ==")
-    print(f"mediawatch crawl: {requests} requests in {crawl_s:.2f}s = {crawl_rate:.1f} pages/s "
-          "(includes process start-up, robots.txt and politeness slots)")
-    print(f"extract_article alone on its {len(pages)} article pages: {extract_rate:.1f} pages/s")
-    print(f"ratio crawl/extract-only: {crawl_rate / extract_rate:.2f}")
 
 
 def reextract_throughput(limit: int = 300) -> None:
@@ -105,14 +71,16 @@ def reextract_throughput(limit: int = 300) -> None:
 
 
 def main() -> int:
-    """Run every benchmark and print the figures."""
+    """Run every benchmark and print the figures; each part runs in its own process."""
     print("== Extraction (bench/extraction.py) ==", flush=True)
-    done = subprocess.run([sys.executable, str(HERE / "extraction.py"), *sys.argv[1:]])
-    crawl_throughput()
+    codes = [subprocess.run([sys.executable, str(HERE / "extraction.py"), *sys.argv[1:]])
+             .returncode]
     reextract_throughput()
-    subprocess.run([sys.executable, str(HERE / "search_eval.py")], check=False)
-    subprocess.run([sys.executable, str(HERE / "framing_eval.py")], check=False)
-    return done.returncode
+    for script in ("throughput.py", "batching.py", "distributed.py", "search_scale.py",
+                   "search_eval.py", "framing_eval.py"):
+        print(f"\n## bench/{script}", flush=True)
+        codes.append(subprocess.run([sys.executable, str(HERE / script)]).returncode)
+    return max(codes)
 
 
 if __name__ == "__main__":

@@ -184,7 +184,8 @@ class PagesMixin(StateMixin, FramingMixin):
         if result.status == "ok":
             self.store_version(aid, page.fetched_at, row["title"], row["text"])
         self._store_dates(aid, result, first_seen)
-        self.store_mentions(aid)  # naming/frame counts and KWIC (crawler/framing)
+        # Naming/frame counts and KWIC (crawler/framing), computed next to extraction.
+        self.store_mentions(aid, page.framing)
 
     def _first_seen(self, url: str, fetched_at: str) -> str:
         row = self.db.execute("SELECT first_seen FROM url_state WHERE url = ?", [url]).fetchone()

@@ -206,7 +206,7 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
     _print_last_run(db)
     from crawler.cli_framing import _rebuild_stories
 
-    click.echo(_rebuild_stories(db))  # stories stay current with new articles
+    click.echo(_rebuild_stories(db, full=False))  # only what the new articles can change
 
 
 def _report_due(registry: Registry, db: str, source_ids: list[str]) -> bool:

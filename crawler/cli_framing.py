@@ -11,13 +11,21 @@ from crawler.cli import (
 )
 
 
-def _rebuild_stories(db: str) -> str:
+def _rebuild_stories(db: str, full: bool = True) -> str:
+    """Cluster the archive into stories: everything (full) or what changed since the last build."""
     archive = _archive(db)
     try:
-        stories, links = archive.rebuild_stories()
+        if full:
+            stories, links = archive.rebuild_stories()
+            return f"stories: {stories} stories over {links} articles"
+        done = archive.update_stories()
     finally:
         archive.close()
-    return f"stories: {stories} stories over {links} articles"
+    if not done.full and not done.loaded and not done.dropped:
+        return "stories: up to date (nothing stored since the last build)"
+    scope = "the whole archive" if done.full else "near what changed"
+    return (f"stories: re-clustered {len(done.loaded)} articles ({scope}); {done.stories} "
+            f"stories written, {done.dropped} replaced or gone, {done.unchanged} unchanged")
 
 
 @cli.command()
@@ -36,9 +44,11 @@ def reframe(db: str) -> None:
 
 @cli.command()
 @db_option
-def stories(db: str) -> None:
-    """Re-cluster every article into stories with roles (idempotent)."""
-    click.echo(_rebuild_stories(db))
+@click.option("--full", is_flag=True,
+              help="Re-cluster the whole archive, not only what changed since the last build.")
+def stories(db: str, full: bool) -> None:
+    """Cluster articles into stories with roles (idempotent; incremental unless --full)."""
+    click.echo(_rebuild_stories(db, full))
 
 
 @cli.command()

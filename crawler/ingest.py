@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from crawler.items import FetchedPage
 from crawler.sources import Source
 from crawler.topic import TopicMatcher
 from extract import ArticleResult, extract_article
+
+if TYPE_CHECKING:
+    from crawler.framing.lexicon import Lexicon
+    from crawler.sources import Topic
 
 
 def extraction_hints(page: FetchedPage, source: Source | None) -> dict[str, Any]:
@@ -36,6 +43,52 @@ def apply_result(page: FetchedPage, result: ArticleResult, matcher: TopicMatcher
     page.topic = None if result.status == "not_article" else matcher.match(result.title,
                                                                              result.text)
     return page
+
+
+def analysis_key(title: str | None, text: str | None, lang: str | None) -> str:
+    """What a framing analysis was computed from: the archive reuses it only for the same."""
+    return hashlib.sha1("\x1f".join((title or "", text or "", lang or "")).encode()).hexdigest()
+
+
+def framing_analysis(lexicon: Lexicon, title: str | None, text: str | None,
+                     lang: str | None) -> dict[str, Any]:
+    """Mentions and KWIC lines of one article (crawler.framing.kwic), tagged for reuse."""
+    from crawler.framing.kwic import analyse
+
+    mentions, lines = analyse(lexicon, title, text, lang)
+    return {"lexicon": lexicon.version, "key": analysis_key(title, text, lang),
+            "mentions": mentions, "kwic": lines}
+
+
+@lru_cache(maxsize=4)
+def _matcher(topic: Topic) -> TopicMatcher:
+    return TopicMatcher(topic)
+
+
+@lru_cache(maxsize=4)
+def _lexicon(path: str) -> Lexicon:
+    from crawler.framing.lexicon import load_lexicon
+
+    return load_lexicon(path)
+
+
+def extract_and_analyse(body: bytes, url: str, hints: dict[str, Any], topic: Topic,
+                        lexicon_path: str | None) -> tuple[ArticleResult, Any, Any]:
+    """Everything CPU-bound about one article page, for a worker process.
+
+    Extraction, the topic match and the framing analysis all run here, off the process
+    that downloads and writes: (result, topic match or None, framing analysis or None).
+    The matcher and lexicon are built once per worker process.
+    """
+    from crawler.framing.lexicon import LEXICON_PATH
+
+    result = extract_article(body, url, **hints)
+    if result.status == "not_article":
+        return result, None, None
+    match = _matcher(topic).match(result.title, result.text)
+    text = (result.text or "").replace("\x00", "")  # as the archive stores it
+    lexicon = _lexicon(str(Path(lexicon_path) if lexicon_path else LEXICON_PATH))
+    return result, match, framing_analysis(lexicon, result.title, text, result.lang)
 
 
 def extract_page(page: FetchedPage, source: Source | None, matcher: TopicMatcher) -> FetchedPage:

@@ -40,6 +40,9 @@ class FetchedPage:
     # Filled by the extraction pipeline for article pages.
     extraction: ArticleResult | None = None
     topic: TopicMatch | None = None
+    # Naming/frame mentions and KWIC lines computed next to extraction (crawler.ingest
+    # framing_analysis), so the archive writer only inserts them.
+    framing: dict[str, Any] | None = None
     # `crawl --redis`: the lease of the queued request this answers (crawler.distributed).
     lease: str | None = None
 

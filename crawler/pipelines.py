@@ -21,11 +21,15 @@ from scrapy import signals
 from crawler.archive import Archive
 from crawler.clock import utcnow
 from crawler.health import bucket
-from crawler.ingest import apply_result, extract_page, extraction_hints, wants_extraction
+from crawler.ingest import (
+    extract_and_analyse,
+    extract_page,
+    extraction_hints,
+    wants_extraction,
+)
 from crawler.items import Discovered, FetchedPage
 from crawler.items import headers_dict as _headers
 from crawler.topic import TopicMatcher
-from extract import ArticleResult, extract_article
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -33,9 +37,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _extract(body: bytes, url: str, hints: dict[str, Any]) -> ArticleResult:
-    """Worker-process entry point (module level, so it pickles)."""
-    return extract_article(body, url, **hints)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -54,7 +55,10 @@ class ExtractPipeline:
 
     Extraction is CPU-bound: it runs in a process pool sized to the cores
     (MEDIAWATCH_EXTRACT_WORKERS; 0 = in the reactor thread), so parsing never stalls
-    downloads. Workers are spawned, not forked, so they share no reactor state.
+    downloads. The topic match and the framing analysis run there too: the reactor's
+    process also writes the archive, and every millisecond of CPU it spends per article
+    is a millisecond the downloads wait. Workers are spawned, not forked, so they share
+    no reactor state.
     """
 
     matcher: TopicMatcher
@@ -63,6 +67,7 @@ class ExtractPipeline:
         self.crawler = crawler
         workers = crawler.settings.getint("MEDIAWATCH_EXTRACT_WORKERS", -1)
         self.workers = (os.cpu_count() or 1) if workers < 0 else workers
+        self.lexicon_path = crawler.settings.get("MEDIAWATCH_LEXICON")
         self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -100,10 +105,11 @@ class ExtractPipeline:
         if self.pool is None:
             return extract_page(item, source, self.matcher)
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self.pool, _extract, item.body,
-                                            item.final_url or item.url,
-                                            extraction_hints(item, source))
-        return apply_result(item, result, self.matcher)
+        result, topic, framing = await loop.run_in_executor(
+            self.pool, extract_and_analyse, item.body, item.final_url or item.url,
+            extraction_hints(item, source), self.registry.topic, self.lexicon_path)
+        item.extraction, item.topic, item.framing = result, topic, framing
+        return item
 
 
 class ArchivePipeline:

@@ -320,6 +320,21 @@ def expand_query(query: str, aliases: AliasTable | None = None,
     return expr
 
 
+def meta_token(kind: str, value: str) -> str:
+    """The search_meta token (schema migration 0005) of a language, outlet or on_topic value."""
+    if kind == "on_topic":
+        return "mwtopic" + "".join(c for c in value if c.isalnum())
+    prefix = {"lang": "mwlang", "source_id": "mwsrc"}[kind]
+    return prefix + value.encode("utf-8").hex()
+
+
+def filtered_query(expr: str, lang: str = "", source_id: str = "", on_topic: str = "") -> str:
+    """An FTS5 expression restricted to a language, an outlet and/or on_topic (via search_meta)."""
+    terms = [f"search_meta : {meta_token(kind, value)}" for kind, value in
+             (("lang", lang), ("source_id", source_id), ("on_topic", on_topic)) if value]
+    return " AND ".join([f"({expr})", *terms]) if terms else expr
+
+
 def plain_query(query: str) -> str | None:
     """What a stock Datasette would run for `?_search=`: each word quoted, AND-ed."""
     words = [w for w in re.findall(r'[^\s"]+', query)]

@@ -76,6 +76,9 @@ MEDIAWATCH_CONDITIONAL_REQUESTS = True  # If-None-Match / If-Modified-Since from
 MEDIAWATCH_RECHECK_ALL = False  # `crawl --recheck`: every known article now
 MEDIAWATCH_RECHECK_BUDGET = 1000  # re-checks per crawl, most overdue first; 0 = no cap
 MEDIAWATCH_RECHECK_MAX_AGE_DAYS = 365  # articles older than this are never re-checked
+# Due articles taken from the frontier per outlet at each idle moment: the rest stays in
+# SQLite, so the crawler's memory does not grow with the frontier (issue 8).
+MEDIAWATCH_FRONTIER_PAGE = 500
 # Pagination traps (calendars, infinite scroll): stop a section here, and record it.
 MEDIAWATCH_MAX_SECTION_PAGES = 100
 # An outlet failing this many times in a row (no success between) is paused.

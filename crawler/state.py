@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,22 +58,21 @@ class CrawlState:
             [source_id, now]).fetchone()
         return row[0] if row else None
 
-    def due(self, source_id: str, now: str, recheck_all: bool, limit: int | None) -> list[Due]:
+    def due(self, source_id: str, now: str, recheck_all: bool, limit: int | None,
+            exclude: Collection[str] = (), since: str | None = None) -> list[Due]:
         """Articles to fetch: never fetched first, then most overdue.
 
         New URLs are taken round-robin across the documents that listed them, so one huge
-        feed cannot starve the others when a budget runs out.
+        feed cannot starve the others when a budget runs out. `limit` pages through the
+        frontier (SQL LIMIT: the rest never leaves SQLite); `exclude` and `since` (fetched at
+        or after it) leave out what this crawl already took.
         """
-        due_clause = "1" if recheck_all else "(next_due IS NOT NULL AND next_due <= ?)"
-        params: list[object] = [source_id]
-        if not recheck_all:
-            params.append(now)
+        where, params = self._due_where(source_id, now, recheck_all, exclude, since)
         sql = (
             "SELECT url, source_id, discovered_via, discovered_from, hints, etag, last_modified,"
             " known FROM (SELECT *, last_fetched IS NOT NULL AS known, ROW_NUMBER() OVER ("
             "PARTITION BY coalesce(discovered_from, '') ORDER BY first_seen, url) AS turn"
-            " FROM url_state WHERE source_id = ? AND kind = 'article'"
-            f" AND (last_fetched IS NULL OR {due_clause}))"
+            f" FROM url_state WHERE {where})"
             " ORDER BY known, CASE WHEN known THEN 0 ELSE turn END,"
             " coalesce(next_due, first_seen), first_seen, url"
         )
@@ -85,6 +85,39 @@ class CrawlState:
             for url, sid, via, origin, hints, etag, modified, known
             in self.conn.execute(sql, params)
         ]
+
+    def due_count(self, source_id: str, now: str, recheck_all: bool,
+                  exclude: Collection[str] = (), since: str | None = None) -> int:
+        """How many articles due() would return without a limit (counted in SQL)."""
+        where, params = self._due_where(source_id, now, recheck_all, exclude, since)
+        return int(self.conn.execute(f"SELECT count(*) FROM url_state WHERE {where}",
+                                     params).fetchone()[0])
+
+    def fetched_since(self, urls: Collection[str], since: str) -> set[str]:
+        """Which of `urls` the archive shows as fetched at or after `since` (committed)."""
+        if not urls:
+            return set()
+        return {row[0] for row in self.conn.execute(
+            "SELECT url FROM url_state WHERE url IN (SELECT value FROM json_each(?))"
+            " AND last_fetched >= ?", [json.dumps(list(urls)), since])}
+
+    @staticmethod
+    def _due_where(source_id: str, now: str, recheck_all: bool, exclude: Collection[str],
+                   since: str | None) -> tuple[str, list[object]]:
+        due_clause = "1" if recheck_all else "(next_due IS NOT NULL AND next_due <= ?)"
+        params: list[object] = [source_id]
+        if not recheck_all:
+            params.append(now)
+        where = ("source_id = ? AND kind = 'article'"
+                 f" AND (last_fetched IS NULL OR {due_clause})")
+        if since is not None:
+            where += " AND (last_fetched IS NULL OR last_fetched < ?)"
+            params.append(since)
+        if exclude:
+            # One JSON parameter, not one per URL: SQLite caps bound variables.
+            where += " AND url NOT IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(list(exclude)))
+        return where, params
 
     def _has_table(self, name: str) -> bool:
         return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",

@@ -25,10 +25,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from warcio.warcwriter import GzippingWrapper, WARCWriter
 
 DEFAULT_MAX_BYTES = 1_000_000_000
 # Scrapy hands us decoded bodies: these headers would describe bytes we no longer have.
@@ -67,6 +68,28 @@ def _warc_date(iso: str) -> str:
     return iso.replace("+00:00", "Z")
 
 
+class _Gzip6(GzippingWrapper):
+    def __init__(self, out: Any) -> None:
+        self.compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.out = out
+
+
+class _Writer(WARCWriter):
+    """warcio's writer at gzip level 6: its level 9 costs ~1.7x the CPU for <1% less disk,
+    and the crawl writes every capture in the process that also runs Scrapy."""
+
+    gzip: bool
+
+    def _write_warc_record(self, out: Any, record: Any) -> Any:
+        if not self.gzip:
+            return super()._write_warc_record(out, record)
+        self.gzip = False
+        try:
+            return super()._write_warc_record(_Gzip6(out), record)
+        finally:
+            self.gzip = True
+
+
 class WarcStore:
     """Append captures to gzipped WARC/1.1 files that rotate at a size."""
 
@@ -88,7 +111,7 @@ class WarcStore:
             self._name = f"{self.prefix}-{existing:05d}-{os.getpid()}-{stamp}.warc.gz"
             self._marker(self._name).touch()  # before the first byte: a kill leaves it behind
             self._handle = open(self.folder / self._name, "ab")  # noqa: SIM115
-        return WARCWriter(self._handle, gzip=True, warc_version="WARC/1.1"), self._handle
+        return _Writer(self._handle, gzip=True, warc_version="WARC/1.1"), self._handle
 
     def write(
         self,

@@ -467,3 +467,207 @@ def m0004_scheduling(db: Database) -> None:
         delivered TEXT)                      -- JSON list of the channels that took it""")
     db.execute("CREATE UNIQUE INDEX alerts_open ON alerts(source_id, rule, subject) "
                "WHERE cleared_at IS NULL")
+
+
+# -- 0005: search at scale (bench/search_scale.py): covering indexes, framing aggregates ----
+#
+# /search filters by language, outlet and topic inside the FTS index (search_meta).
+# At a million articles any query that reads an article column stored after `text`
+# (word_count, on_topic, extraction_status, ...) walks that text's overflow pages, and every
+# count over all articles is a scan. The indexes cover the lookups of the search, article,
+# facet and framing pages. `framing_counts` holds per outlet x month x language what the
+# framing views and the compare page add up (independent articles and their words;
+# mentions and distinct articles per naming, concept and kind), kept current by triggers,
+# so those pages read rows per month instead of every article. Rows whose counts fell back
+# to zero stay; readers skip them (articles > 0).
+
+_INDEPENDENT = ("{a}.extraction_status = 'ok' AND {a}.republication_of IS NULL AND "
+                "coalesce((SELECT sa.role FROM story_articles sa WHERE sa.article_id = {a}.id),"
+                " '') NOT IN ('republication', 'translation')")
+_UNROLED = "a.extraction_status = 'ok' AND a.republication_of IS NULL"  # role decided apart
+_DEPENDENT = "{r}.role IN ('republication', 'translation')"
+_KEY = "coalesce(a.source_id, ''), coalesce(a.published_month, ''), coalesce(a.lang, '')"
+_INTO = ("INSERT INTO framing_counts (kind, concept, naming, source_id, month, lang, "
+         "articles, mentions, words) ")
+_UPSERT = (" ON CONFLICT DO UPDATE SET articles = articles + excluded.articles, "
+           "mentions = mentions + excluded.mentions, words = words + excluded.words;")
+# A mention counts at three levels: (kind, concept, naming), (kind, concept), (kind).
+_LEVELS = (("kind", "concept", "naming"), ("kind", "concept"), ("kind",))
+_ARTICLE_COLUMNS = ("id", "source_id", "published_month", "lang", "word_count",
+                    "extraction_status", "republication_of")
+
+
+def _select(level: tuple[str, ...], t: str) -> str:
+    return ", ".join([f"{t}.{c}" for c in level] + ["''"] * (3 - len(level)))
+
+
+def _same(level: tuple[str, ...], x: str, y: str) -> str:
+    return " AND ".join([f"{x}.article_id = {y}.article_id"]
+                        + [f"{x}.{c} = {y}.{c}" for c in level[1:] or level])
+
+
+def framing_counts_sql() -> str:
+    """Every framing_counts row recomputed from articles, story roles and mentions."""
+    fa = (f"SELECT a.id, coalesce(a.source_id, '') AS s, coalesce(a.published_month, '') AS mo, "
+          f"coalesce(a.lang, '') AS l, coalesce(a.word_count, 0) AS w FROM articles a "
+          f"WHERE {_INDEPENDENT.format(a='a')}")
+    parts = ["SELECT '', '', '', s, mo, l, count(*), 0, sum(w) FROM fa GROUP BY s, mo, l"]
+    for level in _LEVELS:
+        group = ", ".join(f"m.{c}" for c in level)
+        parts.append(f"SELECT {_select(level, 'm')}, s, mo, l, count(DISTINCT m.article_id), "
+                     f"sum(m.n), 0 FROM mentions m JOIN fa ON fa.id = m.article_id "
+                     f"GROUP BY {group}, s, mo, l")
+    return f"WITH fa AS ({fa}) " + " UNION ALL ".join(parts)
+
+
+def _article_delta(sign: int, src: str, where: str) -> str:
+    """Add (+1) or take away (-1) one article's whole contribution; `src` names it `a`."""
+    parts = [f"SELECT '', '', '', {_KEY}, {sign}, 0, {sign} * coalesce(a.word_count, 0) "
+             f"FROM {src} WHERE {where}"]
+    for level in _LEVELS:
+        parts.append(f"SELECT {_select(level, 'm')}, {_KEY}, {sign}, {sign} * sum(m.n), 0 "
+                     f"FROM {src}, mentions m WHERE m.article_id = a.id AND {where} "
+                     f"GROUP BY {', '.join(f'm.{c}' for c in level)}")
+    return _INTO + " UNION ALL ".join(parts) + _UPSERT
+
+
+def _mention_delta(row: str, sign: int, others: str, kept: str | None = None) -> str:
+    """Add or take away one mention row: its n at every level, and its article at a level
+    where no other row (`others`) speaks for it; `kept` = the other row image of an UPDATE,
+    whose unchanged levels keep their article."""
+    parts = []
+    for level in _LEVELS:
+        alone = (f"NOT EXISTS (SELECT 1 FROM mentions o WHERE {_same(level, 'o', row)} "
+                 f"AND {others})")
+        if kept:
+            alone += f" AND NOT ({_same(level, row, kept)})"
+        parts.append(f"SELECT {_select(level, row)}, {_KEY}, {sign} * ({alone}), "
+                     f"{sign} * {row}.n, 0 FROM articles a WHERE a.id = {row}.article_id "
+                     f"AND {_INDEPENDENT.format(a='a')}")
+    return _INTO + " UNION ALL ".join(parts) + _UPSERT
+
+
+def _image(ref: str) -> str:
+    """NEW or OLD of an articles row as a one-row table named `a`."""
+    return "(SELECT " + ", ".join(f"{ref}.{c} AS {c}" for c in _ARTICLE_COLUMNS) + ") a"
+
+
+def framing_counts_triggers() -> dict[str, str]:
+    """The triggers keeping framing_counts equal to framing_counts_sql() after any write."""
+    indep = _INDEPENDENT.format(a="a")
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _ARTICLE_COLUMNS)
+    old_dep, new_dep = _DEPENDENT.format(r="OLD"), _DEPENDENT.format(r="NEW")
+    same_story = "OLD.article_id = NEW.article_id"
+    return {
+        "framing_counts_ai": f"AFTER INSERT ON articles BEGIN "
+                             f"{_article_delta(1, _image('NEW'), indep)} END",
+        "framing_counts_ad": f"AFTER DELETE ON articles BEGIN "
+                             f"{_article_delta(-1, _image('OLD'), indep)} END",
+        "framing_counts_au": f"AFTER UPDATE OF {', '.join(_ARTICLE_COLUMNS)} ON articles "
+                             f"WHEN {changed} BEGIN {_article_delta(-1, _image('OLD'), indep)} "
+                             f"{_article_delta(1, _image('NEW'), indep)} END",
+        "framing_counts_mi": f"AFTER INSERT ON mentions BEGIN "
+                             f"{_mention_delta('NEW', 1, 'o.rowid != NEW.rowid')} END",
+        "framing_counts_md": f"AFTER DELETE ON mentions BEGIN "
+                             f"{_mention_delta('OLD', -1, '1')} END",
+        "framing_counts_mu": f"AFTER UPDATE ON mentions BEGIN "
+                             f"{_mention_delta('OLD', -1, 'o.rowid != NEW.rowid', 'NEW')} "
+                             f"{_mention_delta('NEW', 1, 'o.rowid != NEW.rowid', 'OLD')} END",
+        # A copy's story role is what changes its independence, so it is judged here.
+        "framing_counts_si": f"AFTER INSERT ON story_articles WHEN {new_dep} BEGIN "
+                             f"{_article_delta(-1, 'articles a', f'a.id = NEW.article_id AND {_UNROLED}')} END",
+        "framing_counts_sd": f"AFTER DELETE ON story_articles WHEN {old_dep} BEGIN "
+                             f"{_article_delta(1, 'articles a', f'a.id = OLD.article_id AND {_UNROLED}')} END",
+        "framing_counts_su": f"AFTER UPDATE OF article_id, role ON story_articles BEGIN "
+                             f"{_article_delta(1, 'articles a', f'a.id = OLD.article_id AND {_UNROLED} AND {old_dep} AND NOT ({same_story} AND {new_dep})')} "
+                             f"{_article_delta(-1, 'articles a', f'a.id = NEW.article_id AND {_UNROLED} AND {new_dep} AND NOT ({same_story} AND {old_dep})')} END",
+    }
+
+
+# The 0003 views, same columns and rows, added up from framing_counts.
+_OUTLET_MONTH_COUNTS = """
+  SELECT nullif(source_id, '') AS source_id, nullif(month, '') AS month, sum(words) AS words,
+         sum(articles) AS articles
+  FROM framing_counts WHERE kind = '' AND articles > 0 GROUP BY 1, 2
+"""
+_VIEWS_0005 = {
+    "naming_share": _NAMING_SHARE.split("), t AS (")[0].split("WITH m AS (")[0] + """WITH m AS (
+  SELECT nullif(source_id, '') AS source_id, nullif(month, '') AS month, concept, naming,
+         sum(mentions) AS mentions, sum(articles) AS articles
+  FROM framing_counts WHERE kind = 'naming' AND naming != '' AND articles > 0
+  GROUP BY 1, 2, 3, 4
+), t AS (""" + _NAMING_SHARE.split("), t AS (")[1],
+    "naming_rate": _NAMING_RATE.split("WITH w AS (")[0] + f"""WITH w AS ({_OUTLET_MONTH_COUNTS}), m AS (
+  SELECT nullif(source_id, '') AS source_id, nullif(month, '') AS month, kind, concept, naming,
+         sum(mentions) AS mentions
+  FROM framing_counts WHERE kind != '' AND naming != '' AND articles > 0 GROUP BY 1, 2, 3, 4, 5
+)""" + _NAMING_RATE.split("GROUP BY fa.source_id, fa.month, m.kind, m.concept, m.naming\n)")[1],
+    "attention": _ATTENTION.split("WITH w AS (")[0] + f"""WITH w AS ({_OUTLET_MONTH_COUNTS}), c AS (
+  SELECT nullif(source_id, '') AS source_id, nullif(month, '') AS month, kind, concept,
+         sum(articles) AS matching
+  FROM framing_counts WHERE kind != '' AND concept != '' AND naming = '' AND articles > 0
+  GROUP BY 1, 2, 3, 4
+)""" + _ATTENTION.split("GROUP BY fa.source_id, fa.month, m.kind, m.concept\n)")[1],
+}
+_INDEXES_0005 = (
+    # facets of the articles table (Datasette counts them over every article)
+    "CREATE INDEX articles_lang ON articles(lang)",
+    "CREATE INDEX articles_month ON articles(published_month)",
+    "CREATE INDEX articles_kind ON articles(source_kind)",
+    "CREATE INDEX articles_status ON articles(extraction_status)",
+    # the article page: the same story elsewhere (reprints, originals, identical texts)
+    "CREATE INDEX articles_url ON articles(url)",
+    "CREATE INDEX articles_canonical ON articles(canonical_url)",
+    "CREATE INDEX articles_republication ON articles(republication_of) "
+    "WHERE republication_of IS NOT NULL",
+    "CREATE INDEX articles_fingerprint ON articles(fingerprint)",
+    # framing_articles (KWIC, stories) without reading the article row; unique (like the
+    # primary key it extends) so the planner prefers it for lookups by id
+    "CREATE UNIQUE INDEX articles_framing ON articles(id, extraction_status, republication_of, "
+    "source_id, published_month, lang, word_count, on_topic, published)",
+    # /outlets, /outlet/<id> and /charts: counts per outlet, month and topic from indexes
+    "CREATE INDEX articles_source_month ON articles(source_id, published_month, on_topic)",
+    "DROP INDEX articles_on_topic",  # (on_topic, published): superseded by the next one
+    "CREATE INDEX articles_topic_source ON articles(on_topic, published, source_id)",
+    "CREATE INDEX pages_source_outcome ON pages(source_id, outcome, last_fetched_at)",
+    # the failure canned queries
+    "CREATE INDEX pages_outcome ON pages(outcome, last_fetched_at)",
+)
+
+
+# An article's language, outlet and on_topic flag as FTS tokens (crawler/search.py makes
+# the same ones for a query), so /search filters and counts in the index alone instead of
+# reading each match's row: `mwlang656e mwsrc74617373 mwtopic1` (hex: any id is one token).
+SEARCH_META = ("'mwlang' || lower(hex(coalesce(lang, ''))) || ' mwsrc' || "
+               "lower(hex(coalesce(source_id, ''))) || ' mwtopic' || coalesce(on_topic, '')")
+
+
+@migrations(name="0005_search_scale")
+def m0005_search_scale(db: Database) -> None:
+    """search_meta in the FTS index; indexes for the search, article, facet and framing
+    pages; framing_counts and its triggers."""
+    articles = db.table("articles")
+    articles.disable_fts()
+    db.execute(f"ALTER TABLE articles ADD COLUMN search_meta TEXT "
+               f"GENERATED ALWAYS AS ({SEARCH_META}) VIRTUAL")
+    articles.enable_fts(["search_title", "search_text", "search_meta"], create_triggers=True,
+                        tokenize=FTS_TOKENIZE, replace=True)
+    for ddl in _INDEXES_0005:
+        db.execute(ddl)
+    db.execute("""CREATE TABLE framing_counts (
+        kind TEXT NOT NULL,                  -- naming | frame; '' = the outlet's own totals
+        concept TEXT NOT NULL,               -- '' = every concept of the kind
+        naming TEXT NOT NULL,                -- '' = every naming of the concept
+        source_id TEXT NOT NULL,
+        month TEXT NOT NULL,                 -- published_month; '' = unknown
+        lang TEXT NOT NULL,                  -- '' = unknown
+        articles INTEGER NOT NULL,           -- independent articles (distinct)
+        mentions INTEGER NOT NULL,           -- sum of mentions.n
+        words INTEGER NOT NULL,              -- sum of word_count (outlet totals)
+        PRIMARY KEY (kind, concept, naming, source_id, month, lang)) WITHOUT ROWID""")
+    db.execute(f"INSERT INTO framing_counts {framing_counts_sql()}")
+    for name, body in framing_counts_triggers().items():
+        db.execute(f"CREATE TRIGGER {name} {body}")
+    for name, ddl in _VIEWS_0005.items():
+        db.execute(f"DROP VIEW {name}")
+        db.execute(ddl)

@@ -56,6 +56,18 @@ def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
+def make_articles_due(db: Path) -> int:
+    """Make every stored article due for a re-check now; return how many there are."""
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("update url_state set next_due = '2000-01-01T00:00:00+00:00' "
+                     "where kind = 'article' and last_status = 200")
+        known = conn.execute("select count(*) from url_state where kind = 'article' "
+                             "and last_status = 200").fetchone()[0]
+    conn.close()
+    return int(known)
+
+
 @dataclass
 class Crawl:
     """One finished crawl of the fixture web."""

@@ -112,11 +112,11 @@ def _fail_for(archive: Archive, monkeypatch: pytest.MonkeyPatch, bad_url: str) -
     """Make storing one article fail after its page, article and date rows were written."""
     real = archive.store_mentions
 
-    def store_mentions(aid: str) -> int:
+    def store_mentions(aid: str, computed: dict | None = None) -> int:
         url = archive.db.execute("select url from articles where id = ?", [aid]).fetchone()[0]
         if url == bad_url:
             raise RuntimeError("boom")
-        return real(aid)
+        return real(aid, computed)
 
     monkeypatch.setattr(archive, "store_mentions", store_mentions)
 

@@ -99,6 +99,9 @@ def test_two_workers_store_every_article_exactly_once(
     runs = query(cluster.db, "select finish_reason, requests, articles_new from crawl_runs")
     assert runs == [("finished", len(web.requests), len(want))]
     assert query(cluster.db, "pragma integrity_check") == [("ok",)]
+    # Stories are brought up to date after the wave, as after a one-process crawl.
+    links = "select count(*) from story_articles"
+    assert query(cluster.db, links) == query(crawled.db, links) != [(0,)]
     # The frontier is empty and no lease is left behind.
     client = redis.Redis.from_url(redis_url)
     assert client.hlen("mediawatch:lease:owner") == 0
@@ -138,10 +141,16 @@ def test_sigkill_of_one_worker_loses_nothing(web: FixtureWeb, crawled: Crawl, tm
     archiver = cluster.archiver()
     victim = cluster.worker("w1")
     survivor = cluster.worker("w2")
+    client = redis.Redis.from_url(redis_url)
+
+    def victim_holds_work() -> bool:
+        return any(owner.startswith(b"w1|") for owner in client.hvals("mediawatch:lease:owner"))
+
     deadline = time.monotonic() + 120
-    while len(web.requests) < len(crawled.requests) // 3:
+    # Mid-crawl, and while the victim holds leased requests: they must not be lost.
+    while len(web.requests) < len(crawled.requests) // 3 or not victim_holds_work():
         assert time.monotonic() < deadline and victim.poll() is None
-        time.sleep(0.02)
+        time.sleep(0.01)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     assert survivor.wait(timeout=300) == 0, cluster.log("w2")[-3000:]
@@ -151,7 +160,6 @@ def test_sigkill_of_one_worker_loses_nothing(web: FixtureWeb, crawled: Crawl, tm
     assert query(cluster.db, "pragma integrity_check") == [("ok",)]
     (reason,), = query(cluster.db, "select finish_reason from crawl_runs")
     assert reason.startswith("finished; lost worker(s) w1"), reason
-    client = redis.Redis.from_url(redis_url)
     assert client.hlen("mediawatch:lease:owner") == 0 and client.zcard("mediawatch:ready") == 0
 
 

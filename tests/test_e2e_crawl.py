@@ -155,7 +155,7 @@ def test_second_crawl_adds_no_rows(crawled: Crawl, tmp_path: Path) -> None:
     after = {t: query(crawled.db, f"select count(*) from {t}")[0][0] for t in tables}
     assert after == before
     assert query(crawled.db, "select count(*) from crawl_runs")[0][0] == 2
-    cols = [r[1] for r in query(crawled.db, "pragma table_info(articles)")]
+    cols = [r[1] for r in query(crawled.db, "pragma table_xinfo(articles)")]
     moved = set()
     for old, new in zip(snapshot, query(crawled.db, "select * from articles order by id"),
                         strict=True):

@@ -7,14 +7,13 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MEDIAWATCH, Crawl, crawl_web, query, run_mediawatch
+from conftest import MEDIAWATCH, Crawl, crawl_web, make_articles_due, query, run_mediawatch
 
 from crawler.urls import article_id
 from demoweb import FixtureWeb
@@ -79,13 +78,7 @@ def test_articles_are_not_refetched_until_due(crawled: Crawl, copy_of: Path) -> 
 
 def test_recheck_budget_defers_the_rest_and_says_so(crawled: Crawl, copy_of: Path) -> None:
     db = copy_of / "archive.db"
-    conn = sqlite3.connect(db)
-    with conn:
-        conn.execute("update url_state set next_due = '2000-01-01T00:00:00+00:00' "
-                     "where kind = 'article' and last_status = 200")
-        known = conn.execute("select count(*) from url_state where kind = 'article' "
-                             "and last_status = 200").fetchone()[0]
-    conn.close()
+    known = make_articles_due(db)
     again = crawl_web(crawled.web, copy_of, "-s", "MEDIAWATCH_RECHECK_BUDGET=5")
     assert again.result.returncode == 0
     paths = {a.url.split("/", 3)[3] for a in crawled.web.expected_articles(0)}

@@ -43,6 +43,7 @@ class Wave:
     stats: dict[str, float] = field(default_factory=dict)
     tallies: dict[str, Counter[str]] = field(default_factory=dict)
     sources: set[str] = field(default_factory=set)
+    changed: set[str] = field(default_factory=set)  # articles written: their stories change
 
 
 class Archiver:
@@ -149,7 +150,9 @@ class Archiver:
             outcome = bucket(payload.status, payload.error)
             if outcome:
                 wave.tallies.setdefault(payload.source_id, Counter())[outcome] += 1
-            self.archive.record(payload, wave.run_id)
+            aid = self.archive.record(payload, wave.run_id)
+            if aid:
+                wave.changed.add(aid)
         elif isinstance(payload, Discovered):
             self.archive.discover(payload)
 
@@ -210,6 +213,10 @@ class Archiver:
         self.archive.finish_run(wave.run_id, reason, stats)
         if self.registry is not None and self.settings.getbool("MEDIAWATCH_HEALTH"):
             self._review(wave)
+        try:  # as after a one-process crawl: stories stay current with new articles
+            self.archive.update_stories(changed=wave.changed)
+        except Exception:
+            logger.exception("could not update stories after run %s", wave.run_id)
         logger.info("crawl run %s %s at %s", wave.run_id, reason, utcnow())
         self.wave = None
         self.waves += 1

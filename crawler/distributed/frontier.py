@@ -12,7 +12,8 @@ at the front of their outlet's queue by whichever worker looks next.
 
 Keys (all under one prefix): q:<outlet> zset of requests (score: priority, then
 arrival), ready zset outlet -> earliest next hand-out (ms, only outlets with queued
-requests), next hash outlet -> next allowed hand-out, delay hash outlet -> delay (ms),
+requests), next hash outlet -> next allowed hand-out, delay / delay:robots hashes outlet -> registry
+and robots.txt delays (ms; the longer applies),
 lease:data / lease:owner hashes, worker:<id> heartbeats, fp:<fingerprint> seen-markers
 with a TTL, seq counter.
 """
@@ -58,7 +59,9 @@ if #head == 0 then
   return {'', '0'}
 end
 redis.call('ZREM', q, head[1])
-local nxt = now + tonumber(redis.call('HGET', KEYS[3], outlet) or '0')
+local delay = math.max(tonumber(redis.call('HGET', KEYS[3], outlet) or '0'),
+                      tonumber(redis.call('HGET', KEYS[3] .. ':robots', outlet) or '0'))
+local nxt = now + delay
 redis.call('HSET', KEYS[2], outlet, nxt)
 if redis.call('ZCARD', q) > 0 then
   redis.call('ZADD', KEYS[1], nxt, outlet)
@@ -170,10 +173,12 @@ class Frontier:
         self.server.hset(self.key("delay"), outlet, int(seconds * 1000))
 
     def raise_delay(self, outlet: str, seconds: float) -> None:
-        """Lengthen an outlet's delay (robots.txt Crawl-delay); never shorten it."""
-        current = self.server.hget(self.key("delay"), outlet)
+        """A robots.txt Crawl-delay: kept apart from the registry's delay (which each worker
+        sets when it starts), and the longer of the two applies."""
+        key = self.key("delay", "robots")
+        current = self.server.hget(key, outlet)
         if current is None or int(current) < int(seconds * 1000):
-            self.set_delay(outlet, seconds)
+            self.server.hset(key, outlet, int(seconds * 1000))
 
     def heartbeat(self, ttl: int, info: str) -> None:
         """This worker is alive for `ttl` more seconds."""

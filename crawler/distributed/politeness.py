@@ -24,11 +24,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# KEYS: gate:<outlet>, delay hash ; ARGV: outlet. Returns ms to wait (0: go, gate taken).
+# KEYS: gate:<outlet>, delay hash (+ its :robots twin) ; ARGV: outlet. Returns ms to wait (0: go, gate taken).
 _GATE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local delay = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local delay = math.max(tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0'),
+                      tonumber(redis.call('HGET', KEYS[2] .. ':robots', ARGV[1]) or '0'))
 if delay <= 0 then return 0 end
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 if now - last >= delay then

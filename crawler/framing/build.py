@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from crawler.framing.lexicon import Lexicon
@@ -76,3 +76,31 @@ def story_tables(
         })
     links = [asdict(m) for m in members]
     return stories, links
+
+
+@dataclass
+class StoryUpdate:
+    """What one story build did: articles re-clustered and story rows replaced."""
+
+    full: bool  # the whole archive was re-clustered
+    loaded: list[str] = field(default_factory=list)  # ids whose text was read and clustered
+    stories: int = 0  # stories written (new or changed)
+    links: int = 0  # story_articles rows written
+    dropped: int = 0  # stories deleted (changed or gone)
+    unchanged: int = 0  # re-clustered stories whose rows were already right: left as they were
+
+
+def story_key(story: dict[str, Any], links: Iterable[dict[str, Any]],
+              scores: bool = True) -> tuple[Any, ...]:
+    """A story's rows minus built_at, to tell whether a re-clustered story changed at all.
+
+    Without `scores`: a partial re-clustering weighs words over fewer articles (TF-IDF), so
+    its similarity scores drift while the story, its members and their roles stay the same.
+    """
+    row = tuple(story.get(c) for c in STORY_COLUMNS)
+    return row, tuple(sorted((m["article_id"], m["role"], m["copy_of"],
+                              m["score"] if scores else None) for m in links))
+
+
+STORY_COLUMNS = ("headline", "first_published", "last_published", "n_articles",
+                 "n_independent", "n_outlets", "languages", "outlets", "concepts", "on_topic")

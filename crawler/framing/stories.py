@@ -49,6 +49,10 @@ class StoryParams:
     translation_ratio: float = 0.85  # order-preserving overlap of entity/number sequences
     translation_min_features: int = 12  # short texts share too few names to tell
 
+    def reach_days(self) -> float:
+        """How far in time one article can change another's story (story or copy window)."""
+        return max(self.window_days, self.copy_window_days)
+
 
 @dataclass
 class StoryDoc:

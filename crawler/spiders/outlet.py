@@ -72,7 +72,15 @@ class OutletSpider(scrapy.Spider):
     # `crawl --due` / `mediawatch canaries`: what each outlet has due (None: crawl everything).
     plan: dict[str, OutletDue] | None
     canary_mode: str
+    # Frontier paging: article URLs scheduled at the last idle moment (their rows may not be
+    # committed yet), the ones before them (committed by the archive's own idle handler
+    # since), and any whose fetch never reached the archive. Bounded by the page size.
+    frontier_page: int
+    _started: str
     _scheduled: set[str]
+    _previous: set[str]
+    _lost: set[str]
+    _order: int
     _section_pages: dict[str, int]
 
     @classmethod
@@ -124,7 +132,10 @@ class OutletSpider(scrapy.Spider):
         spider.conditional = settings.getbool("MEDIAWATCH_CONDITIONAL_REQUESTS")
         spider.deferred = {}
         spider.crawl_delays = {}
-        spider._scheduled = set()
+        spider.frontier_page = max(1, settings.getint("MEDIAWATCH_FRONTIER_PAGE", 500))
+        spider._started = utcnow()
+        spider._scheduled, spider._previous, spider._lost = set(), set(), set()
+        spider._order = 0
         spider._section_pages = {}
         crawler.signals.connect(spider.fetch_articles, signal=signals.spider_idle)
         crawler.signals.connect(spider._close_state, signal=signals.spider_closed)
@@ -245,38 +256,68 @@ class OutletSpider(scrapy.Spider):
     def fetch_articles(self) -> None:
         """Discovery is over (Scrapy went idle): fetch new and due articles from the frontier.
 
-        Runs at every idle moment; budgets are spent across calls, and what is left over is
-        counted as deferred (it stays due in the frontier for the next crawl).
+        Runs at every idle moment and takes at most MEDIAWATCH_FRONTIER_PAGE due URLs per
+        outlet (SQL LIMIT: the rest of the frontier stays in SQLite, never in RAM); raising
+        DontCloseSpider brings the next idle moment and the next page. Budgets are spent
+        across calls, and what is left over is counted as deferred (it stays due in the
+        frontier for the next crawl).
         """
-        if self.canary_mode == "only":
-            return
+        if self.canary_mode == "only" or self.distributed:
+            return  # a Redis worker has no frontier: found URLs were queued at once
         now = utcnow()
-        scheduled = 0
+        skip = self._settle()
+        taken: set[str] = set()
         deferred: dict[str, int] = {}
         for source in self.outlets:
             if source.id in self.paused:
                 continue
             room = self._outlet_room(source)
-            for due in self.state.due(source.id, now, self.recheck_all, None):
-                if due.url in self._scheduled:
-                    continue
-                over = due.known and self.recheck_budget is not None and self.recheck_budget <= 0
-                if room <= 0 or over:
-                    deferred[source.id] = deferred.get(source.id, 0) + 1
-                    continue
-                room -= 1
+            take = int(min(max(room, 0), self.frontier_page))
+            rows = self.state.due(source.id, now, self.recheck_all, take, exclude=skip,
+                                  since=self._since()) if take else []
+            cut = len(rows) >= take  # the page (or the room) may have left URLs behind
+            scheduled = 0
+            for due in rows:
+                if due.known and self.recheck_budget is not None and self.recheck_budget <= 0:
+                    cut = True  # known URLs come last: every one after this is over budget too
+                    break
                 if due.known and self.recheck_budget is not None:
                     self.recheck_budget -= 1
-                self._scheduled.add(due.url)
+                taken.add(due.url)
                 request = self._request(
                     source, due.url, "article", due.via or "frontier", due.origin,
                     self.parse_article, due.hints, validators=(due.etag, due.last_modified))
                 # Scrapy's queues are LIFO within a priority: keep the frontier's order.
-                self.crawler.engine.crawl(request.replace(priority=-len(self._scheduled)))
+                self._order += 1
+                self.crawler.engine.crawl(request.replace(priority=-self._order))
                 scheduled += 1
+            if cut:
+                left = self.state.due_count(source.id, now, self.recheck_all, exclude=skip,
+                                            since=self._since()) - scheduled
+                if left > 0:
+                    deferred[source.id] = left
         self.deferred = deferred
-        if scheduled:
+        self._previous, self._scheduled = self._scheduled, taken
+        if taken:
             raise DontCloseSpider
+
+    def _since(self) -> str | None:
+        """With --recheck a re-fetched article stays due: leave out what this run fetched."""
+        return self._started if self.recheck_all else None
+
+    def _settle(self) -> set[str]:
+        """URLs scheduled in this crawl whose fetch the frontier may not show yet.
+
+        The archive commits its batch in its own spider_idle handler, which runs after this
+        one: the last page's fetches may be uncommitted now, the page before it's are not.
+        One of those the archive does not show as fetched never reached it (a store error):
+        it is remembered for the rest of the crawl, as before paging, and not fetched again.
+        """
+        if self._previous:
+            self._lost |= self._previous - self.state.fetched_since(self._previous,
+                                                                    self._started)
+        self._previous = set()
+        return self._scheduled | self._lost
 
     def _outlet_room(self, source: Source) -> int | float:
         """Requests this outlet's budgets (max_requests, max_pages, max_seconds) still allow."""

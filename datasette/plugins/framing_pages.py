@@ -22,9 +22,7 @@ NAMING_COLORS = {
 FRAME_COLORS = ["#3d405b", "#81b29a", "#f2cc8f", "#9c6644", "#457b9d", "#b56576"]
 FRAMES = "frames"  # pseudo-concept: the mix of frames per outlet
 KWIC_LIMIT = 1000
-
-_INDEPENDENT_PERIOD = """fa.independent = 1 AND (:from = '' OR fa.month >= :from)
-  AND (:to = '' OR fa.month <= :to) AND (:lang = '' OR fa.lang = :lang)"""
+DENSE_LINES = 20 * KWIC_LIMIT  # beyond this, walking articles by date finds a page sooner
 
 
 def _concept_filter(concept: str) -> str:
@@ -57,6 +55,55 @@ async def _settings(db: Any) -> dict[str, str]:
     return {r["key"]: r["value"] for r in await _rows(db, "SELECT key, value FROM framing_settings")}
 
 
+# The compare page adds up framing_counts (schema migration 0005): per outlet, month and
+# language, the independent articles and their words, and mentions and distinct articles per
+# naming / concept / kind, kept current by triggers. Months and languages are '' there when
+# unknown, so a period never includes them (nullif), exactly as framing_articles' NULLs.
+_COUNTS_PERIOD = """(:from = '' OR nullif(c.month, '') >= :from)
+  AND (:to = '' OR nullif(c.month, '') <= :to) AND (:lang = '' OR c.lang = :lang)"""
+_OUTLET_TOTALS = "c.kind = '' AND c.concept = '' AND c.naming = ''"
+
+
+def _counts_filter(concept: str, level: str) -> str:
+    """framing_counts rows of a concept (or of every frame) at the naming or concept level."""
+    if concept == FRAMES:
+        return ("c.kind = 'frame' AND c.concept != '' AND c.naming != ''" if level == "naming"
+                else "c.kind = 'frame' AND c.concept = '' AND c.naming = ''")
+    return ("c.kind IN ('naming', 'frame') AND c.concept = :concept AND "
+            + ("c.naming != ''" if level == "naming" else "c.naming = ''"))
+
+
+def compare_sql(concept: str) -> dict[str, str]:
+    """The compare page's statements for a concept (parameters: concept, from, to, lang)."""
+    counted = f"c.articles > 0 AND {_COUNTS_PERIOD}"
+    return {
+        "shares": f"""
+        SELECT nullif(c.source_id, '') AS source_id, c.naming, sum(c.mentions) AS mentions,
+               sum(c.articles) AS articles
+        FROM framing_counts c WHERE {_counts_filter(concept, 'naming')} AND {counted}
+        GROUP BY c.source_id, c.naming ORDER BY c.source_id, c.naming""",
+        "outlets": f"""
+        SELECT nullif(c.source_id, '') AS source_id, sum(c.articles) AS articles,
+               sum(c.words) AS words
+        FROM framing_counts c WHERE {_OUTLET_TOTALS} AND {counted} GROUP BY c.source_id""",
+        "matching": f"""
+        SELECT nullif(c.source_id, '') AS source_id, sum(c.articles) AS n
+        FROM framing_counts c WHERE {_counts_filter(concept, 'concept')} AND {counted}
+        GROUP BY c.source_id""",
+        "monthly": f"""
+        WITH w AS (SELECT c.source_id, c.month, sum(c.words) AS words, sum(c.articles) AS articles
+                   FROM framing_counts c WHERE {_OUTLET_TOTALS} AND {counted} AND c.month != ''
+                   GROUP BY c.source_id, c.month),
+             m AS (SELECT c.source_id, c.month, sum(c.mentions) AS mentions
+                   FROM framing_counts c WHERE {_counts_filter(concept, 'concept')} AND {counted}
+                   GROUP BY c.source_id, c.month)
+        SELECT nullif(w.source_id, '') AS source_id, w.month, w.words, w.articles,
+               coalesce(m.mentions, 0) AS mentions
+        FROM w LEFT JOIN m ON m.source_id = w.source_id AND m.month = w.month AND w.source_id != ''
+        ORDER BY w.source_id, w.month""",
+    }
+
+
 async def compare_page(datasette: Any, request: Any) -> Response:
     """Naming shares per outlet (chart), rates over time and attention, for one concept/period."""
     db = datasette.get_database()
@@ -68,30 +115,11 @@ async def compare_page(datasette: Any, request: Any) -> Response:
     thin_articles = int(settings.get("thin_min_articles") or 3)
     kind = "frame" if p["concept"] == FRAMES else next(
         (c["kind"] for c in concepts if c["id"] == p["concept"]), "naming")
-    shares = await _rows(db, f"""
-        SELECT fa.source_id, m.naming, sum(m.n) AS mentions, count(DISTINCT m.article_id) AS articles
-        FROM mentions m JOIN framing_articles fa ON fa.article_id = m.article_id
-        WHERE {_concept_filter(p['concept'])} AND {_INDEPENDENT_PERIOD}
-        GROUP BY fa.source_id, m.naming ORDER BY fa.source_id, m.naming""", p)
-    outlets = await _rows(db, f"""
-        SELECT fa.source_id, count(*) AS articles, sum(fa.word_count) AS words
-        FROM framing_articles fa WHERE {_INDEPENDENT_PERIOD} GROUP BY fa.source_id""", p)
-    matching = {r["source_id"]: r["n"] for r in await _rows(db, f"""
-        SELECT fa.source_id, count(DISTINCT m.article_id) AS n
-        FROM mentions m JOIN framing_articles fa ON fa.article_id = m.article_id
-        WHERE {_concept_filter(p['concept'])} AND {_INDEPENDENT_PERIOD}
-        GROUP BY fa.source_id""", p)}
-    monthly = await _rows(db, f"""
-        WITH w AS (SELECT fa.source_id, fa.month, sum(fa.word_count) AS words, count(*) AS articles
-                   FROM framing_articles fa WHERE {_INDEPENDENT_PERIOD} AND fa.month IS NOT NULL
-                   GROUP BY fa.source_id, fa.month),
-             c AS (SELECT fa.source_id, fa.month, sum(m.n) AS mentions
-                   FROM mentions m JOIN framing_articles fa ON fa.article_id = m.article_id
-                   WHERE {_concept_filter(p['concept'])} AND {_INDEPENDENT_PERIOD}
-                   GROUP BY fa.source_id, fa.month)
-        SELECT w.source_id, w.month, w.words, w.articles, coalesce(c.mentions, 0) AS mentions
-        FROM w LEFT JOIN c ON c.source_id = w.source_id AND c.month = w.month
-        ORDER BY w.source_id, w.month""", p)
+    sql = compare_sql(p["concept"])
+    shares = await _rows(db, sql["shares"], p)
+    outlets = await _rows(db, sql["outlets"], p)
+    matching = {r["source_id"]: r["n"] for r in await _rows(db, sql["matching"], p)}
+    monthly = await _rows(db, sql["monthly"], p)
     bars: dict[str, dict[str, Any]] = {}
     for r in shares:
         bar = bars.setdefault(r["source_id"], {"source_id": r["source_id"], "total": 0,
@@ -131,6 +159,55 @@ async def compare_page(datasette: Any, request: Any) -> Response:
     })
 
 
+def kwic_lines_sql(concept: str) -> str:
+    """How many lines a concept has (independent articles; framing_counts), to plan KWIC."""
+    return (f"SELECT coalesce(sum(c.mentions), 0) FROM framing_counts c "
+            f"WHERE {_counts_filter(concept, 'concept')} AND c.articles > 0")
+
+
+def kwic_sql(p: dict[str, str], lines: int = 0) -> str:
+    """The KWIC page's statement for its filters (concept, source, naming, variant, article,
+    from, to, lang, copies: the parameters it runs with), given the concept's `lines`.
+
+    Lines are shown in publication order, so when there are many (more than DENSE_LINES)
+    or one outlet is asked for (every link from a number is), the statement walks articles
+    in that order (articles_published or articles_source_published; a month range as a
+    range of dates) and stops at the limit; a rarer concept starts from its own lines.
+    """
+    walk = not p.get("article") and bool(p.get("source") or lines > DENSE_LINES)
+    # Walking articles, a line is found by its article (kwic_article): the unary + keeps the
+    # planner from scanning a concept's lines once per article (kwic_concept).
+    k = "+k." if walk else "k."
+    where = [] if p.get("copies") else ["fa.independent = 1"]
+    where.append(_concept_filter(p["concept"]).replace("m.", k))
+    for key, column in (("source", "fa.source_id"), ("naming", f"{k}naming"),
+                        ("variant", f"{k}variant"), ("article", "k.article_id"),
+                        ("lang", "fa.lang")):
+        if p.get(key):
+            where.append(f"{column} = :{key}")
+    if p.get("from"):
+        where.append("fa.month >= :from")
+    if p.get("to"):
+        where.append("fa.month <= :to")
+    driver = "kwic k JOIN articles a ON a.id = k.article_id"
+    if walk:
+        driver = "articles a CROSS JOIN kwic k ON k.article_id = a.id"
+        if p.get("source"):
+            where.append("a.source_id = :source")
+        # published_month is published's first seven characters: the same months as dates
+        if p.get("from"):
+            where.append("a.published >= :from")
+        if p.get("to"):
+            where.append("a.published < :to || '~'")
+    return f"""
+        SELECT k.article_id, k.kind, k.concept, k.naming, k.variant, k.field, k."left" AS l,
+               k.hit, k."right" AS r, k."offset" AS off, fa.source_id, fa.role, fa.independent,
+               a.published, a.title, a.lang
+        FROM {driver} CROSS JOIN framing_articles fa ON fa.article_id = k.article_id
+        WHERE {" AND ".join(where)}
+        ORDER BY a.published, k.article_id, k.field DESC, k."offset" LIMIT {KWIC_LIMIT + 1}"""
+
+
 async def kwic_page(datasette: Any, request: Any) -> Response:
     """The KWIC lines behind a number: filter by outlet, concept, naming, variant, article, period."""
     db = datasette.get_database()
@@ -138,19 +215,8 @@ async def kwic_page(datasette: Any, request: Any) -> Response:
     p = {**_params(request), "source": a.get("source") or "", "naming": a.get("naming") or "",
          "variant": a.get("variant") or "", "article": a.get("article") or "",
          "copies": "1" if a.get("copies") else ""}
-    independent = "" if p["copies"] else "fa.independent = 1 AND"
-    lines = await _rows(db, f"""
-        SELECT k.article_id, k.kind, k.concept, k.naming, k.variant, k.field, k."left" AS l,
-               k.hit, k."right" AS r, k."offset" AS off, fa.source_id, fa.role, fa.independent,
-               a.published, a.title, a.lang
-        FROM kwic k JOIN framing_articles fa ON fa.article_id = k.article_id
-        JOIN articles a ON a.id = k.article_id
-        WHERE {independent} {_concept_filter(p['concept']).replace('m.', 'k.')}
-          AND (:source = '' OR fa.source_id = :source) AND (:naming = '' OR k.naming = :naming)
-          AND (:variant = '' OR k.variant = :variant) AND (:article = '' OR k.article_id = :article)
-          AND (:from = '' OR fa.month >= :from) AND (:to = '' OR fa.month <= :to)
-          AND (:lang = '' OR fa.lang = :lang)
-        ORDER BY a.published, k.article_id, k.field DESC, k."offset" LIMIT {KWIC_LIMIT + 1}""", p)
+    count = (await db.execute(kwic_lines_sql(p["concept"]), p)).first()[0]
+    lines = await _rows(db, kwic_sql(p, count), p)
     return await _render(datasette, request, "framing_kwic.html", {
         "p": p, "lines": lines[:KWIC_LIMIT], "truncated": len(lines) > KWIC_LIMIT,
         "toggle": kwic_href(**{**p, "copies": "" if p["copies"] else "1"}),
@@ -241,12 +307,13 @@ def canned_queries(datasette: Any, database: str, actor: Any) -> dict[str, Any]:
     return {
         "framing_naming_share": {
             "title": "Naming share per outlet over a period (copies excluded)",
-            "sql": """SELECT fa.source_id, m.naming, sum(m.n) AS mentions,
-  round(1.0 * sum(m.n) / sum(sum(m.n)) OVER (PARTITION BY fa.source_id), 4) AS share
-FROM mentions m JOIN framing_articles fa ON fa.article_id = m.article_id
-WHERE m.concept = :concept AND fa.independent = 1
-  AND (:from = '' OR fa.month >= :from) AND (:to = '' OR fa.month <= :to)
-GROUP BY fa.source_id, m.naming ORDER BY fa.source_id, mentions DESC""",
+            "sql": """SELECT nullif(c.source_id, '') AS source_id, c.naming, sum(c.mentions) AS mentions,
+  round(1.0 * sum(c.mentions) / sum(sum(c.mentions)) OVER (PARTITION BY c.source_id), 4) AS share
+FROM framing_counts c
+WHERE c.kind IN ('naming', 'frame') AND c.concept = :concept AND c.naming != ''
+  AND c.articles > 0 AND (:from = '' OR nullif(c.month, '') >= :from)
+  AND (:to = '' OR nullif(c.month, '') <= :to)
+GROUP BY c.source_id, c.naming ORDER BY c.source_id, mentions DESC""",
         },
         "framing_kwic": {
             "title": "KWIC lines for a concept, naming and outlet",

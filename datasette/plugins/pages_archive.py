@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from datasette.utils import sqlite_timelimit
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from crawler.search import expand_query, explain
+from crawler.search import expand_query, explain, filtered_query
 from datasette import hookimpl
 
 _here = Path(__file__).resolve().parent
@@ -29,6 +32,27 @@ _spec.loader.exec_module(charts)
 MARK_OPEN, MARK_CLOSE = "\u27e6", "\u27e7"
 PAGE_SIZE = 20
 FAILURES = ("empty", "not_article", "extraction_error")
+# The languages in the archive, one index seek each (articles_lang), not a scan of articles.
+LANGUAGES_SQL = """with recursive l(lang) as (
+  select min(lang) from articles
+  union all select (select min(lang) from articles where lang > l.lang) from l
+  where l.lang is not null)
+select lang from l where lang is not null"""
+# The same story elsewhere: its reprints, its original, identical texts. One index lookup
+# per relation (a UNION: an OR of them would scan every article).
+ELSEWHERE_SQL = """
+select id, source_id, title, published, url, republication_of, fingerprint from articles
+where rowid in (
+  select rowid from articles where republication_of is not null
+    and republication_of in (:url, :canon)
+  union select rowid from articles where url = :rep
+  union select rowid from articles where canonical_url = :rep
+  union select rowid from articles where fingerprint = :fp)
+and id != :id"""
+# /search ranks (bm25, titles x10) the newest RANK_WINDOW matches (all of them when fewer):
+# the best matches of a huge result set without scoring all of it. Totals are exact;
+# per-language counts are exact up to the window, then counts among its matches ("n+").
+RANK_WINDOW = 5000
 
 
 def highlight(value: str | None) -> Markup:
@@ -55,6 +79,81 @@ async def _render(datasette: Any, request: Any, template: str, ctx: dict[str, An
     return Response.html(await datasette.render_template(template, ctx, request=request))
 
 
+class AtLeast(int):
+    """A count over part of the matches: at least this many (shows as "4,321+")."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}+"
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+def search_sql(expr: str, lang: str = "", source: str = "", on_topic: str = "",
+               page: int = 1) -> dict[str, Any]:
+    """/search's statements for an expanded query: the ranked window and the total (+ params).
+
+    Filters are FTS terms (search_meta), so the index alone finds and counts the matches.
+    The window is the newest RANK_WINDOW matches (more for deep pages) with their bm25
+    (titles x10), date and language: one pass over the index ranks a page and counts the
+    languages; the total needs a second pass only when the window is full.
+    """
+    window = max(RANK_WINDOW, page * PAGE_SIZE)
+    return {
+        "window": f"""select articles_fts.rowid, bm25(articles_fts, 10.0, 1.0, 0.0),
+              a.published, a.lang
+            from articles_fts cross join articles a on a.rowid = articles_fts.rowid
+            where articles_fts match :match order by articles_fts.rowid desc limit {window}""",
+        "total": "select count(*) from articles_fts where articles_fts match :match",
+        "size": window,
+        "params": {"match": filtered_query(expr, lang=lang, source_id=source,
+                                           on_topic=on_topic)},
+    }
+
+
+def hits_sql(rowids: list[int]) -> str:
+    """One page of hits with highlighted titles and snippets: one more pass over the index,
+    bounded to the page's rowids (auxiliary functions need the match's cursor)."""
+    listed = ", ".join(str(int(r)) for r in rowids)
+    return f"""select articles_fts.rowid as rid, a.id, a.title, a.source_id, s.name as outlet,
+          s.kind, a.lang, a.published, a.url, a.on_topic,
+          highlight(articles_fts, 0, '\u27e6', '\u27e7') as title_hl,
+          snippet(articles_fts, 1, '\u27e6', '\u27e7', ' … ', 30) as snippet
+        from articles_fts cross join articles a on a.rowid = articles_fts.rowid
+        left join sources s on s.id = a.source_id
+        where articles_fts match :match and articles_fts.rowid between {min(rowids)}
+          and {max(rowids)} and +articles_fts.rowid in ({listed})"""
+
+
+def rank_page(window: list[tuple[Any, ...]], page: int) -> list[int]:
+    """The rowids of one page: best bm25 first, then newest (NULL dates last)."""
+    ordered = sorted(window, key=lambda r: r[2] or "", reverse=True)
+    ordered.sort(key=lambda r: (r[1], r[2] is None))  # stable: dates stay newest first
+    return [r[0] for r in ordered[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
+
+
+def run_search(conn: sqlite3.Connection, expr: str, lang: str = "", source: str = "",
+               on_topic: str = "", page: int = 1) -> dict[str, Any]:
+    """Hits of one page, the exact total and the matches per language, on one connection."""
+    sql = search_sql(expr, lang=lang, source=source, on_topic=on_topic, page=page)
+    params = sql["params"]
+    window = [tuple(r) for r in conn.execute(sql["window"], params)]
+    full = len(window) == sql["size"]
+    total = conn.execute(sql["total"], params).fetchone()[0] if full else len(window)
+    counts = Counter(r[3] for r in window)
+    # Exact when every match is in the window; else counts among the newest matches.
+    by_lang = [(lang_, AtLeast(n) if full else n) for lang_, n in
+               sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] or ""))]
+    rowids = rank_page(window, page)
+    hits: list[dict[str, Any]] = []
+    if rowids:
+        cursor = conn.execute(hits_sql(rowids), params)
+        names = [d[0] for d in cursor.description]
+        found = {row[0]: dict(zip(names, row, strict=True)) for row in cursor}
+        hits = [found[r] for r in rowids if r in found]
+    return {"hits": hits, "total": total, "by_lang": by_lang}
+
+
 async def search_page(datasette: Any, request: Any) -> Response:
     """Ranked multilingual search with highlighted snippets and filters."""
     db = datasette.get_database()
@@ -70,26 +169,19 @@ async def search_page(datasette: Any, request: Any) -> Response:
                            "page": page, "expr": expr, "clauses": explain(q, literal=literal)
                            if q else [], "page_size": PAGE_SIZE}
     if expr:
-        where, params = ["articles_fts match :expr"], {"expr": expr}
-        for col, value in (("a.lang", lang), ("a.source_id", source), ("a.on_topic", on_topic)):
-            if value:
-                where.append(f"{col} = :{col.split('.')[1]}")
-                params[col.split(".")[1]] = value
-        base = ("from articles_fts join articles a on a.rowid = articles_fts.rowid "
-                "left join sources s on s.id = a.source_id where " + " and ".join(where))
-        rows = await db.execute(
-            "select a.id, a.title, a.source_id, s.name as outlet, s.kind, a.lang, a.published, "
-            "a.url, a.on_topic, highlight(articles_fts, 0, '\u27e6', '\u27e7') as title_hl, "
-            "snippet(articles_fts, 1, '\u27e6', '\u27e7', ' … ', 30) as snippet "
-            f"{base} order by bm25(articles_fts, 10.0, 1.0), a.published desc "
-            f"limit {PAGE_SIZE} offset {(page - 1) * PAGE_SIZE}", params)
+        limit = datasette.setting("sql_time_limit_ms")
+
+        def search(conn: sqlite3.Connection) -> dict[str, Any]:
+            with sqlite_timelimit(conn, limit):
+                return run_search(conn, expr, lang=lang, source=source, on_topic=on_topic,
+                                  page=page)
+
+        found = await db.execute_fn(search)
         # The highlighted title is the normalised one: show it only when it marks a match.
         ctx["hits"] = [dict(r, title_hl=highlight(r["title_hl"] if MARK_OPEN in
                                                   (r["title_hl"] or "") else r["title"]),
-                            snippet=highlight(r["snippet"])) for r in rows]
-        ctx["total"] = list(await db.execute(f"select count(*) {base}", params))[0][0]
-        ctx["by_lang"] = [tuple(r) for r in await db.execute(
-            f"select a.lang, count(*) {base} group by a.lang order by count(*) desc", params)]
+                            snippet=highlight(r["snippet"])) for r in found["hits"]]
+        ctx["total"], ctx["by_lang"] = found["total"], found["by_lang"]
         export = {"_search": q, **({"_mw_literal": "1"} if literal else {}),
                   **({"lang": lang} if lang else {}), **({"source_id": source} if source else {}),
                   **({"on_topic": on_topic} if on_topic else {})}
@@ -99,8 +191,7 @@ async def search_page(datasette: Any, request: Any) -> Response:
         ctx["exports"]["json"] += "&_shape=objects"
     ctx["outlets"] = [tuple(r) for r in await db.execute("select id, name from sources "
                                                          "order by name")]
-    ctx["langs"] = [r[0] for r in await db.execute(
-        "select distinct lang from articles where lang is not null order by lang")]
+    ctx["langs"] = [r[0] for r in await db.execute(LANGUAGES_SQL)]
     ctx["self_args"] = lambda **kw: urlencode({k: v for k, v in {
         "q": q, "literal": "1" if literal else "", "lang": lang, "source": source,
         "on_topic": on_topic, **kw}.items() if v})
@@ -129,14 +220,9 @@ async def article_page(datasette: Any, request: Any) -> Response:
                     for r in await db.execute(
                         "select * from article_versions where article_id = ?", [aid])]
     elsewhere = []
-    for r in await db.execute(
-            "select id, source_id, title, published, url, republication_of, fingerprint "
-            "from articles where id != :id and ("
-            "(republication_of is not null and republication_of in (:url, :canon)) "
-            "or (:rep is not null and (url = :rep or canonical_url = :rep)) "
-            "or (fingerprint is not null and fingerprint = :fp))",
-            {"id": aid, "url": art.get("url"), "canon": art.get("canonical_url") or "",
-             "rep": art.get("republication_of"), "fp": art.get("fingerprint")}):
+    for r in await db.execute(ELSEWHERE_SQL, {
+            "id": aid, "url": art.get("url"), "canon": art.get("canonical_url") or "",
+            "rep": art.get("republication_of"), "fp": art.get("fingerprint")}):
         r = dict(r)
         r["relation"] = ("republishes this" if r["republication_of"] in
                          (art.get("url"), art.get("canonical_url")) else

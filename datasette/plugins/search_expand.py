@@ -1,9 +1,15 @@
 """Datasette plugin: multilingual search on articles through crawler/search.py.
 
 `?_search=` on the articles table is rewritten at the ASGI edge into an FTS5 expression
-(concept aliases + normalisation + light stemming) before Datasette sees it, so the table
-view, its facets and its CSV/JSON exports all search the same way; `_mw_literal=1` skips the
-aliases and stemming. The canned queries call the same expansion as SQL functions.
+(concept aliases + normalisation + light stemming) in `_mw_search`, which this plugin's
+filter applies, so the table view, its facets and its CSV/JSON exports all search the same
+way; `_mw_literal=1` skips the aliases and stemming. The canned queries call the same
+expansion as SQL functions.
+
+The filter is Datasette's own search clause with one change for large result sets: when a
+search matches more than BROAD rows, `+rowid` keeps SQLite from reading every matching row
+to sort them by date (seconds on a million articles); it walks the date index instead and
+stops at the page.
 """
 
 from __future__ import annotations
@@ -32,10 +38,13 @@ def is_literal(value: str | None) -> bool:
 
 
 def rewrite_query_string(query_string: bytes) -> bytes:
-    """Rewrite ?_search= into the expanded FTS5 expression; keep the original in _mw_q."""
+    """Rewrite ?_search= into the expanded FTS5 expression (_mw_search); the words typed go in
+    _mw_q."""
     args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
     values = dict(args)
-    search, original = values.get("_search", ""), values.get("_mw_q")
+    if "_search" not in values:
+        return query_string
+    search, original = values["_search"], values.get("_mw_q")
     literal = is_literal(values.get("_mw_literal"))
     # Hidden form fields carry _mw_q along: a new _search typed over it wins.
     if original is not None and search == (expand_query(original, literal=literal) or ""):
@@ -45,9 +54,9 @@ def rewrite_query_string(query_string: bytes) -> bytes:
     expr = expand_query(query, literal=literal) if query.strip() else None
     if expr is None:
         return query_string
-    drop = {"_search", "_mw_q", "_searchmode"}
+    drop = {"_search", "_mw_q", "_mw_search", "_searchmode"}
     kept = [(k, v) for k, v in args if k not in drop]
-    kept += [("_search", expr), ("_mw_q", query), ("_searchmode", "raw")]
+    kept += [("_mw_search", expr), ("_mw_q", query)]
     return urlencode(kept).encode()
 
 
@@ -68,12 +77,32 @@ def asgi_wrapper(datasette: Any) -> Any:
     return wrap
 
 
-@hookimpl(trylast=True)
+BROAD = 5000  # matches beyond which the table view walks the date index (see the docstring)
+
+
+def search_clause(broad: bool) -> str:
+    """The articles table's search condition (parameter :mw_search)."""
+    return (f"{'+rowid' if broad else 'rowid'} in "
+            "(select rowid from articles_fts where articles_fts match :mw_search)")
+
+
+@hookimpl
 def filters_from_request(request: Any, database: str, table: str, datasette: Any) -> Any:
-    """Show the words the user typed in the search box, not their expansion."""
-    if table != "articles" or "_mw_q" not in request.args:
+    """Search the articles table for the expanded query; show the words the user typed."""
+    if table != "articles" or "_mw_search" not in request.args:
         return None
-    return FilterArguments([], extra_context={"search": request.args["_mw_q"]})
+    expr, typed = request.args["_mw_search"], request.args.get("_mw_q", "")
+
+    async def search() -> FilterArguments:
+        count = await datasette.get_database(database).execute(
+            "select count(*) from (select 1 from articles_fts where articles_fts match :q "
+            f"limit {BROAD + 1})", {"q": expr})
+        return FilterArguments(
+            [search_clause(count.first()[0] > BROAD)], params={"mw_search": expr},
+            human_descriptions=[f'search matches "{typed or expr}"'],
+            extra_context={"search": typed or expr})
+
+    return search()
 
 
 @hookimpl

@@ -1,0 +1,568 @@
+"""The bench web: 1,000+ real-size news pages on loopback, with ground truth, for `make bench`.
+
+Each article page is a recorded real page from tests/pages (its nav, sidebars, comments,
+scripts and styles: 40-130 KB of real boilerplate) with the article swapped for a generated
+one: a new headline, date and 4-11 paragraphs drawn from the real texts in the repo
+(tests/pages and demoweb/sites, en/ru/hy). The swap covers the headline wherever it recurs,
+<title>, meta tags, JSON-LD, microdata, the visible dateline and the body container, so the
+only article date left is the ground truth's (sidebars keep their own dates: realistic noise).
+Links to the real sites become site-relative, so nothing reading these pages leaves loopback.
+
+Five outlets (127.0.0.20-24) serve robots.txt (allow all, no Crawl-delay, a Sitemap line), a
+sitemap index, RSS of the newest 100 and a home page from memory, with ETag/304, gzip and no
+delay. With `frontier=N` a sixth (127.0.0.25) lists N URLs for the frontier-memory figures.
+Deterministic: the same pages every run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import json
+import random
+import re
+import socket
+import threading
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from lxml import html as lhtml
+
+from demoweb.server import etag_for, http_date, not_modified
+from extract import decode_html
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES, SITES = ROOT / "tests" / "pages", ROOT / "demoweb" / "sites"
+CHILD = 10_000  # URLs per frontier sitemap file (the protocol allows 50,000)
+_EXTERNAL = re.compile(r"(?:https?:)?//(?!(?:schema\.org|www\.w3\.org|ogp\.me|purl\.org|127\.)\b)"
+                       r"([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:[A-Za-z]{2,}|\d{1,3}))")
+_DATE_KEY = re.compile(r"date|time|publish|modif|created", re.I)
+_XML = '<?xml version="1.0" encoding="UTF-8"?>\n'
+_SM = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+
+
+@dataclass(frozen=True)
+class Template:
+    """A recorded page and where its article lives (XPaths into the decoded page)."""
+
+    case: str
+    lang: str
+    body: str  # the element whose content becomes the generated paragraphs
+    title: str  # the headline; its text is replaced everywhere it occurs
+    dates: tuple[tuple[str, str, str], ...] = ()  # (xpath, strftime format, "text" | "tail")
+    drop: tuple[str, ...] = ()  # leads, "updated" stamps: removed
+    date: str = ""  # the recorded date, when the page has none in machine-readable form
+
+
+TEMPLATES = {t.case: t for t in (
+    Template("en-newsaz-counteroffensive", "en", "//div[@class='post--content']", "(//h1)[2]",
+             (("//div[contains(@class,'post--single')]//ul/li[1]/a", "%d %b %Y %H:%M", "text"),)),
+    Template("en-sputnik-lockdowns", "en", "//div[@class='b-article__text']", "//h1",
+             (("//time[contains(@class,'b-article__refs-date')][1]", "%H:%M  GMT %d.%m.%Y",
+               "text"),), ("//time[contains(@class,'b-article__refs-date')][2]",)),
+    Template("en-urdupoint-mishustin", "en", "//div[contains(@class,'detail_txt')]", "//h1",
+             (("//i[contains(@class,'fa-calendar-o')]", "%a %d %B %Y | %I:%M %p", "tail"),)),
+    Template("ru-tass-8836033", "ru", "//div[@class='text-block']", "//h1",
+             drop=("//div[@class='news-header__lead']",)),
+    Template("ru-inform-kz-a3725092", "ru", "//div[@class='article_news_body']", "//h1",
+             (("//div[contains(@class,'date_public_art')]", "%d.%m.%Y %H:%M", "text"),)),
+    Template("ru-ukrinform-3103218", "ru", "//div[contains(@class,'newsText')]/div[p]", "//h1",
+             (("//article//header//time", "%d.%m.%Y %H:%M", "text"),),
+             ("//div[@class='newsHeading']",)),
+    Template("ru-unn-1906059", "ru", "//div[contains(@class,'b-news-text')]", "//h1",
+             (("//span[contains(@class,'datelink')]", "%d.%m.%Y, %H:%M", "text"),)),
+    Template("ru-football-ua-podolski", "ru", "//div[@class='article-text']", "//h1",
+             (("//article[1]/p[@class='date']", "%d.%m.%Y, %H:%M", "text"),
+              ("//span[@class='photo-date']", "%d.%m.%Y, %H:%M", "text")),
+             date="2016-08-15T13:43:00+03:00"),
+    Template("hy-a1plus-378866", "hy", "//div[@class='news-content-block']",
+             "//div[@class='news-content-block']/h2",
+             (("//article//time[contains(@class,'cw-relative-date')]", "%d.%m.%Y %H:%M", "text"),)),
+    Template("hy-newsam-615163", "hy", "//span[@class='article-body']",
+             "//div[@class='article-title']",
+             (("//div[@class='time' and @content]", "%H:%M, %d.%m.%Y", "text"),)),
+    Template("hy-panarmenian-250976", "hy", "//div[contains(@class,'article_body')]", "//h1",
+             (("//div[contains(@class,'article_date')]", "%d.%m.%Y - %H:%M AMT", "text"),)),
+)}
+
+
+@dataclass(frozen=True)
+class Outlet:
+    """One bench outlet: its layouts (templates) and its article URL shape."""
+
+    id: str
+    lang: str
+    templates: tuple[str, ...]
+    path: str  # str.format with n, y, m, d, slug
+    pattern: str  # article_url_pattern, after the base URL
+
+
+OUTLETS = (
+    Outlet("wire-en", "en", ("en-newsaz-counteroffensive", "en-sputnik-lockdowns",
+                             "en-urdupoint-mishustin"),
+           "/news/{y}/{m}/{d}/{slug}-{n}.html", r"/news/\d{4}/\d{2}/\d{2}/[a-z0-9-]+\.html$"),
+    Outlet("daily-ru", "ru", ("ru-tass-8836033", "ru-inform-kz-a3725092"), "/politika/{n}",
+           r"/politika/\d+$"),
+    Outlet("agency-ru", "ru", ("ru-ukrinform-3103218", "ru-unn-1906059",
+                               "ru-football-ua-podolski"),
+           "/ru/news/{n}-novost.html", r"/ru/news/\d+-novost\.html$"),
+    Outlet("news-hy", "hy", ("hy-a1plus-378866", "hy-newsam-615163"), "/hy/article/{n}",
+           r"/hy/article/\d+$"),
+    Outlet("daily-hy", "hy", ("hy-panarmenian-250976",), "/arm/news/{n}/", r"/arm/news/\d+/$"),
+)
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Ground truth of one article page."""
+
+    url: str
+    outlet: str
+    template: str
+    lang: str
+    title: str
+    published: str  # ISO 8601 with the outlet's offset; compare days with [:10]
+    paragraphs: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The body, a paragraph per line."""
+        return "\n".join(self.paragraphs)
+
+
+# -- templates: a recorded page with the article cut out ----------------------------------
+
+
+def _load(case: str) -> Any:
+    return lhtml.fromstring(decode_html((PAGES / case / "input.html").read_bytes())[0])
+
+
+def _iso_mark(value: str) -> str:
+    """Placeholder keeping the shape of the date it replaces (UTC 'Z', a day, or an offset)."""
+    return "QQISOZQQ" if value.endswith("Z") else "QQDAYQQ" if len(value) == 10 else "QQISOQQ"
+
+
+def _jsonld(node: Any, title: str) -> Any:
+    """Point a JSON-LD tree's headline, dates, description, body and URL at placeholders."""
+    if isinstance(node, list):
+        return [_jsonld(x, title) for x in node]
+    if not isinstance(node, dict):
+        return node
+    marks = {"datePublished": "QQISOJSQQ", "dateModified": "QQISOJSQQ",
+             "dateCreated": "QQISOJSQQ", "description": "QQDESCJSQQ", "articleBody": "QQBODYJSQQ"}
+    out = {}
+    for key, value in node.items():
+        if key in marks and isinstance(value, str):
+            value = marks[key]
+        elif key in ("headline", "alternativeHeadline", "name") and value == title:
+            value = "QQTITLEJSQQ"
+        elif key in ("url", "@id") and "Article" in str(node.get("@type")):
+            value = "QQURLQQ"
+        out[key] = _jsonld(value, title)
+    return out
+
+
+def _retag(el: Any, title: str) -> None:
+    """Metadata on one element: og:type article, URL, description, dates, the old headline."""
+    key = " ".join(el.get(a, "") for a in ("property", "name", "itemprop")).lower()
+    if el.tag == "meta" and el.get("content") is not None:
+        if "og:type" in key:
+            el.set("content", "article")
+        elif "og:url" in key:
+            el.set("content", "QQURLQQ")
+        elif "description" in key:
+            el.set("content", "QQDESCQQ")
+        elif _DATE_KEY.search(key):
+            el.set("content", _iso_mark(el.get("content") or ""))
+    elif el.get("itemprop") in ("datePublished", "dateModified", "dateCreated"):
+        for attr in ("datetime", "content"):
+            if el.get(attr):
+                el.set(attr, _iso_mark(el.get(attr) or ""))
+    if el.tag == "link" and el.get("rel") == "canonical":
+        el.set("href", "QQURLQQ")
+    for attr, value in el.attrib.items():
+        if title in value:
+            el.set(attr, value.replace(title, "QQTITLEQQ"))
+    if el.tag not in ("script", "style"):
+        for part in ("text", "tail"):
+            value = " ".join((getattr(el, part) or "").split())
+            if title in value:
+                setattr(el, part, value.replace(title, "QQTITLEQQ"))
+
+
+@dataclass
+class Skeleton:
+    """A template serialized once with placeholders: a page is then a few str.replace calls."""
+
+    markup: str
+    formats: tuple[str, ...]
+
+
+@cache
+def skeleton(case: str) -> Skeleton:
+    """Cut the article out of a recorded page, leaving placeholders (cached per process)."""
+    tpl, doc = TEMPLATES[case], _load(case)
+    heads = doc.xpath(tpl.title)
+    title = " ".join(heads[0].text_content().split())
+    for el in doc.xpath("|".join(("//base", "//meta[@http-equiv]", "//meta[@charset]",
+                                  *tpl.drop))):
+        el.drop_tree()
+    for el in doc.xpath("//script[@type='application/ld+json']"):
+        try:
+            el.text = json.dumps(_jsonld(json.loads(el.text or ""), title), ensure_ascii=False)
+        except ValueError:
+            el.drop_tree()  # unreadable JSON-LD would keep the recorded article's facts
+    for k, (xp, _, where) in enumerate(tpl.dates):
+        for el in doc.xpath(xp):
+            if where == "tail":
+                el.tail = f" QQVIS{k}QQ"
+            else:
+                el[:], el.text = [], f"QQVIS{k}QQ"
+            for attr in ("datetime", "content"):
+                if el.get(attr):
+                    el.set(attr, _iso_mark(el.get(attr) or ""))
+    for el in doc.iter():
+        if isinstance(el.tag, str):
+            _retag(el, title)
+    heads[0][:], heads[0].text = [], "QQTITLEQQ"
+    box = doc.xpath(tpl.body)[0]
+    kept = [c for c in box if "QQVIS" in lhtml.tostring(c, encoding="unicode")]
+    box[:], box.text = kept, None if kept else "QQBODYQQ"  # a dateline inside stays first
+    if kept:
+        kept[-1].tail = "QQBODYQQ"
+    head = doc.find("head")
+    head.insert(0, lhtml.fromstring('<meta charset="utf-8">'))
+    if not doc.xpath("//meta[@property='og:type']"):
+        head.insert(1, lhtml.fromstring('<meta property="og:type" content="article">'))
+    markup = lhtml.tostring(doc, encoding="unicode", doctype="<!DOCTYPE html>")
+    return Skeleton(_EXTERNAL.sub(r"/_ext/\1", markup), tuple(f for _, f, _ in tpl.dates))
+
+
+@cache
+def template_date(case: str) -> datetime:
+    """The recorded page's own publication time: generated dates fall in the 400 days before."""
+    if TEMPLATES[case].date:
+        return datetime.fromisoformat(TEMPLATES[case].date)
+    doc = _load(case)
+    for xp in ("//meta[@property='article:published_time']/@content", "//time/@datetime",
+               "//*[@itemprop='datePublished']/@content", "//meta[@name='pubdate']/@content"):
+        for value in doc.xpath(xp):
+            try:
+                found = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if found.tzinfo is not None:  # a naive time would make the ground truth ambiguous
+                return found
+    script = " ".join(doc.xpath("//script[@type='application/ld+json']/text()"))
+    for value in re.findall(r'"datePublished"\s*:\s*"([^"]+)"', script):
+        found = datetime.fromisoformat(value)
+        return found if found.tzinfo else found.replace(tzinfo=UTC)
+    day = json.loads((PAGES / case / "expected.json").read_text(encoding="utf-8"))["date"]
+    return datetime.fromisoformat(day + "T12:00:00+04:00")  # the day the case file records
+
+
+@cache
+def paragraph_pool() -> dict[str, tuple[str, ...]]:
+    """Real paragraphs per language: the recorded pages' bodies and the demo web's articles."""
+    pool: dict[str, list[str]] = {"en": [], "ru": [], "hy": []}
+    for case, tpl in TEMPLATES.items():
+        texts = (" ".join(p.text_content().split()) for p in _load(case).xpath(tpl.body + "//p"))
+        pool[tpl.lang] += [t for t in texts if len(t) > 80]
+    for md in sorted(SITES.glob("*/articles/*.md")):
+        if md.parts[-3] == "hazards":
+            continue  # deliberately broken markup and encodings
+        body = md.read_text(encoding="utf-8").split("+++", 2)[-1]
+        for block in re.split(r"\n\s*\n", body):
+            text = " ".join(block.split()).removeprefix("> ")
+            if len(text) > 80 and not text.startswith(("<", "#")):
+                lang = "hy" if re.search("[\u0531-\u0587]", text) else \
+                    "ru" if re.search("[\u0400-\u04ff]", text) else "en"
+                pool[lang].append(text)
+    return {lang: tuple(dict.fromkeys(items)) for lang, items in pool.items()}
+
+
+def _headline(rng: random.Random, pool: tuple[str, ...], used: set[str]) -> str:
+    """A headline: the first 6-14 words of a sentence of another real paragraph, unique."""
+    for _ in range(200):
+        sentences = re.split(r"(?<=[.!?։:])\s+", rng.choice(pool))
+        words = rng.choice(sentences).split()[: rng.randint(6, 14)]
+        title = " ".join(words).strip(" ,;:—-–«»\"'.")
+        if len(words) >= 5 and title not in used:
+            used.add(title)
+            return title
+    raise RuntimeError("paragraph pool too small for unique headlines")
+
+
+# -- serving -----------------------------------------------------------------------------
+
+
+@dataclass
+class Resource:
+    """One response, ready to send; the gzip variant is made once (on first use, or warm())."""
+
+    body: bytes
+    content_type: str
+    modified: datetime | None = None
+    gz: bytes | None = None
+
+    def gzipped(self) -> bytes:
+        """The gzip body (racing threads compute the same bytes)."""
+        if self.gz is None:
+            self.gz = gzip.compress(self.body, 6, mtime=0)
+        return self.gz
+
+
+@dataclass
+class _Site:
+    base: str = ""
+    routes: dict[str, Resource] = field(default_factory=dict)
+    frontier: int = 0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """From memory: 200 (gzip if asked), 304 on a matching validator, else 404."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, like real servers
+    server_version, sys_version = "nginx", ""
+    server: _Server
+
+    def setup(self) -> None:
+        """TCP_NODELAY, as nginx: otherwise Nagle holds each body until the client's delayed
+        ACK of the headers (40 ms a response)."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the bench prints its own figures."""
+
+    def do_GET(self) -> None:
+        """Serve one request."""
+        web, site = self.server.web, self.server.site
+        res = site.routes.get(self.path) or web.dynamic(site, self.path)
+        web.count()
+        if res is None:
+            return self.send_error(404)
+        req = {k.lower(): v for k, v in self.headers.items()}
+        etag = etag_for(res.body)
+        if not_modified(req, etag, res.modified):
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            return self.end_headers()
+        body = res.body
+        self.send_response(200)
+        self.send_header("Content-Type", res.content_type)
+        if res.modified is not None:
+            self.send_header("Last-Modified", http_date(res.modified))
+        if "gzip" in req.get("accept-encoding", ""):
+            body, etag = res.gzipped(), etag[:-1] + '-gzip"'
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("ETag", etag)
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr: tuple[str, int], web: BenchWeb, site: _Site) -> None:
+        self.web, self.site = web, site
+        super().__init__(addr, _Handler)
+
+
+def _x(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _urlset(urls: list[str], lastmods: list[str] | None = None) -> bytes:
+    mods = lastmods or [""] * len(urls)
+    rows = "".join(f"<url><loc>{_x(u)}</loc>{f'<lastmod>{m}</lastmod>' if m else ''}</url>\n"
+                   for u, m in zip(urls, mods, strict=True))
+    return f"{_XML}<urlset {_SM}>\n{rows}</urlset>\n".encode()
+
+
+def _index(children: list[str]) -> bytes:
+    rows = "".join(f"<sitemap><loc>{_x(c)}</loc></sitemap>\n" for c in children)
+    return f"{_XML}<sitemapindex {_SM}>\n{rows}</sitemapindex>\n".encode()
+
+
+class BenchWeb:
+    """The bench web. `with BenchWeb() as web:` serves it; `web.truths` is the ground truth."""
+
+    def __init__(self, per_outlet: int = 240, port: int = 0, first_host: int = 20,
+                 frontier: int = 0) -> None:
+        self.per_outlet, self.port, self.first_host = per_outlet, port, first_host
+        self.frontier = frontier
+        self.truths: list[Truth] = []
+        self.sites: dict[str, _Site] = {}
+        self.requests = 0
+        self._lock = threading.Lock()
+        self._servers: list[_Server] = []
+
+    def start(self) -> BenchWeb:
+        """Bind each outlet to its own loopback IP (port 0: a free one), then render it all."""
+        ids = [o.id for o in OUTLETS] + (["frontier"] if self.frontier else [])
+        try:
+            for i, oid in enumerate(ids):
+                site = self.sites[oid] = _Site(frontier=self.frontier if oid == "frontier" else 0)
+                server = _Server((f"127.0.0.{self.first_host + i}", self.port), self, site)
+                self._servers.append(server)
+                host, port = server.server_address[:2]
+                site.base = f"http://{host!s}" + ("" if port == 80 else f":{port}")
+                threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                 name=f"benchweb-{oid}", daemon=True).start()
+        except OSError:
+            self.stop()
+            raise
+        self._render()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the sockets."""
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        self._servers = []
+
+    def __enter__(self) -> BenchWeb:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def count(self) -> None:
+        """One more request served (the bench reads web.requests)."""
+        with self._lock:
+            self.requests += 1
+
+    def warm(self) -> None:
+        """Compress every response now, so no crawler pays for a first gzip."""
+        for site in self.sites.values():
+            for res in site.routes.values():
+                res.gzipped()
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        """Outlet id -> base URL (no trailing slash)."""
+        return {oid: site.base for oid, site in self.sites.items()}
+
+    def _render(self) -> None:
+        pool, used = paragraph_pool(), set[str]()
+        for outlet in OUTLETS:
+            site = self.sites[outlet.id]
+            for i in range(self.per_outlet):
+                rng = random.Random(f"{outlet.id}:{i}")
+                case = outlet.templates[i % len(outlet.templates)]
+                when = (template_date(case) - timedelta(days=rng.randint(0, 400))).replace(
+                    hour=rng.randint(8, 18), minute=rng.randint(0, 59), second=0, microsecond=0)
+                paras = tuple(rng.sample(pool[outlet.lang], rng.randint(4, 11)))
+                title = _headline(rng, tuple(p for p in pool[outlet.lang] if p not in paras), used)
+                slug = "-".join(re.findall(r"[a-z0-9]+", title.lower())[:8]) or "story"
+                path = outlet.path.format(n=100_000 + 7 * i + rng.randint(0, 6), y=when.year,
+                                          m=f"{when.month:02d}", d=f"{when.day:02d}", slug=slug)
+                truth = Truth(site.base + path, outlet.id, case, outlet.lang, title,
+                              when.isoformat(), paras)
+                self.truths.append(truth)
+                site.routes[path] = Resource(self.page(truth).encode(), "text/html; charset=utf-8",
+                                             when)
+            self._discovery(site, outlet.id, [t for t in self.truths if t.outlet == outlet.id])
+        if self.frontier:
+            site = self.sites["frontier"]
+            self._robots(site)
+            site.routes["/sitemap.xml"] = Resource(_index(
+                [f"{site.base}/sitemap-{k}.xml" for k in range(0, -(-self.frontier // CHILD))]),
+                "application/xml")
+
+    def page(self, truth: Truth, url: str | None = None) -> str:
+        """One article page: the template's skeleton with this article's facts filled in."""
+        sk, when = skeleton(truth.template), datetime.fromisoformat(truth.published)
+        desc = truth.paragraphs[0][:157].rsplit(" ", 1)[0] + "…"
+
+        def js(value: str) -> str:
+            return json.dumps(value, ensure_ascii=False)[1:-1].replace("</", "<\\/")
+
+        out = sk.markup
+        for k, fmt in enumerate(sk.formats):
+            out = out.replace(f"QQVIS{k}QQ", html.escape(when.strftime(fmt)))
+        body = "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in truth.paragraphs)
+        for mark, value in (("QQTITLEJSQQ", js(truth.title)), ("QQDESCJSQQ", js(desc)),
+                            ("QQBODYJSQQ", js(truth.text)), ("QQISOJSQQ", truth.published),
+                            ("QQTITLEQQ", _x(truth.title)), ("QQDESCQQ", _x(desc)),
+                            ("QQBODYQQ", body), ("QQURLQQ", _x(url or truth.url)),
+                            ("QQISOZQQ", when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+                            ("QQDAYQQ", truth.published[:10]), ("QQISOQQ", truth.published)):
+            out = out.replace(mark, value)
+        return out
+
+    def _robots(self, site: _Site) -> None:
+        robots = f"User-agent: *\nAllow: /\n\nSitemap: {site.base}/sitemap.xml\n"
+        site.routes["/robots.txt"] = Resource(robots.encode(), "text/plain")
+
+    def _discovery(self, site: _Site, oid: str, truths: list[Truth]) -> None:
+        """robots.txt, a sitemap index and its children, RSS of the newest 100, a home page."""
+        latest = sorted(truths, key=lambda t: t.published, reverse=True)
+        newest = datetime.fromisoformat(latest[0].published)
+        self._robots(site)
+        chunks = [truths[k:k + 500] for k in range(0, len(truths), 500)]
+        site.routes["/sitemap.xml"] = Resource(_index(
+            [f"{site.base}/sitemap-articles-{k}.xml" for k in range(len(chunks))]),
+            "application/xml", newest)
+        for k, chunk in enumerate(chunks):
+            site.routes[f"/sitemap-articles-{k}.xml"] = Resource(_urlset(
+                [t.url for t in chunk], [t.published for t in chunk]), "application/xml", newest)
+        items = "".join(
+            f"<item><title>{_x(t.title)}</title><link>{_x(t.url)}</link><guid>{_x(t.url)}</guid>"
+            f"<pubDate>{format_datetime(datetime.fromisoformat(t.published))}</pubDate>"
+            f"<description>{_x(t.paragraphs[0][:200])}</description></item>\n"
+            for t in latest[:100])
+        site.routes["/rss.xml"] = Resource(
+            (f'{_XML}<rss version="2.0"><channel><title>{oid}</title><link>{site.base}/</link>'
+             f"<description>{oid} news</description>\n{items}</channel></rss>\n").encode(),
+            "application/rss+xml; charset=utf-8", newest)
+        links = "".join(f'<li><a href="{_x(t.url)}">{_x(t.title)}</a></li>\n' for t in latest[:40])
+        site.routes["/"] = Resource(
+            (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{oid}</title><link '
+             f'rel="alternate" type="application/rss+xml" href="/rss.xml"></head><body><h1>{oid}'
+             f"</h1><ul>\n{links}</ul></body></html>\n").encode(), "text/html; charset=utf-8",
+            newest)
+
+    def dynamic(self, site: _Site, path: str) -> Resource | None:
+        """The frontier outlet's sitemap children and articles, made on request."""
+        if not site.frontier:
+            return None
+        if found := re.fullmatch(r"/sitemap-(\d+)\.xml", path):
+            start = int(found.group(1)) * CHILD
+            return Resource(_urlset([f"{site.base}/f/{n}.html" for n in range(
+                start, min(start + CHILD, site.frontier))]), "application/xml")
+        if (found := re.fullmatch(r"/f/(\d+)\.html", path)) and int(found[1]) < site.frontier:
+            truth = self.truths[int(found[1]) % len(self.truths)]
+            return Resource(self.page(truth, site.base + path).encode(), "text/html; charset=utf-8")
+        return None
+
+    def write_sources(self, path: str | Path, concurrency: int = 8,
+                      outlets: list[str] | None = None, max_requests: int | None = None) -> Path:
+        """A sources.toml for the running web: no delay, `concurrency` requests per outlet."""
+        topic = tomllib.loads((SITES / "web.toml").read_text(encoding="utf-8"))["topic_toml"]
+        specs = {o.id: o for o in OUTLETS}
+        parts = [topic.strip(), ""]
+        for oid in outlets or list(specs):
+            base, spec = self.sites[oid].base, specs.get(oid)
+            pattern = re.escape(base) + (spec.pattern if spec else r"/f/\d+\.html$")
+            parts += ["[[source]]", f'id = "{oid}"', f'name = "Bench {oid}"',
+                      f'homepage = "{base}/"', f'language = ["{spec.lang if spec else "en"}"]',
+                      'country = "AM"', 'kind = "private"', 'sitemaps = ["robots"]',
+                      f'feeds = ["{base}/rss.xml"]' if spec else "feeds = []",
+                      f"article_url_pattern = '^{pattern}'", "download_delay = 0",
+                      f"concurrency = {concurrency}",
+                      *([f"max_requests = {max_requests}"] if max_requests else []), ""]
+        target = Path(path)
+        target.write_text("\n".join(parts), encoding="utf-8")
+        return target

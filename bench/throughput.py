@@ -1,0 +1,399 @@
+"""Crawl throughput on the bench web, measured side by side in one run (not a test).
+
+    .venv/bin/python bench/throughput.py [--per-outlet 240] [--sample 400] [--no-newsplease]
+
+1. extract_article vs bare trafilatura.bare_extraction(with_metadata=True), one process,
+   interleaved page by page (the order alternates) on the same bench-web pages.
+2. extract_article alone on all cores (a spawned process pool of os.cpu_count()).
+3. `mediawatch crawl` of the whole bench web as a subprocess: articles stored per second of
+   wall time (process start to exit), requests/s (as the server counted them), peak RSS of
+   the process tree (crawler + extraction workers, sampled from /proc), ratio to 2.
+4. news-please (bench/.venv-newsplease, made by `make bench`) on the same web with the same
+   concurrency and no delay (bench/newsplease_run.py): the same figures, and text/date
+   quality of both against the ground truth on the same pages.
+5. Peak RSS of a crawl whose frontier holds 10k and 100k queued URLs, next to a small one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+import trafilatura  # noqa: E402
+from benchweb import OUTLETS, BenchWeb, Truth  # noqa: E402
+
+from extract import extract_article  # noqa: E402
+
+MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+NEWSPLEASE_PY = HERE / ".venv-newsplease" / "bin" / "python"
+BARE = {"include_comments": False, "include_tables": True, "include_formatting": False,
+        "with_metadata": True}  # the settings of bench/extraction.py
+HTML = "text/html; charset=utf-8"
+
+
+# -- measuring ------------------------------------------------------------------------
+
+
+class TreeWatch:
+    """Peak RSS and CPU time of a process and all its descendants, sampled from /proc every
+    0.1 s (CPU: the last sample of each process, so up to 0.1 s of it may be missed)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_kb, self.main_kb, self.procs = pid, 0, 0, 0
+        self.cpu: dict[int, float] = {}
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        out, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            try:
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children") as handle:
+                        todo += [int(c) for c in handle.read().split()]
+            except OSError:
+                continue
+        return out
+
+    def _rss(self, pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/statm") as handle:
+                return int(handle.read().split()[1]) * self._page_kb
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def _cpu(self, pid: int) -> None:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            self.cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
+        except (OSError, IndexError, ValueError):
+            pass
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pids = self._tree()
+            for pid in pids:
+                self._cpu(pid)
+            sizes = [self._rss(pid) for pid in pids]
+            self.peak_kb = max(self.peak_kb, sum(sizes))
+            self.main_kb = max(self.main_kb, sizes[0] if sizes else 0)
+            self.procs = max(self.procs, len(pids))
+            self._stop.wait(0.1)
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        self._thread.join()
+
+
+def run_watched(cmd: list[str], web: BenchWeb | None = None) -> dict[str, Any]:
+    """Run a command to its end; wall seconds, peak tree/main RSS (MB), requests served."""
+    served, cpu, load = web.requests if web else 0, time.process_time(), os.getloadavg()[0]
+    began, start = time.time(), time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watch = TreeWatch(proc.pid)
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    watch.stop()
+    return {"seconds": seconds, "rc": proc.returncode, "stdout": out, "stderr": err,
+            "peak_mb": watch.peak_kb / 1024, "main_mb": watch.main_kb / 1024,
+            "procs": watch.procs, "requests": (web.requests - served) if web else 0,
+            "main_cpu": watch.cpu.get(proc.pid, 0.0),
+            "other_cpu": sum(v for k, v in watch.cpu.items() if k != proc.pid),
+            "web_cpu": time.process_time() - cpu, "load": load,  # this process: the web server
+            "began": began}
+
+
+def words(text: str | None) -> collections.Counter[str]:
+    """Lower-cased word tokens (Unicode \\w+), as a multiset."""
+    return collections.Counter(re.findall(r"\w+", (text or "").lower()))
+
+
+def token_f1(got: str | None, truth: str) -> float:
+    """Bag-of-words F1 of an extracted text against the ground-truth body."""
+    a, b = words(got), words(truth)
+    common = sum((a & b).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(a.values()), common / sum(b.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def quality(found: dict[str, tuple[str, str, str]], truths: list[Truth]) -> dict[str, float]:
+    """Coverage, mean text F1, date and title accuracy; a page not stored counts as a miss."""
+    f1 = dates = titles = 0.0
+    for t in truths:
+        title, day, text = found.get(t.url, ("", "", ""))
+        f1 += token_f1(text, t.text)
+        dates += bool(day) and str(day)[:10] == t.published[:10]
+        titles += " ".join((title or "").split()) == t.title
+    n = len(truths) or 1
+    stored = sum(t.url in found for t in truths)
+    return {"stored": stored, "text F1": f1 / n, "date acc": dates / n, "title acc": titles / n}
+
+
+# -- 1 and 2: extraction alone ------------------------------------------------------------
+
+
+def bodies(web: BenchWeb) -> list[tuple[Truth, bytes]]:
+    """Every article page as served (the identity body), with its ground truth."""
+    return [(t, web.sites[t.outlet].routes[t.url[len(web.sites[t.outlet].base):]].body)
+            for t in web.truths]
+
+
+def one_process(pages: list[tuple[Truth, bytes]]) -> dict[str, dict[str, float]]:
+    """extract_article and bare trafilatura on the same pages, interleaved, order alternating."""
+    elapsed = {"extract_article": 0.0, "bare trafilatura": 0.0}
+    found: dict[str, dict[str, tuple[str, str, str]]] = {k: {} for k in elapsed}
+    for i, (truth, body) in enumerate(pages):
+        for name in sorted(elapsed, reverse=bool(i % 2)):
+            start = time.perf_counter()
+            if name == "extract_article":
+                res = extract_article(body, truth.url, content_type=HTML)
+                got = (res.title or "", res.date or "", res.text or "")
+            else:
+                try:
+                    doc = trafilatura.bare_extraction(body, url=truth.url, **BARE)
+                except Exception:  # a crash is a miss, as in bench/extraction.py
+                    doc = None
+                got = (getattr(doc, "title", "") or "", getattr(doc, "date", "") or "",
+                       getattr(doc, "text", "") or "")
+            elapsed[name] += time.perf_counter() - start
+            found[name][truth.url] = got
+    truths = [t for t, _ in pages]
+    return {name: {"pages/s": len(pages) / elapsed[name], **quality(found[name], truths)}
+            for name in elapsed}
+
+
+def _extract_status(item: tuple[bytes, str]) -> str:
+    """Pool worker: one page through extract_article (module level, so it pickles)."""
+    return extract_article(item[0], item[1], content_type=HTML).status
+
+
+def all_cores(pages: list[tuple[Truth, bytes]]) -> dict[str, float]:
+    """extract_article on every page, a spawned process per core (as the crawler's pool)."""
+    workers = os.cpu_count() or 1
+    items = [(body, t.url) for t, body in pages]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        list(pool.map(_extract_status, items[: workers * 2]))  # imports, caches: not timed
+        start = time.perf_counter()
+        statuses = list(pool.map(_extract_status, items, chunksize=4))
+        seconds = time.perf_counter() - start
+    return {"pages/s": len(items) / seconds, "workers": workers, "seconds": seconds,
+            "ok": statuses.count("ok")}
+
+
+# -- 3, 4, 5: crawls --------------------------------------------------------------------
+
+
+def crawl_mediawatch(web: BenchWeb, tmp: Path, concurrency: int, outlets: list[str] | None = None,
+                     max_requests: int | None = None) -> dict[str, Any]:
+    """`mediawatch crawl` of the web (or of some outlets) as a user runs it."""
+    sources = web.write_sources(tmp / "sources.toml", concurrency, outlets, max_requests)
+    db = tmp / "archive.db"
+    slots = concurrency * len(outlets or OUTLETS)
+    out = run_watched([MEDIAWATCH, "crawl", "--sources", str(sources), "--db", str(db),
+                       "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "LOG_LEVEL=WARNING",
+                       "-s", f"CONCURRENT_REQUESTS={slots}"], web)
+    if out["rc"] != 0:
+        raise RuntimeError(f"mediawatch crawl failed: {out['stderr'][-2000:]}")
+    conn = sqlite3.connect(db)
+    out["found"] = {url: (title, day, text) for url, title, day, text in conn.execute(
+        "SELECT url, title, published, text FROM articles")}
+    first, last = conn.execute("SELECT min(fetched_at), max(fetched_at) FROM pages "
+                               "WHERE kind = 'article'").fetchone()
+    out["steady_s"] = out["head_s"] = out["tail_s"] = 0.0
+    if first:  # the fetch phase, and what comes before it (start-up) and after (closing)
+        first_ts, last_ts = (datetime.fromisoformat(x).timestamp() for x in (first, last))
+        out["steady_s"] = last_ts - first_ts
+        out["head_s"] = first_ts - out["began"]
+        out["tail_s"] = out["began"] + out["seconds"] - last_ts
+    out["queued"], out["fetched"] = conn.execute(
+        "SELECT count(*), count(last_fetched) FROM url_state WHERE kind = 'article'").fetchone()
+    conn.close()
+    return out
+
+
+def crawl_newsplease(web: BenchWeb, tmp: Path, concurrency: int) -> dict[str, Any] | str:
+    """The same web through news-please in its own venv; a reason string when it cannot run."""
+    if not NEWSPLEASE_PY.exists():
+        return "news-please venv missing: run `make bench`"
+    if any(":" in base.split("//", 1)[1] for base in web.base_urls.values()):
+        return ("news-please skipped: its offsite filter needs the default port 80 (it puts "
+                "host:port into Scrapy's allowed_domains), and port 80 could not be bound here")
+    out = run_watched([str(NEWSPLEASE_PY), str(HERE / "newsplease_run.py"), "--out",
+                       str(tmp / "newsplease"), "--concurrency", str(concurrency),
+                       *(web.base_urls[o.id] + "/" for o in OUTLETS)], web)
+    results = tmp / "newsplease" / "results.json"
+    if not results.exists():
+        return f"news-please failed (exit {out['rc']}): {out['stderr'][-1500:]}"
+    data = json.loads(results.read_text(encoding="utf-8"))
+    # news-please's own crawler processes, start to exit (its start-up included, as for
+    # mediawatch); not this runner's config writing and JSON collecting.
+    out.update(version=data["version"], runner_s=out["seconds"], seconds=data["seconds"])
+    out["found"] = {a["url"]: (a.get("title") or "", a.get("date_publish") or "",
+                               a.get("maintext") or "") for a in data["articles"]}
+    return out
+
+
+def frontier_rss(sizes: tuple[int, ...], concurrency: int) -> list[dict[str, Any]]:
+    """Crawls capped at 60 requests whose sitemaps list `size` URLs: the rest stay queued."""
+    rows = []
+    for size in sizes:
+        with BenchWeb(per_outlet=12, frontier=size) as web, \
+                tempfile.TemporaryDirectory() as tmp:
+            out = crawl_mediawatch(web, Path(tmp), concurrency, ["frontier"], max_requests=60)
+            rows.append({"listed": size, **{k: out[k] for k in (
+                "queued", "fetched", "peak_mb", "main_mb", "seconds")}})
+    return rows
+
+
+# -- the report ---------------------------------------------------------------------------
+
+
+def start_web(per_outlet: int) -> tuple[BenchWeb, str]:
+    """The bench web on port 80 when it can be bound (news-please needs it), else any port."""
+    try:
+        return BenchWeb(per_outlet=per_outlet, port=80).start(), "port 80"
+    except OSError as exc:
+        return BenchWeb(per_outlet=per_outlet).start(), f"free ports ({exc.strerror} on 80)"
+
+
+def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
+        newsplease: bool = True, frontier: tuple[int, ...] = (100, 10_000, 100_000)) -> None:
+    """Measure and print every figure of this section."""
+    web, where = start_web(per_outlet)
+    summary: dict[str, Any] = {}
+    try:
+        web.warm()
+        pages = bodies(web)
+        sizes = sorted(len(b) for _, b in pages)
+        print(f"\n== Crawl throughput: bench web of {len(pages)} article pages "
+              f"({sizes[0] // 1024}-{sizes[-1] // 1024} KB, median {sizes[len(sizes) // 2] // 1024}"
+              f" KB) on {len(OUTLETS)} loopback outlets, {where}; {os.cpu_count()} cores; "
+              f"load average {os.getloadavg()[0]:.2f} ==", flush=True)
+        step = max(1, len(pages) // sample)
+        single = one_process(pages[::step])
+        cores = all_cores(pages)
+        with tempfile.TemporaryDirectory() as tmp:
+            mw = crawl_mediawatch(web, Path(tmp), concurrency)
+            np = crawl_newsplease(web, Path(tmp), concurrency) if newsplease else \
+                "news-please not run (--no-newsplease)"
+        mw_rate = len(mw["found"]) / mw["seconds"]
+        ours, bare = single["extract_article"], single["bare trafilatura"]
+        print(f"\n{'':34s}{'pages/s':>9s}{'req/s':>8s}{'stored':>8s}{'wall s':>8s}"
+              f"{'peak RSS tree/main MB':>24s}   web CPU s, load before")
+        print(f"{'extract_article, 1 process':34s}{ours['pages/s']:9.1f}   ({len(pages[::step])}"
+              " pages, interleaved with bare trafilatura)")
+        print(f"{'bare_extraction(with_metadata)':34s}{bare['pages/s']:9.1f}")
+        label = f"extract_article, {cores['workers']} processes"
+        print(f"{label:34s}{cores['pages/s']:9.1f}"
+              f"{'':16s}{cores['seconds']:8.1f}   (all {len(pages)} pages)")
+
+        def row(name: str, r: dict[str, Any], rate: float) -> None:
+            print(f"{name:34s}{rate:9.1f}{r['requests'] / r['seconds']:8.1f}"
+                  f"{len(r['found']):8d}{r['seconds']:8.1f}{r['peak_mb']:13.0f} /{r['main_mb']:5.0f}"
+                  f" ({r['procs']} procs)  {r['web_cpu']:5.1f}, {r['load']:.2f}")
+
+        row("mediawatch crawl", mw, mw_rate)
+        per = 1000 / max(len(mw["found"]), 1)
+        print(f"{'  CPU per article stored':34s}main process {mw['main_cpu'] * per:.0f} ms, "
+              f"extraction workers {mw['other_cpu'] * per:.0f} ms")
+        steady = len(mw["found"]) / max(mw["steady_s"], 1.0)  # fetched_at: whole seconds
+        print(f"{'  first to last article fetch':34s}{steady:9.1f}{'':16s}{mw['steady_s']:8.1f}"
+              f"   (+ {mw['head_s']:.1f} s before the first, {mw['tail_s']:.1f} s after the last)")
+        if isinstance(np, dict):
+            row(f"news-please {np['version']} crawl", np, len(np["found"]) / np["seconds"])
+            print(f"{'  CPU per article stored':34s}all processes "
+                  f"{(np['main_cpu'] + np['other_cpu']) * 1000 / max(len(np['found']), 1):.0f} ms")
+        print(f"\nextract_article / bare trafilatura (1 process):   "
+              f"{ours['pages/s'] / bare['pages/s']:.2f}   (goal >= 0.8)")
+        print(f"mediawatch crawl / extract_article on all cores: "
+              f"{mw_rate / cores['pages/s']:.2f}   (goal >= 0.8; fetch phase alone "
+              f"{steady / cores['pages/s']:.2f})")
+        summary.update(extract_article=round(ours["pages/s"], 1),
+                       bare_trafilatura=round(bare["pages/s"], 1),
+                       extract_all_cores=round(cores["pages/s"], 1),
+                       crawl=round(mw_rate, 1), crawl_fetch_phase=round(steady, 1),
+                       crawl_peak_mb=round(mw["peak_mb"]))
+        truths = web.truths
+        if isinstance(np, dict):
+            np_rate = len(np["found"]) / np["seconds"]
+            mw_cpu = (mw["main_cpu"] + mw["other_cpu"]) / max(len(mw["found"]), 1)
+            np_cpu = (np["main_cpu"] + np["other_cpu"]) / max(len(np["found"]), 1)
+            print(f"mediawatch / news-please (articles/s):          {mw_rate / np_rate:.2f}"
+                  f"   (goal >= 3; CPU per article stored: news-please / mediawatch "
+                  f"{np_cpu / max(mw_cpu, 1e-9):.2f})")
+            summary.update(newsplease=round(np_rate, 1), newsplease_peak_mb=round(np["peak_mb"]))
+            both = [t for t in truths if t.url in mw["found"] and t.url in np["found"]]
+            print(f"\nQuality against the ground truth ({len(truths)} pages; a page not stored "
+                  f"is a miss) | on the {len(both)} pages both stored:")
+            for name, found in (("mediawatch", mw["found"]), ("news-please", np["found"])):
+                a, b = quality(found, truths), quality(found, both)
+                print(f"  {name:12s} stored {a['stored']:5d}  text F1 {a['text F1']:.3f}  date "
+                      f"{a['date acc']:.3f}  title {a['title acc']:.3f} | text F1 "
+                      f"{b['text F1']:.3f}  date {b['date acc']:.3f}  title {b['title acc']:.3f}")
+            missed = collections.Counter(t.template for t in truths if t.url not in np["found"])
+            if missed:
+                print("  not stored by news-please, by page layout: " + ", ".join(
+                    f"{case} {n}" for case, n in missed.most_common()))
+        else:
+            print(np)
+            a = quality(mw["found"], truths)
+            print(f"\nmediawatch quality: stored {a['stored']}, text F1 {a['text F1']:.3f}, "
+                  f"date {a['date acc']:.3f}, title {a['title acc']:.3f}")
+        print(f"  extractors alone on the {len(pages[::step])} sampled pages: " + "; ".join(
+            f"{n} text F1 {r['text F1']:.3f} date {r['date acc']:.3f} title {r['title acc']:.3f}"
+            for n, r in single.items()))
+    finally:
+        web.stop()
+    if frontier:
+        print("\nFrontier memory: crawls capped at 60 requests (max_requests) whose sitemaps "
+              "list N article URLs; the rest stays queued in url_state", flush=True)
+        print(f"  {'listed':>8s}{'in url_state':>14s}{'fetched':>9s}{'peak RSS tree':>15s}"
+              f"{'main':>7s}{'wall s':>8s}")
+        for r in frontier_rss(frontier, concurrency):
+            print(f"  {r['listed']:8d}{r['queued']:14d}{r['fetched']:9d}{r['peak_mb']:12.0f} MB"
+                  f"{r['main_mb']:7.0f}{r['seconds']:8.1f}")
+            summary[f"frontier_{r['listed']}_main_mb"] = round(r["main_mb"])
+    print(json.dumps(summary))
+
+
+def main() -> None:
+    """Command line: sizes and which parts to run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-outlet", type=int, default=240, help="articles per outlet (x5)")
+    parser.add_argument("--sample", type=int, default=400, help="pages for the 1-process race")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests per outlet")
+    parser.add_argument("--no-newsplease", action="store_true")
+    parser.add_argument("--frontier", type=int, nargs="*", default=[100, 10_000, 100_000])
+    args = parser.parse_args()
+    run(args.per_outlet, args.sample, args.concurrency, not args.no_newsplease,
+        tuple(args.frontier))
+
+
+if __name__ == "__main__":
+    main()

@@ -214,6 +214,13 @@ def alert_config_from(settings: Any) -> AlertConfig:
     )
 
 
+def review_run_from(settings: Any, archive: Any, sources: Iterable[Any], run_id: int,
+                    tallies: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
+    """review_run with thresholds, delivery and link base from Scrapy settings."""
+    return review_run(archive, sources, run_id, tallies, thresholds_from(settings),
+                      alert_config_from(settings), settings.get("MEDIAWATCH_LINK_BASE"))
+
+
 def review_run(archive: Any, sources: Iterable[Any], run_id: int,
                tallies: Mapping[str, Mapping[str, int]], th: Thresholds, config: AlertConfig,
                link_base: str) -> list[dict[str, Any]]:

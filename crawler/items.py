@@ -52,6 +52,25 @@ class FetchedPage:
         return self.headers.get("content-type")
 
 
+def robots_capture(registry: Any, request: Any, response: Any) -> FetchedPage | None:
+    """A robots.txt check Scrapy's middleware made (the spider never sees it), as a capture.
+
+    None for the spider's own requests (they carry source_id) and for hosts of no outlet.
+    """
+    if "source_id" in request.meta:
+        return None
+    source = registry.source_for_url(request.url)
+    if source is None:
+        return None
+    from crawler.clock import utcnow
+
+    return FetchedPage(
+        source_id=source.id, url=request.url, kind="robots", discovered_via="robots-check",
+        fetched_at=utcnow(), final_url=response.url, status=response.status,
+        headers=headers_dict(response.headers), request_headers=headers_dict(request.headers),
+        body=response.body)
+
+
 def headers_dict(headers: Any) -> dict[str, str]:
     """Scrapy's bytes headers as a plain dict: lower-case names, repeated values joined."""
     return {

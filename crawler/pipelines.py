@@ -27,8 +27,7 @@ from crawler.ingest import (
     extraction_hints,
     wants_extraction,
 )
-from crawler.items import Discovered, FetchedPage
-from crawler.items import headers_dict as _headers
+from crawler.items import Discovered, FetchedPage, robots_capture
 from crawler.topic import TopicMatcher
 
 if TYPE_CHECKING:
@@ -231,17 +230,9 @@ class ArchivePipeline:
 
     def response_received(self, response: Any, request: Any, spider: Any = None) -> None:
         """Record responses the spider never sees (robots.txt checks) as captures too."""
-        if self.archive is None or "source_id" in request.meta:
-            return
-        source = self.registry.source_for_url(request.url)
-        if source is None:
-            return
-        self.process_item(FetchedPage(
-            source_id=source.id, url=request.url, kind="robots", discovered_via="robots-check",
-            fetched_at=utcnow(), final_url=response.url, status=response.status,
-            headers=_headers(response.headers), request_headers=_headers(request.headers),
-            body=response.body,
-        ))
+        page = robots_capture(self.registry, request, response) if self.archive else None
+        if page is not None:
+            self.process_item(page)
 
     def close_spider(self, spider: Any = None) -> None:
         """Commit the last batch: the run is closed (spider_closed) only after its items."""
@@ -270,13 +261,11 @@ class ArchivePipeline:
 
     def _review(self, crawling: Any) -> None:
         """Health rows, alert rules and alert delivery for the outlets of this run."""
-        from crawler.alerts import alert_config_from, review_run, thresholds_from
+        from crawler.alerts import review_run_from
 
-        settings = self.crawler.settings
         assert self.archive is not None and self.run_id is not None
-        review_run(self.archive, crawling.outlets, self.run_id, self.tallies,
-                   thresholds_from(settings), alert_config_from(settings),
-                   settings.get("MEDIAWATCH_LINK_BASE"))
+        review_run_from(self.crawler.settings, self.archive, crawling.outlets, self.run_id,
+                        self.tallies)
 
     def _progress(self) -> None:
         """Long crawls: a line on stderr now and then (pages, queue, articles, errors)."""

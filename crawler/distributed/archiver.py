@@ -222,13 +222,11 @@ class Archiver:
         self.waves += 1
 
     def _review(self, wave: Wave) -> None:
-        from crawler.alerts import alert_config_from, review_run, thresholds_from
+        from crawler.alerts import review_run_from
 
         assert self.registry is not None
         outlets = [s for s in self.registry.sources if s.id in wave.sources]
         try:
-            review_run(self.archive, outlets, wave.run_id, wave.tallies,
-                       thresholds_from(self.settings), alert_config_from(self.settings),
-                       self.settings.get("MEDIAWATCH_LINK_BASE"))
+            review_run_from(self.settings, self.archive, outlets, wave.run_id, wave.tallies)
         except Exception:  # health is a report on the crawl: never lose the crawl to it
             logger.exception("could not compute health and alerts for run %s", wave.run_id)

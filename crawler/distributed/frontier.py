@@ -183,12 +183,3 @@ class Frontier:
     def heartbeat(self, ttl: int, info: str) -> None:
         """This worker is alive for `ttl` more seconds."""
         self.server.set(self.key("worker", self.worker), info, ex=ttl)
-
-    def workers_alive(self) -> int:
-        """Workers whose heartbeat has not expired."""
-        return sum(1 for _ in self.server.scan_iter(self.key("worker", "*"), count=1000))
-
-    def clear(self) -> None:
-        """Delete every key under this prefix (`crawl --redis-flush`)."""
-        for key in self.server.scan_iter(self.key("*"), count=1000):
-            self.server.delete(key)

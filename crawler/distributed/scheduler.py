@@ -72,6 +72,7 @@ class WorkerScheduler(Scheduler):
         self._idle_since: float | None = None
         self._wake: Any = None
         self._delays: dict[str, float] = {}
+        self._doc_ttl = {s.id: max(s.poll_min_minutes * 60, 1) for s in spider.registry.sources}
         for source in spider.registry.sources:
             self.frontier.set_delay(source.id, source.download_delay)
         self._beat()
@@ -120,8 +121,7 @@ class WorkerScheduler(Scheduler):
     def _ttl(self, request: Request) -> int:
         if request.meta.get("kind") == "article":
             return max(self.article_ttl, 1)
-        minutes = {s.id: s.poll_min_minutes for s in self.spider.registry.sources}
-        return max(minutes.get(request.meta.get("source_id", ""), 15) * 60, 1)
+        return self._doc_ttl.get(request.meta.get("source_id", ""), 15 * 60)
 
     def next_request(self) -> Request | None:
         """The next request some outlet may send now; else wake the engine when one may."""

@@ -25,8 +25,7 @@ from scrapy_redis import connection
 from crawler.clock import utcnow
 from crawler.distributed import codec
 from crawler.distributed.frontier import Frontier
-from crawler.items import Discovered, FetchedPage
-from crawler.items import headers_dict as _headers
+from crawler.items import Discovered, FetchedPage, robots_capture
 from crawler.state import Due
 from extract import ArticleResult
 
@@ -251,16 +250,10 @@ class RedisItemPipeline:
 
     def response_received(self, response: Any, request: Any, spider: Any = None) -> None:
         """robots.txt answers never reach the spider: hand them off as captures too."""
-        if "source_id" in request.meta or not hasattr(self, "registry"):
-            return
-        source = self.registry.source_for_url(request.url)
-        if source is None:
-            return
-        self._hand_off(FetchedPage(
-            source_id=source.id, url=request.url, kind="robots", discovered_via="robots-check",
-            fetched_at=utcnow(), final_url=response.url, status=response.status,
-            headers=_headers(response.headers), request_headers=_headers(request.headers),
-            body=response.body))
+        page = robots_capture(self.registry, request, response) \
+            if hasattr(self, "registry") else None
+        if page is not None:
+            self._hand_off(page)
 
     def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
         """Tell the archiver this run ended, with Scrapy's stats."""

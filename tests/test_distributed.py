@@ -19,7 +19,9 @@ from conftest import MEDIAWATCH, Crawl, free_port, query, run_mediawatch
 
 from demoweb import FixtureWeb
 
-FAST = ["-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "MEDIAWATCH_REDIS_HEARTBEAT=2",
+# A heartbeat far longer than any reactor stall on a loaded machine: a worker that is alive
+# never has its leases taken back (that would fetch twice). The SIGKILL test shortens it.
+FAST = ["-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "MEDIAWATCH_REDIS_HEARTBEAT=15",
         "-s", "MEDIAWATCH_REDIS_IDLE_EXIT=2", "-s", "LOG_LEVEL=INFO"]
 
 
@@ -139,8 +141,8 @@ def test_sigkill_of_one_worker_loses_nothing(web: FixtureWeb, crawled: Crawl, tm
     cluster = _setup(web, tmp_path, redis_url, delay=0.1, concurrency=1)
     web.clear_requests()
     archiver = cluster.archiver()
-    victim = cluster.worker("w1")
-    survivor = cluster.worker("w2")
+    victim = cluster.worker("w1", "-s", "MEDIAWATCH_REDIS_HEARTBEAT=3")
+    survivor = cluster.worker("w2", "-s", "MEDIAWATCH_REDIS_HEARTBEAT=3")
     client = redis.Redis.from_url(redis_url)
 
     def victim_holds_work() -> bool:

@@ -211,10 +211,15 @@ class PolitenessMiddleware:
         # Exponential back-off from the outlet's own delay, unless the server named a wait.
         backoff = min(2 ** (n - 1) * max(base[0], 0.5), 30.0)
         hold = min(wait, self.max_retry_after) if wait is not None else backoff
+        # A later, shorter failure (a 500's back-off) must not cut short a hold the server
+        # asked for (Retry-After): the slot is held until the latest deadline of all.
+        now = time.monotonic()
+        until = max(self.hold_until.get(sid, 0.0), now + hold)
+        hold = until - now
         # Hold the outlet's slot for exactly `hold` (no jitter), then restore its delay.
         slot.delay, slot.jitter = max(base[0], hold), 0.0
-        slot.lastseen = time.monotonic()
-        self.hold_until[sid] = time.monotonic() + hold
+        slot.lastseen = now
+        self.hold_until[sid] = until
         call_later(hold, self._release, sid)
         if self.crawler.stats:
             self.crawler.stats.inc_value(f"mediawatch/backoff/{sid}")

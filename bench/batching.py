@@ -37,10 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.archive import Archive  # noqa: E402
+from crawler.archive.core import Archive  # noqa: E402
 from crawler.items import FetchedPage  # noqa: E402
-from crawler.sources import parse_registry  # noqa: E402
-from crawler.topic import TopicMatcher  # noqa: E402
+from crawler.registry.model import parse_registry  # noqa: E402
+from crawler.registry.topic import TopicMatcher  # noqa: E402
 from extract import extract_article  # noqa: E402
 
 PAGES = ("en-newsaz-counteroffensive", "hy-panarmenian-250976", "ru-ukrinform-3103218",

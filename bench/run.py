@@ -30,12 +30,12 @@ def reextract_throughput(limit: int = 300) -> None:
     import gzip
     import json
 
-    from crawler.archive import Archive
-    from crawler.captures import reextract
-    from crawler.ingest import extract_page
+    from crawler.archive.core import Archive
+    from crawler.ingest.captures import reextract
+    from crawler.ingest.extraction import extract_page
     from crawler.items import FetchedPage
-    from crawler.sources import parse_registry
-    from crawler.topic import TopicMatcher
+    from crawler.registry.model import parse_registry
+    from crawler.registry.topic import TopicMatcher
 
     devsets = HERE.parents[1] / "shared" / "devsets" / "extraction"
     pages_dir = devsets / "html"

@@ -3,7 +3,7 @@
 The bulk path (bench only; no real archive is ever written this way) produces exactly the
 rows `Archive.record` would for the same extraction results, at about 1,500 articles/s:
 
-- the file is created by `crawler.archive.Archive` itself: every migration of
+- the file is created by `crawler.archive.core.Archive` itself: every migration of
   schema/migrations.py applied, the registry synced into `sources`, the lexicon tables and
   framing settings written by `Archive.reframe`;
 - every index and trigger except the FTS ones is dropped for the load and recreated from
@@ -40,18 +40,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mediawatch_schema.migrations import framing_counts_sql
 from scale_corpus import Piece, Pools
 from scale_specs import Recipe, Spec
 
-from crawler.archive import Archive
-from crawler.history import date_flags, next_check, text_signature
+from crawler.archive.core import Archive
+from crawler.archive.policy import date_flags, next_check, text_signature
 from crawler.items import FetchedPage
-from crawler.topic import TopicMatch
+from crawler.registry.topic import TopicMatch
 from extract import ArticleResult
 from extract.article import fingerprint
 from extract.datesources import DateCandidate
 from extract.options import EXTRACTOR_VERSION
-from schema.migrations import framing_counts_sql
 
 HEADERS = {"content-type": "text/html; charset=utf-8"}
 BUILT_AT = "2026-01-01T00:00:00+00:00"  # stories.built_at of every generated story
@@ -265,7 +265,7 @@ def write_bulk(path: Path, recipe: Recipe, workers: int = 2) -> int:
     """Create an archive at `path` through the bulk path; return the number of articles."""
     global _RECIPE, _CONTEXT
     archive = Archive(path, lock=False)
-    from crawler.topic import TopicMatcher
+    from crawler.registry.topic import TopicMatcher
 
     registry_ = _registry()
     archive.sync_sources(registry_)
@@ -322,7 +322,7 @@ def _registry() -> Any:
 
 def write_real(path: Path, recipe: Recipe) -> int:
     """The same archive through Archive.record, one fetch per transaction (tests only)."""
-    from crawler.topic import TopicMatcher
+    from crawler.registry.topic import TopicMatcher
 
     registry_ = _registry()
     matcher = TopicMatcher(registry_.topic)

@@ -36,8 +36,8 @@ if str(ROOT) not in sys.path:
 
 from crawler.framing.kwic import _SENTENCE_END, analyse  # noqa: E402
 from crawler.framing.lexicon import Lexicon, load_lexicon  # noqa: E402
-from crawler.sources import Registry, load_registry  # noqa: E402
-from crawler.topic import TopicMatcher  # noqa: E402
+from crawler.registry.model import Registry, load_registry  # noqa: E402
+from crawler.registry.topic import TopicMatcher  # noqa: E402
 from extract.normalize import normalize  # noqa: E402
 
 # Bump when generated archives change (pools, recipe, rows): cached archives are keyed by it.

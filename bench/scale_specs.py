@@ -22,8 +22,8 @@ from functools import cached_property
 
 from scale_corpus import LANGS, Piece, Pools
 
-from crawler.sources import Registry, Source
-from crawler.urls import article_id, clean_url
+from crawler.registry.model import Registry, Source
+from crawler.web.urls import article_id, clean_url
 
 CHUNK = 2000
 START = datetime(2016, 1, 1, tzinfo=UTC)

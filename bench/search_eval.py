@@ -19,8 +19,10 @@ import sqlite_utils
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.search import expand_query, plain_query, search_columns  # noqa: E402
-from schema.migrations import FTS_TOKENIZE, migrations  # noqa: E402
+from mediawatch_schema.migrations import FTS_TOKENIZE, migrations  # noqa: E402
+
+from crawler.search.columns import search_columns  # noqa: E402
+from crawler.search.query import expand_query, plain_query  # noqa: E402
 
 EVAL_DIR = ROOT / "tests" / "search_eval"
 

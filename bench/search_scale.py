@@ -35,10 +35,10 @@ for p in (str(ROOT), str(HERE)):
         sys.path.insert(0, p)
 
 import yaml  # noqa: E402
+from mediawatch_schema.migrations import migrations  # noqa: E402
 from scale_build import cached_archive  # noqa: E402
 
-from crawler.search import expand_query  # noqa: E402
-from schema.migrations import migrations  # noqa: E402
+from crawler.search.query import expand_query  # noqa: E402
 
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 PLUGINS = ROOT / "datasette" / "plugins"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crawler.topic import TopicMatch
+    from crawler.registry.topic import TopicMatch
     from extract import ArticleResult
 
 # What a fetched URL was for; decides what the pipelines do with it.
@@ -40,7 +40,7 @@ class FetchedPage:
     # Filled by the extraction pipeline for article pages.
     extraction: ArticleResult | None = None
     topic: TopicMatch | None = None
-    # Naming/frame mentions and KWIC lines computed next to extraction (crawler.ingest
+    # Naming/frame mentions and KWIC lines computed next to extraction (crawler.ingest.extraction
     # framing_analysis), so the archive writer only inserts them.
     framing: dict[str, Any] | None = None
     # `crawl --redis`: the lease of the queued request this answers (crawler.distributed).

@@ -18,7 +18,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
-from crawler.urls import is_loopback
+from crawler.web.urls import is_loopback
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -1,4 +1,4 @@
-"""Item pipelines: extraction (calls extract/), then the archive (calls crawler.archive)."""
+"""Item pipelines: extraction (calls extract/), then the archive (calls crawler.archive.core)."""
 
 from __future__ import annotations
 
@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from crawler.archive import Archive
+from crawler.archive.core import Archive
 from crawler.clock import utcnow
-from crawler.health import bucket
-from crawler.ingest import (
+from crawler.ingest.extraction import (
     extract_and_analyse,
     extract_page,
     extraction_hints,
     wants_extraction,
 )
 from crawler.items import Discovered, FetchedPage, robots_capture
-from crawler.topic import TopicMatcher
+from crawler.ops.health import bucket
+from crawler.registry.topic import TopicMatcher
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -261,7 +261,7 @@ class ArchivePipeline:
 
     def _review(self, crawling: Any) -> None:
         """Health rows, alert rules and alert delivery for the outlets of this run."""
-        from crawler.alerts import review_run_from
+        from crawler.ops.alerts import review_run_from
 
         assert self.archive is not None and self.run_id is not None
         review_run_from(self.crawler.settings, self.archive, crawling.outlets, self.run_id,

@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.sources import Registry
+from crawler.registry.model import Registry
 
 
 class UsageError(ValueError):

@@ -91,7 +91,7 @@ MEDIAWATCH_DUE_ONLY = False  # fetch only due discovery documents, articles and 
 MEDIAWATCH_CANARY_MODE = "off"  # off | due | only (canaries alone, `mediawatch canaries`)
 MEDIAWATCH_CANARY_HOURS = 24  # how often each canary URL is re-fetched and re-extracted
 MEDIAWATCH_PROGRESS_SECONDS = 0  # > 0: a progress line on stderr at most this often
-# Health and alerts after every crawl run (crawler.health, crawler.alerts).
+# Health and alerts after every crawl run (crawler.ops.health, crawler.ops.alerts).
 MEDIAWATCH_HEALTH = True
 MEDIAWATCH_QUIET_HOURS = 24  # "went quiet": never before this much silence...
 MEDIAWATCH_QUIET_FACTOR = 4  # ...nor before this many of the outlet's usual gaps

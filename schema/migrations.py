@@ -232,24 +232,24 @@ def m0001_foundation(db: Database) -> None:
 
 @migrations(name="0002_search")
 def m0002_search(db: Database) -> None:
-    """Index normalised copies of title and text (crawler/search.py) instead of the raw ones.
+    """Index normalised copies of title and text (crawler/search/columns.py) instead of the
+    raw ones.
 
     FTS5 keeps its built-in tokenizer, so the file still opens anywhere; Russian and
     Armenian spelling variants are folded into these columns, and queries are expanded
     through the concept alias table at search time.
-    """
-    from crawler.search import search_columns
 
+    Self-contained since 0006: this migration used to fill the columns of existing rows by
+    importing the application's normaliser. It now leaves them empty (NULL search_version);
+    the archive re-indexes every row whose stamp is not the current normaliser when a writer
+    opens it. Applied to an archive, the result is the same; the migration no longer needs
+    the project installed, and a later normaliser cannot change what it does.
+    """
     articles = db.table("articles")
     articles.disable_fts()  # drops articles_fts and its triggers over title/text
     for column in ("search_title", "search_text"):
         if column not in articles.columns_dict:
             articles.add_column(column, str)
-    rows = db.execute("SELECT rowid, title, text FROM articles").fetchall()
-    for rowid, title, text in rows:
-        cols = search_columns(title, text)
-        db.execute("UPDATE articles SET search_title = ?, search_text = ? WHERE rowid = ?",
-                   [cols["search_title"], cols["search_text"], rowid])
     articles.enable_fts(["search_title", "search_text"], create_triggers=True,
                         tokenize=FTS_TOKENIZE, replace=True)
 
@@ -671,3 +671,38 @@ def m0005_search_scale(db: Database) -> None:
     for name, ddl in _VIEWS_0005.items():
         db.execute(f"DROP VIEW {name}")
         db.execute(ddl)
+
+
+# -- 0006: which normalisation built each row's search columns -------------------------------
+
+# The normalisation that built every search_title/search_text before this migration existed
+# (crawler/search/columns.py SEARCH_VERSION at the time). Frozen here: later versions of the
+# application may change the normaliser, never what this migration wrote.
+_SEARCH_VERSION_0006 = "search 1 / normalize 1"
+
+
+@migrations(name="0006_search_version")
+def m0006_search_version(db: Database) -> None:
+    """articles.search_version stamps the normaliser behind each row's search columns, and
+    archive_meta remembers the version the whole archive was last indexed with, so a writer
+    that ships a new normaliser re-indexes the stale rows once (never a silent split)."""
+    db.execute("CREATE TABLE IF NOT EXISTS archive_meta (key TEXT PRIMARY KEY, value TEXT)")
+    if "search_version" not in db.table("articles").columns_dict:
+        db.execute("ALTER TABLE articles ADD COLUMN search_version TEXT")
+    # Stamping every row must not re-index it: set the stamp with the FTS update trigger
+    # lifted, then put the very same trigger back.
+    triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                          "AND tbl_name = 'articles' AND name LIKE '%\\_au' ESCAPE '\\'").fetchall()
+    for name, _sql in triggers:
+        db.execute(f"DROP TRIGGER [{name}]")
+    db.execute("UPDATE articles SET search_version = ? WHERE search_title IS NOT NULL",
+               [_SEARCH_VERSION_0006])
+    for _name, sql in triggers:
+        db.execute(sql)
+    db.execute("CREATE INDEX IF NOT EXISTS articles_search_version ON articles(search_version)")
+    # Rows a pre-0002 archive never indexed stay unstamped: no archive-wide stamp until the
+    # archive (crawler.archive.core.Archive.reindex_search) has indexed them.
+    if db.execute("SELECT 1 FROM articles WHERE search_version IS NULL LIMIT 1").fetchone() \
+            is None:
+        db.execute("INSERT OR REPLACE INTO archive_meta (key, value) "
+                   "VALUES ('search_version', ?)", [_SEARCH_VERSION_0006])

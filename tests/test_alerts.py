@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from test_schedule_web import T0, MiniWeb, SmtpSink, Webhook, crawl_at, days, free_loopback_port
 
-from crawler.alerts import Finding, canary_findings, feed_findings, outlet_findings
-from crawler.health import Shape, Thresholds, canary_problem
+from crawler.ops.alerts import Finding, canary_findings, feed_findings, outlet_findings
+from crawler.ops.health import Shape, Thresholds, canary_problem
 
 OUTLETS = ("quiet", "blocked", "redesign", "gone")
 

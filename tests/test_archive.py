@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from mediawatch_schema.migrations import migrations
 
-from crawler.archive import MIGRATIONS_PATH, Archive, ArchiveError, ArchiveLocked, open_db
+from crawler.archive.core import MIGRATIONS_PATH, Archive, ArchiveError, ArchiveLocked, open_db
 from crawler.items import FetchedPage
-from crawler.sources import parse_registry
-from crawler.topic import TopicMatcher
-from crawler.urls import article_id
+from crawler.registry.model import parse_registry
+from crawler.registry.topic import TopicMatcher
+from crawler.web.urls import article_id
 from extract import extract_article
-from schema.migrations import migrations
 
 REGISTRY = {
     "topic": {"id": "t", "name": "T", "require": [["Armenia*"], ["Russia*"]]},

@@ -19,12 +19,18 @@ from scrapy.utils.test import get_crawler
 from twisted.internet import task
 
 import crawler.settings as project_settings
-from crawler.archive import Archive, warc_folder
+from crawler.archive.core import Archive, warc_folder
+from crawler.archive.warc import (
+    ImportReport,
+    WarcLocation,
+    WarcStore,
+    intact_length,
+    iter_exchanges,
+)
+from crawler.archive.warc import read_capture as read_warc
 from crawler.items import Discovered, FetchedPage, Found
 from crawler.pipelines import ArchivePipeline
-from crawler.sources import parse_registry
-from crawler.warc import ImportReport, WarcLocation, WarcStore, intact_length, iter_exchanges
-from crawler.warc import read_capture as read_warc
+from crawler.registry.model import parse_registry
 from extract import extract_article
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -306,7 +312,7 @@ def test_a_crawl_in_one_never_full_batch_stores_everything(crawled: Crawl, tmp_p
 
 CHILD = r"""
 import json, os, signal, sys
-import crawler.warc as warc
+import crawler.archive.warc as warc
 
 real_open = open
 

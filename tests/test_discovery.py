@@ -1,4 +1,4 @@
-"""Tests for crawler.discovery and crawler.dates on inline samples and real legacy feeds."""
+"""Tests for crawler.web.discovery and crawler.dates on inline samples and real legacy feeds."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawler.dates import parse_date
-from crawler.discovery import (
+from crawler.web.discovery import (
     MAX_XML_BYTES,
     DiscoveryError,
     Feed,

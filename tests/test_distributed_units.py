@@ -17,7 +17,7 @@ from scrapy.utils.request import request_from_dict
 from crawler.distributed import codec
 from crawler.distributed.frontier import Frontier
 from crawler.items import Discovered, FetchedPage, Found
-from crawler.topic import TopicMatch
+from crawler.registry.topic import TopicMatch
 from demoweb import FixtureWeb
 from extract import ArticleResult
 from extract.datesources import DateCandidate
@@ -122,7 +122,7 @@ def test_the_archiver_keeps_what_it_cannot_store_and_goes_on(
         redis_url: str, tmp_path: Path, web: FixtureWeb) -> None:
     from scrapy.settings import Settings
 
-    from crawler.archive import Archive
+    from crawler.archive.core import Archive
     from crawler.distributed.archiver import Archiver
 
     sources = web.write_sources(tmp_path / "sources.toml")

@@ -11,9 +11,9 @@ from urllib.robotparser import RobotFileParser
 
 from conftest import Crawl, crawl_web, query
 
-from crawler.archive import warc_folder
-from crawler.urls import article_id, is_loopback
-from crawler.warc import WarcLocation, read_capture
+from crawler.archive.core import warc_folder
+from crawler.archive.warc import WarcLocation, read_capture
+from crawler.web.urls import article_id, is_loopback
 from demoweb import FixtureWeb
 from demoweb.inventory import expected_articles
 

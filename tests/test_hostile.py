@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import Crawl, crawl_web, query
 
-from crawler.archive import warc_folder
-from crawler.urls import article_id, is_loopback
+from crawler.archive.core import warc_folder
+from crawler.web.urls import article_id, is_loopback
 from demoweb import FixtureWeb, RequestRecord
 
 OUTLET = "hazards"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import MEDIAWATCH, Crawl, crawl_web, make_articles_due, query, run_mediawatch
 
-from crawler.urls import article_id
+from crawler.web.urls import article_id
 from demoweb import FixtureWeb
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from conftest import Crawl, query
 
-from crawler.archive import Archive
+from crawler.archive.core import Archive
 from crawler.framing.lexicon import LEXICON_PATH, load_lexicon
-from crawler.ingest import analysis_key, extract_and_analyse
+from crawler.ingest.extraction import analysis_key, extract_and_analyse
 from crawler.items import FetchedPage
-from crawler.sources import Topic, parse_registry
-from crawler.topic import TopicMatcher
+from crawler.registry.model import Topic, parse_registry
+from crawler.registry.topic import TopicMatcher
 from extract import extract_article
 
 PAGE = Path(__file__).parent / "pages" / "en-newsaz-counteroffensive" / "input.html"

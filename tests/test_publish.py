@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import Crawl, query, run_mediawatch, serve
 
-from crawler.search import expand_query
+from crawler.search.query import expand_query
 
 
 @pytest.fixture(scope="module")

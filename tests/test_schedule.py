@@ -14,7 +14,7 @@ import pytest
 from conftest import MEDIAWATCH, run_mediawatch
 from test_schedule_web import T0, MiniWeb, at, crawl_at, days
 
-from crawler.schedule import cron_schedule, next_interval, parse_every
+from crawler.ops.schedule import cron_schedule, next_interval, parse_every
 
 
 def _q(db: Path, sql: str) -> list[tuple]:
@@ -205,9 +205,9 @@ def test_loop_runs_cycles_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
 @pytest.mark.parametrize("order", ["page first", "listing first"])
 def test_a_poll_counts_its_yield_whichever_item_is_stored_first(tmp_path: Path,
                                                                  order: str) -> None:
-    from crawler.archive import Archive
+    from crawler.archive.core import Archive
     from crawler.items import Discovered, FetchedPage, Found
-    from crawler.sources import parse_registry
+    from crawler.registry.model import parse_registry
 
     registry = parse_registry({"topic": {"id": "t", "name": "t", "require": [["a"]]},
                                "source": [{"id": "x", "name": "X", "language": "en",

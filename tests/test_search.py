@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from conftest import Crawl, query
+from mediawatch_schema.migrations import migrations
 
-from crawler.search import (
+from crawler.archive.core import Archive
+from crawler.search.columns import SEARCH_VERSION, search_columns
+from crawler.search.query import (
     AliasError,
     default_aliases,
     expand_query,
     explain,
     load_aliases,
-    search_columns,
 )
-from schema.migrations import migrations
 
 
 def test_search_columns_apply_the_one_normalisation() -> None:
@@ -27,7 +28,8 @@ def test_search_columns_apply_the_one_normalisation() -> None:
     assert cols["search_title"] == "Пашинян и Алиев"
     assert "Երեւան" in cols["search_text"] and "Հայաստան" in cols["search_text"]
     assert "Pashinyan's" in cols["search_text"] and "Сюник" in cols["search_text"]
-    assert search_columns(None, None) == {"search_title": "", "search_text": ""}
+    assert search_columns(None, None) == {"search_title": "", "search_text": "",
+                                          "search_version": SEARCH_VERSION}
 
 
 def test_alias_table_is_versioned_and_covers_the_issue() -> None:
@@ -92,8 +94,14 @@ def test_migration_reindexes_an_old_archive(tmp_path: Path) -> None:
                                  "first_seen_at": "t", "fetched_at": "t",
                                  "extraction_status": "ok"})
     migrations.apply(db)
-    row = db.execute("select search_text from articles").fetchone()
-    assert row[0] == "Пашинян и Путин обсудили партнерство."
+    # The migrations are self-contained: they leave the old row stale, never half-indexed...
+    assert db.execute("select search_text, search_version from articles").fetchone() == \
+        (None, None)
+    db.close()
+    Archive(tmp_path / "old.db").close()  # ...and the first writer re-indexes it
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    row = db.execute("select search_text, search_version from articles").fetchone()
+    assert row == ("Пашинян и Путин обсудили партнерство.", SEARCH_VERSION)
     assert db.execute("select count(*) from articles_fts where articles_fts match ?",
                       [expand_query("партнерство")]).fetchone()[0] == 1
     triggers = {t.name for t in db.table("articles").triggers}
@@ -116,3 +124,20 @@ def test_crawled_archive_searches_in_plain_sqlite_and_sqlite_utils(crawled: Craw
     done = subprocess.run([str(cli), "search", str(crawled.db), "articles", "Gyumri",
                            "-c", "title"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "title" in done.stdout and len(done.stdout) > 20
+
+
+def test_a_new_normaliser_reindexes_stale_rows_once(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.db")
+    archive.db.table("articles").insert({
+        "id": "a", "url": "http://x/a", "title": "Сюник", "text": "Пашинян в Сюнике.",
+        "first_seen_at": "t", "fetched_at": "t", "extraction_status": "ok",
+        "search_title": "stale", "search_text": "stale", "search_version": "search 0"})
+    archive.db.execute("UPDATE archive_meta SET value = 'search 0' WHERE key = 'search_version'")
+    archive.db.conn.commit()
+    assert archive.reindex_search() == 1
+    row = archive.db.execute("select search_text, search_version from articles").fetchone()
+    assert row == ("Пашинян в Сюнике.", SEARCH_VERSION)
+    assert archive.db.execute("select count(*) from articles_fts where articles_fts match ?",
+                              [expand_query("Сюник")]).fetchone()[0] == 1
+    assert archive.reindex_search() == 0  # current: one lookup, nothing rebuilt
+    archive.close()

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 import sqlite_utils
 from conftest import load_bench
+from mediawatch_schema import migrations as schema
 
-from crawler.search import expand_query
+from crawler.search.query import expand_query
 from extract.normalize import fold
-from schema import migrations as schema
 
 N = 300
 SKIP_COLUMNS = {"warc_file", "warc_offset", "warc_length", "synced_at"}  # no WARC in bulk

@@ -1,4 +1,4 @@
-"""crawler.sources: the shipped registry, eager validation, hosts and SQL rows."""
+"""crawler.registry.model: the shipped registry, eager validation, hosts and SQL rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from crawler.sources import (
+from crawler.registry.model import (
     KINDS,
     Registry,
     RegistryError,

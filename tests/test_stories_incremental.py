@@ -9,7 +9,7 @@ from types import ModuleType
 import pytest
 from conftest import load_bench, run_mediawatch
 
-from crawler.archive import Archive
+from crawler.archive.core import Archive
 from crawler.framing.stories import StoryDoc, StoryParams, parse_when
 
 CUT = "2024-09-01"  # the first build sees the fixture up to here, the update the rest

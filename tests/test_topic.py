@@ -1,4 +1,4 @@
-"""crawler.topic: term matching in English, Russian and Armenian."""
+"""crawler.registry.topic: term matching in English, Russian and Armenian."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sources import Topic, load_registry
-from crawler.topic import TopicMatch, TopicMatcher, compile_term
+from crawler.registry.model import Topic, load_registry
+from crawler.registry.topic import TopicMatch, TopicMatcher, compile_term
 
 ROOT = Path(__file__).resolve().parents[1]
 

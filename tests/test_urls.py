@@ -1,10 +1,10 @@
-"""Tests for crawler.urls: cleaning, identity normalisation, article ids and host helpers."""
+"""Tests for crawler.web.urls: cleaning, identity normalisation, article ids and host helpers."""
 
 from __future__ import annotations
 
 import pytest
 
-from crawler.urls import (
+from crawler.web.urls import (
     TRACKING_PARAMS,
     TRACKING_PREFIXES,
     article_id,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import Crawl, crawl_web, query, run_mediawatch
 
-from crawler.archive import warc_folder
-from crawler.warc import ImportReport, iter_exchanges
+from crawler.archive.core import warc_folder
+from crawler.archive.warc import ImportReport, iter_exchanges
 
 WARCIO = str(Path(sys.executable).with_name("warcio"))
 SAMPLES = Path(__file__).parent / "data" / "warc"

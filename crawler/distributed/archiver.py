@@ -19,14 +19,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.archive import Archive, RunCounters
+from crawler.archive.core import Archive, RunCounters
 from crawler.clock import utcnow
 from crawler.distributed import codec
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.worker import items_key
-from crawler.health import bucket
 from crawler.items import Discovered, FetchedPage
-from crawler.sources import Registry, parse_registry
+from crawler.ops.health import bucket
+from crawler.registry.model import Registry, parse_registry
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ class Archiver:
         self.waves += 1
 
     def _review(self, wave: Wave) -> None:
-        from crawler.alerts import review_run_from
+        from crawler.ops.alerts import review_run_from
 
         assert self.registry is not None
         outlets = [s for s in self.registry.sources if s.id in wave.sources]

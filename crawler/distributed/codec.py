@@ -13,7 +13,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from crawler.items import Discovered, FetchedPage, Found
-from crawler.topic import TopicMatch
+from crawler.registry.topic import TopicMatch
 from extract import ArticleResult
 from extract.datesources import DateCandidate
 

@@ -22,11 +22,11 @@ from scrapy import signals
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy_redis import connection
 
+from crawler.archive.view import Due
 from crawler.clock import utcnow
 from crawler.distributed import codec
 from crawler.distributed.frontier import Frontier
 from crawler.items import Discovered, FetchedPage, robots_capture
-from crawler.state import Due
 from extract import ArticleResult
 
 if TYPE_CHECKING:

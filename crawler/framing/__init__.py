@@ -1,6 +1,6 @@
 """Framing analysis: naming lexicon, KWIC, distinctive vocabulary and story clustering.
 
-Pure modules: they compute rows; only crawler.archive writes them to archive.db.
+Pure modules: they compute rows; only crawler.archive.core writes them to archive.db.
 """
 
 # Bumped when a change in this package changes stored results (mentions, stories, runs).

@@ -1,4 +1,4 @@
-"""Rows for the framing tables, computed from article rows (pure: crawler.archive writes them)."""
+"""Rows for the framing tables, computed from article rows (pure: crawler.archive.core writes them)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from crawler.framing.lexicon import Lexicon
 from crawler.framing.stories import Membership, StoryDoc, StoryParams, cluster
-from crawler.urls import article_id
+from crawler.web.urls import article_id
 
 
 def lexicon_rows(lexicon: Lexicon) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -1,6 +1,6 @@
 """A distinctive-vocabulary run: select two groups of articles, score, and describe the run.
 
-Reads the archive (never writes: crawler.archive stores the returned rows). Groups are
+Reads the archive (never writes: crawler.archive.core stores the returned rows). Groups are
 outlet ids or `kind:<outlet kind>` (e.g. `kind:state agency`); both groups must be one
 language, because stems of different languages are not comparable.
 """

@@ -33,8 +33,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.archive.view import CrawlState
 from crawler.clock import utcnow
-from crawler.discovery import (
+from crawler.items import Discovered, FetchedPage, Found
+from crawler.items import headers_dict as _headers
+from crawler.ops.schedule import OutletDue, outlet_due
+from crawler.registry.model import Registry, Source, load_registry
+from crawler.web.discovery import (
     DiscoveryError,
     article_links,
     page_links,
@@ -44,12 +49,7 @@ from crawler.discovery import (
     robots_sitemaps,
     sniff,
 )
-from crawler.items import Discovered, FetchedPage, Found
-from crawler.items import headers_dict as _headers
-from crawler.schedule import OutletDue, outlet_due
-from crawler.sources import Registry, Source, load_registry
-from crawler.state import CrawlState
-from crawler.urls import clean_url, is_http_url
+from crawler.web.urls import clean_url, is_http_url
 
 
 class OutletSpider(scrapy.Spider):

@@ -1,7 +1,7 @@
 """Datasette plugin: /health (every outlet's health and open alerts) and /health/<outlet>.
 
 The rows come from the `health`, `alerts` and `canaries` tables that each crawl run writes
-(crawler.health, crawler.alerts). Charts are server-side SVG like the /charts page; alert
+(crawler.ops.health, crawler.ops.alerts). Charts are server-side SVG like the /charts page; alert
 reasons quote scraped titles, so every value is escaped (Markup.format / autoescaping).
 """
 

@@ -19,7 +19,7 @@ from datasette.utils import sqlite_timelimit
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from crawler.search import expand_query, explain, filtered_query
+from crawler.search.query import expand_query, explain, filtered_query
 from datasette import hookimpl
 
 _here = Path(__file__).resolve().parent

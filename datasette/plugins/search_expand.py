@@ -24,7 +24,7 @@ import yaml
 from datasette.filters import FilterArguments
 from markupsafe import Markup, escape
 
-from crawler.search import expand_query
+from crawler.search.query import expand_query
 from datasette import hookimpl
 
 METADATA = Path(__file__).resolve().parents[1] / "metadata.yaml"

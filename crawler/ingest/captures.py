@@ -1,7 +1,7 @@
 """Stored captures as WARC: export, import of external crawls, re-extraction without crawling.
 
 All three go through the archive (the single writer) and the one extraction path in
-crawler.ingest, so an imported or re-extracted article is built exactly as a crawled one.
+crawler.ingest.extraction, so an imported or re-extracted article is built exactly as a crawled one.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.archive import Archive
-from crawler.ingest import apply_result, extract_page, extraction_hints
+from crawler.archive.core import Archive
+from crawler.archive.warc import ImportReport, WarcLocation, iter_exchanges, read_capture
+from crawler.ingest.extraction import apply_result, extract_page, extraction_hints
 from crawler.items import Discovered, FetchedPage, Found
-from crawler.sources import Registry, Source
-from crawler.topic import TopicMatcher
-from crawler.warc import ImportReport, WarcLocation, iter_exchanges, read_capture
+from crawler.registry.model import Registry, Source
+from crawler.registry.topic import TopicMatcher
 from extract import extract_article
 
 # -- export ------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Read-only view of the crawl state in archive.db (the frontier lives in SQLite, not in RAM).
 
-The spider asks it what to fetch and which validators to send; only crawler.archive writes.
+The spider asks it what to fetch and which validators to send; only crawler.archive.core writes.
 """
 
 from __future__ import annotations

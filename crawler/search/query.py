@@ -1,9 +1,9 @@
-"""Multilingual search: normalised index columns, the concept alias table, query expansion.
+"""Multilingual search queries: the concept alias table and query expansion.
 
 SQLite's FTS5 has no Russian or Armenian stemming, so instead of a custom tokenizer (which
 would make archive.db unreadable in plain sqlite3, sqlite-utils or a stock Datasette) the
-archive indexes *normalised* copies of title and text with the built-in `unicode61`
-tokenizer, and every query is rewritten here into a plain FTS5 expression: a reviewed table
+archive indexes *normalised* copies of title and text (crawler/search/columns.py) with
+the built-in `unicode61` tokenizer, and every query is rewritten here into a plain FTS5 expression: a reviewed table
 of concepts (datasette/aliases.toml is not a package; the table lives in crawler/aliases.toml)
 maps a name in any script or inflection to all its spellings, and words that are not
 concepts get a light suffix-stripping prefix match. Pure: no Scrapy, no SQLite.
@@ -166,11 +166,6 @@ def load_aliases(path: str | Path = ALIASES_PATH) -> AliasTable:
 def default_aliases() -> AliasTable:
     """The repository's alias table, loaded once per process."""
     return load_aliases()
-
-
-def search_columns(title: str | None, text: str | None) -> dict[str, str]:
-    """The normalised copies of title and text that articles_fts indexes."""
-    return {"search_title": normalize(title or ""), "search_text": normalize(text or "")}
 
 
 def stem(word: str) -> str:

@@ -6,36 +6,35 @@ from pathlib import Path
 
 import click
 
-from crawler.cli import (
-    _archive,
-    _registry,
-    cli,
+from crawler.cli.options import (
     db_option,
+    load_registry,
+    open_archive,
+    source_ids_option,
     sources_option,
 )
 
 
-@cli.group()
+@click.group()
 def warc() -> None:
     """Export the archive's raw captures as WARC, or import WARC/ARC files from other crawls."""
 
 
 @warc.command("export")
 @db_option
-@click.option("--source", "source_ids", multiple=True, metavar="ID",
-              help="Only this outlet's captures (repeatable).")
+@source_ids_option("Only this outlet's captures")
 @click.option("--since", metavar="DATE", help="Only captures fetched on or after DATE (ISO).")
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="The WARC to write (default: <archive>-export-<date>.warc.gz); a .cdxj index "
                    "is written beside it.")
 def warc_export(db: str, source_ids: tuple[str, ...], since: str | None, out: str | None) -> None:
     """Write a standalone WARC of the selected captures plus a CDXJ index (pywb, warcio)."""
-    from crawler.captures import export_warc
     from crawler.clock import now
+    from crawler.ingest.captures import export_warc
 
     target = Path(out) if out else Path(db).with_name(
         f"{Path(db).stem}-export-{now():%Y%m%d-%H%M%S}.warc.gz")
-    archive = _archive(db)
+    archive = open_archive(db)
     try:
         report = export_warc(archive, target, source_ids, since)
     finally:
@@ -56,12 +55,12 @@ def warc_import(files: tuple[str, ...], sources: str, db: str, source_id: str | 
 
     Malformed or truncated records are counted and reported, never fatal.
     """
-    from crawler.captures import import_warcs
+    from crawler.ingest.captures import import_warcs
 
-    registry = _registry(sources)
+    registry = load_registry(sources)
     if source_id and source_id not in {s.id for s in registry.sources}:
         raise click.ClickException(f"unknown outlet id {source_id!r}: see `mediawatch sources list`")
-    archive = _archive(db)
+    archive = open_archive(db)
     try:
         archive.sync_sources(registry)
         report = import_warcs(archive, registry, [Path(f) for f in files], source_id)
@@ -75,10 +74,10 @@ def warc_import(files: tuple[str, ...], sources: str, db: str, source_id: str | 
         click.echo(f"  malformed: {problem}")
 
 
-@cli.command()
+@click.command()
 @sources_option
 @db_option
-@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only this outlet.")
+@source_ids_option("Only this outlet's articles")
 @click.option("--since", metavar="DATE", help="Only articles fetched on or after DATE (ISO).")
 @click.option("--status", type=click.Choice(["ok", "empty", "error"]),
               help="Only articles whose last extraction had this status.")
@@ -87,10 +86,10 @@ def warc_import(files: tuple[str, ...], sources: str, db: str, source_id: str | 
 def reextract(sources: str, db: str, source_ids: tuple[str, ...], since: str | None,
               status: str | None, jobs: int) -> None:
     """Re-run extraction over the stored captures (no network) and report what changed."""
-    from crawler.captures import reextract as run
+    from crawler.ingest.captures import reextract as run
 
-    registry = _registry(sources)
-    archive = _archive(db)
+    registry = load_registry(sources)
+    archive = open_archive(db)
     try:
         archive.sync_sources(registry)
         r = run(archive, registry, source_ids, since, status, jobs)
@@ -106,14 +105,14 @@ def reextract(sources: str, db: str, source_ids: tuple[str, ...], since: str | N
 
 
 
-@cli.command()
+@click.command()
 @db_option
 @click.option("--public", "public", is_flag=True,
               help="Public build: full text only for outlets whose licence allows it.")
 @click.argument("out", type=click.Path(dir_okay=False))
 def publish(db: str, public: bool, out: str) -> None:
     """Build a database to publish: a private copy of everything, or a --public build."""
-    from crawler.publish import PublishError, build
+    from crawler.ingest.publish import PublishError, build
 
     try:
         summary = build(db, out, public=public)

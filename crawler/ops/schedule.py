@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crawler.sources import Source
-from crawler.state import CrawlState
+from crawler.archive.view import CrawlState
+from crawler.registry.model import Source
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -15,7 +15,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from crawler.dates import parse_date
-from crawler.urls import host_key, is_http_url, is_section_page, normalize_url
+from crawler.web.urls import host_key, is_http_url, is_section_page, normalize_url
 
 # The sitemap protocol caps files at 50 MB uncompressed; anything bigger is hostile or broken.
 MAX_XML_BYTES = 50 * 1024 * 1024

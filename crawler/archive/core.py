@@ -23,18 +23,19 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import sqlite_utils
+from mediawatch_schema.migrations import migrations
 
-from crawler.archive_framing import LEXICON_PATH
-from crawler.archive_pages import PagesMixin
+from crawler.archive.pages import PagesMixin
+from crawler.archive.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
 from crawler.clock import utcnow
-from crawler.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
-from schema.migrations import migrations
+from crawler.framing.lexicon import LEXICON_PATH
+from crawler.search.columns import SEARCH_VERSION, search_columns
 
 if TYPE_CHECKING:
-    from crawler.sources import Registry, Source
+    from crawler.registry.model import Registry, Source
 
 logger = logging.getLogger(__name__)
-MIGRATIONS_PATH = Path(__file__).resolve().parents[1] / "schema" / "migrations.py"
+MIGRATIONS_PATH = Path(__file__).resolve().parents[2] / "schema" / "migrations.py"
 
 
 def warc_folder(db_path: str | Path) -> Path:
@@ -115,6 +116,7 @@ class Archive(PagesMixin):
             for name, dropped in self.warc.recover():
                 logger.warning("%s: dropped a torn %d-byte tail left by a killed writer",
                                name, dropped)
+            self.reindex_search()
 
     def _acquire_lock(self) -> IO[str]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -222,11 +224,40 @@ class Archive(PagesMixin):
         with self.transaction():
             yield
 
+    def reindex_search(self, chunk: int = 1000) -> int:
+        """Rebuild the search columns (and so the FTS rows) of every article indexed with
+        another normaliser than this code's; a no-op lookup when the archive is current."""
+        meta = self.db.execute(
+            "SELECT value FROM archive_meta WHERE key = 'search_version'").fetchone()
+        if meta is not None and meta[0] == SEARCH_VERSION:
+            return 0
+        done = 0
+        while True:
+            with self.transaction():
+                rows = self.db.execute(
+                    "SELECT rowid, title, text FROM articles WHERE search_version IS NULL "
+                    "OR search_version != ? LIMIT ?", [SEARCH_VERSION, chunk]).fetchall()
+                for rowid, title, text in rows:
+                    cols = search_columns(title, text)
+                    self.db.execute(
+                        "UPDATE articles SET search_title = ?, search_text = ?, "
+                        "search_version = ? WHERE rowid = ?",
+                        [cols["search_title"], cols["search_text"], cols["search_version"],
+                         rowid])
+                if not rows:
+                    self.db.execute("INSERT OR REPLACE INTO archive_meta (key, value) "
+                                    "VALUES ('search_version', ?)", [SEARCH_VERSION])
+            done += len(rows)
+            if not rows:
+                break
+            logger.info("re-indexed %d articles for %s", done, SEARCH_VERSION)
+        return done
+
     # -- registry and runs -------------------------------------------------
 
     def sync_sources(self, registry: Registry) -> None:
         """Upsert the registry into `sources` and the outlet kind into articles."""
-        from crawler.sources import registry_rows
+        from crawler.registry.model import registry_rows
 
         now = utcnow()
         self._sources = {s.id: s for s in registry.sources}

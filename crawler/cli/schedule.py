@@ -9,35 +9,35 @@ from typing import Any
 
 import click
 
-from crawler.cli import (
-    _archive,
-    _registry,
-    _schedule_settings,
+from crawler.cli.crawl import schedule_settings
+from crawler.cli.options import (
     alert_options,
-    cli,
     db_option,
+    json_option,
+    load_registry,
+    open_archive,
+    overrides_option,
+    source_ids_option,
     sources_option,
 )
 
 
-@cli.command()
+@click.command()
 @sources_option
 @db_option
-@click.option("--source", "source_ids", multiple=True, metavar="ID",
-              help="Only this outlet's canaries (repeatable).")
+@source_ids_option("Only this outlet's canaries")
 @click.option("--rebaseline", is_flag=True,
               help="Accept the canaries' last checked shape as the new normal (after a known "
                    "redesign) and clear their alerts; fetches nothing.")
 @alert_options
-@click.option("-s", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a Scrapy setting (repeatable).")
+@overrides_option()
 def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: bool,
              alerts_jsonl: str | None, alert_webhook: str | None,
              overrides: tuple[str, ...]) -> None:
     """Re-fetch and re-extract every canary URL now; alert when one changed shape."""
     from crawler.runner import UsageError, check_source_ids, crawl_settings, parse_overrides
 
-    registry = _registry(sources)
+    registry = load_registry(sources)
     try:
         check_source_ids(registry, list(source_ids))
         pairs = parse_overrides(overrides)
@@ -48,11 +48,11 @@ def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: boo
     if not any(s.canaries for s in chosen):
         raise click.ClickException("no canaries: add canaries = [\"https://...\"] (a few "
                                    "reference article URLs) to an outlet in the registry")
-    _schedule_settings(settings, registry, db, pairs, alerts_jsonl, alert_webhook, False)
+    schedule_settings(settings, registry, db, pairs, alerts_jsonl, alert_webhook, False)
     if rebaseline:
         _rebaseline(db, chosen, settings)
         return
-    _archive(db).close()
+    open_archive(db).close()
     settings.set("MEDIAWATCH_CANARY_MODE", "only", priority="cmdline")
     from crawler.runner import run_crawl
 
@@ -61,10 +61,10 @@ def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: boo
 
 
 def _rebaseline(db: str, chosen: list[Any], settings: Any) -> None:
-    from crawler.alerts import Finding, alert_config_from, deliver
     from crawler.clock import utcnow
+    from crawler.ops.alerts import Finding, alert_config_from, deliver
 
-    archive = _archive(db)
+    archive = open_archive(db)
     try:
         n = archive.rebaseline_canaries([s.id for s in chosen])
         clear = [Finding(s.id, "canary_changed", url, "clear", "accepted as the new baseline")
@@ -88,7 +88,7 @@ def _print_canaries(db: str, source_ids: list[str]) -> None:
                    f"{verdict}")
 
 
-@cli.group()
+@click.group()
 def schedule() -> None:
     """Run `crawl --due` unattended: a crontab line, systemd units, or a foreground loop."""
 
@@ -100,7 +100,7 @@ every_option = click.option(
 
 
 def _every(text: str) -> int:
-    from crawler.schedule import parse_every
+    from crawler.ops.schedule import parse_every
 
     try:
         return parse_every(text)
@@ -134,7 +134,7 @@ def _install(folder: str | None, files: dict[str, str]) -> None:
 def schedule_cron(sources: str, db: str, every: str, log: str | None,
                   folder: str | None) -> None:
     """Print (or --install) a crontab line running `crawl --due` under flock, never overlapping."""
-    from crawler.schedule import cron_line
+    from crawler.ops.schedule import cron_line
 
     log = log or str(Path(db).with_name(f"{Path(db).stem}-cron.log"))
     try:
@@ -155,7 +155,7 @@ def schedule_cron(sources: str, db: str, every: str, log: str | None,
                    "~/.config/systemd/user), then `systemctl [--user] enable --now NAME.timer`.")
 def schedule_systemd(sources: str, db: str, every: str, name: str, folder: str | None) -> None:
     """Print (or --install) a oneshot .service and a .timer that run `crawl --due`."""
-    from crawler.schedule import systemd_units
+    from crawler.ops.schedule import systemd_units
 
     _install(folder, systemd_units(sources, db, _every(every), name))
 
@@ -168,11 +168,11 @@ def schedule_systemd(sources: str, db: str, every: str, name: str, folder: str |
               help="Stop after this many cycles (default: until SIGTERM or Ctrl-C).")
 def schedule_loop(sources: str, db: str, every: str, cycles: int | None) -> None:
     """Run `crawl --due` every INTERVAL in the foreground (containers); SIGTERM stops cleanly."""
-    from crawler.schedule import due_command, lock_path, run_loop
+    from crawler.ops.schedule import due_command, lock_path, run_loop
 
     seconds = _every(every)
-    _registry(sources)  # refuse to loop over a broken registry
-    _archive(db).close()
+    load_registry(sources)  # refuse to loop over a broken registry
+    open_archive(db).close()
 
     def echo(text: str) -> None:
         click.echo(f"schedule loop: {text}")
@@ -181,19 +181,19 @@ def schedule_loop(sources: str, db: str, every: str, cycles: int | None) -> None
     run_loop(due_command(sources, db), seconds, lock_path(db), echo, cycles)
 
 
-@cli.command()
+@click.command()
 @sources_option
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@json_option
 def status(sources: str, db: str, as_json: bool) -> None:
     """Each outlet: last run, what is due, health, open alerts (read-only; safe mid-crawl)."""
-    from crawler.status import collect, render
+    from crawler.ops.status import collect, render
 
     if not Path(db).exists():
         raise click.ClickException(f"{db} does not exist: run `mediawatch crawl` first")
     registry = None
     if Path(sources).exists():
-        registry = _registry(sources)
+        registry = load_registry(sources)
     report = collect(db, registry)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.items import FetchedPage
-from crawler.sources import Source
-from crawler.topic import TopicMatcher
+from crawler.registry.model import Source
+from crawler.registry.topic import TopicMatcher
 from extract import ArticleResult, extract_article
 
 if TYPE_CHECKING:
     from crawler.framing.lexicon import Lexicon
-    from crawler.sources import Topic
+    from crawler.registry.model import Topic
 
 
 def extraction_hints(page: FetchedPage, source: Source | None) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Alert rules over health rows, canaries and discovery documents; delivery of alert events.
 
 Rules are pure: each returns Findings that say raise, clear or keep (not enough evidence
-either way). crawler.archive turns findings into `alerts` rows, raising each alert once
+either way). crawler.archive.core turns findings into `alerts` rows, raising each alert once
 and clearing it when the rule no longer holds; this module then delivers the events to
 the log, a JSON lines file, a webhook and e-mail, whichever are configured. A delivery
 that fails is logged and never fails the crawl.
@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from crawler.health import FAILURE_BUCKETS, Thresholds
+from crawler.ops.health import FAILURE_BUCKETS, Thresholds
 
 logger = logging.getLogger("mediawatch.alerts")
 
@@ -226,8 +226,8 @@ def review_run(archive: Any, sources: Iterable[Any], run_id: int,
                link_base: str) -> list[dict[str, Any]]:
     """Store health rows for the outlets of a run, apply every rule, deliver the events."""
     from crawler.clock import now, utcnow
-    from crawler.health import outlet_health, usual_failure_share
-    from crawler.schedule import discovery_docs, robots_url
+    from crawler.ops.health import outlet_health, usual_failure_share
+    from crawler.ops.schedule import discovery_docs, robots_url
 
     conn = archive.db.conn
     moment = now()

@@ -1,6 +1,6 @@
 """Source health, read from the archive: per-outlet measures and canary shape comparison.
 
-Pure: SQL reads over a connection and plain functions, no writes (crawler.archive stores
+Pure: SQL reads over a connection and plain functions, no writes (crawler.archive.core stores
 the rows). Every measure compares an outlet with itself (its own recent baseline), since
 a wire agency and a weekly magazine have nothing in common but their failure modes.
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from crawler.search import search_columns
+from crawler.search.columns import search_columns
 
 EXCERPT_WORDS = 40
 # Tables that hold response bodies or other raw captures: never in a public build.

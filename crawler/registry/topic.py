@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawler.sources import Topic
+from crawler.registry.model import Topic
 from extract.normalize import fold
 
 

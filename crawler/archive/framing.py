@@ -1,6 +1,6 @@
 """The archive's framing writes: mentions, KWIC lines, stories, vocabulary runs.
 
-A mixin of crawler.archive.Archive (still the one writer of archive.db): crawler/framing
+A mixin of crawler.archive.core.Archive (still the one writer of archive.db): crawler/framing
 computes the rows, only these methods write them.
 """
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from crawler.framing.lexicon import Lexicon
     from crawler.framing.stories import StoryParams
 
-LEXICON_PATH = Path(__file__).resolve().parent / "framing" / "lexicon.toml"
 _CHUNK = 500  # ids per IN (...): under SQLite's bound-parameter limit
 
 
@@ -66,7 +65,7 @@ class FramingMixin:
     def store_mentions(self, aid: str, computed: dict[str, Any] | None = None) -> int:
         """(Re)compute one article's mentions and KWIC lines from its stored text.
 
-        `computed` (crawler.ingest.framing_analysis, done in an extraction worker) is used
+        `computed` (crawler.ingest.extraction.framing_analysis, done in an extraction worker) is used
         when it was made with this lexicon from exactly the stored title, text and language.
         """
         lexicon = self.framing_lexicon()
@@ -76,7 +75,7 @@ class FramingMixin:
         self.db.execute("DELETE FROM kwic WHERE article_id = ?", [aid])
         if row is None:
             return 0
-        from crawler.ingest import analysis_key
+        from crawler.ingest.extraction import analysis_key
 
         if computed and computed.get("lexicon") == lexicon.version and \
                 computed.get("key") == analysis_key(row[0], row[1], row[2]):
@@ -176,7 +175,7 @@ class FramingMixin:
         from datetime import timedelta
 
         from crawler.framing.stories import parse_when
-        from crawler.urls import article_id
+        from crawler.web.urls import article_id
 
         scope = set(seeds)
         spans: list[tuple[datetime, datetime]] = []

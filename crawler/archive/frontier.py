@@ -1,6 +1,6 @@
 """The archive's crawl-state writes: frontier, feed snapshots, schedules, versions, removals.
 
-A mixin of crawler.archive.Archive (still the one writer of archive.db); kept apart so each
+A mixin of crawler.archive.core.Archive (still the one writer of archive.db); kept apart so each
 module stays readable. Public entry points open `self.transaction()` (a savepoint inside a
 batch); the helpers they call run inside the caller's transaction.
 """
@@ -14,18 +14,24 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from crawler.health import Shape, canary_problem
-from crawler.history import next_check, retry_check, text_diff, text_signature, version_flags
+from crawler.archive.policy import (
+    next_check,
+    retry_check,
+    text_diff,
+    text_signature,
+    version_flags,
+)
 from crawler.items import Discovered, FetchedPage
-from crawler.schedule import due_at, next_interval
-from crawler.urls import article_id, clean_url
+from crawler.ops.health import Shape, canary_problem
+from crawler.ops.schedule import due_at, next_interval
+from crawler.web.urls import article_id, clean_url
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from crawler.alerts import Finding
-    from crawler.archive import RunCounters
-    from crawler.sources import Source
+    from crawler.archive.core import RunCounters
+    from crawler.ops.alerts import Finding
+    from crawler.registry.model import Source
 
 # Discovery documents with an adaptive poll interval (robots.txt is polled at the maximum).
 POLLED = ("feed", "sitemap", "section", "robots")

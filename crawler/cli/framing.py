@@ -1,19 +1,15 @@
-"""`mediawatch reframe`, `stories`, `fightin`: framing analysis over the archive."""
+"""`mediawatch retopic`, `reframe`, `stories`, `fightin`: analysis over the archive."""
 
 from __future__ import annotations
 
 import click
 
-from crawler.cli import (
-    _archive,
-    cli,
-    db_option,
-)
+from crawler.cli.options import db_option, load_registry, open_archive, sources_option
 
 
-def _rebuild_stories(db: str, full: bool = True) -> str:
+def rebuild_stories(db: str, full: bool = True) -> str:
     """Cluster the archive into stories: everything (full) or what changed since the last build."""
-    archive = _archive(db)
+    archive = open_archive(db)
     try:
         if full:
             stories, links = archive.rebuild_stories()
@@ -28,30 +24,46 @@ def _rebuild_stories(db: str, full: bool = True) -> str:
             f"stories written, {done.dropped} replaced or gone, {done.unchanged} unchanged")
 
 
-@cli.command()
+@click.command()
+@sources_option
+@db_option
+def retopic(sources: str, db: str) -> None:
+    """Re-apply the registry's [topic] to every archived article, without re-crawling."""
+    from crawler.registry.topic import TopicMatcher
+
+    registry = load_registry(sources)
+    archive = open_archive(db)
+    try:
+        changed, total = archive.retopic(TopicMatcher(registry.topic))
+    finally:
+        archive.close()
+    click.echo(f"topic {registry.topic.id!r}: {changed} of {total} articles changed")
+
+
+@click.command()
 @db_option
 def reframe(db: str) -> None:
     """Rebuild naming/frame mentions and KWIC lines from the lexicon, then the stories."""
-    archive = _archive(db)
+    archive = open_archive(db)
     try:
         articles, rows = archive.reframe()
         version = archive.framing_lexicon().version
     finally:
         archive.close()
     click.echo(f"lexicon {version}: {rows} mention rows over {articles} articles")
-    click.echo(_rebuild_stories(db))
+    click.echo(rebuild_stories(db))
 
 
-@cli.command()
+@click.command()
 @db_option
 @click.option("--full", is_flag=True,
               help="Re-cluster the whole archive, not only what changed since the last build.")
 def stories(db: str, full: bool) -> None:
     """Cluster articles into stories with roles (idempotent; incremental unless --full)."""
-    click.echo(_rebuild_stories(db, full))
+    click.echo(rebuild_stories(db, full))
 
 
-@cli.command()
+@click.command()
 @db_option
 @click.option("--lang", required=True, help="One language (stems are compared within it).")
 @click.option("-a", "group_a", multiple=True, required=True, metavar="ID|kind:KIND",
@@ -75,7 +87,7 @@ def fightin(db: str, lang: str, group_a: tuple[str, ...], group_b: tuple[str, ..
     from crawler.clock import utcnow
     from crawler.framing.vocab import RunSpec, run_fightin
 
-    archive = _archive(db)
+    archive = open_archive(db)
     try:
         spec = RunSpec(lang, list(group_a), list(group_b), label_a, label_b, period_from,
                        period_to, shared_stories, prior_strength, min_count, top,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.urls import host_key, is_http_url
+from crawler.web.urls import host_key, is_http_url
 
 # Editorial/ownership vocabulary for `kind`; sources.toml documents each value.
 KINDS: tuple[str, ...] = (

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from crawler.cli import _archive, cli, db_option
+from crawler.cli.options import db_option, open_archive, overrides_option
 
 redis_option = click.option(
     "--redis", "redis_url", required=True, metavar="URL", envvar="MEDIAWATCH_REDIS_URL",
@@ -43,7 +43,7 @@ def run_worker(settings: Any, registry: Any, redis_url: str, prefix: str,
     run_crawl(settings)
 
 
-@cli.command()
+@click.command()
 @redis_option
 @db_option
 @prefix_option
@@ -55,8 +55,7 @@ def run_worker(settings: Any, registry: Any, redis_url: str, prefix: str,
                    "as a service).")
 @click.option("--idle-exit", "idle_exit", default=5.0, show_default=True,
               help="With --drain: seconds without new items, after the wave, before leaving.")
-@click.option("-s", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a setting, e.g. -s MEDIAWATCH_REDIS_LOST_AFTER=30 (repeatable).")
+@overrides_option("-s MEDIAWATCH_REDIS_LOST_AFTER=30")
 def archiver(redis_url: str, db: str, prefix: str, batch: int, drain: bool, idle_exit: float,
              overrides: tuple[str, ...]) -> None:
     """Write what `crawl --redis` workers fetch into the archive: the only writer of --db.
@@ -77,7 +76,7 @@ def archiver(redis_url: str, db: str, prefix: str, batch: int, drain: bool, idle
             settings.set(key, value, priority="cmdline")
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc
-    archive = _archive(db)
+    archive = open_archive(db)
     worker = Archiver(server, prefix, archive, settings, batch_size=batch)
     try:
         worker.claim()

@@ -1,6 +1,6 @@
 """The archive's capture and article writes: pages, WARC records, articles, dates, topics.
 
-A mixin of crawler.archive.Archive (still the one writer of archive.db); kept apart so each
+A mixin of crawler.archive.core.Archive (still the one writer of archive.db); kept apart so each
 module stays readable. Every write runs in `self.transaction()`, so inside a batch one
 failing item undoes only its own rows.
 """
@@ -12,17 +12,17 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from crawler.archive_framing import FramingMixin
-from crawler.archive_state import StateMixin
-from crawler.history import date_flags
+from crawler.archive.framing import FramingMixin
+from crawler.archive.frontier import StateMixin
+from crawler.archive.policy import date_flags
+from crawler.archive.warc import WarcLocation, WarcStore
 from crawler.items import FetchedPage
-from crawler.search import search_columns
-from crawler.urls import article_id, clean_url
-from crawler.warc import WarcLocation, WarcStore
+from crawler.search.columns import search_columns
+from crawler.web.urls import article_id, clean_url
 
 if TYPE_CHECKING:
-    from crawler.sources import Source
-    from crawler.topic import TopicMatcher
+    from crawler.registry.model import Source
+    from crawler.registry.topic import TopicMatcher
     from extract import ArticleResult
 
 

@@ -10,12 +10,12 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.archive.view import CrawlState
 from crawler.clock import utcnow
-from crawler.schedule import discovery_docs, outlet_due
-from crawler.state import CrawlState
+from crawler.ops.schedule import discovery_docs, outlet_due
 
 if TYPE_CHECKING:
-    from crawler.sources import Registry
+    from crawler.registry.model import Registry
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:

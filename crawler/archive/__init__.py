@@ -1,0 +1,1 @@
+"""archive.db and its WARC captures: the only package that writes them."""

@@ -1,0 +1,78 @@
+"""Options and helpers shared by every `mediawatch` command (defined once, used everywhere)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from crawler.archive.core import Archive
+    from crawler.registry.model import Registry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# -h works everywhere: child contexts inherit the help option names from the group.
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
+db_option = click.option(
+    "--db", "db", default="archive.db", show_default=True, envvar="MEDIAWATCH_DB",
+    type=click.Path(dir_okay=False), help="The archive (created and migrated if missing).",
+)
+sources_option = click.option(
+    "--sources", "sources", default="sources.toml", show_default=True,
+    envvar="MEDIAWATCH_SOURCES", type=click.Path(dir_okay=False), help="The outlet registry.",
+)
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print JSON instead of a table.")
+
+
+def source_ids_option(what: str = "Only this outlet") -> Callable[[F], F]:
+    """--source ID (repeatable): narrow a command to some outlets of the registry."""
+    return click.option("--source", "source_ids", multiple=True, metavar="ID",
+                        help=f"{what} (an id from sources.toml; repeatable). "
+                             "Default: every enabled outlet.")
+
+
+def overrides_option(example: str = "-s DOWNLOAD_TIMEOUT=10") -> Callable[[F], F]:
+    """-s KEY=VALUE (repeatable): override a Scrapy or MEDIAWATCH_* setting for this run."""
+    return click.option("-s", "overrides", multiple=True, metavar="KEY=VALUE",
+                        help=f"Override a setting, e.g. {example} (repeatable).")
+
+
+def alert_options(func: F) -> F:
+    """--alerts-jsonl and --alert-webhook (also from MEDIAWATCH_ALERTS_JSONL / _ALERT_WEBHOOK)."""
+    func = click.option("--alert-webhook", "alert_webhook", envvar="MEDIAWATCH_ALERT_WEBHOOK",
+                        metavar="URL", help="POST every alert raised or cleared here as JSON "
+                        "(default: [alerts] webhook in the registry).")(func)
+    return click.option("--alerts-jsonl", "alerts_jsonl", envvar="MEDIAWATCH_ALERTS_JSONL",
+                        type=click.Path(dir_okay=False), help="Append alert events to this "
+                        "JSON lines file (default: <archive>-alerts.jsonl).")(func)
+
+
+def lexicon_path() -> str | None:
+    """The framing lexicon chosen by MEDIAWATCH_LEXICON (None: the bundled one)."""
+    return os.environ.get("MEDIAWATCH_LEXICON") or None
+
+
+def load_registry(path: str) -> Registry:
+    """The registry at `path`, or a click error listing every problem with its fix."""
+    from crawler.registry.model import RegistryError
+    from crawler.registry.model import load_registry as load
+
+    try:
+        return load(path)
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def open_archive(db: str) -> Archive:
+    """The archive at `db` (created and migrated if needed), or a click error saying why not."""
+    from crawler.archive.core import Archive, ArchiveError
+
+    try:
+        return Archive(db, lexicon_path=lexicon_path())
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,1 @@
+"""Pages into the archive: the one extraction path, WARC import/export, re-extraction, publish."""

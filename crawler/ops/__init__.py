@@ -1,0 +1,1 @@
+"""Operating crawls: schedules and due work, health measures, alert rules and delivery, status."""

@@ -1,0 +1,1 @@
+"""The outlet registry: `sources.toml` loaded into frozen dataclasses, validated eagerly."""

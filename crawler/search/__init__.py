@@ -1,0 +1,1 @@
+"""Full-text search: the folded/stemmed index columns and the en/ru/hy query expansion."""

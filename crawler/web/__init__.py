@@ -1,0 +1,1 @@
+"""Pure web helpers: URLs, feeds, sitemaps and links (no Scrapy, no database)."""

@@ -8,8 +8,9 @@ from pathlib import Path
 from conftest import Crawl, query
 
 from crawler.archive.core import Archive
+from crawler.framing.kwic import analysis_key
 from crawler.framing.lexicon import LEXICON_PATH, load_lexicon
-from crawler.ingest.extraction import analysis_key, extract_and_analyse
+from crawler.ingest.extraction import extract_and_analyse
 from crawler.items import FetchedPage
 from crawler.registry.model import Topic, parse_registry
 from crawler.registry.topic import TopicMatcher

@@ -14,7 +14,8 @@ import pytest
 from conftest import MEDIAWATCH, run_mediawatch
 from test_schedule_web import T0, MiniWeb, at, crawl_at, days
 
-from crawler.ops.schedule import cron_schedule, next_interval, parse_every
+from crawler.archive.policy import next_interval
+from crawler.ops.schedule import cron_schedule, parse_every
 
 
 def _q(db: Path, sql: str) -> list[tuple]:

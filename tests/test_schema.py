@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from mediawatch_schema.snapshot import dump, fresh_schema
 
 ROOT = Path(__file__).resolve().parents[1]

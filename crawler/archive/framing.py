@@ -75,7 +75,7 @@ class FramingMixin:
         self.db.execute("DELETE FROM kwic WHERE article_id = ?", [aid])
         if row is None:
             return 0
-        from crawler.ingest.extraction import analysis_key
+        from crawler.framing.kwic import analysis_key
 
         if computed and computed.get("lexicon") == lexicon.version and \
                 computed.get("key") == analysis_key(row[0], row[1], row[2]):

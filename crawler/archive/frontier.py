@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from crawler.archive.policy import (
+    Shape,
+    canary_problem,
+    due_at,
     next_check,
+    next_interval,
     retry_check,
     text_diff,
     text_signature,
     version_flags,
 )
 from crawler.items import Discovered, FetchedPage
-from crawler.ops.health import Shape, canary_problem
-from crawler.ops.schedule import due_at, next_interval
 from crawler.web.urls import article_id, clean_url
 
 if TYPE_CHECKING:

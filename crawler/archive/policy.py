@@ -1,10 +1,12 @@
-"""Pure rules for an article's history: versions, date disagreements, the re-check schedule."""
+"""Pure rules the archive applies: article versions, date disagreements, re-check and poll
+schedules, canary shapes."""
 
 from __future__ import annotations
 
 import difflib
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 # Trivia that changes between fetches without the story changing.
@@ -121,3 +123,57 @@ def retry_check(failures: int, now: str) -> str | None:
         return None
     return (now_dt + min(timedelta(hours=2 ** max(failures - 1, 0)), timedelta(days=7))
             ).isoformat()
+
+
+# -- poll intervals of feeds, sitemaps and sections --------------------------------------
+
+
+def next_interval(current: int | None, new_items: int, low: int, high: int) -> int:
+    """The next poll interval in minutes: shorter the more a poll yielded, doubled when empty."""
+    current = min(max(current or low, low), high)
+    if new_items <= 0:
+        return min(current * 2, high)
+    # Many new items at once means we polled too rarely: come back proportionally sooner.
+    return max(low, min(high, current // (1 + new_items)))
+
+
+def due_at(fetched_at: str, minutes: int) -> str:
+    """The ISO time `minutes` after `fetched_at`."""
+    return (datetime.fromisoformat(fetched_at) + timedelta(minutes=minutes)).isoformat()
+
+
+# -- canaries: what a reference article's extraction should keep looking like -------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a canary's extraction looks like: enough to notice a redesign or a regression."""
+
+    title: str | None
+    date: str | None
+    author: str | None
+    length: int
+
+
+def canary_problem(baseline: Shape, now: Shape, tolerance: float) -> str | None:
+    """Why a canary's extraction no longer looks like its baseline, or None."""
+    problems = []
+    if baseline.title and not now.title:
+        problems.append("title missing")
+    elif baseline.title and now.title and difflib.SequenceMatcher(
+            None, baseline.title.casefold(), now.title.casefold()).ratio() < 0.6:
+        problems.append(f"title changed from {baseline.title!r} to {now.title!r}")
+    if baseline.date and not now.date:
+        problems.append("date missing")
+    elif baseline.date and now.date and baseline.date[:10] != now.date[:10]:
+        problems.append(f"date changed from {baseline.date[:10]} to {now.date[:10]}")
+    if baseline.author and not now.author:
+        problems.append("author missing")
+    elif baseline.author and now.author and baseline.author.casefold() != now.author.casefold():
+        problems.append(f"author changed from {baseline.author!r} to {now.author!r}")
+    if baseline.length:
+        ratio = now.length / baseline.length
+        if abs(ratio - 1) > tolerance:
+            problems.append(f"text length {baseline.length} → {now.length} characters "
+                            f"({ratio - 1:+.0%})")
+    return "; ".join(problems) or None

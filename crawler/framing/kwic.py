@@ -7,6 +7,7 @@ character offsets into the original title or text as archived.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from typing import Any
@@ -69,3 +70,8 @@ def analyse(lexicon: Lexicon, title: str | None, text: str | None, lang: str | N
         for (k, c, v, nm), n in sorted(counts.items())
     ]
     return mentions, lines
+
+
+def analysis_key(title: str | None, text: str | None, lang: str | None) -> str:
+    """What a framing analysis was computed from: the archive reuses it only for the same."""
+    return hashlib.sha1("\x1f".join((title or "", text or "", lang or "")).encode()).hexdigest()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.framing.kwic import analysis_key
 from crawler.items import FetchedPage
 from crawler.registry.model import Source
 from crawler.registry.topic import TopicMatcher
@@ -43,11 +43,6 @@ def apply_result(page: FetchedPage, result: ArticleResult, matcher: TopicMatcher
     page.topic = None if result.status == "not_article" else matcher.match(result.title,
                                                                              result.text)
     return page
-
-
-def analysis_key(title: str | None, text: str | None, lang: str | None) -> str:
-    """What a framing analysis was computed from: the archive reuses it only for the same."""
-    return hashlib.sha1("\x1f".join((title or "", text or "", lang or "")).encode()).hexdigest()
 
 
 def framing_analysis(lexicon: Lexicon, title: str | None, text: str | None,

@@ -7,7 +7,6 @@ a wire agency and a weekly magazine have nothing in common but their failure mod
 
 from __future__ import annotations
 
-import difflib
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -126,37 +125,3 @@ def usual_failure_share(conn: sqlite3.Connection, source_id: str, before_run: in
 
 
 # -- canaries: the same article, re-extracted, should keep its shape ------------------------
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What a canary's extraction looks like: enough to notice a redesign or a regression."""
-
-    title: str | None
-    date: str | None
-    author: str | None
-    length: int
-
-
-def canary_problem(baseline: Shape, now: Shape, tolerance: float) -> str | None:
-    """Why a canary's extraction no longer looks like its baseline, or None."""
-    problems = []
-    if baseline.title and not now.title:
-        problems.append("title missing")
-    elif baseline.title and now.title and difflib.SequenceMatcher(
-            None, baseline.title.casefold(), now.title.casefold()).ratio() < 0.6:
-        problems.append(f"title changed from {baseline.title!r} to {now.title!r}")
-    if baseline.date and not now.date:
-        problems.append("date missing")
-    elif baseline.date and now.date and baseline.date[:10] != now.date[:10]:
-        problems.append(f"date changed from {baseline.date[:10]} to {now.date[:10]}")
-    if baseline.author and not now.author:
-        problems.append("author missing")
-    elif baseline.author and now.author and baseline.author.casefold() != now.author.casefold():
-        problems.append(f"author changed from {baseline.author!r} to {now.author!r}")
-    if baseline.length:
-        ratio = now.length / baseline.length
-        if abs(ratio - 1) > tolerance:
-            problems.append(f"text length {baseline.length} → {now.length} characters "
-                            f"({ratio - 1:+.0%})")
-    return "; ".join(problems) or None

@@ -20,7 +20,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +35,6 @@ def parse_every(text: str) -> int:
     if not match or int(match.group(1)) <= 0:
         raise ValueError(f"{text!r} is not an interval: write e.g. 15m, 2h, 1d or 30s")
     return int(match.group(1)) * _UNITS[match.group(2) or "m"]
-
-
-def next_interval(current: int | None, new_items: int, low: int, high: int) -> int:
-    """The next poll interval in minutes: shorter the more a poll yielded, doubled when empty."""
-    current = min(max(current or low, low), high)
-    if new_items <= 0:
-        return min(current * 2, high)
-    # Many new items at once means we polled too rarely: come back proportionally sooner.
-    return max(low, min(high, current // (1 + new_items)))
-
-
-def due_at(fetched_at: str, minutes: int) -> str:
-    """The ISO time `minutes` after `fetched_at`."""
-    return (datetime.fromisoformat(fetched_at) + timedelta(minutes=minutes)).isoformat()
 
 
 def robots_url(source: Source) -> str:

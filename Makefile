@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench serve clean browser redis
+.PHONY: setup demo test test-fast lint bench serve clean browser redis docs docs-cli schema
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,16 +21,42 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# System programs some tests drive: found on PATH (or through the env var), installed with
+# apt-get only where that exists and we are root; otherwise a message says how.
+# $(1): program, $(2): Debian package, $(3): env var naming another binary, $(4): who needs it.
+define need
+	@if command -v $(1) >/dev/null 2>&1 || [ -x "$${$(3):-}" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -q && apt-get install -y -q $(2); \
+	else echo "$(1) is missing: install it (Debian/Ubuntu: sudo apt-get install $(2)) or set" \
+	  "$(3)=/path/to/$(1); $(4) fail without it."; fi
+endef
+
 # Debian's chromium for the Playwright browser tests (never `playwright install`: no downloads).
 browser:
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	$(call need,chromium,chromium,MEDIAWATCH_CHROMIUM,the browser tests)
 
 # Debian's redis-server for the distributed-crawl tests (each test starts its own on loopback).
 redis:
-	command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
+	$(call need,redis-server,redis-server,MEDIAWATCH_REDIS_SERVER,the distributed tests)
 
 test: lint browser redis
 	$(BIN)/pytest
+
+# The unit tier: no servers, browsers or subprocess crawls; seconds.
+test-fast: lint
+	$(BIN)/pytest -m unit -q
+
+# The documentation site, built offline into build/site.
+docs: setup
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[docs]'
+	$(BIN)/mkdocs build --strict
+
+docs-cli: setup
+	$(BIN)/python -m crawler.cli.reference > docs/cli.md
+
+schema: setup
+	$(BIN)/python -m mediawatch_schema.snapshot > schema/schema.sql
 
 # news-please, for the crawl comparison in bench/throughput.py: its own venv, never the project's.
 NEWSPLEASE_VENV := bench/.venv-newsplease

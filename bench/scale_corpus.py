@@ -48,7 +48,8 @@ SOURCES = ROOT / "sources.toml"
 FILLER_PER_LANG = 12_000  # filler sentences per language (each analysed once)
 SYNTHETIC_VOCAB = 60_000  # synthetic words per language, drawn Zipf (s = 1.05)
 ANALYSIS_CODE = [ROOT / p for p in ("crawler/framing/kwic.py", "crawler/framing/lexicon.py",
-                                    "crawler/topic.py", "crawler/search.py",
+                                    "crawler/registry/topic.py", "crawler/search/query.py",
+                                    "crawler/search/columns.py",
                                     "extract/normalize.py")]
 _END = re.compile(r"(?:[.!?…։]|[\u0531-\u0587]:)$")
 _TAG = re.compile(r"<[^>]+>")

@@ -156,22 +156,38 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     assert f"WorkingDirectory={tmp_path}" in service
     assert "OnUnitInactiveSec=1200s" in timer and "Unit=mediawatch.service" in timer
     assert "WantedBy=timers.target" in timer
-    analyze = shutil.which("systemd-analyze")
-    if analyze:
-        checked = subprocess.run([analyze, "verify", str(out / "mediawatch.service"),
-                                  str(out / "mediawatch.timer")], capture_output=True,
-                                 text=True, timeout=60)
-        assert checked.returncode == 0, checked.stderr
-        # The check is real: a unit with a relative ExecStart is refused.
-        bad = tmp_path / "bad"
-        bad.mkdir()
-        (bad / "mediawatch.service").write_text(service.replace(exec_start,
-                                                                "ExecStart=mediawatch crawl"))
-        refused = subprocess.run([analyze, "verify", str(bad / "mediawatch.service")],
-                                 capture_output=True, text=True, timeout=60)
-        assert refused.returncode != 0 or "mediawatch" in refused.stderr
+    # Both programs the service runs (flock, then mediawatch) are absolute and executable.
+    words = exec_start.removeprefix("ExecStart=").split()
+    assert words[0].startswith("/") and os.access(words[0], os.X_OK), words
+    assert MEDIAWATCH in words and os.access(MEDIAWATCH, os.X_OK), words
     printed = run_mediawatch("schedule", "systemd", "--every", "1h")
     assert "# --- mediawatch.timer" in printed.stdout and "OnUnitInactiveSec=3600s" in printed.stdout
+
+
+def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed (Debian: apt-get install systemd); "
+                    "the units' structure is still checked by test_systemd_units_verify")
+    out = tmp_path / "units"
+    result = run_mediawatch("schedule", "systemd", "--sources", str(tmp_path / "s.toml"),
+                            "--db", str(tmp_path / "a.db"), "--every", "20m", "--install",
+                            str(out))
+    assert result.returncode == 0, result.stderr
+    checked = subprocess.run([analyze, "verify", str(out / "mediawatch.service"),
+                              str(out / "mediawatch.timer")], capture_output=True,
+                             text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+    # The check is real: a unit whose program does not exist is refused.
+    service = (out / "mediawatch.service").read_text()
+    exec_start = next(x for x in service.splitlines() if x.startswith("ExecStart="))
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "mediawatch.service").write_text(
+        service.replace(exec_start, "ExecStart=/nonexistent/mediawatch crawl --due"))
+    refused = subprocess.run([analyze, "verify", str(bad / "mediawatch.service")],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "/nonexistent/mediawatch" in refused.stderr
 
 
 def test_loop_runs_cycles_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -180,7 +196,7 @@ def test_loop_runs_cycles_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         web["alpha"].add(T0 - days(0.5), 2)
         sources = web.write_sources(tmp_path / "sources.toml")
         env = {**os.environ, "MEDIAWATCH_NOW": T0.isoformat()}
-        loop = subprocess.Popen([MEDIAWATCH, "schedule", "loop", "--every", "2s", "--sources",
+        loop = subprocess.Popen([MEDIAWATCH, "schedule", "loop", "--every", "10s", "--sources",
                                  str(sources), "--db", str(db)], stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True, env=env)
         lines: list[str] = []

@@ -62,7 +62,8 @@ def test_canned_query_highlights_escaped_snippets(datasette_url: str) -> None:
     html = get(f"{datasette_url}/archive/search_articles?q=Gyumri")
     assert "<mark>" in html
     html = get(f"{datasette_url}/archive/search_articles?q=onerror")
-    assert "&lt;img src=x <mark>onerror</mark>" in html or "&lt;img" in html
+    # The hit is highlighted inside the escaped markup, which never becomes a tag.
+    assert "<mark>onerror</mark>" in html and "&lt;img" in html
     assert "<img src=x" not in html and "<script>window" not in html
 
 

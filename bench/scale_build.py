@@ -48,6 +48,7 @@ from crawler.archive.core import Archive
 from crawler.archive.policy import date_flags, next_check, text_signature
 from crawler.items import FetchedPage
 from crawler.registry.topic import TopicMatch
+from crawler.search.columns import SEARCH_VERSION
 from extract import ArticleResult
 from extract.article import fingerprint
 from extract.datesources import DateCandidate
@@ -66,7 +67,8 @@ COLUMNS = {
                  "text", "description", "sitename", "license", "word_count", "fingerprint",
                  "on_topic", "topic_terms", "source_kind", "discovered_via", "feed_title",
                  "fetched_at", "extraction_status", "extraction_error", "extractor_version",
-                 "search_title", "search_text", "page_id", "date_flags", "id", "first_seen_at"),
+                 "search_title", "search_text", "search_version", "page_id", "date_flags", "id",
+                 "first_seen_at"),
     "article_versions": ("article_id", "version", "fetched_at", "title", "text_hash", "text",
                          "diff", "flags"),
     "article_dates": ("article_id", "kind", "value", "source"),
@@ -177,7 +179,8 @@ def spec_rows(spec: Spec, groups: tuple[tuple[str, ...], ...], lexicon_version: 
         fingerprint(text), int(on_topic), json.dumps(terms, ensure_ascii=False, sort_keys=True),
         spec.source.kind, spec.discovered_via, None, at, spec.status,
         EMPTY_REASON if spec.status != "ok" else None, EXTRACTOR_VERSION,
-        spec.title.norm if spec.title else "", norm, None, json.dumps(flags), aid, at))
+        spec.title.norm if spec.title else "", norm, SEARCH_VERSION, None, json.dumps(flags),
+        aid, at))
     if spec.status == "ok":
         rows["article_versions"].append((aid, 1, at, title, text_signature(text), text, None,
                                          "[]"))

@@ -1,95 +1,54 @@
-"""Shared fixtures: the loopback fixture web, real crawls as subprocesses, a served Datasette."""
+"""Shared fixtures (the loopback fixture web, a real crawl, a served Datasette, Redis) and
+the test tiers. Helpers live in tests/helpers/.
+
+Every test belongs to one tier, a marker: `unit` (in-process, no servers), `e2e` (real
+processes over loopback HTTP), `browser` (Playwright on Debian's chromium) or `redis` (its
+own redis-server). A module declares its tier with `pytestmark` (a module of mixed tiers
+marks each test). Collection fails for a test with no tier, or for a unit test that uses a
+fixture which starts servers (listed below), so `make test-fast` (`-m unit`) never silently
+misses or mislabels one.
+"""
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import socket
-import sqlite3
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import redis
+from helpers.archive import copy_db, make_articles_due, query
+from helpers.crawl import Crawl, crawl_web, load_bench, serve
+from helpers.processes import MEDIAWATCH, free_port, run_mediawatch, system_program, wait_for_http
 
 from demoweb import FixtureWeb
 
-MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+# Re-exported for test modules that import them from here.
+__all__ = ["MEDIAWATCH", "Crawl", "crawl_web", "free_port", "load_bench", "make_articles_due",
+           "query", "run_mediawatch", "serve", "wait_for_http"]
+
+TIERS = ("unit", "e2e", "browser", "redis")
+# Fixtures that start servers or crawls: a test using one is at least end to end.
+E2E_FIXTURES = {"web", "crawled", "datasette_url", "site", "hostile", "served"}
 
 
-def load_bench(name: str) -> ModuleType:
-    """Import a bench/ script as a module (the framing tests reuse its fixture loader)."""
-    path = Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-def run_mediawatch(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run the installed `mediawatch` console command as a user would."""
-    return subprocess.run([MEDIAWATCH, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    """Run one read query on an archive."""
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def make_articles_due(db: Path) -> int:
-    """Make every stored article due for a re-check now; return how many there are."""
-    conn = sqlite3.connect(db)
-    with conn:
-        conn.execute("update url_state set next_due = '2000-01-01T00:00:00+00:00' "
-                     "where kind = 'article' and last_status = 200")
-        known = conn.execute("select count(*) from url_state where kind = 'article' "
-                             "and last_status = 200").fetchone()[0]
-    conn.close()
-    return int(known)
-
-
-@dataclass
-class Crawl:
-    """One finished crawl of the fixture web."""
-
-    web: FixtureWeb
-    db: Path
-    sources: Path
-    result: subprocess.CompletedProcess[str]
-    requests: list  # the web's request log for this crawl
-
-
-def crawl_web(web: FixtureWeb, workdir: Path, *extra: str) -> Crawl:
-    """Crawl the whole fixture web into workdir/archive.db, loopback-only."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    sources = workdir / "sources.toml"
-    if not sources.exists():
-        web.write_sources(sources)
-    db = workdir / "archive.db"
-    web.clear_requests()
-    result = run_mediawatch("crawl", "--sources", str(sources), "--db", str(db),
-                            "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", *extra)
-    return Crawl(web, db, sources, result, list(web.requests))
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test declares a tier, and a unit test starts no server: refuse what does not."""
+    problems = []
+    for item in items:
+        tiers = {m.name for m in item.iter_markers() if m.name in TIERS}
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if not tiers:
+            problems.append(f"{item.nodeid}: no tier")
+        elif "unit" in tiers and fixtures & (E2E_FIXTURES | {"redis_url"}):
+            problems.append(f"{item.nodeid}: marked unit but starts servers "
+                            f"({', '.join(sorted(fixtures & (E2E_FIXTURES | {'redis_url'})))})")
+        elif "redis_url" in fixtures and "redis" not in tiers:
+            problems.append(f"{item.nodeid}: uses redis_url without the redis marker")
+    if problems:
+        raise pytest.UsageError("test tiers (unit, e2e, browser, redis; see tests/conftest.py): "
+                                + "; ".join(problems[:10]))
 
 
 @pytest.fixture(scope="session")
@@ -112,34 +71,6 @@ def crawled(web: FixtureWeb, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     return crawl
 
 
-def wait_for_http(url: str, timeout: float = 60) -> None:
-    """Poll until a URL answers (a server we started ourselves on loopback)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-@contextmanager
-def serve(db: Path) -> Iterator[str]:
-    """`mediawatch serve` on an archive, over real HTTP on loopback; yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(db), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(base + "/-/versions.json")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
 @pytest.fixture(scope="session")
 def datasette_url(crawled: Crawl) -> Iterator[str]:
     """`mediawatch serve` on the crawled archive, over real HTTP."""
@@ -150,8 +81,7 @@ def datasette_url(crawled: Crawl) -> Iterator[str]:
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
     """A fresh redis-server on loopback for one test."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is missing: `make redis` (part of `make test`) installs it"
+    binary = system_program("redis-server", "MEDIAWATCH_REDIS_SERVER")
     port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(tmp_path)],
@@ -171,3 +101,15 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def site(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A copy of the crawled archive with one vocabulary run, served by `mediawatch serve`."""
+    db = copy_db(crawled.db, tmp_path_factory.mktemp("framing") / "archive.db")
+    done = run_mediawatch("fightin", "--db", str(db), "--lang", "ru", "-a", "kind:state agency",
+                          "-b", "exile", "--label-a", "state agency", "--label-b", "exile",
+                          "--min-count", "2")
+    assert done.returncode == 0, done.stderr
+    with serve(db) as base:
+        yield db, base

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_schedule_web import T0, MiniWeb, SmtpSink, Webhook, crawl_at, days, free_loopback_port
+from helpers.miniweb import T0, MiniWeb, SmtpSink, Webhook, crawl_at, days, free_loopback_port
 
 from crawler.archive.policy import Shape, canary_problem
 from crawler.ops.alerts import Finding, canary_findings, feed_findings, outlet_findings
 from crawler.ops.health import Thresholds
+
+pytestmark = pytest.mark.e2e
 
 OUTLETS = ("quiet", "blocked", "redesign", "gone")
 

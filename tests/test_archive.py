@@ -18,6 +18,8 @@ from crawler.registry.topic import TopicMatcher
 from crawler.web.urls import article_id
 from extract import extract_article
 
+pytestmark = pytest.mark.unit
+
 REGISTRY = {
     "topic": {"id": "t", "name": "T", "require": [["Armenia*"], ["Russia*"]]},
     "source": [

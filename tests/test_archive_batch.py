@@ -33,6 +33,8 @@ from crawler.pipelines import ArchivePipeline
 from crawler.registry.model import parse_registry
 from extract import extract_article
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "http://127.0.0.2:8000"
 REGISTRY = parse_registry({

@@ -19,6 +19,8 @@ from urllib.robotparser import RobotFileParser
 import pytest
 from conftest import load_bench, query, run_mediawatch
 
+pytestmark = pytest.mark.e2e
+
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 

@@ -16,6 +16,8 @@ import pytest
 from conftest import Crawl, serve
 from playwright.sync_api import Browser, Page, sync_playwright
 
+pytestmark = pytest.mark.browser
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 SEED_TITLE = "Putin and Pashinyan: A Tumultuous Alliance Marked by Risk and Paradox"
 # Any probe that runs sets window.__mwxss (payloads) or calls alert (the hook below).

@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from crawler.cli import cli
 from crawler.registry.model import load_registry
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -16,6 +16,8 @@ from conftest import Crawl
 
 from crawler.search.query import expand_query
 
+pytestmark = pytest.mark.e2e
+
 METADATA = Path(__file__).resolve().parents[1] / "datasette" / "metadata.yaml"
 
 

@@ -27,6 +27,8 @@ import pytest
 from demoweb import FixtureWeb
 from demoweb.model import SITES_DIR
 
+pytestmark = pytest.mark.e2e
+
 SEED = "/tms/?p=294863"
 SEED_SLUG = "/tms/2025/05/putin-and-pashinyan-a-tumultuous-alliance-marked-by-risk-and-paradox/"
 EDITED = "/en/news/1222/armenia-russia-trade-record-re-exports/"

@@ -24,6 +24,8 @@ from crawler.web.discovery import (
     sniff,
 )
 
+pytestmark = pytest.mark.unit
+
 FEEDS = Path(__file__).parent / "data" / "feeds"
 
 # --------------------------------------------------------------------------------------------

@@ -14,10 +14,13 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import pytest
 import redis
 from conftest import MEDIAWATCH, Crawl, free_port, query, run_mediawatch
 
 from demoweb import FixtureWeb
+
+pytestmark = pytest.mark.redis
 
 # A heartbeat far longer than any reactor stall on a loaded machine: a worker that is alive
 # never has its leases taken back (that would fetch twice). The SIGKILL test shortens it.

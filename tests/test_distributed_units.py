@@ -22,6 +22,8 @@ from demoweb import FixtureWeb
 from extract import ArticleResult
 from extract.datesources import DateCandidate
 
+pytestmark = pytest.mark.redis
+
 
 def test_items_cross_redis_as_json_and_come_back_equal() -> None:
     page = FetchedPage(

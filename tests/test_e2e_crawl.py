@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
+import pytest
 from conftest import Crawl, crawl_web, query
 
 from crawler.archive.core import warc_folder
@@ -16,6 +17,8 @@ from crawler.archive.warc import WarcLocation, read_capture
 from crawler.web.urls import article_id, is_loopback
 from demoweb import FixtureWeb
 from demoweb.inventory import expected_articles
+
+pytestmark = pytest.mark.e2e
 
 SEED_TITLE = "Putin and Pashinyan: A Tumultuous Alliance Marked by Risk and Paradox"
 

@@ -10,6 +10,8 @@ import pytest
 
 from extract import extract_article
 
+pytestmark = pytest.mark.unit
+
 PAGES = Path(__file__).parent / "pages"
 CASES = sorted(p.name for p in PAGES.iterdir() if (p / "expected.json").exists())
 

@@ -9,6 +9,8 @@ import pytest
 from extract import EXTRACTOR_VERSION, ArticleResult, DateCandidate, decode_html, extract_article
 from extract.dates import choose, to_iso, url_date
 
+pytestmark = pytest.mark.unit
+
 RU = "Москва и Ереван обсудили транзит газа через территорию Грузии. " * 20
 BODY = "<p>" + ("Armenia and Russia signed a new agreement on gas transit today. " * 12) + "</p>"
 

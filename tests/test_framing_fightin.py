@@ -9,6 +9,8 @@ import pytest
 
 from crawler.framing.fightin import log_odds_dirichlet, top_terms
 
+pytestmark = pytest.mark.unit
+
 # A toy term-by-group matrix: rows are words, columns are (group A, group B, background).
 WORDS = ["peacekeepers", "troops", "artsakh", "karabakh", "the", "betrayal", "rare"]
 MATRIX = [

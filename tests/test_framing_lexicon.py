@@ -17,6 +17,8 @@ from crawler.framing.lexicon import (
 )
 from extract.normalize import fold
 
+pytestmark = pytest.mark.unit
+
 LEXICON = load_lexicon()
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = [(v.id, v.lang, s, True) for v in LEXICON.variants() for s in v.match] + [

@@ -5,25 +5,19 @@ from __future__ import annotations
 import html
 import json
 import re
-import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Crawl, query, run_mediawatch, serve
+from conftest import Crawl, query, run_mediawatch
+from helpers.archive import copy_db
 
 from crawler.framing.lexicon import LEXICON_PATH, load_lexicon
 
-
-def copy_db(src: Path, dst: Path) -> Path:
-    """A private copy of an archive (the session archive is shared with other tests)."""
-    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
-        a.backup(b)
-    return dst
+pytestmark = pytest.mark.e2e
 
 
 def get(url: str) -> str:
@@ -33,18 +27,6 @@ def get(url: str) -> str:
 
 def get_json(url: str) -> Any:
     return json.loads(get(url))
-
-
-@pytest.fixture(scope="module")
-def site(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """A copy of the crawled archive with one vocabulary run, served by `mediawatch serve`."""
-    db = copy_db(crawled.db, tmp_path_factory.mktemp("framing") / "archive.db")
-    done = run_mediawatch("fightin", "--db", str(db), "--lang", "ru", "-a", "kind:state agency",
-                          "-b", "exile", "--label-a", "state agency", "--label-b", "exile",
-                          "--min-count", "2")
-    assert done.returncode == 0, done.stderr
-    with serve(db) as base:
-        yield db, base
 
 
 def test_contract_tables(crawled: Crawl) -> None:

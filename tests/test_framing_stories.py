@@ -12,6 +12,8 @@ from conftest import load_bench
 from crawler.framing.lexicon import load_lexicon
 from crawler.framing.stories import StoryDoc, cluster
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

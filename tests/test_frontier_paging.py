@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import Crawl, crawl_web, make_articles_due, query
 
+pytestmark = pytest.mark.e2e
+
 PAGE = "MEDIAWATCH_FRONTIER_PAGE=3"
 
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import serve
-from test_schedule_web import T0, MiniWeb, crawl_at, days
+from helpers.miniweb import T0, MiniWeb, crawl_at, days
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from crawler.archive.core import warc_folder
 from crawler.web.urls import article_id, is_loopback
 from demoweb import FixtureWeb, RequestRecord
 
+pytestmark = pytest.mark.e2e
+
 OUTLET = "hazards"
 MAX_REQUESTS = 150  # the outlet's budget in its registry entry (site.toml)
 # The trap is stopped by the section-page cap. At its default (100) the trap alone would spend

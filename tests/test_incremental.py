@@ -18,6 +18,8 @@ from conftest import MEDIAWATCH, Crawl, crawl_web, make_articles_due, query, run
 from crawler.web.urls import article_id
 from demoweb import FixtureWeb
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def copy_of(crawled: Crawl, tmp_path: Path) -> Path:

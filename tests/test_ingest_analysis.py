@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import Crawl, query
 
 from crawler.archive.core import Archive
@@ -15,6 +16,8 @@ from crawler.items import FetchedPage
 from crawler.registry.model import Topic, parse_registry
 from crawler.registry.topic import TopicMatcher
 from extract import extract_article
+
+pytestmark = pytest.mark.e2e
 
 PAGE = Path(__file__).parent / "pages" / "en-newsaz-counteroffensive" / "input.html"
 TOPIC = Topic("t", "T", (("Armenia*",), ("Karabakh*", "Azerbaijan*")))

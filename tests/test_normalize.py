@@ -6,6 +6,8 @@ import pytest
 
 from extract.normalize import fold, normalize
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("raw", "expected"),

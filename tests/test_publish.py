@@ -12,6 +12,8 @@ from conftest import Crawl, query, run_mediawatch, serve
 
 from crawler.search.query import expand_query
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def builds(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 from conftest import MEDIAWATCH, run_mediawatch
-from test_schedule_web import T0, MiniWeb, at, crawl_at, days
+from helpers.miniweb import T0, MiniWeb, at, crawl_at, days
 
 from crawler.archive.policy import next_interval
 from crawler.ops.schedule import cron_schedule, parse_every
+
+pytestmark = pytest.mark.e2e
 
 
 def _q(db: Path, sql: str) -> list[tuple]:

@@ -22,6 +22,8 @@ from crawler.search.query import (
     load_aliases,
 )
 
+pytestmark = pytest.mark.e2e
+
 
 def test_search_columns_apply_the_one_normalisation() -> None:
     cols = search_columns("Па\u00adшинян и Алиёв", "Երևան, Հայաստա՞ն, Pashinyan\u2019s, Сю\u200bник")

@@ -9,7 +9,10 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+import pytest
 from conftest import Crawl, query
+
+pytestmark = pytest.mark.e2e
 
 SEED_TITLE = "Putin and Pashinyan: A Tumultuous Alliance Marked by Risk and Paradox"
 PROBE = "/en/news/1320/"

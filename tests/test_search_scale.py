@@ -25,6 +25,8 @@ from mediawatch_schema import migrations as schema
 from crawler.search.query import expand_query
 from extract.normalize import fold
 
+pytestmark = pytest.mark.unit
+
 N = 300
 SKIP_COLUMNS = {"warc_file", "warc_offset", "warc_length", "synced_at"}  # no WARC in bulk
 # Built by the generator's events in bulk, by re-clustering on the real path.

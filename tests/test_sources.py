@@ -21,6 +21,8 @@ from crawler.registry.model import (
     registry_rows,
 )
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[1]
 TOPIC = {"id": "am-ru", "name": "Armenia–Russia", "require": [["Armenia*"], ["Russia*"]]}
 

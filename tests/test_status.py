@@ -6,7 +6,10 @@ import json
 import sqlite3
 from pathlib import Path
 
-from test_schedule_web import T0, MiniWeb, at, crawl_at, days
+import pytest
+from helpers.miniweb import T0, MiniWeb, at, crawl_at, days
+
+pytestmark = pytest.mark.e2e
 
 
 def test_status_shows_each_outlet_its_run_due_health_and_alerts(tmp_path: Path) -> None:

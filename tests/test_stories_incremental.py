@@ -12,6 +12,8 @@ from conftest import load_bench, run_mediawatch
 from crawler.archive.core import Archive
 from crawler.framing.stories import StoryDoc, StoryParams, parse_when
 
+pytestmark = pytest.mark.e2e
+
 CUT = "2024-09-01"  # the first build sees the fixture up to here, the update the rest
 FETCHED = "2026-01-01T00:00:00+00:00"
 

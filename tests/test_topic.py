@@ -9,6 +9,8 @@ import pytest
 from crawler.registry.model import Topic, load_registry
 from crawler.registry.topic import TopicMatch, TopicMatcher, compile_term
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

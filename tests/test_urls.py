@@ -16,6 +16,8 @@ from crawler.web.urls import (
     normalize_url,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def test_tracking_tables_cover_the_usual_suspects() -> None:
     for name in ("fbclid", "gclid", "yclid", "mc_cid", "mc_eid", "_ga", "igshid", "ref_src"):

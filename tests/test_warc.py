@@ -15,6 +15,8 @@ from conftest import Crawl, crawl_web, query, run_mediawatch
 from crawler.archive.core import warc_folder
 from crawler.archive.warc import ImportReport, iter_exchanges
 
+pytestmark = pytest.mark.e2e
+
 WARCIO = str(Path(sys.executable).with_name("warcio"))
 SAMPLES = Path(__file__).parent / "data" / "warc"
 

@@ -1,6 +1,6 @@
 """Small loopback outlets with mutable behaviour, a webhook receiver and an SMTP sink.
 
-Support for the scheduling, health and alert tests (no tests here). Every server binds
+Support for the scheduling, health and alert tests. Every server binds
 127.0.0.1 on an ephemeral port; outlets differ by port, which the registry treats as
 different hosts. Behaviour changes between crawls: stop publishing, answer 403,
 redesign the article template, lose the feed.
@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from conftest import MEDIAWATCH
+from helpers.processes import MEDIAWATCH
 
 WORDS = ("Yerevan and Moscow officials met again on Tuesday to discuss the railway, the "
          "border posts and the gas price, while analysts in Armenia said the talks showed how "

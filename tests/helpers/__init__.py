@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (no tests here): processes, archives, crawls, small webs."""

@@ -75,6 +75,16 @@ class CrawlContext:
             crawler.signals.connect(context.close, signal=signals.spider_closed)
         return context
 
+    def attach(self, crawler: Crawler) -> CrawlContext:
+        """Make this the crawler's context (embedders and tests that build one by hand)."""
+        _CONTEXTS[crawler] = self
+        return self
+
+    @staticmethod
+    def of(crawler: Crawler) -> CrawlContext | None:
+        """The context of this crawler if a crawl component made one (a probe has none)."""
+        return _CONTEXTS.get(crawler)
+
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlContext:
         """Load the registry, open the crawl state, choose this run's outlets."""
@@ -84,7 +94,7 @@ class CrawlContext:
         if distributed:
             from scrapy_redis import connection
 
-            from crawler.distributed.worker import RedisState
+            from crawler.distributed.state import RedisState
 
             state = RedisState(connection.from_settings(settings),
                                settings.get("MEDIAWATCH_REDIS_PREFIX"))

@@ -18,6 +18,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.context import CrawlContext
 from crawler.web.urls import is_loopback
 
 if TYPE_CHECKING:
@@ -43,9 +44,10 @@ class OutletGuardMiddleware:
             if stats:
                 stats.inc_value("mediawatch/dropped/non_loopback")
             raise IgnoreRequest(f"dropped: non-loopback host in loopback-only mode: {request.url}")
-        registry = getattr(self.crawler.spider, "registry", None)
-        if registry is None:
-            return None
+        context = CrawlContext.of(self.crawler)
+        if context is None:
+            return None  # not a registry crawl (e.g. a probe): nothing to guard against
+        registry = context.registry
         source_id = request.meta.get("source_id")
         if source_id is None:
             # Scrapy's own robots.txt fetches carry no outlet: any registered host is fine.
@@ -56,7 +58,7 @@ class OutletGuardMiddleware:
             if stats:
                 stats.inc_value("mediawatch/dropped/offsite")
             raise IgnoreRequest(f"dropped: offsite for outlet {source_id}: {request.url}")
-        paused = getattr(self.crawler.spider, "paused", {}).get(source_id)
+        paused = context.paused.get(source_id)
         if paused:
             raise IgnoreRequest(f"dropped: outlet paused: {paused}")
         if stats:
@@ -135,15 +137,15 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         if inner is None or not hasattr(inner, "crawl_delay"):
             return
         delay = inner.crawl_delay(self._robotstxt_useragent or "*")
-        registry = getattr(self.crawler.spider, "registry", None)
-        source = registry.source_for_url(request.url) if registry else None
-        if not delay or source is None or self.crawler.engine is None:
+        context = CrawlContext.of(self.crawler)
+        source = context.registry.source_for_url(request.url) if context else None
+        if not delay or context is None or source is None or self.crawler.engine is None:
             return
-        delays = getattr(self.crawler.spider, "crawl_delays", None)
+        delays = context.crawl_delays
         if self.crawler.settings.get("MEDIAWATCH_REDIS_URL"):
             # A Redis worker's slots have no delay: the shared gate spaces the outlet's
             # requests across workers (crawler.distributed), and picks this up from here.
-            if delays is not None and float(delay) > delays.get(source.id, 0):
+            if float(delay) > delays.get(source.id, 0):
                 delays[source.id] = float(delay)
             return
         downloader = self.crawler.engine.downloader
@@ -152,8 +154,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
             settings["delay"] = float(delay)
             if source.id in downloader.slots:
                 downloader.slots[source.id].delay = float(delay)
-            if delays is not None:
-                delays[source.id] = float(delay)
+            delays[source.id] = float(delay)
 
 
 class PolitenessMiddleware:
@@ -205,7 +206,8 @@ class PolitenessMiddleware:
         if n >= self.pause_after:
             self._pause(sid, f"{n} failures in a row, the last on {request.url}")
         slot = self._slot(sid)
-        if slot is None or sid in getattr(self.crawler.spider, "paused", {}):
+        context = CrawlContext.of(self.crawler)
+        if slot is None or (context is not None and sid in context.paused):
             return
         base = self.base_delay.setdefault(sid, (slot.delay, slot.jitter))
         # Exponential back-off from the outlet's own delay, unless the server named a wait.
@@ -235,10 +237,10 @@ class PolitenessMiddleware:
         return engine.downloader.slots.get(sid) if engine else None
 
     def _pause(self, sid: str, reason: str) -> None:
-        paused = getattr(self.crawler.spider, "paused", None)
-        if paused is None or sid in paused:
+        context = CrawlContext.of(self.crawler)
+        if context is None or sid in context.paused:
             return
-        paused[sid] = reason
+        context.paused[sid] = reason
         slot = self._slot(sid)
         if slot is None:
             return

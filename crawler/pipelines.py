@@ -20,6 +20,7 @@ from scrapy import signals
 
 from crawler.archive.core import Archive
 from crawler.clock import utcnow
+from crawler.context import CrawlContext
 from crawler.ingest.extraction import (
     extract_and_analyse,
     extract_page,
@@ -76,7 +77,7 @@ class ExtractPipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         """Compile the topic once per crawl."""
-        crawling: Any = self.crawler.spider
+        crawling = CrawlContext.from_crawler(self.crawler)
         self.registry = crawling.registry
         self.state = crawling.state
         self.matcher = TopicMatcher(self.registry.topic)
@@ -157,7 +158,7 @@ class ArchivePipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         """Open (lock, migrate) the archive, sync the registry and start a crawl_runs row."""
-        crawling: Any = self.crawler.spider
+        crawling = CrawlContext.from_crawler(self.crawler)
         self.registry = crawling.registry
         self.archive = Archive(self.db_path, warc_max_bytes=self.warc_max_bytes,
                                lexicon_path=self.crawler.settings.get("MEDIAWATCH_LEXICON"),
@@ -245,7 +246,7 @@ class ArchivePipeline:
         self.commit_batch()
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         assert self.run_id is not None
-        crawling: Any = self.crawler.spider
+        crawling = CrawlContext.from_crawler(self.crawler)
         now = utcnow()
         until = (datetime.fromisoformat(now) + timedelta(hours=self.pause_hours)).isoformat()
         self.archive.pause_outlets(crawling.paused, until, now, crawling.crawl_delays)
@@ -259,7 +260,7 @@ class ArchivePipeline:
         self.archive.close()
         self.archive = None
 
-    def _review(self, crawling: Any) -> None:
+    def _review(self, crawling: CrawlContext) -> None:
         """Health rows, alert rules and alert delivery for the outlets of this run."""
         from crawler.ops.alerts import review_run_from
 

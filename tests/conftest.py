@@ -15,12 +15,20 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from helpers.archive import copy_db, make_articles_due, query
 from helpers.crawl import Crawl, crawl_web, load_bench, serve
-from helpers.processes import MEDIAWATCH, free_port, run_mediawatch, system_program, wait_for_http
+from helpers.processes import (
+    CHROMIUM_ARGS,
+    MEDIAWATCH,
+    free_port,
+    run_mediawatch,
+    system_program,
+    wait_for_http,
+)
 
 from demoweb import FixtureWeb
 
@@ -30,7 +38,7 @@ __all__ = ["MEDIAWATCH", "Crawl", "crawl_web", "free_port", "load_bench", "make_
 
 TIERS = ("unit", "e2e", "browser", "redis")
 # Fixtures that start servers or crawls: a test using one is at least end to end.
-E2E_FIXTURES = {"web", "crawled", "datasette_url", "site", "hostile", "served"}
+E2E_FIXTURES = {"web", "crawled", "datasette_url", "site", "hostile", "served", "browser"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -113,3 +121,18 @@ def site(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
     assert done.returncode == 0, done.stderr
     with serve(db) as base:
         yield db, base
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = system_program("chromium", "MEDIAWATCH_CHROMIUM")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable, headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from twisted.internet import task
 
 import crawler.settings as project_settings
 from crawler.archive.core import Archive, warc_folder
+from crawler.archive.view import CrawlState
 from crawler.archive.warc import (
     ImportReport,
     WarcLocation,
@@ -28,6 +28,7 @@ from crawler.archive.warc import (
     iter_exchanges,
 )
 from crawler.archive.warc import read_capture as read_warc
+from crawler.context import CrawlContext
 from crawler.items import Discovered, FetchedPage, Found
 from crawler.pipelines import ArchivePipeline
 from crawler.registry.model import parse_registry
@@ -211,8 +212,9 @@ def _pipeline(tmp_path: Path, **settings: Any) -> tuple[ArchivePipeline, task.Cl
     values.update(MEDIAWATCH_DB=str(tmp_path / "archive.db"), MEDIAWATCH_HEALTH=False,
                   **settings)
     crawler = get_crawler(settings_dict=values)
-    crawler.spider = SimpleNamespace(registry=REGISTRY, outlets=REGISTRY.sources, paused={},
-                                     crawl_delays={}, deferred={})
+    Archive(values["MEDIAWATCH_DB"]).close()
+    CrawlContext(registry=REGISTRY, state=CrawlState(values["MEDIAWATCH_DB"]),
+                 outlets=REGISTRY.sources).attach(crawler)
     pipeline = ArchivePipeline.from_crawler(crawler)
     clock = task.Clock()
     pipeline.clock = clock  # the reactor's time, moved by hand: no sleeping, no timing

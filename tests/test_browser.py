@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Crawl, serve
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
@@ -38,19 +38,6 @@ def hostile_url(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Ite
     conn.close()
     with serve(db) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-background-networking",
-                  "--disable-component-update", "--disable-gpu"])
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture()

@@ -7,27 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-        "--disable-gpu"]
-
-
 @pytest.fixture(scope="module")
-def page() -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        tab = browser.new_page()
-        # Nothing may leave loopback: fail the test on any other request.
-        leaks: list[str] = []
-        tab.on("request", lambda r: leaks.append(r.url)
-               if not r.url.startswith(("http://127.0.0.1", "data:", "about:")) else None)
-        yield tab
-        browser.close()
-        assert leaks == []
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    tab = context.new_page()
+    # Nothing may leave loopback: fail the test on any other request.
+    leaks: list[str] = []
+    tab.on("request", lambda r: leaks.append(r.url)
+           if not r.url.startswith(("http://127.0.0.1", "data:", "about:")) else None)
+    yield tab
+    context.close()
+    assert leaks == []
 
 
 def bar_shares(page: Page) -> dict[str, dict[str, float]]:

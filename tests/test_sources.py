@@ -82,7 +82,7 @@ def test_shipped_tms_entry(shipped: Registry) -> None:
     assert not pattern.search("https://www.transcend.org/tms/")
 
 
-# Article URLs quoted as evidence in /work/shared/outlets/README.md.
+# Article URLs quoted as public evidence for the registry (see the notes in sources.toml).
 EVIDENCED_ARTICLES = {
     "armenpress": ["https://armenpress.am/en/article/1253144",
                    "https://armenpress.am/eng/news/123456/some-slug.html"],

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy_redis import connection
 
+from crawler.context import CrawlContext
 from crawler.distributed.frontier import Frontier
 
 if TYPE_CHECKING:
@@ -60,8 +61,8 @@ class SharedDelayMiddleware:
     def robots_parsed(self, robotparser: Any, request: Request) -> None:
         """Publish a Crawl-delay before the requests waiting on this robots.txt move on."""
         inner = getattr(robotparser, "rp", None)
-        spider: Any = self.crawler.spider
-        source = spider.registry.source_for_url(request.url) if spider else None
+        context = CrawlContext.of(self.crawler)
+        source = context.registry.source_for_url(request.url) if context else None
         if source is None or inner is None or not hasattr(inner, "crawl_delay"):
             return
         agent = self.crawler.settings.get("ROBOTSTXT_USER_AGENT") or "*"

@@ -31,6 +31,7 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import reactor
 from twisted.internet.task import LoopingCall
 
+from crawler.context import CrawlContext
 from crawler.distributed import codec, worker_id
 from crawler.distributed.frontier import Frontier
 
@@ -72,8 +73,10 @@ class WorkerScheduler(Scheduler):
         self._idle_since: float | None = None
         self._wake: Any = None
         self._delays: dict[str, float] = {}
-        self._doc_ttl = {s.id: max(s.poll_min_minutes * 60, 1) for s in spider.registry.sources}
-        for source in spider.registry.sources:
+        self.context = CrawlContext.from_crawler(self.crawler)
+        sources = self.context.registry.sources
+        self._doc_ttl = {s.id: max(s.poll_min_minutes * 60, 1) for s in sources}
+        for source in sources:
             self.frontier.set_delay(source.id, source.download_delay)
         self._beat()
         self._heart = LoopingCall(self._beat)
@@ -147,7 +150,7 @@ class WorkerScheduler(Scheduler):
 
     def _sync_crawl_delays(self) -> None:
         """robots.txt Crawl-delays this worker learnt apply to every worker."""
-        learnt = getattr(self.spider, "crawl_delays", {})
+        learnt = self.context.crawl_delays
         for outlet, delay in learnt.items():
             if self._delays.get(outlet) != delay:
                 self.frontier.raise_delay(outlet, delay)

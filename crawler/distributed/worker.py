@@ -9,7 +9,6 @@ leaves a lease that another worker takes back (a duplicate at worst, never a los
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import socket
@@ -22,10 +21,11 @@ from scrapy import signals
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy_redis import connection
 
-from crawler.archive.view import Due
 from crawler.clock import utcnow
+from crawler.context import CrawlContext
 from crawler.distributed import codec
 from crawler.distributed.frontier import Frontier
+from crawler.distributed.state import RedisState
 from crawler.items import Discovered, FetchedPage, robots_capture
 from extract import ArticleResult
 
@@ -38,55 +38,6 @@ logger = logging.getLogger(__name__)
 def items_key(prefix: str) -> str:
     """The list workers push to and the archiver pops from."""
     return f"{prefix}:items"
-
-
-class RedisState:
-    """The spider's crawl state in worker mode: validators and body hashes live in Redis.
-
-    The frontier itself is the shared queue, so there is nothing "due" to read back.
-    """
-
-    def __init__(self, server: Any, prefix: str) -> None:
-        self.server = server
-        self.key = f"{prefix}:url"
-
-    def _get(self, url: str) -> dict[str, Any]:
-        raw = self.server.hget(self.key, url)
-        return json.loads(raw) if raw else {}
-
-    def validators(self, url: str) -> tuple[str | None, str | None]:
-        """ETag and Last-Modified of the last 200 for this URL, from any worker."""
-        known = self._get(url)
-        return known.get("etag"), known.get("last_modified")
-
-    def content_hash(self, url: str) -> str | None:
-        """The body hash of the last 200 for this URL."""
-        return self._get(url).get("hash")
-
-    def remember(self, pipe: Any, page: FetchedPage) -> None:
-        """After a 200: store what the next request needs to be conditional."""
-        if page.status != 200 or page.error or not page.body:
-            return
-        pipe.hset(self.key, page.url, json.dumps({
-            "etag": page.headers.get("etag"),
-            "last_modified": page.headers.get("last-modified"),
-            "hash": hashlib.sha256(page.body).hexdigest(),
-        }))
-
-    def paused(self, source_id: str, now: str) -> str | None:
-        """Pauses are per worker in this mode (see PolitenessMiddleware)."""
-        return None
-
-    def due(self, source_id: str, now: str, recheck_all: bool, limit: int | None) -> list[Due]:
-        """Nothing: found URLs go straight to the shared queue."""
-        return []
-
-    def doc_due(self, url: str, now: str) -> bool:
-        """Every document the registry names; expiring fingerprints space the polls."""
-        return True
-
-    def close(self) -> None:
-        """Nothing to close: the connection belongs to the crawler."""
 
 
 class LeaseTracker:
@@ -213,8 +164,9 @@ class RedisItemPipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         """Tell the archiver a run started, with the registry it runs on."""
-        crawling: Any = self.crawler.spider
+        crawling = CrawlContext.from_crawler(self.crawler)
         self.registry = crawling.registry
+        assert isinstance(crawling.state, RedisState), "a Redis worker crawls with RedisState"
         self.state = crawling.state
         self.server.lpush(self.items, codec.encode_message(
             "run_start", run=self.run, worker=self.worker, host=socket.gethostname(),

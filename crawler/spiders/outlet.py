@@ -21,8 +21,6 @@ decide what is fetched again, and validators come from Redis (crawler.distribute
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -33,12 +31,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.archive.view import CrawlState
+from crawler.archive.view import Due
 from crawler.clock import utcnow
+from crawler.context import CrawlContext
 from crawler.items import Discovered, FetchedPage, Found
 from crawler.items import headers_dict as _headers
-from crawler.ops.schedule import OutletDue, outlet_due
-from crawler.registry.model import Registry, Source, load_registry
+from crawler.registry.model import Registry, Source
+from crawler.spiders.frontier import FrontierPager
 from crawler.web.discovery import (
     DiscoveryError,
     article_links,
@@ -56,120 +55,56 @@ class OutletSpider(scrapy.Spider):
     """Crawl every enabled outlet of the registry (or the ones named)."""
 
     name = "outlets"
-    registry: Registry
-    outlets: tuple[Source, ...]
-    patterns: dict[str, re.Pattern[str] | None]
-    state: Any  # CrawlState (archive.db), or RedisState for a `crawl --redis` worker
-    distributed: bool
-    recheck_all: bool
-    recheck_budget: int | None
-    max_section_pages: int
+    context: CrawlContext
+    frontier: FrontierPager
     conditional: bool
-    # Filled during the crawl, read by the archive pipeline when it closes the run.
-    deferred: dict[str, int]
-    paused: dict[str, str]
-    crawl_delays: dict[str, float]
-    # `crawl --due` / `mediawatch canaries`: what each outlet has due (None: crawl everything).
-    plan: dict[str, OutletDue] | None
-    canary_mode: str
-    # Frontier paging: article URLs scheduled at the last idle moment (their rows may not be
-    # committed yet), the ones before them (committed by the archive's own idle handler
-    # since), and any whose fetch never reached the archive. Bounded by the page size.
-    frontier_page: int
-    _started: str
-    _scheduled: set[str]
-    _previous: set[str]
-    _lost: set[str]
-    _order: int
+    max_section_pages: int
     _section_pages: dict[str, int]
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
-        """Load the registry, open the crawl state, pick the outlets to crawl."""
+        """The crawl context (registry, state, outlets) and the frontier pager, from settings."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.registry = load_registry(settings.get("MEDIAWATCH_SOURCES"))
-        spider.distributed = bool(settings.get("MEDIAWATCH_REDIS_URL"))
-        if spider.distributed:
-            from scrapy_redis import connection
-
-            from crawler.distributed.worker import RedisState
-
-            spider.state = RedisState(connection.from_settings(settings),
-                                      settings.get("MEDIAWATCH_REDIS_PREFIX"))
-        else:
-            spider.state = CrawlState(settings.get("MEDIAWATCH_DB"))
-        ids = settings.getlist("MEDIAWATCH_SOURCE_IDS")
-        chosen = tuple(spider.registry.get(i) for i in ids) if ids else spider.registry.enabled()
-        spider.paused = {}
-        spider.outlets = ()
-        for source in chosen:
-            reason = spider.state.paused(source.id, utcnow())
-            if reason:
-                spider.paused[source.id] = f"still paused: {reason}"
-            else:
-                spider.outlets += (source,)
-        spider.canary_mode = settings.get("MEDIAWATCH_CANARY_MODE") or "off"
-        spider.plan = None
-        if spider.canary_mode == "only":
-            spider.plan = {s.id: OutletDue(s.id, canaries=list(s.canaries))
-                           for s in spider.outlets if s.canaries}
-        elif settings.getbool("MEDIAWATCH_DUE_ONLY"):
-            now = utcnow()
-            due = (outlet_due(s, spider.state, now, spider.canary_mode != "off")
-                   for s in spider.outlets)
-            spider.plan = {d.source_id: d for d in due if d}
-        if spider.plan is not None:
-            spider.outlets = tuple(s for s in spider.outlets if s.id in spider.plan)
-        spider.patterns = {
-            s.id: re.compile(s.article_url_pattern) if s.article_url_pattern else None
-            for s in spider.registry.sources
-        }
-        spider.recheck_all = settings.getbool("MEDIAWATCH_RECHECK_ALL")
-        budget = settings.getint("MEDIAWATCH_RECHECK_BUDGET")
-        spider.recheck_budget = None if spider.recheck_all or budget <= 0 else budget
+        spider.context = CrawlContext.from_crawler(crawler)
+        spider.frontier = FrontierPager(spider.context, settings, crawler, spider._frontier_request)
         spider.max_section_pages = settings.getint("MEDIAWATCH_MAX_SECTION_PAGES")
         spider.conditional = settings.getbool("MEDIAWATCH_CONDITIONAL_REQUESTS")
-        spider.deferred = {}
-        spider.crawl_delays = {}
-        spider.frontier_page = max(1, settings.getint("MEDIAWATCH_FRONTIER_PAGE", 500))
-        spider._started = utcnow()
-        spider._scheduled, spider._previous, spider._lost = set(), set(), set()
-        spider._order = 0
         spider._section_pages = {}
         crawler.signals.connect(spider.fetch_articles, signal=signals.spider_idle)
-        crawler.signals.connect(spider._close_state, signal=signals.spider_closed)
         return spider
 
-    def _close_state(self) -> None:
-        self.state.close()
+    @property
+    def registry(self) -> Registry:
+        """The outlet registry of this crawl."""
+        return self.context.registry
 
     async def start(self) -> AsyncIterator[Any]:
         """Initial requests: robots sitemaps, sitemaps, feeds, sections; seeds to the frontier."""
-        for source in self.outlets:
-            if source.urls and self.canary_mode != "only":
+        for source in self.context.outlets:
+            if source.urls and self.context.canary_mode != "only":
                 for output in self._found(source, Discovered(
                         source.id, "seed", None, utcnow(),
                         [Found(clean_url(u)) for u in source.urls])):
                     yield output
             for request in self.initial_requests(source):
                 yield request
-            for url in self.plan[source.id].canaries if self.plan else ():
+            for url in self.context.plan[source.id].canaries if self.context.plan else ():
                 # Never conditional: a canary is re-extracted from a full body every time.
-                self._scheduled.add(url)
+                self.frontier.scheduled.add(url)
                 yield self._request(source, url, "article", "canary", None, self.parse_article,
                                     validators=(None, None))
 
     def _wanted(self, source: Source, url: str) -> bool:
         """Whether this crawl polls a discovery document (`--due`: only the due ones)."""
-        if self.plan is None:
+        if self.context.plan is None:
             return True
-        due = self.plan.get(source.id)
+        due = self.context.plan.get(source.id)
         return due is not None and url in due.docs
 
     def _child_wanted(self, url: str) -> bool:
         """A sitemap reached through robots.txt or an index: under `--due`, only if due."""
-        return self.plan is None or self.state.doc_due(url, utcnow())
+        return self.context.plan is None or self.context.state.doc_due(url, utcnow())
 
     def initial_requests(self, source: Source) -> Iterator[scrapy.Request]:
         """The discovery documents one outlet's registry entry names."""
@@ -211,7 +146,7 @@ class OutletSpider(scrapy.Spider):
             "hints": hints or {},
             "section": section,
         }
-        etag, modified = validators if validators is not None else self.state.validators(url)
+        etag, modified = validators if validators is not None else self.context.state.validators(url)
         if not self.conditional:
             etag = modified = None
         headers = {}
@@ -245,7 +180,7 @@ class OutletSpider(scrapy.Spider):
     def _found(self, source: Source, found: Discovered) -> Iterator[Any]:
         """A listing for the frontier; a Redis worker also queues its URLs at once."""
         yield found
-        if not self.distributed:
+        if not self.context.distributed:
             return
         for entry in found.entries:
             yield self._request(source, entry.url, "article", found.via, found.document,
@@ -254,88 +189,16 @@ class OutletSpider(scrapy.Spider):
     # -- phase 2: the frontier -----------------------------------------------
 
     def fetch_articles(self) -> None:
-        """Discovery is over (Scrapy went idle): fetch new and due articles from the frontier.
-
-        Runs at every idle moment and takes at most MEDIAWATCH_FRONTIER_PAGE due URLs per
-        outlet (SQL LIMIT: the rest of the frontier stays in SQLite, never in RAM); raising
-        DontCloseSpider brings the next idle moment and the next page. Budgets are spent
-        across calls, and what is left over is counted as deferred (it stays due in the
-        frontier for the next crawl).
-        """
-        if self.canary_mode == "only" or self.distributed:
+        """Discovery is over (Scrapy went idle): fetch the next page of the frontier."""
+        if self.context.canary_mode == "only" or self.context.distributed:
             return  # a Redis worker has no frontier: found URLs were queued at once
-        now = utcnow()
-        skip = self._settle()
-        taken: set[str] = set()
-        deferred: dict[str, int] = {}
-        for source in self.outlets:
-            if source.id in self.paused:
-                continue
-            room = self._outlet_room(source)
-            take = int(min(max(room, 0), self.frontier_page))
-            rows = self.state.due(source.id, now, self.recheck_all, take, exclude=skip,
-                                  since=self._since()) if take else []
-            cut = len(rows) >= take  # the page (or the room) may have left URLs behind
-            scheduled = 0
-            for due in rows:
-                if due.known and self.recheck_budget is not None and self.recheck_budget <= 0:
-                    cut = True  # known URLs come last: every one after this is over budget too
-                    break
-                if due.known and self.recheck_budget is not None:
-                    self.recheck_budget -= 1
-                taken.add(due.url)
-                request = self._request(
-                    source, due.url, "article", due.via or "frontier", due.origin,
-                    self.parse_article, due.hints, validators=(due.etag, due.last_modified))
-                # Scrapy's queues are LIFO within a priority: keep the frontier's order.
-                self._order += 1
-                self.crawler.engine.crawl(request.replace(priority=-self._order))
-                scheduled += 1
-            if cut:
-                left = self.state.due_count(source.id, now, self.recheck_all, exclude=skip,
-                                            since=self._since()) - scheduled
-                if left > 0:
-                    deferred[source.id] = left
-        self.deferred = deferred
-        self._previous, self._scheduled = self._scheduled, taken
-        if taken:
+        if self.frontier.schedule_next_page():
             raise DontCloseSpider
 
-    def _since(self) -> str | None:
-        """With --recheck a re-fetched article stays due: leave out what this run fetched."""
-        return self._started if self.recheck_all else None
-
-    def _settle(self) -> set[str]:
-        """URLs scheduled in this crawl whose fetch the frontier may not show yet.
-
-        The archive commits its batch in its own spider_idle handler, which runs after this
-        one: the last page's fetches may be uncommitted now, the page before it's are not.
-        One of those the archive does not show as fetched never reached it (a store error):
-        it is remembered for the rest of the crawl, as before paging, and not fetched again.
-        """
-        if self._previous:
-            self._lost |= self._previous - self.state.fetched_since(self._previous,
-                                                                    self._started)
-        self._previous = set()
-        return self._scheduled | self._lost
-
-    def _outlet_room(self, source: Source) -> int | float:
-        """Requests this outlet's budgets (max_requests, max_pages, max_seconds) still allow."""
-        stats = self.crawler.stats
-        sent = stats.get_value(f"mediawatch/requests/{source.id}", 0) if stats else 0
-        room: int | float = float("inf")
-        for cap in (source.max_requests, source.max_pages):
-            if cap is not None:
-                # A tenth of the budget is kept for redirect hops and retries of the URLs
-                # admitted now, which count against the same cap (see OutletGuardMiddleware).
-                room = min(room, cap - sent - math.ceil(cap / 10))
-        started = stats.get_value("start_time") if stats else None
-        if source.max_seconds is not None and started is not None:
-            from datetime import UTC, datetime
-
-            if (datetime.now(UTC) - started).total_seconds() > source.max_seconds:
-                room = 0
-        return room
+    def _frontier_request(self, source: Source, due: Due) -> scrapy.Request:
+        return self._request(source, due.url, "article", due.via or "frontier", due.origin,
+                             self.parse_article, due.hints,
+                             validators=(due.etag, due.last_modified))
 
     # -- callbacks -------------------------------------------------------------
 
@@ -380,7 +243,7 @@ class OutletSpider(scrapy.Spider):
             return
         page = self._page(response)
         yield page
-        pattern = self.patterns.get(source.id)
+        pattern = self.context.patterns.get(source.id)
         found = []
         for n, entry in enumerate(sitemap.entries):
             if not is_http_url(entry.loc) or not source.owns(entry.loc):
@@ -409,7 +272,7 @@ class OutletSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         links = page_links(response.body, response.url)
-        found = [Found(clean_url(url)) for url in article_links(links, self.patterns.get(source.id))
+        found = [Found(clean_url(url)) for url in article_links(links, self.context.patterns.get(source.id))
                  if source.owns(url)]
         if found:
             yield from self._found(source, Discovered(source.id, "section", response.url,

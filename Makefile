@@ -49,8 +49,7 @@ test-fast: lint
 
 # The documentation site, built offline into build/site.
 docs: setup
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[docs]'
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 docs-cli: setup
 	$(BIN)/python -m crawler.cli.reference > docs/cli.md

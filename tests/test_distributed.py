@@ -37,17 +37,17 @@ class Cluster:
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
 
     def archiver(self, *extra: str) -> subprocess.Popen[bytes]:
-        log = open(self.work / "archiver.log", "ab")  # noqa: SIM115 - the process owns it
-        return subprocess.Popen([MEDIAWATCH, "archiver", "--redis", self.url, "--db",
-                                 str(self.db), "--drain", "--idle-exit", "1",
-                                 "-s", "MEDIAWATCH_REDIS_LOST_AFTER=3", *extra],
-                                stdout=log, stderr=log)
+        with open(self.work / "archiver.log", "ab") as log:  # the child keeps its own copy
+            return subprocess.Popen([MEDIAWATCH, "archiver", "--redis", self.url, "--db",
+                                     str(self.db), "--drain", "--idle-exit", "1",
+                                     "-s", "MEDIAWATCH_REDIS_LOST_AFTER=3", *extra],
+                                    stdout=log, stderr=log)
 
     def worker(self, name: str, *extra: str) -> subprocess.Popen[bytes]:
-        log = open(self.work / f"{name}.log", "ab")  # noqa: SIM115 - the process owns it
-        proc = subprocess.Popen([MEDIAWATCH, "crawl", "--sources", str(self.sources),
-                                 "--redis", self.url, "--worker-id", name, *FAST, *extra],
-                                stdout=log, stderr=log)
+        with open(self.work / f"{name}.log", "ab") as log:  # the child keeps its own copy
+            proc = subprocess.Popen([MEDIAWATCH, "crawl", "--sources", str(self.sources),
+                                     "--redis", self.url, "--worker-id", name, *FAST, *extra],
+                                    stdout=log, stderr=log)
         self.workers[name] = proc
         return proc
 

@@ -212,6 +212,9 @@ def test_loop_runs_cycles_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         finally:
             if loop.poll() is None:
                 loop.kill()
+            loop.wait()
+            assert loop.stdout is not None
+            loop.stdout.close()
     text = "".join(lines)
     assert code == 0, text
     assert "cycle 1: exit 0" in text and "cycle 2: exit 0" in text

@@ -41,6 +41,27 @@ def _archive(db: str) -> Archive:
         raise click.ClickException(str(exc)) from exc
 
 
+def contact_pairs(pairs: dict[str, str]) -> dict[str, str]:
+    """Add the operator's User-Agent contact from MEDIAWATCH_CONTACT unless -s set it."""
+    contact = os.environ.get("MEDIAWATCH_CONTACT", "").strip()
+    if contact:
+        pairs.setdefault("MEDIAWATCH_CONTACT", contact)
+    return pairs
+
+
+def contact_warning() -> str | None:
+    """A warning while the User-Agent still carries the project's placeholder contact."""
+    from crawler.settings import CONTACT_PLACEHOLDER
+
+    contact = os.environ.get("MEDIAWATCH_CONTACT", "").strip()
+    if contact and contact != CONTACT_PLACEHOLDER:
+        return None
+    return ("the User-Agent names the placeholder contact " + CONTACT_PLACEHOLDER + ", not "
+            "yours: site operators must be able to reach whoever runs the crawler — set "
+            "MEDIAWATCH_CONTACT=https://your-site/contact (or mailto:you@example.org) in the "
+            "crawler's environment, or pass -s MEDIAWATCH_CONTACT=... to crawl")
+
+
 def _set_clock() -> None:
     """MEDIAWATCH_NOW fixes the clock (tests, replays); the one place the environment is read."""
     value = os.environ.get("MEDIAWATCH_NOW", "").strip()
@@ -87,8 +108,9 @@ def sources() -> None:
 def sources_check(sources: str) -> None:
     """Validate the registry; list every problem with its fix, or say it is valid."""
     registry = _registry(sources)
-    for warning in registry.warnings:
-        click.echo(f"warning: {warning}")
+    for warning in (*registry.warnings, contact_warning()):
+        if warning:
+            click.echo(f"warning: {warning}")
     enabled = len(registry.enabled())
     click.echo(f"{sources}: valid: {len(registry.sources)} outlets ({enabled} enabled), "
                f"topic {registry.topic.id!r}")
@@ -176,7 +198,7 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         if due and recheck:
             raise UsageError("--due and --recheck contradict each other: --recheck re-checks "
                              "every known article now, --due only what is due")
-        pairs = parse_overrides(overrides)
+        pairs = contact_pairs(parse_overrides(overrides))
         if recheck:
             pairs["MEDIAWATCH_RECHECK_ALL"] = "1"
         if os.environ.get("MEDIAWATCH_LEXICON"):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.registry.examples import example_problems
 from crawler.urls import host_key, is_http_url
 
 # Editorial/ownership vocabulary for `kind`; sources.toml documents each value.
@@ -280,6 +281,12 @@ class Source:
     max_pages: int | None = field(default=None, metadata=_k(_int1))
     max_seconds: int | None = field(default=None, metadata=_k(_int1))
     notes: str = field(default="", metadata=_k(_str))
+    # Evidence the pattern must agree with (checked at load time, crawler.registry.examples):
+    # article URLs it must accept, non-article URLs it must reject, and variants (AMP or
+    # tracking copies) it must reject or that clean_url must turn into an accepted URL.
+    examples: tuple[str, ...] = field(default=(), metadata=_k(_urls))
+    not_articles: tuple[str, ...] = field(default=(), metadata=_k(_urls))
+    variants: tuple[str, ...] = field(default=(), metadata=_k(_urls))
 
     @cached_property
     def hosts(self) -> frozenset[str]:
@@ -387,6 +394,19 @@ def _build(cls: type, raw: dict[str, Any], label: str,
     return values if len(problems) == start else None
 
 
+def _example_problems(raw: dict[str, Any], label: str) -> list[str]:
+    """The pattern against the entry's examples, even when other keys of it are wrong."""
+    keys = ("article_url_pattern", "examples", "not_articles", "variants")
+    checks = {f.name: f.metadata["check"] for f in fields(Source) if f.name in keys}
+    try:
+        values = {k: checks[k](k, raw[k]) if k in raw else None for k in keys}
+    except _Bad:
+        return []  # already reported by _build
+    return [f"{_at(label, 'article_url_pattern')}: {what} — {fix}" for what, fix in
+            example_problems(values["article_url_pattern"], values["examples"] or (),
+                             values["not_articles"] or (), values["variants"] or ())]
+
+
 def parse_registry(data: dict[str, Any], path: str = "<string>") -> Registry:
     """Validate already-parsed TOML data; raise RegistryError listing every problem."""
     problems: list[str] = []
@@ -438,6 +458,7 @@ def parse_registry(data: dict[str, Any], path: str = "<string>") -> Registry:
                             f" poll_max_minutes ({high}) — swap or fix them")
         elif kw is not None:
             sources.append(Source(**kw))
+        problems += _example_problems(raw, label)
 
     if problems or topic is None:
         raise RegistryError(problems, path)
@@ -449,6 +470,11 @@ def parse_registry(data: dict[str, Any], path: str = "<string>") -> Registry:
             warnings.append(f"source '{src.id}', key 'kind': {json.dumps(src.kind)} is not in the"
                             f" documented vocabulary — {hint}facets group kinds by exact value;"
                             " known: " + "; ".join(KINDS))
+        for url in (*src.examples, *src.not_articles, *src.variants):
+            if not src.publishes(url):
+                warnings.append(f"source '{src.id}': example {url} is on none of the outlet's"
+                                " hosts, so the crawler never meets it — add its host (a feed,"
+                                " section or alias) or drop the example")
     return Registry(topic=topic, sources=tuple(sources), path=path, warnings=tuple(warnings),
                     alerts=alerts)
 

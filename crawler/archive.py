@@ -26,6 +26,7 @@ import sqlite_utils
 
 from crawler.archive_framing import LEXICON_PATH
 from crawler.archive_pages import PagesMixin
+from crawler.archive_probes import ProbeStore
 from crawler.clock import utcnow
 from crawler.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
 from schema.migrations import migrations
@@ -110,6 +111,7 @@ class Archive(PagesMixin):
         self._depth = 0  # open transaction() levels: 0 = none, 1 = BEGIN, >1 = savepoints
         self.commits = 0  # outermost COMMITs so far (what batching saves; tests count them)
         self.warc = WarcStore(warc_folder(self.path), max_bytes=warc_max_bytes)
+        self.probes = ProbeStore(self.db, self.transaction)
         if lock:
             # Only the lock holder may repair: without it another process may be appending.
             for name, dropped in self.warc.recover():

@@ -671,3 +671,17 @@ def m0005_search_scale(db: Database) -> None:
     for name, ddl in _VIEWS_0005.items():
         db.execute(f"DROP VIEW {name}")
         db.execute(ddl)
+
+
+@migrations(name="0008_probes")
+def m0008_probes(db: Database) -> None:
+    """probes: the last `mediawatch sources probe --write` verdict per outlet."""
+    db.execute("""CREATE TABLE IF NOT EXISTS probes (
+        source_id TEXT PRIMARY KEY,          -- no foreign key: an outlet may be probed first
+        probed_at TEXT NOT NULL,             -- ISO 8601 UTC
+        ok INTEGER NOT NULL,                 -- 1: every endpoint answered as the registry says
+        endpoints INTEGER NOT NULL,
+        problems INTEGER NOT NULL,           -- endpoints with a problem
+        summary TEXT,                        -- the first problem, in plain words
+        report TEXT NOT NULL                 -- JSON array: the endpoint rows of --json
+    )""")

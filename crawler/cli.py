@@ -34,6 +34,15 @@ def _registry(path: str) -> Registry:
         raise click.ClickException(str(exc)) from exc
 
 
+def _read_only(db: str) -> Any:
+    """The archive opened read-only (never created, never migrated)."""
+    import sqlite3
+
+    import sqlite_utils
+
+    return sqlite_utils.Database(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True))
+
+
 def _archive(db: str) -> Archive:
     try:
         return Archive(db, lexicon_path=os.environ.get("MEDIAWATCH_LEXICON"))
@@ -118,28 +127,41 @@ def sources_check(sources: str) -> None:
 
 @sources.command("list")
 @sources_option
+@click.option("--db", "db", default="archive.db", show_default=True, envvar="MEDIAWATCH_DB",
+              type=click.Path(dir_okay=False),
+              help="The archive whose probe verdicts to show (read only; may be absent).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def sources_list(sources: str, as_json: bool) -> None:
-    """Print the registry: one outlet per line with its languages, kind and discovery paths."""
+def sources_list(sources: str, db: str, as_json: bool) -> None:
+    """Print the registry: one outlet per line with its languages, kind, discovery paths and
+    the verdict of its last `sources probe --write`."""
+    from crawler.archive_probes import probe_verdicts
     from crawler.sources import registry_rows
 
     registry = _registry(sources)
+    probes = probe_verdicts(_read_only(db)) if Path(db).exists() else {}
     if as_json:
-        click.echo(json.dumps(registry_rows(registry), ensure_ascii=False, indent=2))
+        rows = registry_rows(registry)
+        for row in rows:
+            row["probe"] = probes.get(row["id"])
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{registry.path}: {len(registry.sources)} outlets")
-    for col in ("id", "lang", "cc", "kind", "feeds", "sitemaps", "sections", "urls", "on", "live"):
+    for col in ("id", "lang", "cc", "kind", "feeds", "sitemaps", "sections", "urls", "on", "live",
+                "probe"):
         table.add_column(col)
     for s in registry.sources:
+        probe = probes.get(s.id)
+        verdict = "never" if probe is None else \
+            f"{'ok' if probe['ok'] else 'FAILED'} {probe['probed_at'][:10]}"
         table.add_row(
             s.id, ",".join(s.language), s.country, s.kind, str(len(s.feeds)),
             str(len(s.sitemaps)), str(len(s.sections)), str(len(s.urls)),
-            "yes" if s.enabled else "no", "yes" if s.verified_live else "never",
+            "yes" if s.enabled else "no", "yes" if s.verified_live else "never", verdict,
         )
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def alert_options(func: Any) -> Any:

@@ -7,7 +7,6 @@ project's User-Agent); the judging and pattern learning are pure (crawler.regist
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -127,7 +126,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             r["items"], r["links_on_host"], r["links_matching"], (r["newest"] or "-")[:19],
             r["robots"], r["crawl_delay"] if r["crawl_delay"] is not None else "-",
             r["problem"] or "ok")))
-    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "200"))
+    width = None if sys.stdout.isatty() else 200  # pipes and logs: no folding at 80
     console = Console(width=width)
     console.print(table)
     bad = [r for r in rows if not r["ok"]]

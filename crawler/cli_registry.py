@@ -133,3 +133,65 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     outlets = sorted({r["source"] for r in bad})
     console.print(f"{len(rows)} endpoints, {len(bad)} with a problem"
                   + (f" (outlets: {', '.join(outlets)})" if outlets else ""))
+
+
+@click.command("discover", context_settings=CONTEXT)
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the proposal and its evidence as JSON instead of TOML.")
+@click.option("--timeout", type=float, default=None, metavar="SECONDS",
+              help="Give up on a URL after this long (default: DOWNLOAD_TIMEOUT, 30 s).")
+@click.option("-s", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a Scrapy setting, e.g. -s DOWNLOAD_DELAY=3 (repeatable).")
+def discover(url: str, as_json: bool, timeout: float | None,
+             overrides: tuple[str, ...]) -> None:
+    """Propose a [[source]] entry for the outlet whose homepage is URL.
+
+    Reads the homepage (name from og:site_name or <title>, languages from lang attributes),
+    tries its advertised feeds (<link rel="alternate">, links named RSS), the common feed
+    paths (/feed, /rss, /rss.xml, /atom.xml ...) and sitemaps (robots.txt Sitemap: lines,
+    /sitemap.xml, /sitemap_index.xml, news sitemaps), then learns an article_url_pattern from
+    the article URLs they list and checks it against the homepage's other links. Prints a
+    ready TOML block with verified_live = false and the evidence as comments. Requests go
+    through the crawl's Scrapy stack (robots.txt obeyed, the project's User-Agent); the
+    registry is not read. Exit status 1 when no article URL was found, 2 on usage errors.
+    """
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler.registry.discover import proposal, toml_block
+    from crawler.settings import user_agent
+    from crawler.spiders.discover import DiscoverSpider
+    from crawler.spiders.probe import probe_middlewares
+    from crawler.urls import is_http_url
+
+    if not is_http_url(url):
+        raise _Usage(f"{url!r} is not an absolute http(s) URL: write e.g. https://example.org/")
+    pairs = _overrides(overrides, timeout)
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    settings.set("RETRY_ENABLED", False, priority="cmdline")
+    settings.set("DOWNLOADER_MIDDLEWARES",
+                 probe_middlewares(settings.getdict("DOWNLOADER_MIDDLEWARES")),
+                 priority="cmdline")
+    settings.set("MEDIAWATCH_DISCOVER_URL", url, priority="cmdline")
+    for key, value in pairs.items():
+        settings.set(key, value, priority="cmdline")
+    if "USER_AGENT" not in pairs:
+        settings.set("USER_AGENT", user_agent(settings.get("MEDIAWATCH_CONTACT")),
+                     priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(DiscoverSpider)
+    process.crawl(crawler)
+    process.start()
+    spider = crawler.spider
+    if not isinstance(spider, DiscoverSpider):
+        raise click.ClickException("the discover crawl did not start")
+    found = proposal(url, spider.page, spider.feeds, spider.sitemaps,
+                     spider.rejected)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        click.echo(toml_block(found), nl=False)
+    sys.exit(0 if found["article_url_pattern"] else 1)

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--sources", type=Path, default=ROOT / "sources.toml")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument("--verbose", action="store_true", help="list misses per outlet")
-    args = parser.parse_args(argv)
+    args = parser.parse_known_args(argv)[0]  # `make bench` passes other scripts' flags too
     path = args.devsets / "outlet-urls.json"
     if not path.exists():
         print(f"URL-pattern bench skipped: {path} not found (the development sets: real outlet "

@@ -156,3 +156,11 @@ def test_discover_evidence_names_what_failed(web: FixtureWeb, tmp_path: Path) ->
 def test_discover_usage_errors(tmp_path: Path) -> None:
     bad = _discover("not-a-url", tmp_path)
     assert bad.returncode == 2 and "not an absolute http(s) URL" in bad.stderr
+
+
+def test_help_with_h() -> None:
+    from conftest import run_mediawatch
+
+    for command in ("probe", "discover"):
+        result = run_mediawatch("sources", command, "-h")
+        assert result.returncode == 0 and "Usage: mediawatch sources " + command in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -156,3 +157,64 @@ def test_shipped_examples_parse_as_toml_lists() -> None:
     data = tomllib.loads(SHIPPED.read_text(encoding="utf-8"))
     keys = {k for s in data["source"] for k in s}
     assert {"examples", "not_articles", "variants"} <= keys
+
+
+# -- the URL-pattern bench (bench/url_patterns.py) on a small devset of its own ----------
+
+def test_url_pattern_bench_scores_both_halves(tmp_path: Path, capsys) -> None:
+    from conftest import load_bench
+
+    bench = load_bench("url_patterns")
+    articles = [f"https://x.example/a/{n}.html" for n in range(1, 21)]
+    devset = {"x": {"articles": articles, "non_articles": ["https://x.example/a/",
+                                                           "https://x.example/tag/a/"],
+                    "articles_variant": ["https://x.example/a/7.html?utm_source=rss"]}}
+    (tmp_path / "outlet-urls.json").write_text(json.dumps(devset), encoding="utf-8")
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[topic]\nid = "t"\nname = "T"\nrequire = [["A*"]]\n\n[[source]]\n'
+                       'id = "x"\nname = "X"\nhomepage = "https://x.example/"\nlanguage = "en"\n'
+                       'country = "AM"\nkind = "private"\n'
+                       "article_url_pattern = '/a/[1-9]\\.html$'\n", encoding="utf-8")
+    out = bench.main(["--devsets", str(tmp_path), "--sources", str(sources)])
+    halves = {bench.split_half(u) for u in articles}
+    assert halves == {"tune", "held"}  # the hash splits even this small set
+    tune, held = out["registry"]["tune"], out["registry"]["held"]
+    singles = {h: sum(1 for u in articles if bench.split_half(u) == h and
+                      re.search(r"/a/[1-9]\.html$", u)) for h in ("tune", "held")}
+    assert tune["articles"] + held["articles"] == 20
+    assert tune["recall_micro"] == round(singles["tune"] / tune["articles"], 3)
+    assert "recall macro" in capsys.readouterr().out
+    assert out["learned"]["recall_micro"] == 1.0  # /a/{id}.html is learnt from either half
+
+
+def test_url_pattern_bench_without_devsets_says_how_to_get_them(tmp_path: Path, capsys) -> None:
+    from conftest import load_bench
+
+    assert load_bench("url_patterns").main(["--devsets", str(tmp_path / "none")]) == {}
+    assert "MEDIAWATCH_DEVSETS" in capsys.readouterr().out
+
+
+def test_contact_placeholder_warning(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from conftest import MEDIAWATCH
+
+    env = {k: v for k, v in os.environ.items() if k != "MEDIAWATCH_CONTACT"}
+    plain = subprocess.run([MEDIAWATCH, "sources", "check", "--sources", str(SHIPPED)],
+                           capture_output=True, text=True, env=env)
+    assert plain.returncode == 0 and "placeholder contact" in plain.stdout
+    assert "MEDIAWATCH_CONTACT=" in plain.stdout  # how to set it
+    mine = subprocess.run([MEDIAWATCH, "sources", "check", "--sources", str(SHIPPED)],
+                          capture_output=True, text=True,
+                          env={**env, "MEDIAWATCH_CONTACT": "mailto:desk@example.org"})
+    assert mine.returncode == 0 and "placeholder" not in mine.stdout
+
+
+def test_contact_reaches_the_user_agent() -> None:
+    from crawler.runner import crawl_settings
+
+    registry = load_registry(SHIPPED)
+    ua = crawl_settings(registry, "x.db", [], {"MEDIAWATCH_CONTACT": "mailto:desk@example.org"})
+    assert "(+mailto:desk@example.org;" in ua.get("USER_AGENT")
+    assert "mediawatch-archive" in crawl_settings(registry, "x.db", [], {}).get("USER_AGENT")

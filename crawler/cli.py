@@ -34,41 +34,11 @@ def _registry(path: str) -> Registry:
         raise click.ClickException(str(exc)) from exc
 
 
-def _read_only(db: str) -> Any:
-    """The archive opened read-only (never created, never migrated)."""
-    import sqlite3
-
-    import sqlite_utils
-
-    return sqlite_utils.Database(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True))
-
-
 def _archive(db: str) -> Archive:
     try:
         return Archive(db, lexicon_path=os.environ.get("MEDIAWATCH_LEXICON"))
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
-
-
-def contact_pairs(pairs: dict[str, str]) -> dict[str, str]:
-    """Add the operator's User-Agent contact from MEDIAWATCH_CONTACT unless -s set it."""
-    contact = os.environ.get("MEDIAWATCH_CONTACT", "").strip()
-    if contact:
-        pairs.setdefault("MEDIAWATCH_CONTACT", contact)
-    return pairs
-
-
-def contact_warning() -> str | None:
-    """A warning while the User-Agent still carries the project's placeholder contact."""
-    from crawler.settings import CONTACT_PLACEHOLDER
-
-    contact = os.environ.get("MEDIAWATCH_CONTACT", "").strip()
-    if contact and contact != CONTACT_PLACEHOLDER:
-        return None
-    return ("the User-Agent names the placeholder contact " + CONTACT_PLACEHOLDER + ", not "
-            "yours: site operators must be able to reach whoever runs the crawler — set "
-            "MEDIAWATCH_CONTACT=https://your-site/contact (or mailto:you@example.org) in the "
-            "crawler's environment, or pass -s MEDIAWATCH_CONTACT=... to crawl")
 
 
 def _set_clock() -> None:
@@ -116,6 +86,8 @@ def sources() -> None:
 @sources_option
 def sources_check(sources: str) -> None:
     """Validate the registry; list every problem with its fix, or say it is valid."""
+    from crawler.cli_registry import contact_warning
+
     registry = _registry(sources)
     for warning in (*registry.warnings, contact_warning()):
         if warning:
@@ -135,10 +107,11 @@ def sources_list(sources: str, db: str, as_json: bool) -> None:
     """Print the registry: one outlet per line with its languages, kind, discovery paths and
     the verdict of its last `sources probe --write`."""
     from crawler.archive_probes import probe_verdicts
+    from crawler.cli_registry import read_only
     from crawler.sources import registry_rows
 
     registry = _registry(sources)
-    probes = probe_verdicts(_read_only(db)) if Path(db).exists() else {}
+    probes = probe_verdicts(read_only(db)) if Path(db).exists() else {}
     if as_json:
         rows = registry_rows(registry)
         for row in rows:
@@ -220,6 +193,8 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         if due and recheck:
             raise UsageError("--due and --recheck contradict each other: --recheck re-checks "
                              "every known article now, --due only what is due")
+        from crawler.cli_registry import contact_pairs
+
         pairs = contact_pairs(parse_overrides(overrides))
         if recheck:
             pairs["MEDIAWATCH_RECHECK_ALL"] = "1"

@@ -40,7 +40,7 @@ def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: boo
     registry = _registry(sources)
     try:
         check_source_ids(registry, list(source_ids))
-        from crawler.cli import contact_pairs
+        from crawler.cli_registry import contact_pairs
 
         pairs = contact_pairs(parse_overrides(overrides))
         settings = crawl_settings(registry, db, list(source_ids), pairs)

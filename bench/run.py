@@ -10,6 +10,8 @@
 5. bench/distributed.py: `crawl --redis` workers and the archiver vs one process.
 6. bench/search_scale.py: 10k / 100k / 1M-article archives, query and page latencies.
 7. bench/search_eval.py and bench/framing_eval.py: search and clustering quality.
+8. bench/url_patterns.py: the registry's article_url_pattern recall and non-articles accepted
+   on both halves of devsets/outlet-urls.json, and patterns learned by `sources discover`.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ def main() -> int:
     codes = [subprocess.run([sys.executable, str(HERE / "extraction.py"), *sys.argv[1:]])
              .returncode]
     reextract_throughput()
+    print("\n## bench/url_patterns.py", flush=True)
+    codes.append(subprocess.run([sys.executable, str(HERE / "url_patterns.py"),
+                                 *sys.argv[1:]]).returncode)
     for script in ("throughput.py", "batching.py", "distributed.py", "search_scale.py",
                    "search_eval.py", "framing_eval.py"):
         print(f"\n## bench/{script}", flush=True)

@@ -48,6 +48,33 @@ class CrawlStateReader(Protocol):
         """Release the connection."""
 
 
+class NoState:
+    """The crawl state of a one-off fetch (a probe): nothing seen, nothing due, never paused."""
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """No validators: every request is unconditional."""
+        return None, None
+
+    def content_hash(self, url: str) -> str | None:
+        """Nothing stored."""
+        return None
+
+    def paused(self, source_id: str, now: str) -> str | None:
+        """Never paused."""
+        return None
+
+    def due(self, source_id: str, now: str, recheck_all: bool, limit: int | None) -> list[Due]:
+        """No frontier."""
+        return []
+
+    def doc_due(self, url: str, now: str) -> bool:
+        """Every document is fetched."""
+        return True
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
 @dataclass
 class CrawlContext:
     """The registry, the outlets of this run, the crawl state and what the run learns."""

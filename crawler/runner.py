@@ -47,6 +47,11 @@ def crawl_settings(
     settings.set("MEDIAWATCH_RUN_SETTINGS", run, priority="cmdline")
     for key, value in overrides.items():
         settings.set(key, value, priority="cmdline")
+    if "USER_AGENT" not in overrides:  # the operator's contact, however it was set
+        from crawler.settings import user_agent
+
+        settings.set("USER_AGENT", user_agent(settings.get("MEDIAWATCH_CONTACT")),
+                     priority="cmdline")
     return settings
 
 

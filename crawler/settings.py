@@ -10,10 +10,19 @@ BOT_NAME = "mediawatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-USER_AGENT = (
-    f"mediawatch/{__version__} (+https://github.com/mediawatch-archive/mediawatch; "
-    "research archive of news coverage)"
-)
+# Where a site's operator can reach whoever runs this crawler. The placeholder names the
+# project, not you: set yours with MEDIAWATCH_CONTACT=https://... (or mailto:...) in the
+# crawler's environment, or -s MEDIAWATCH_CONTACT=...; `sources check` warns until you do.
+CONTACT_PLACEHOLDER = "https://github.com/mediawatch-archive/mediawatch"
+MEDIAWATCH_CONTACT = CONTACT_PLACEHOLDER
+
+
+def user_agent(contact: str) -> str:
+    """The User-Agent header that carries the operator's contact URL."""
+    return f"mediawatch/{__version__} (+{contact}; research archive of news coverage)"
+
+
+USER_AGENT = user_agent(MEDIAWATCH_CONTACT)
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_USER_AGENT = "mediawatch"
 

@@ -706,3 +706,17 @@ def m0006_search_version(db: Database) -> None:
             is None:
         db.execute("INSERT OR REPLACE INTO archive_meta (key, value) "
                    "VALUES ('search_version', ?)", [_SEARCH_VERSION_0006])
+
+
+@migrations(name="0008_probes")
+def m0008_probes(db: Database) -> None:
+    """probes: the last `mediawatch sources probe --write` verdict per outlet."""
+    db.execute("""CREATE TABLE IF NOT EXISTS probes (
+        source_id TEXT PRIMARY KEY,          -- no foreign key: an outlet may be probed first
+        probed_at TEXT NOT NULL,             -- ISO 8601 UTC
+        ok INTEGER NOT NULL,                 -- 1: every endpoint answered as the registry says
+        endpoints INTEGER NOT NULL,
+        problems INTEGER NOT NULL,           -- endpoints with a problem
+        summary TEXT,                        -- the first problem, in plain words
+        report TEXT NOT NULL                 -- JSON array: the endpoint rows of --json
+    )""")

@@ -26,6 +26,7 @@ import sqlite_utils
 from mediawatch_schema.migrations import migrations
 
 from crawler.archive.pages import PagesMixin
+from crawler.archive.probes import ProbeStore
 from crawler.archive.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
 from crawler.clock import utcnow
 from crawler.framing.lexicon import LEXICON_PATH
@@ -111,6 +112,7 @@ class Archive(PagesMixin):
         self._depth = 0  # open transaction() levels: 0 = none, 1 = BEGIN, >1 = savepoints
         self.commits = 0  # outermost COMMITs so far (what batching saves; tests count them)
         self.warc = WarcStore(warc_folder(self.path), max_bytes=warc_max_bytes)
+        self.probes = ProbeStore(self.db, self.transaction)
         if lock:
             # Only the lock holder may repair: without it another process may be appending.
             for name, dropped in self.warc.recover():

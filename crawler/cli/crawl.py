@@ -12,6 +12,7 @@ import click
 from crawler.archive.core import Archive, ArchiveError
 from crawler.cli.options import (
     alert_options,
+    contact_pairs,
     db_option,
     lexicon_path,
     open_archive,
@@ -67,7 +68,7 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         if due and recheck:
             raise UsageError("--due and --recheck contradict each other: --recheck re-checks "
                              "every known article now, --due only what is due")
-        pairs = parse_overrides(overrides)
+        pairs = contact_pairs(parse_overrides(overrides))
         if recheck:
             pairs["MEDIAWATCH_RECHECK_ALL"] = "1"
         if lexicon_path():

@@ -76,3 +76,34 @@ def open_archive(db: str) -> Archive:
         return Archive(db, lexicon_path=lexicon_path())
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def contact_pairs(pairs: dict[str, str]) -> dict[str, str]:
+    """Add the operator's User-Agent contact from MEDIAWATCH_CONTACT unless -s set it."""
+    contact = os.environ.get("MEDIAWATCH_CONTACT", "").strip()
+    if contact:
+        pairs.setdefault("MEDIAWATCH_CONTACT", contact)
+    return pairs
+
+
+def contact_warning() -> str | None:
+    """A warning while the User-Agent still carries the project's placeholder contact."""
+    from crawler.settings import CONTACT_PLACEHOLDER
+
+    contact = os.environ.get("MEDIAWATCH_CONTACT", "").strip()
+    if contact and contact != CONTACT_PLACEHOLDER:
+        return None
+    return ("the User-Agent names the placeholder contact " + CONTACT_PLACEHOLDER + ", not "
+            "yours: site operators must be able to reach whoever runs the crawler — set "
+            "MEDIAWATCH_CONTACT=https://your-site/contact (or mailto:you@example.org) in the "
+            "crawler's environment, or pass -s MEDIAWATCH_CONTACT=... to crawl")
+
+
+def read_only(db: str) -> Any:
+    """The archive opened read-only (never created, never migrated)."""
+    import sqlite3
+    from pathlib import Path
+
+    import sqlite_utils
+
+    return sqlite_utils.Database(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True))

@@ -40,7 +40,9 @@ def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: boo
     registry = load_registry(sources)
     try:
         check_source_ids(registry, list(source_ids))
-        pairs = parse_overrides(overrides)
+        from crawler.cli.options import contact_pairs
+
+        pairs = contact_pairs(parse_overrides(overrides))
         settings = crawl_settings(registry, db, list(source_ids), pairs)
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -43,8 +43,12 @@ def collect(db: str | Path, registry: Registry | None) -> dict[str, Any]:
                        _rows(conn, "SELECT id, enabled FROM sources ORDER BY id", [])]
         report: dict[str, Any] = {"db": str(db), "now": now, "scheduling": scheduling,
                                   "outlets": [], "alerts": []}
+        probes = {r["source_id"]: r for r in _rows(
+            conn, "SELECT source_id, probed_at, ok, problems, summary FROM probes", [])} \
+            if "probes" in tables else {}
         for sid, enabled in outlets:
             row: dict[str, Any] = {"id": sid, "enabled": enabled}
+            row["probe"] = probes.get(sid)  # the last `sources probe --write` verdict
             run = _rows(conn, "SELECT id, started_at, finish_reason FROM crawl_runs WHERE "
                         "EXISTS (SELECT 1 FROM json_each(crawl_runs.sources) WHERE value = ?) "
                         "ORDER BY id DESC LIMIT 1", [sid])
@@ -119,7 +123,7 @@ def render(report: dict[str, Any]) -> None:
     now = report["now"]
     table = Table(title=f"mediawatch status — {report['db']} at {now}")
     for col in ("outlet", "last run", "due now", "next due", "new 24h", "failed fetches",
-                "since new", "no date", "alerts"):
+                "since new", "no date", "probe", "alerts"):
         table.add_column(col)
     for o in report["outlets"]:
         run = o["last_run"]
@@ -135,8 +139,17 @@ def render(report: dict[str, Any]) -> None:
         # Archive values may hold [brackets]: escape them, or rich reads them as markup.
         cells = [o["id"], last, due, _ago(now, o["next_due"]) if o["next_due"] else "–",
                  *_health_cells(o["health"])]
-        table.add_row(*(escape(c) for c in cells), alert_cell)
+        probe = o.get("probe")
+        probe_cell = "never" if probe is None else (
+            f"[green]ok[/] {_ago(now, probe['probed_at'])}" if probe["ok"] else
+            f"[bold red]FAILED[/] {_ago(now, probe['probed_at'])}")
+        table.add_row(*(escape(c) for c in cells), probe_cell, alert_cell)
     console.print(table)
+    for o in report["outlets"]:
+        if o.get("probe") and not o["probe"]["ok"]:
+            console.print(f"[bold red]last probe failed[/] {escape(o['id'])}: "
+                          f"{escape(o['probe']['summary'] or '')} "
+                          f"(`mediawatch sources probe --source {escape(o['id'])}`)")
     if not report["scheduling"]:
         console.print("This archive has no health or alerts yet: any `mediawatch crawl` adds "
                       "them.")

@@ -245,6 +245,11 @@ async def outlets_page(datasette: Any, request: Any) -> Response:
         "(select count(*) from pages p where p.source_id = s.id and p.outcome in "
         "('empty', 'not_article', 'extraction_error')) as failures "
         "from sources s order by s.name")]
+    if await db.table_exists("probes"):  # the last `sources probe --write` verdict
+        probes = {r["source_id"]: dict(r) for r in await db.execute(
+            "select source_id, probed_at, ok, summary from probes")}
+        for r in rows:
+            r["probe"] = probes.get(r["id"])
     return await _render(datasette, request, "mw_outlets.html", {"outlets": rows})
 
 

@@ -24,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from crawler.archive_backfill import BackfillStore
 from crawler.archive_framing import LEXICON_PATH
 from crawler.archive_pages import PagesMixin
 from crawler.clock import utcnow
@@ -110,6 +111,7 @@ class Archive(PagesMixin):
         self._depth = 0  # open transaction() levels: 0 = none, 1 = BEGIN, >1 = savepoints
         self.commits = 0  # outermost COMMITs so far (what batching saves; tests count them)
         self.warc = WarcStore(warc_folder(self.path), max_bytes=warc_max_bytes)
+        self.backfill = BackfillStore(self.db, self.transaction)
         if lock:
             # Only the lock holder may repair: without it another process may be appending.
             for name, dropped in self.warc.recover():

@@ -52,7 +52,8 @@ class ScanReport:
     records: int = 0
     responses: int = 0
     revisits: int = 0
-    matched: int = 0
+    matched: int = 0  # wanted responses (those already stored included)
+    already: int = 0  # wanted, but passed over: stored by an earlier run
     truncated: int = 0
     malformed: int = 0
     bytes: int = 0
@@ -213,7 +214,11 @@ def scan_fastwarc(stream: IO[bytes] | Any, name: str, report: ScanReport,
                 continue
             report.responses += 1
             uri = headers.get("WARC-Target-URI") or ""
-            if (want is not None and not want(uri)) or (located and pos in skip_offsets):
+            if want is not None and not want(uri):
+                continue
+            if located and pos in skip_offsets:
+                report.matched += 1
+                report.already += 1
                 continue
             if pending is not None:
                 yield _placed(pending, located)
@@ -344,7 +349,7 @@ def _decoded(headers: dict[str, str], body: bytes) -> bytes:
                 continue
     elif coding == "br":
         try:
-            import brotli  # type: ignore[import-not-found]
+            import brotli
 
             return bytes(brotli.decompress(body))
         except Exception:  # not installed, or not brotli after all

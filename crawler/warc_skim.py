@@ -120,7 +120,11 @@ def skim(raw: IO[bytes] | Any, name: str, report: ScanReport,
         uri = fields.get("warc-target-uri", "").strip("<>")
         concurrent = rtype == "metadata" and pending is not None and \
             fields.get("warc-concurrent-to") == pending.record_id
-        wanted = rtype == "response" and (want is None or want(uri)) and pos not in skip_offsets
+        wanted = rtype == "response" and (want is None or want(uri))
+        if wanted and pos in skip_offsets:
+            wanted = False
+            report.matched += 1
+            report.already += 1
         if wanted or concurrent or pos == 0:
             whole = _inflate_rest(buf, pos, inflater, text)
             if whole is None:
@@ -132,7 +136,7 @@ def skim(raw: IO[bytes] | Any, name: str, report: ScanReport,
                 yield from _fallback(buf, raw, name, report, want, skip_offsets)
                 return
         else:
-            member_end = _skip(buf, pos, inflater, text, isize)
+            member_end = _skip(buf, pos, inflater, text, isize, name, report)
             if member_end < 0:
                 report.problem(f"{name}: the input ends inside a record at offset {pos}")
                 break
@@ -208,7 +212,8 @@ def _inflate_rest(buf: _Buffer, pos: int, fed: _Fed, text: bytes) -> tuple[int, 
     return at - len(inflater.unused_data), b"".join(parts)
 
 
-def _skip(buf: _Buffer, pos: int, fed: _Fed, text: bytes, isize: int) -> int:
+def _skip(buf: _Buffer, pos: int, fed: _Fed, text: bytes, isize: int, name: str,
+          report: ScanReport) -> int:
     """The offset just past the member at pos, found without inflating it; -1 if torn."""
     if fed.inflater.eof:
         return fed.fed - len(fed.inflater.unused_data)
@@ -229,13 +234,19 @@ def _skip(buf: _Buffer, pos: int, fed: _Fed, text: bytes, isize: int) -> int:
         if not buf.fill(buf.end + 1):
             # The input ended: the last member, complete if its trailer is the expected one.
             return buf.end if buf.slice(buf.end - 4, buf.end) == trailer else \
-                _end_by_inflating(buf, pos, fed, text)
-    return _end_by_inflating(buf, pos, fed, text)
+                _end_by_inflating(buf, pos, fed, text, isize, name, report)
+    return _end_by_inflating(buf, pos, fed, text, isize, name, report)
 
 
-def _end_by_inflating(buf: _Buffer, pos: int, fed: _Fed, text: bytes) -> int:
+def _end_by_inflating(buf: _Buffer, pos: int, fed: _Fed, text: bytes, isize: int,
+                      name: str, report: ScanReport) -> int:
     whole = _inflate_rest(buf, pos, fed, text)
-    return -1 if whole is None else whole[0]
+    if whole is None:
+        return -1
+    if len(whole[1]) > isize + 4:
+        report.problem(f"{name}: the gzip member at offset {pos} holds more than one record; "
+                       "only its first record was read")
+    return whole[0]
 
 
 def _parse(data: bytes, uri: str, pos: int, name: str, report: ScanReport) -> Record | None:

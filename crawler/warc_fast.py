@@ -203,8 +203,10 @@ def scan_fastwarc(stream: IO[bytes] | Any, name: str, report: ScanReport,
             report.records += 1
             rtype = rec.record_type
             headers = rec.headers
-            if rtype == WarcRecordType.metadata and pending is not None and \
-                    headers.get("WARC-Concurrent-To") == pending.record_id:
+            if pending is not None and headers.get("WARC-Concurrent-To") != pending.record_id:
+                yield _placed(pending, located)  # nothing after it belongs to it
+                pending = None
+            if rtype == WarcRecordType.metadata and pending is not None:
                 pending.metadata.update(_fields(rec.reader.read()))
                 continue
             if rtype == WarcRecordType.revisit:

@@ -53,8 +53,9 @@ class _Buffer:
         return missing <= 0
 
     def slice(self, start: int, end: int) -> bytes:
-        """Bytes [start, end) of the input (as far as they exist)."""
-        self.fill(end)
+        """Bytes [start, end) of the input, or fewer: what is buffered (reading only when
+        nothing from start on is, so a slow stream is handled as it arrives); b'' at the end."""
+        self.fill(start + 1)
         return self.data[start - self.base:end - self.base]
 
     def find(self, needle: bytes, start: int, end: int) -> int:
@@ -118,8 +119,10 @@ def skim(raw: IO[bytes] | Any, name: str, report: ScanReport,
         isize = header_len + length + 4
         rtype = fields.get("warc-type", "")
         uri = fields.get("warc-target-uri", "").strip("<>")
-        concurrent = rtype == "metadata" and pending is not None and \
-            fields.get("warc-concurrent-to") == pending.record_id
+        if pending is not None and fields.get("warc-concurrent-to") != pending.record_id:
+            yield pending  # nothing after it belongs to it (its request or metadata do)
+            pending = None
+        concurrent = rtype == "metadata" and pending is not None
         wanted = rtype == "response" and (want is None or want(uri))
         if wanted and pos in skip_offsets:
             wanted = False

@@ -134,7 +134,9 @@ class RemoteFile:
         failures = 0
         while True:
             try:
-                data = self._response.read(size if size and size > 0 else None)
+                # read1: what has arrived (up to size), so a slow stream's records are
+                # handled as they come instead of after a whole buffer fills.
+                data = self._response.read1(size if size and size > 0 else 1 << 20)
                 if not data and self.length is not None and self.pos < self.length:
                     raise http.client.IncompleteRead(b"", self.length - self.pos)
                 break

@@ -78,6 +78,7 @@ class TailStream:
         self.pos = 0
         self.kept = bytearray()
         self.kept_from = 0
+        self.failed = False  # reading stopped at damage (already reported)
 
     def read(self, size: int = -1) -> bytes:
         """Read from the wrapped stream, keeping a copy past the mark."""
@@ -234,7 +235,8 @@ def scan_fastwarc(stream: IO[bytes] | Any, name: str, report: ScanReport,
         report.bytes += tail.pos
     if located and tail.kept:
         # The last record's length, and whether the input ends inside a record.
-        good = _intact_tail(bytes(tail.kept), name, tail.kept_from, report)
+        good = _intact_tail(bytes(tail.kept), name, tail.kept_from,
+                            ScanReport() if tail.failed else report)
         if pending is not None and pending.offset == tail.kept_from:
             pending.length = good
             if not good:
@@ -264,14 +266,14 @@ def _records(records: ArchiveIterator, tail: TailStream, name: str,
             if exc.__class__ is not OSError:
                 raise  # the stream's own error (e.g. a download that gave up)
             report.problem(f"{name}: after offset {tail.kept_from}: {exc}")
-            tail.kept.clear()
+            tail.failed = True
             return
         except BaseException as exc:  # FastWARC's Rust panics are BaseExceptions
             if isinstance(exc, Exception) and not exc.__class__.__module__.startswith(
                     ("pyo3", "fastwarc", "builtins")):
                 raise  # the stream's own error, passed through by FastWARC
             report.problem(f"{name}: after offset {tail.kept_from}: {exc}")
-            tail.kept.clear()
+            tail.failed = True
             return
         yield rec
 

@@ -108,6 +108,9 @@ def skim(raw: IO[bytes] | Any, name: str, report: ScanReport,
     while buf.fill(pos + 1):
         buf.drop(pos)
         head = _header(buf, pos)
+        if head is None and (padding := _blank_member(buf, pos)):
+            pos = padding  # a member of CRLFs only (some writers close records that way)
+            continue
         if head is None:
             if pos == 0:
                 yield from _fallback(buf, raw, name, report, want, skip_offsets)
@@ -189,6 +192,12 @@ def _header(buf: _Buffer, pos: int) -> tuple[Any, bytes, dict[str, str], int] | 
                                                                                  "replace")
     # Keep where inflating stopped: the inflater has consumed exactly [pos, fed).
     return _Fed(inflater, fed), text, fields, end + 4
+
+
+def _blank_member(buf: _Buffer, pos: int) -> int:
+    """The end of the gzip member at pos if it holds only whitespace, else 0."""
+    whole = _inflate_rest(buf, pos, _Fed(zlib.decompressobj(zlib.MAX_WBITS | 16), pos), b"")
+    return whole[0] if whole is not None and not whole[1].strip() else 0
 
 
 class _Fed:

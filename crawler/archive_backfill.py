@@ -100,7 +100,8 @@ class BackfillStore:
             "INSERT INTO capture_origins (file, record_offset, record_length, page_id, "
             "article_id, via, record_date, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (file, record_offset) DO NOTHING",
-            [file, offset, length, page_id, article_id, page.discovered_via, page.fetched_at,
+            [file, offset, length, page_id, article_id,
+             "ccnews" if page.discovered_via == "ccnews" else "warc-import", page.fetched_at,
              page.url])
 
     def keep_earliest(self, page: FetchedPage, article_id: str | None,

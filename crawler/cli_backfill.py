@@ -42,6 +42,8 @@ def backfill() -> None:
               help="Attempts per request (503, 429, 5xx and network errors back off).")
 @click.option("--backoff", default=2.0, show_default=True, type=click.FloatRange(0),
               help="First back-off in seconds, doubled each retry (Retry-After wins).")
+@click.option("--dry-run", is_flag=True,
+              help="Only read the months' listings: print how many files (about 1 GB each).")
 @click.option("--db", "db", default="archive.db", show_default=True, envvar="MEDIAWATCH_DB",
               type=click.Path(dir_okay=False), help="The archive (created and migrated if missing).")
 @click.option("--sources", "sources", default="sources.toml", show_default=True,
@@ -49,7 +51,8 @@ def backfill() -> None:
               help="The outlet registry.")
 def ccnews(start: str, end: str, source_ids: tuple[str, ...], base: str, jobs: int,
            downloads: int, max_files: int | None, keep: bool, strict_dates: bool,
-           progress: bool | None, retries: int, backoff: float, db: str, sources: str) -> None:
+           progress: bool | None, retries: int, backoff: float, dry_run: bool, db: str,
+           sources: str) -> None:
     """Backfill from CC-NEWS: the registry's articles from --from to --to, resumably.
 
     Each month's WARC files are streamed from --base; records of the outlets' hosts are
@@ -60,7 +63,7 @@ def ccnews(start: str, end: str, source_ids: tuple[str, ...], base: str, jobs: i
     """
     from crawler.backfill.ccnews import BackfillUsageError, months
     from crawler.backfill.driver import Backfill, BackfillOptions
-    from crawler.backfill.http import DownloadError, RetryPolicy
+    from crawler.backfill.http import Client, DownloadError, RetryPolicy
     from crawler.cli import _archive, _registry
     from crawler.cli_framing import _rebuild_stories
     from crawler.settings import USER_AGENT
@@ -77,6 +80,10 @@ def ccnews(start: str, end: str, source_ids: tuple[str, ...], base: str, jobs: i
         raise click.ClickException(str(exc)) from exc
     if not base.startswith(("http://", "https://")):
         raise click.ClickException(f"--base {base!r} must be an http(s) URL")
+    policy = RetryPolicy(attempts=retries, backoff=backoff)
+    if dry_run:
+        _dry_run(base, months(start, end), Client(USER_AGENT, policy))
+        return
     try:
         archive = _archive(db)
     except click.ClickException as exc:
@@ -86,7 +93,7 @@ def ccnews(start: str, end: str, source_ids: tuple[str, ...], base: str, jobs: i
     options = BackfillOptions(
         start=start, end=end, source_ids=source_ids, base=base, jobs=jobs, downloads=downloads,
         max_files=max_files, keep=Path(db).with_name(f"{Path(db).stem}-ccnews") if keep else None,
-        strict_dates=strict_dates, retry=RetryPolicy(attempts=retries, backoff=backoff))
+        strict_dates=strict_dates, retry=policy)
     show = progress if progress is not None else sys.stderr.isatty()
     display = _Display() if show else None
     try:
@@ -118,6 +125,23 @@ def ccnews(start: str, end: str, source_ids: tuple[str, ...], base: str, jobs: i
     left = r.files_listed - r.files_skipped - r.files_done
     if left:
         click.echo(f"{left} file(s) left: run the same command again to go on")
+
+
+def _dry_run(base: str, chosen: list[str], client: Any) -> None:
+    """Print each month's file count and transfer estimate (CC-NEWS files are ~1 GB)."""
+    from crawler.backfill.ccnews import month_files
+    from crawler.backfill.http import DownloadError
+
+    total = 0
+    for month in chosen:
+        try:
+            files = month_files(client, base, month)
+        except DownloadError as exc:
+            raise click.ClickException(str(exc)) from exc
+        total += len(files)
+        click.echo(f"{month}: {len(files)} files (about {len(files)} GB to download)")
+    click.echo(f"total: {total} files, about {total} GB to download; disk: about 60 KB per "
+               "stored article (see docs/backfill.md)")
 
 
 def _lines() -> Any:

@@ -27,7 +27,7 @@ from crawler.warc_fast import Record, ScanReport, _fields, _response, scan_fastw
 
 _MAGIC = b"\x1f\x8b\x08"
 _CHUNK = 1 << 20
-_HEAD = 1024  # compressed bytes inflated at a time while looking for a header's end
+_HEAD = 512  # compressed bytes inflated at a time while looking for a header's end
 _MAX_HEADER = 1 << 16
 
 
@@ -177,7 +177,7 @@ def _header(buf: _Buffer, pos: int) -> tuple[Any, bytes, dict[str, str], int] | 
             chunk = buf.slice(fed, fed + _HEAD)
             if not chunk or len(text) > _MAX_HEADER or inflater.eof:
                 return None
-            text += inflater.decompress(chunk, _HEAD * 4)  # output bounded: headers are short
+            text += inflater.decompress(chunk, 1024)  # output bounded: headers are short
             fed += len(chunk) - len(inflater.unconsumed_tail)
     except zlib.error:
         return None

@@ -236,6 +236,7 @@ def test_bad_requests_are_refused_with_a_clear_message(work: Path) -> None:
         cmd = backfill_cmd(web, work)
         bad_month = run(cmd[:3] + ["--from", "2021-13", "--to", "2021-12"] + cmd[7:])
         unknown = run(backfill_cmd(web, work, "--source", "nope"))
+        dry = run(backfill_cmd(web, work, "--dry-run", db="dry.db"))
         missing = run([MEDIAWATCH, "backfill", "ccnews", "--from", "2022-01", "--to", "2022-01",
                        "--base", web.base, "--db", str(work / "m.db"),
                        "--sources", str(work / "sources.toml"), "--retries", "1"])
@@ -243,6 +244,8 @@ def test_bad_requests_are_refused_with_a_clear_message(work: Path) -> None:
     assert unknown.returncode != 0 and "unknown outlet" in unknown.stderr
     assert missing.returncode != 0 and "listing of 2022-01" in missing.stderr
     assert "Traceback" not in bad_month.stderr + unknown.stderr + missing.stderr
+    assert dry.returncode == 0 and "2021-11: 3 files" in dry.stdout
+    assert "total: 6 files" in dry.stdout and not (work / "dry.db").exists()
     # The refused run still left a crawl_runs row saying why.
     reason = query(work / "m.db", "SELECT finish_reason FROM crawl_runs")[0][0]
     assert reason.startswith("failed: the listing of 2022-01")

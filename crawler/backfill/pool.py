@@ -37,6 +37,10 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def _warm() -> None:
+    """Worker warm-up: the extraction modules are imported by now (crawler.ingest)."""
+
+
 class ExtractionPool(Generic[T]):
     """`workers` spawned processes (0 or 1: work in this process, nothing to hand over)."""
 
@@ -49,6 +53,10 @@ class ExtractionPool(Generic[T]):
             self._pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                                              initializer=_exit_with_parent,
                                              initargs=(os.getpid(),))
+            # Start every worker now: their imports (trafilatura, lxml) then overlap with
+            # this process reading input instead of delaying the first pages.
+            for _ in range(workers):
+                self._pool.submit(_warm)
 
     def map(self, fn: Callable[..., Any], jobs: Iterable[tuple[T, tuple[Any, ...] | None]]
             ) -> Iterator[tuple[T, Any]]:

@@ -104,6 +104,7 @@ def ccnews(start: str, end: str, source_ids: tuple[str, ...], base: str, jobs: i
             report = run.run()
         finally:
             if display:
+                display.update(run.report, force=True)
                 display.stop()
     except DownloadError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -179,10 +180,10 @@ class _Display:
         self.progress.start()
         self._at = 0.0
 
-    def update(self, report: Any) -> None:
-        """Redraw at most four times a second."""
+    def update(self, report: Any, force: bool = False) -> None:
+        """Redraw at most four times a second (and once more at the end)."""
         now = time.monotonic()
-        if now - self._at < 0.25:
+        if now - self._at < 0.25 and not force:
             return
         self._at = now
         records = report.records_now

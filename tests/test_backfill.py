@@ -213,7 +213,7 @@ def test_strict_dates_and_one_outlet_at_a_time(work: Path) -> None:
     with CCNewsWeb() as web:
         strict = run(backfill_cmd(web, work, "--strict-dates", db="strict.db"))
         tert = run(backfill_cmd(web, work, "--source", "tert", "--jobs", "1"))
-        everyone = run(backfill_cmd(web, work))
+        everyone = run(backfill_cmd(web, work, "--downloads", "3"))  # parallel downloads
     assert strict.returncode == 0, strict.stderr
     assert {r[0] for r in query(work / "strict.db", "SELECT url FROM articles")} == IN_WINDOW
     assert "5 dated outside 2021-11..2021-12 (dropped)" in strict.stdout

@@ -45,6 +45,9 @@ class FetchedPage:
     framing: dict[str, Any] | None = None
     # `crawl --redis`: the lease of the queued request this answers (crawler.distributed).
     lease: str | None = None
+    # Imported captures (CC-NEWS backfill, `warc import`): (file, record offset, record
+    # length) in the WARC it was read from, kept in capture_origins.
+    origin: tuple[str, int, int | None] | None = None
 
     @property
     def content_type(self) -> str | None:

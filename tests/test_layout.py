@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("crawler.clock", "crawler.web", "crawler.dates"),
     ("crawler.registry", "crawler.search", "crawler.framing", "crawler.items"),
     ("crawler.archive",),
-    ("crawler.ingest", "crawler.ops", "crawler.distributed", "crawler.spiders",
+    ("crawler.ingest", "crawler.ops", "crawler.distributed", "crawler.spiders", "crawler.backfill",
      "crawler.settings", "crawler.middlewares", "crawler.pipelines", "crawler.runner",
      "crawler.context"),
     ("crawler.cli",),

@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 import sqlite_utils
 from mediawatch_schema.migrations import migrations
 
+from crawler.archive.backfill import BackfillStore
 from crawler.archive.pages import PagesMixin
 from crawler.archive.probes import ProbeStore
 from crawler.archive.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
@@ -113,6 +114,7 @@ class Archive(PagesMixin):
         self.commits = 0  # outermost COMMITs so far (what batching saves; tests count them)
         self.warc = WarcStore(warc_folder(self.path), max_bytes=warc_max_bytes)
         self.probes = ProbeStore(self.db, self.transaction)
+        self.backfill = BackfillStore(self.db, self.transaction)
         if lock:
             # Only the lock holder may repair: without it another process may be appending.
             for name, dropped in self.warc.recover():

@@ -21,6 +21,7 @@ from crawler.search.columns import search_columns
 from crawler.web.urls import article_id, clean_url
 
 if TYPE_CHECKING:
+    from crawler.archive.backfill import BackfillStore
     from crawler.registry.model import Source
     from crawler.registry.topic import TopicMatcher
     from extract import ArticleResult
@@ -30,6 +31,7 @@ class PagesMixin(StateMixin, FramingMixin):
     """pages, articles, article_dates (and, through the other mixins, state and framing)."""
 
     warc: WarcStore
+    backfill: BackfillStore
 
     def record(self, page: FetchedPage, run_id: int | None = None) -> str | None:
         """Store one fetch and, for articles, its extraction; return the article id."""
@@ -51,6 +53,8 @@ class PagesMixin(StateMixin, FramingMixin):
             elif page.kind == "article":
                 aid = self.mark_removed(page)
             page_id = self._store_page(page, run_id, aid)
+            if page.origin is not None:
+                self.backfill.record_origin(page, page_id, aid)
             if self._is_article(page):
                 assert aid is not None
                 self._store_article(page, aid, republication_of, page_id)
@@ -152,6 +156,13 @@ class PagesMixin(StateMixin, FramingMixin):
         old = self.db.execute(
             f"SELECT fingerprint, {', '.join(_FACTS)} FROM articles WHERE id = ?", [aid]
         ).fetchone()
+        if old is not None and page.origin is not None and self.db.execute(
+                "SELECT fetched_at > ? FROM articles WHERE id = ?", [page.fetched_at, aid]
+        ).fetchone()[0]:
+            # An imported capture older than the stored one (a backfill after crawls): kept
+            # as a capture (pages, WARC, capture_origins), never as the current text.
+            self.counters.articles_unchanged += 1
+            return
         if result.status != "ok":
             self.counters.extraction_failures += 1
         row["page_id"] = page_id

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from crawler.cli.backfill import backfill
 from crawler.cli.captures import publish, reextract, warc
 from crawler.cli.crawl import crawl
 from crawler.cli.distributed import archiver
@@ -43,5 +44,5 @@ def cli() -> None:
 
 
 for command in (init_db, sources, crawl, retopic, serve, demo, warc, reextract, publish,
-                reframe, stories, fightin, canaries, schedule, status, archiver):
+                reframe, stories, fightin, canaries, schedule, status, archiver, backfill):
     cli.add_command(command)

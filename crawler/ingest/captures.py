@@ -1,6 +1,7 @@
-"""Stored captures as WARC: export, import of external crawls, re-extraction without crawling.
+"""Stored captures as WARC: export, and import of external crawls (re-extraction is in
+crawler.ingest.reextract).
 
-All three go through the archive (the single writer) and the one extraction path in
+Both go through the archive (the single writer) and the one extraction path in
 crawler.ingest.extraction, so an imported or re-extracted article is built exactly as a crawled one.
 """
 
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +21,13 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.archive.core import Archive
-from crawler.archive.warc import ImportReport, WarcLocation, iter_exchanges, read_capture
-from crawler.ingest.extraction import apply_result, extract_page, extraction_hints
+from crawler.archive.warc import ImportReport, iter_exchanges
+from crawler.clock import utcnow
+from crawler.ingest.extraction import extraction_hints, wants_extraction
+from crawler.ingest.warc_fast import Record, ScanReport
+from crawler.ingest.warc_read import is_arc, scan
 from crawler.items import Discovered, FetchedPage, Found
 from crawler.registry.model import Registry, Source
-from crawler.registry.topic import TopicMatcher
-from extract import extract_article
 
 # -- export ------------------------------------------------------------------
 
@@ -50,7 +53,7 @@ def surt(url: str) -> str:
     return f"{key}){path}{'?' + parts.query if parts.query else ''}".lower()
 
 
-def _selection(source_ids: Iterable[str], since: str | None, table: str = "",
+def capture_selection(source_ids: Iterable[str], since: str | None, table: str = "",
                captured: str = "warc_file IS NOT NULL") -> tuple[list[str], list[Any]]:
     """WHERE terms and parameters for `--source ID ... --since DATE` over stored captures."""
     where, params = [captured], []
@@ -67,7 +70,7 @@ def _selection(source_ids: Iterable[str], since: str | None, table: str = "",
 def export_warc(archive: Archive, out: Path, source_ids: Iterable[str] = (),
                 since: str | None = None) -> ExportReport:
     """Copy the selected captures, byte for byte, into one WARC plus its CDXJ index."""
-    where, params = _selection(source_ids, since)
+    where, params = capture_selection(source_ids, since)
     rows = archive.db.execute(
         f"SELECT warc_file, warc_offset, warc_length FROM pages WHERE {' AND '.join(where)} "
         "ORDER BY fetched_at, id", params).fetchall()
@@ -120,120 +123,155 @@ class WarcImportReport(ImportReport):
     articles: int = 0
     not_in_registry: int = 0
     outlets: dict[str, int] = field(default_factory=dict)
+    already: int = 0  # records stored by an earlier import of the same file
+    seconds: float = 0.0
 
 
-def _iso(warc_date: str) -> str:
+def iso_time(warc_date: str) -> str:
+    """A WARC-Date as the archive's ISO 8601 UTC time (now, if it is unreadable)."""
     value = warc_date.replace("Z", "+00:00")
     try:
-        return datetime.fromisoformat(value).astimezone(UTC).replace(microsecond=0).isoformat()
+        parsed = datetime.fromisoformat(value)
     except ValueError:
-        return datetime.now(UTC).replace(microsecond=0).isoformat()
+        return utcnow()
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
-def _kind(capture_url: str, headers: dict[str, str], meta: dict[str, str],
-          source: Source) -> str:
+def capture_kind(capture_url: str, headers: dict[str, str], meta: dict[str, str],
+                 source: Source) -> str:
+    """What an imported capture was: our own export says; else an HTML page whose URL
+    fits the outlet's article pattern (or any HTML page without one) is an article."""
     if meta.get("kind"):
-        return meta["kind"]  # our own export says what the capture was for
+        return meta["kind"]
     if "html" not in headers.get("content-type", "html"):
         return "other"
     pattern = source.article_url_pattern
     return "article" if pattern is None or re.search(pattern, capture_url) else "other"
 
 
+def page_from_record(record: Record, source: Source, via: str, discovered_from: str,
+                     origin_file: str) -> FetchedPage:
+    """An imported WARC response as a fetch: fetched at its WARC-Date, located in its file."""
+    meta = record.metadata
+    hints = json.loads(meta["hints"]) if meta.get("hints") else {}
+    return FetchedPage(
+        source_id=source.id, url=record.uri,
+        kind=capture_kind(record.uri, record.headers, meta, source),
+        discovered_via=meta.get("discovered-via", via),
+        discovered_from=meta.get("discovered-from") or discovered_from,
+        fetched_at=iso_time(record.date), final_url=record.uri, status=record.status,
+        headers=record.headers, body=record.body, hints=hints,
+        origin=(origin_file, record.offset, record.length) if record.offset is not None
+        else None)
+
+
+def _arc_records(path: Path, report: WarcImportReport) -> Iterator[Record]:
+    """ARC files (FastWARC reads WARC only) through warcio, as Records without offsets."""
+    for capture, meta in iter_exchanges(path, report):
+        yield Record(uri=capture.url, date=capture.date, status=capture.status,
+                     headers=capture.headers, body=capture.body, offset=None, length=None,
+                     metadata=meta)
+
+
+def _records(path: Path, report: WarcImportReport, want: Any,
+             skip: frozenset[int]) -> Iterator[Record]:
+    if is_arc(path):
+        yield from _arc_records(path, report)
+        return
+    scanned = ScanReport()
+    try:
+        with open(path, "rb") as handle:
+            yield from scan(handle, path.name, scanned, want, skip)
+    except OSError as exc:
+        scanned.problem(f"{path}: {exc}")
+    finally:
+        report.records += scanned.records
+        report.responses += scanned.responses
+        report.revisits += scanned.revisits
+        report.malformed += scanned.malformed
+        report.problems += scanned.problems
+        report.already += scanned.already
+        if want is not None:
+            report.not_in_registry += scanned.responses - scanned.matched
+
+
 def import_warcs(archive: Archive, registry: Registry, files: Iterable[Path],
-                 source_id: str | None = None) -> WarcImportReport:
-    """Bring external captures into the archive; articles through the one extraction path."""
+                 source_id: str | None = None, jobs: int = 1,
+                 batch_items: int = 200) -> WarcImportReport:
+    """Bring external captures into the archive; articles through the one extraction path.
+
+    Records are filtered on their WARC headers before anything is decoded (the outlets'
+    hosts, aliases included), extracted on `jobs` processes, and written in batches.
+    Records already imported from the same file (capture_origins) are passed over.
+    """
+    from crawler.backfill.ccnews import outlet_hosts
+    from crawler.backfill.pool import ExtractionPool
+    from crawler.ingest.warc_fast import HostFilter
+
+    started = time.monotonic()
     report = WarcImportReport()
-    matcher = TopicMatcher(registry.topic)
     forced = registry.get(source_id) if source_id else None
-    for path in files:
-        for capture, meta in iter_exchanges(path, report):
-            source = forced or registry.source_for_url(capture.url)
+    hosts = HostFilter(outlet_hosts(registry.sources),
+                       lambda uri, owners: getattr(registry.source_for_url(uri), "id", owners[0]))
+    want = None if forced else hosts
+    pool: ExtractionPool[tuple[FetchedPage, str | None]] = ExtractionPool(
+        jobs, registry.topic, str(archive.lexicon_path))
+
+    def jobs_of(path: Path) -> Iterator[tuple[tuple[FetchedPage, str | None], Any]]:
+        origin = str(path.resolve())
+        skip = archive.backfill.stored_offsets(origin)
+        for record in _records(path, report, want, skip):
+            outlet = forced.id if forced else hosts(record.uri)
+            source = registry.get(outlet) if outlet else None
             if source is None:
-                report.not_in_registry += 1
                 continue
-            hints = json.loads(meta["hints"]) if meta.get("hints") else {}
-            page = FetchedPage(
-                source_id=source.id, url=capture.url,
-                kind=_kind(capture.url, capture.headers, meta, source),
-                discovered_via=meta.get("discovered-via", "warc-import"),
-                discovered_from=meta.get("discovered-from") or f"warc:{Path(path).name}",
-                fetched_at=_iso(capture.date), final_url=capture.url, status=capture.status,
-                headers=capture.headers, body=capture.body, hints=hints,
-            )
-            if meta.get("first-seen"):
+            page = page_from_record(record, source, "warc-import", f"warc:{path.name}", origin)
+            item = (page, record.metadata.get("first-seen"))
+            if wants_extraction(page):
+                yield item, (page.body, page.final_url or page.url,
+                             extraction_hints(page, source))
+            else:
+                yield item, None
+
+    try:
+        for path in files:
+            pending = 0
+            with ExitStack() as batch:
+                for page, value in pool.extract(jobs_of(Path(path))):
+                    if not pending:
+                        batch.enter_context(archive.batch())
+                    _store_import(archive, page, value, report)
+                    pending += 1
+                    if pending >= batch_items:
+                        batch.close()
+                        pending = 0
+    finally:
+        pool.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _store_import(archive: Archive, item: tuple[FetchedPage, str | None], value: Any,
+                  report: WarcImportReport) -> None:
+    page, first_seen = item
+    if isinstance(value, Exception):
+        page.parse_error = f"extraction failed: {type(value).__name__}: {value}"[:500]
+    elif value is not None:
+        page.extraction, page.topic, page.framing = value
+    try:
+        with archive.transaction():
+            if first_seen:
                 # Our own export: keep when the URL was first discovered, not when imported.
-                archive.discover(Discovered(source.id, page.discovered_via, page.discovered_from,
-                                            meta["first-seen"], [Found(page.url, hints)]))
-            extract_page(page, source, matcher)
+                archive.discover(Discovered(page.source_id, page.discovered_via,
+                                            page.discovered_from, first_seen,
+                                            [Found(page.url, page.hints)]))
             if archive.record(page) is not None:
                 report.articles += 1
-            report.imported += 1
-            report.outlets[source.id] = report.outlets.get(source.id, 0) + 1
-    return report
-
-
-# -- re-extraction -----------------------------------------------------------
-
-
-@dataclass
-class ReextractReport:
-    """What a re-extraction changed."""
-
-    checked: int = 0
-    changed_text: int = 0
-    changed_title: int = 0
-    changed_date: int = 0
-    changed_status: int = 0
-    unchanged: int = 0
-    failed: list[str] = field(default_factory=list)
-
-
-_Job = tuple[str, int, str, str, dict[str, str], dict[str, Any], str, int, int]
-
-
-def _extract_job(job: _Job) -> tuple[int, Any]:
-    """Worker: read one capture from its WARC by offset and extract it."""
-    folder, page_id, url, final_url, headers, hints, name, offset, length = job
-    capture = read_capture(folder, WarcLocation(name, offset, length))
-    return page_id, extract_article(capture.body, final_url or url, **hints)
-
-
-def reextract(archive: Archive, registry: Registry, source_ids: Iterable[str] = (),
-              since: str | None = None, status: str | None = None,
-              jobs: int = 1) -> ReextractReport:
-    """Re-run extraction over stored captures on `jobs` processes; no network needed."""
-    where, params = _selection(source_ids, since, "a.", "p.warc_file IS NOT NULL")
-    if status:
-        where.append("a.extraction_status = ?")
-        params.append(status)
-    rows = archive.db.execute(
-        "SELECT p.id, a.source_id, p.url, p.final_url, p.kind, p.discovered_via, p.fetched_at,"
-        " p.headers, p.hints, p.warc_file, p.warc_offset, p.warc_length FROM articles a"
-        f" JOIN pages p ON p.id = a.page_id WHERE {' AND '.join(where)} ORDER BY p.id",
-        params).fetchall()
-    pages: dict[int, FetchedPage] = {}
-    work: list[_Job] = []
-    for pid, sid, url, final, kind, via, fetched, headers, hints, name, offset, length in rows:
-        page = FetchedPage(source_id=sid, url=url, kind=kind, discovered_via=via or "",
-                           fetched_at=fetched, final_url=final, status=200,
-                           headers=json.loads(headers or "{}"), hints=json.loads(hints or "{}"))
-        pages[pid] = page
-        source = registry.get(sid) if sid in {s.id for s in registry.sources} else None
-        work.append((str(archive.warc.folder), pid, url, final or "", page.headers,
-                     extraction_hints(page, source), name, offset, length))
-    matcher = TopicMatcher(registry.topic)
-    report = ReextractReport()
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(_extract_job, work, chunksize=4))
-    else:
-        results = [_extract_job(job) for job in work]
-    for pid, result in results:
-        report.checked += 1
-        changes = archive.apply_extraction(pid, apply_result(pages[pid], result, matcher))
-        for name in ("text", "title", "date", "status"):
-            if name in changes:
-                setattr(report, f"changed_{name}", getattr(report, f"changed_{name}") + 1)
-        report.unchanged += not changes
-    return report
+    except Exception as exc:  # one bad capture never ends an import: counted, reported
+        report.malformed += 1
+        report.problems.append(f"{page.url}: could not be stored: {exc}"[:300])
+        return
+    report.imported += 1
+    report.outlets[page.source_id] = report.outlets.get(page.source_id, 0) + 1

@@ -1,0 +1,114 @@
+"""Extraction on every core for bulk input (backfill, `warc import`), results in order.
+
+Each page's extraction, topic match and framing analysis run in a worker process
+(crawler.ingest.extraction.extract_and_analyse, as in a crawl); the main process only reads input
+and writes the archive. Results come back in input order, so a run writes the same rows
+in the same order whatever the number of workers (a re-run after a kill is comparable
+with an uninterrupted run). At most `4 x workers` pages are in flight.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from crawler.ingest.extraction import extract_and_analyse
+
+if TYPE_CHECKING:
+    from crawler.registry.model import Topic
+
+T = TypeVar("T")
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: leave when the main process is gone (e.g. killed with SIGKILL)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _warm() -> None:
+    """Worker warm-up: the extraction modules are imported by now (crawler.ingest.extraction)."""
+
+
+class ExtractionPool(Generic[T]):
+    """`workers` spawned processes (0 or 1: work in this process, nothing to hand over)."""
+
+    def __init__(self, workers: int, topic: Topic, lexicon_path: str | None) -> None:
+        self.workers = workers
+        self.topic = topic
+        self.lexicon_path = lexicon_path
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            self._pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                             initializer=_exit_with_parent,
+                                             initargs=(os.getpid(),))
+            # Start every worker now: their imports (trafilatura, lxml) then overlap with
+            # this process reading input instead of delaying the first pages.
+            for _ in range(workers):
+                self._pool.submit(_warm)
+
+    def map(self, fn: Callable[..., Any], jobs: Iterable[tuple[T, tuple[Any, ...] | None]]
+            ) -> Iterator[tuple[T, Any]]:
+        """(item, fn(*args)) per (item, args) job, in input order; (item, None) when args is
+        None (pages that are not extracted keep their place); the exception instead of a
+        value when fn raised."""
+        window: deque[tuple[T, Future[Any] | None]] = deque()
+        limit = max(1, self.workers) * 4
+        for item, args in jobs:
+            if args is None:
+                window.append((item, None))
+            elif self._pool is None:
+                future: Future[Any] = Future()
+                try:
+                    future.set_result(fn(*args))
+                except Exception as exc:
+                    future.set_exception(exc)
+                window.append((item, future))
+            else:
+                window.append((item, self._pool.submit(fn, *args)))
+            while len(window) > limit or (window and _ready(window[0][1])):
+                yield _result(window.popleft())
+        while window:
+            yield _result(window.popleft())
+
+    def extract(self, jobs: Iterable[tuple[T, tuple[bytes, str, dict[str, Any]] | None]]
+                ) -> Iterator[tuple[T, Any]]:
+        """(item, (result, topic match, framing analysis)) per (item, (body, url, hints))."""
+        topic, lexicon = self.topic, self.lexicon_path
+        return self.map(extract_and_analyse, (
+            (item, None if args is None else (*args, topic, lexicon)) for item, args in jobs))
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _ready(future: Future[Any] | None) -> bool:
+    return future is None or future.done()
+
+
+def _result(entry: tuple[T, Future[Any] | None]) -> tuple[T, Any]:
+    """The job's value, or the exception it raised (one bad page never ends a run; a
+    broken pool does)."""
+    item, future = entry
+    if future is None:
+        return item, None
+    try:
+        return item, future.result()
+    except BrokenExecutor:
+        raise
+    except Exception as exc:
+        return item, exc

@@ -1,44 +1,94 @@
 """`make bench`: every figure measured side by side in one run (not a test; no thresholds).
 
-1. Extraction quality and speed (bench/extraction.py): body-text F1 and date accuracy on the
-   development sets in ../shared/devsets (when present) and on the recorded pages, next to
-   bare trafilatura and htmldate.
-2. bench/warc_import.py: a CC-NEWS-like file read by the backfill filter, `warc import` and
-   warcio; re-extraction from WARC captures with 1 and 2 processes.
-3. bench/throughput.py: the 1,200-page bench web crawled end to end, next to extraction
-   alone on all cores and next to news-please (bench/.venv-newsplease); frontier memory.
-4. bench/batching.py: archive writes one transaction per item vs batched.
-5. bench/distributed.py: `crawl --redis` workers and the archiver vs one process.
-6. bench/search_scale.py: 10k / 100k / 1M-article archives, query and page latencies.
-7. bench/search_eval.py and bench/framing_eval.py: search and clustering quality.
-8. bench/url_patterns.py: the registry's article_url_pattern recall and non-articles accepted
-   on both halves of devsets/outlet-urls.json, and patterns learned by `sources discover`.
+Each part is a script of its own (run alone: `.venv/bin/python bench/<part>.py`), printing its
+figures next to their baselines and goals. This runner runs them one after another, shows
+their output, and writes all of it, headed by the date, the machine and the load average
+before and after each part, to `bench/results/<date>.md` (and `bench/results/latest.md`):
+numbers live in that file, never in prose. Development sets are an optional input
+(`--devsets PATH` or MEDIAWATCH_DEVSETS, default ../shared/devsets): parts that need them say
+so and skip when they are absent. `--only a,b` runs some parts; `--quick` the small sizes.
+
+Parts: extraction quality and speed on both halves of every development set (extraction,
+fields); URL patterns; WARC input and re-extraction; the end-to-end crawl against a naive
+crawler and news-please (throughput); batched writes; distributed workers; search and
+attention at scale; search, copy and story quality (search_eval, copies, framing_eval);
+stories at scale.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+RESULTS = HERE / "results"
+# (name, script, takes --devsets, extra arguments in --quick mode)
+PARTS: list[tuple[str, str, bool, list[str]]] = [
+    ("extraction", "extraction.py", True, []),
+    ("url_patterns", "url_patterns.py", True, []),
+    ("warc_import", "warc_import.py", True, []),
+    ("throughput", "throughput.py", False, []),
+    ("batching", "batching.py", False, []),
+    ("distributed", "distributed.py", False, []),
+    ("search_scale", "search_scale.py", False, ["--sizes", "10000,100000"]),
+    ("search_eval", "search_eval.py", False, []),
+    ("framing_eval", "framing_eval.py", False, []),
+]
 
 
-def main() -> int:
-    """Run every benchmark and print the figures; each part runs in its own process."""
-    print("== Extraction (bench/extraction.py) ==", flush=True)
-    codes = [subprocess.run([sys.executable, str(HERE / "extraction.py"), *sys.argv[1:]])
-             .returncode]
-    subprocess.run([sys.executable, str(HERE / "warc_import.py")])  # WARC input, reextract 1 vs 2
-    print("\n## bench/url_patterns.py", flush=True)
-    codes.append(subprocess.run([sys.executable, str(HERE / "url_patterns.py"),
-                                 *sys.argv[1:]]).returncode)
-    for script in ("throughput.py", "batching.py", "distributed.py", "search_scale.py",
-                   "search_eval.py", "framing_eval.py"):
-        print(f"\n## bench/{script}", flush=True)
-        codes.append(subprocess.run([sys.executable, str(HERE / script)]).returncode)
-    return max(codes)
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+def _machine() -> str:
+    return (f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.platform()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the parts, print their figures and write the dated results file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devsets", default=os.environ.get("MEDIAWATCH_DEVSETS"),
+                        help="The development sets (default: ../shared/devsets when present).")
+    parser.add_argument("--only", default="", help="Comma-separated part names to run.")
+    parser.add_argument("--quick", action="store_true", help="Smaller sizes where a part has them.")
+    args = parser.parse_args(argv)
+    only = {p for p in args.only.split(",") if p}
+    unknown = only - {name for name, *_ in PARTS}
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; known: {[n for n, *_ in PARTS]}")
+    now = dt.datetime.now(dt.UTC)
+    lines = [f"# mediawatch bench, {now:%Y-%m-%d %H:%M} UTC", "",
+             f"- machine: {_machine()}", f"- at start: {_load()}",
+             "- compare figures only within one run; the load shows how busy the machine was", ""]
+    codes = []
+    for name, script, devsets, quick in PARTS:
+        if only and name not in only:
+            continue
+        cmd = [sys.executable, str(HERE / script)]
+        if devsets and args.devsets:
+            cmd += ["--devsets", args.devsets]
+        if args.quick:
+            cmd += quick
+        print(f"\n## {name} (bench/{script}); {_load()}", flush=True)
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        sys.stdout.write(done.stdout)
+        codes.append(done.returncode)
+        lines += [f"## {name}", "", f"`bench/{script}`, exit {done.returncode}; before: "
+                  f"{_load()}", "", "```text", done.stdout.rstrip(), "```", ""]
+    RESULTS.mkdir(exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    dated = RESULTS / f"{now:%Y-%m-%d}.md"
+    dated.write_text(text, encoding="utf-8")
+    (RESULTS / "latest.md").write_text(text, encoding="utf-8")
+    print(f"\nfigures written to {dated} and {RESULTS / 'latest.md'}")
+    return max(codes, default=0)
 
 
 if __name__ == "__main__":

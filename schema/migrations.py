@@ -671,3 +671,43 @@ def m0005_search_scale(db: Database) -> None:
     for name, ddl in _VIEWS_0005.items():
         db.execute(f"DROP VIEW {name}")
         db.execute(ddl)
+
+
+# -- 0010: the researcher's workbench (issue 16): attention over time, saved searches ----------
+#
+# /-/attention counts, per day, outlet and language, every article of a date range and those
+# of them that match each query, in one walk of `articles_attention` (covering: the rowid
+# that the FTS matches are tested against is in every index entry, and on_topic, stored after
+# the text, is in the index). `first_seen_at` serves the front page's "collected in the last
+# 30 days". Saved searches (`watches`) and what each has already notified (`watch_hits`).
+
+_INDEXES_0010 = (
+    "CREATE INDEX IF NOT EXISTS articles_attention ON articles(published, source_id, lang, "
+    "on_topic, republication_of, id)",
+    "CREATE INDEX IF NOT EXISTS articles_first_seen ON articles(first_seen_at, lang, source_id)",
+)
+
+
+@migrations(name="0010_watches")
+def m0010_watches(db: Database) -> None:
+    """Saved searches and their notified matches; indexes for the attention and front pages."""
+    db.execute("""CREATE TABLE IF NOT EXISTS watches (
+        name TEXT PRIMARY KEY,               -- [A-Za-z0-9_-], the feed is /-/watch/<name>.atom
+        query TEXT NOT NULL,                 -- as typed; expanded like /search at every use
+        literal INTEGER NOT NULL DEFAULT 0,  -- 1: no aliases, no word endings (/search literal=1)
+        langs TEXT NOT NULL DEFAULT '[]',    -- JSON list of languages ([] = any)
+        sources TEXT NOT NULL DEFAULT '[]',  -- JSON list of outlet ids ([] = any)
+        on_topic INTEGER NOT NULL DEFAULT 0, -- 1: on-topic articles only
+        created_at TEXT NOT NULL,
+        seen_rowid INTEGER NOT NULL DEFAULT 0,  -- articles up to this rowid were already checked
+        checked_at TEXT,                     -- last check after a crawl run
+        last_run_id INTEGER)""")
+    db.execute("""CREATE TABLE IF NOT EXISTS watch_hits (
+        watch TEXT NOT NULL REFERENCES watches(name) ON DELETE CASCADE,
+        article_id TEXT NOT NULL,
+        run_id INTEGER,                      -- the crawl run after which it was notified
+        matched_at TEXT NOT NULL,
+        delivered TEXT,                      -- JSON list of the channels that took the event
+        PRIMARY KEY (watch, article_id)) WITHOUT ROWID""")
+    for ddl in _INDEXES_0010:
+        db.execute(ddl)

@@ -26,6 +26,7 @@ import sqlite_utils
 
 from crawler.archive_framing import LEXICON_PATH
 from crawler.archive_pages import PagesMixin
+from crawler.archive_watch import WatchStore
 from crawler.clock import utcnow
 from crawler.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
 from schema.migrations import migrations
@@ -106,6 +107,7 @@ class Archive(PagesMixin):
             self.release()
             raise
         self.counters = RunCounters()
+        self.watches = WatchStore(self.db, self.transaction)
         self._sources: dict[str, Source] = {}
         self._depth = 0  # open transaction() levels: 0 = none, 1 = BEGIN, >1 = savepoints
         self.commits = 0  # outermost COMMITs so far (what batching saves; tests count them)

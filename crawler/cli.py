@@ -380,6 +380,10 @@ def demo(directory: str, port: int, serve: bool) -> None:
 # Command groups kept in their own modules register themselves on `cli` when imported.
 from crawler import cli_captures, cli_distributed, cli_framing, cli_schedule  # noqa: E402,F401,I001
 
+from crawler.cli_watch import watch  # noqa: E402
+
+cli.add_command(watch)
+
 if __name__ == "__main__":
     from crawler.cli import cli as main  # the registered group, not this __main__ copy
 

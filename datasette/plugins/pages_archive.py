@@ -42,7 +42,8 @@ select lang from l where lang is not null"""
 # The same story elsewhere: its reprints, its original, identical texts. One index lookup
 # per relation (a UNION: an OR of them would scan every article).
 ELSEWHERE_SQL = """
-select id, source_id, title, published, url, republication_of, fingerprint from articles
+select id, source_id, (select name from sources s where s.id = articles.source_id) as outlet,
+  title, published, url, republication_of, fingerprint from articles
 where rowid in (
   select rowid from articles where republication_of is not null
     and republication_of in (:url, :canon)

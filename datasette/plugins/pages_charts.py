@@ -128,7 +128,15 @@ def line_chart(periods: list[str], lines: list[Line], label: str, x_label: str,
                y_label: str, percent: bool = False, width: int = 760,
                height: int = 280) -> Markup:
     """Lines over time with axes, ticks, a legend, hover values and a link on every point."""
-    left, right, top = 58, 14, 14 + 18 * math.ceil(len(lines) / 3)
+    left, right = 58, 14
+    legend, lx, ly = [], float(left), 14.0  # flowed legend: as many per row as fit
+    for line in lines:
+        w = 40 + 6.6 * len(line.name)
+        if lx > left and lx + w > width - right:
+            lx, ly = float(left), ly + 18
+        legend.append((lx, ly))
+        lx += w + 14
+    top = int(ly) + 18
     bottom = height - 46
     peak = max([v for line in lines for v in line.values] + [0])
     ticks = nice_ticks(peak if peak > 0 else (0.01 if percent else 1), integer=not percent)
@@ -150,8 +158,9 @@ def line_chart(periods: list[str], lines: list[Line], label: str, x_label: str,
     for i in spaced([px(i) for i in range(n)], 62):  # x ticks that never overlap
         body.append(Markup('<line x1="{:.1f}" y1="{}" x2="{:.1f}" y2="{}" stroke="#888"/>'
                            ).format(px(i), bottom, px(i), bottom + 4))
+        anchor = ("end" if px(i) + 30 > width else "start" if px(i) - 30 < 0 else "middle")
         body.append(_text(px(i), bottom + 17, periods[i] if i < len(periods) else "", 11,
-                          "middle"))
+                          anchor))
     body.append(_text((left + width - right) / 2, height - 8, x_label, 12, "middle"))
     body.append(_text(14, (top + bottom) / 2, y_label, 12, "middle",
                       f' transform="rotate(-90 14 {(top + bottom) / 2:.1f})"'))
@@ -170,7 +179,7 @@ def line_chart(periods: list[str], lines: list[Line], label: str, x_label: str,
             href = line.hrefs[i] if i < len(line.hrefs) else None
             body.append(Markup('<a class="mw-point" href="{}">{}</a>').format(href, mark)
                         if href else Markup('<g class="mw-point">{}</g>').format(mark))
-        lx, ly = left + (k % 3) * 230, 14 + (k // 3) * 18
+        lx, ly = legend[k]
         body.append(Markup('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2" '
                            'stroke-dasharray="{}"/>').format(lx, ly, lx + 26, ly, colour, dash))
         body.append(_marker(shape, lx + 13, ly, 3.5, colour))

@@ -157,7 +157,8 @@ async def _health(db: Any, tables: set[str], names: dict[str, tuple[str, str]]
 
 async def datasette_index(datasette: Any, request: Any) -> Response:
     """Datasette's own index (every database, table, view and query), one click away."""
-    request.scope["url_route"] = {"kwargs": {"format": None}}  # what IndexView reads
+    fmt = request.url_vars.get("format")
+    request.scope["url_route"] = {"kwargs": {"format": fmt}}  # what IndexView reads
     response: Response = await IndexView(datasette).get(request)
     return response
 
@@ -165,4 +166,4 @@ async def datasette_index(datasette: Any, request: Any) -> Response:
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
     """`/` and `/-/tables`."""
-    return [(r"^/$", front_page), (r"^/-/tables$", datasette_index)]
+    return [(r"^/$", front_page), (r"^/-/tables(\.(?P<format>json))?$", datasette_index)]

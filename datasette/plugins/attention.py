@@ -208,6 +208,7 @@ async def _page(datasette: Any, request: Any, req: AttentionRequest | None,
         "colors": charts.PALETTE, "dashes": charts.DASHES, "markers": charts.MARKERS,
     }
     if doc is not None and req is not None:
+        ctx["form"].update({"from": doc["from"], "to": doc["to"]})  # the range drawn
         f = req.filters
         base = [("q", q) for q in req.queries] + [("by", req.by), ("interval", req.interval)]
         args = base + f.args()

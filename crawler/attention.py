@@ -7,10 +7,11 @@ share's denominator: Media Cloud's normalisation). The date is the article's pub
 date (`articles.published`, its calendar day as the outlet wrote it); undated articles are
 left out of every count and reported apart.
 
-One statement walks the `articles_attention` index (schema migration 0010) over the date
-range once: every article of the selection is counted, and tested against each query's
-FTS matches (materialised once per query), grouped by day, outlet and language. Periods
-and series are folded from those day rows here. Reads only; no Datasette, no Scrapy.
+One statement walks the `article_days` index (schema migration 0010) over the date range
+once: every dated article of the selection is counted and tested against each query's FTS
+matches (materialised once per query, only the rowids of the selection's span), grouped
+by day, outlet and language in index order. Periods and series are folded from those day
+rows here. Reads only; no Datasette, no Scrapy.
 """
 
 from __future__ import annotations
@@ -155,35 +156,62 @@ def resolve_range(conn: sqlite3.Connection, req: AttentionRequest,
 # -- counting --------------------------------------------------------------------------------
 
 
-def count_sql(n_queries: int, filters: SearchFilters) -> tuple[str, dict[str, Any]]:
-    """Articles and each query's matches per day, outlet and language, in one index walk.
+def days_where(filters: SearchFilters, alias: str = "d") -> tuple[str, dict[str, Any]]:
+    """The selection as conditions on article_days (dates inclusive, outlets, languages,
+    topic, independence); the same selection /search makes of article rows."""
+    parts, params = [], {}
+    if filters.date_from:
+        parts.append(f"{alias}.day >= :mw_day_from")
+        params["mw_day_from"] = filters.date_from.isoformat()
+    if filters.date_to:
+        parts.append(f"{alias}.day <= :mw_day_to")
+        params["mw_day_to"] = filters.date_to.isoformat()
+    cols, cparams = filters.column_sql(alias)
+    if cols:
+        parts.append(cols)
+        params.update(cparams)
+    if filters.independent:
+        parts.append(f"{alias}.independent = 1")
+    return " AND ".join(parts) or "1", params
 
-    Parameters :q0…:qN are the queries' filtered FTS expressions (SearchFilters.fts)."""
-    row, params = filters.row_sql("a")
-    cols, cparams = filters.column_sql("a")
-    params.update(cparams)
-    where = " AND ".join(x for x in ("a.published IS NOT NULL", row, cols) if x)
-    matches = "".join(
-        f",\n  sum(a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q{i}))"
-        f" AS m{i}" for i in range(n_queries))
-    sql = f"""SELECT substr(a.published, 1, 10) AS day, a.source_id, a.lang,
-  count(*) AS total{matches}
-FROM articles a INDEXED BY articles_attention
+
+def fts_in(param: str, column: str = "d.article_rowid") -> str:
+    """`column` is the rowid of an FTS match of :param, within the rowids :lo..:hi."""
+    return (f"{column} IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :{param} "
+            "AND rowid BETWEEN :lo AND :hi)")
+
+
+def count_sql(n_queries: int, filters: SearchFilters) -> tuple[str, dict[str, Any]]:
+    """Articles and each query's matches per day, outlet and language, in one walk of the
+    article_days index (groups stream in index order: no sort).
+
+    Parameters :q0…:qN are the queries' filtered FTS expressions (SearchFilters.fts); :lo and
+    :hi bound the rowids of the selection (rowid_span), so FTS reads only that part of each
+    doclist."""
+    where, params = days_where(filters)
+    matches = "".join(f",\n  sum({fts_in(f'q{i}')}) AS m{i}" for i in range(n_queries))
+    sql = f"""SELECT d.day, d.source_id, d.lang, count(*) AS total{matches}
+FROM article_days d INDEXED BY article_days_day
 WHERE {where}
-GROUP BY day, a.source_id, a.lang"""
+GROUP BY d.day, d.source_id, d.lang"""
     return sql, params
+
+
+def rowid_span(conn: sqlite3.Connection, filters: SearchFilters) -> tuple[int, int]:
+    """The lowest and highest article rowid in the selection."""
+    where, params = days_where(filters)
+    row = conn.execute(f"SELECT min(d.article_rowid), max(d.article_rowid) FROM article_days d "
+                       f"INDEXED BY article_days_day WHERE {where}", params).fetchone()
+    return (int(row[0]), int(row[1])) if row and row[0] is not None else (1, 0)
 
 
 def undated_sql(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
-    """Articles without a publication date in the selection, and those matching :q."""
-    row, params = filters.row_sql("a", dates=False)
-    cols, cparams = filters.column_sql("a")
-    params.update(cparams)
-    where = " AND ".join(x for x in ("a.published IS NULL", row, cols) if x)
-    sql = f"""SELECT count(*), coalesce(sum(a.rowid IN (SELECT rowid FROM articles_fts
-  WHERE articles_fts MATCH :q)), 0)
-FROM articles a INDEXED BY articles_attention WHERE {where}"""
-    return sql, params
+    """Articles of the selection (dates aside) that have no publication date."""
+    undated = SearchFilters(filters.langs, filters.sources, filters.on_topic, filters.literal,
+                            filters.independent)
+    where, params = days_where(undated)
+    return (f"SELECT count(*) FROM article_days d INDEXED BY article_days_day "
+            f"WHERE d.day = '' AND {where}"), params
 
 
 def outlet_names(conn: sqlite3.Connection) -> dict[str, str]:
@@ -206,8 +234,9 @@ def attention(conn: sqlite3.Connection, req: AttentionRequest, today: date) -> d
     assert f.date_from and f.date_to
     exprs = req.expanded()
     fts = [f.fts(e) for e in exprs]
-    sql, params = count_sql(len(fts), f)
-    params.update({f"q{i}": q for i, q in enumerate(fts)})
+    sql, params = count_sql(len(fts), f)  # (undated articles have day '': never in range)
+    lo, hi = rowid_span(conn, f)
+    params.update({f"q{i}": q for i, q in enumerate(fts)}, lo=lo, hi=hi)
     names = outlet_names(conn)
     all_periods = periods(f.date_from, f.date_to, req.interval)
     index = {p: i for i, p in enumerate(all_periods)}
@@ -259,11 +288,7 @@ def attention(conn: sqlite3.Connection, req: AttentionRequest, today: date) -> d
                        "share": round(matches[key][i][j] / totals[key][j], 6)
                        if totals[key][j] else 0.0} for j, period in enumerate(all_periods)]
             series.append({"query": i, "key": key, "label": label(key), "points": points})
-    undated_sql_, uparams = undated_sql(f)
-    total_undated, undated = 0, []
-    for q in fts:
-        total_undated, matching = conn.execute(undated_sql_, {**uparams, "q": q}).fetchone()
-        undated.append(matching)
+    undated = conn.execute(*undated_sql(f)).fetchone()[0]
     return {
         "queries": [{"q": q, "expanded": e} for q, e in zip(req.queries, exprs, strict=True)],
         "interval": req.interval, "by": req.by, "series": series,
@@ -271,7 +296,7 @@ def attention(conn: sqlite3.Connection, req: AttentionRequest, today: date) -> d
         "date": DATE_BASIS, "periods": all_periods,
         "filters": {"lang": list(f.langs), "source": list(f.sources), "on_topic": f.on_topic,
                     "literal": f.literal, "independent": f.independent},
-        "undated": {"articles": total_undated, "matches": undated},
+        "undated": {"articles": undated},
         "top_outlets": [_ranked(d, outlet_total, lambda k: names.get(k, k)) for d in by_outlet],
         "languages": [_ranked(d, lang_total, language_label) for d in by_lang],
     }

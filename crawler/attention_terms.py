@@ -16,6 +16,7 @@ import sqlite3
 from collections import Counter
 from typing import Any
 
+from crawler.attention import days_where, fts_in, rowid_span
 from crawler.framing.fightin import log_odds_dirichlet, top_terms
 from crawler.framing.tokenize import stem_counts
 from crawler.search_filters import SearchFilters
@@ -25,13 +26,6 @@ SAMPLE_REST = 300
 TEXT_CHARS = 4000  # of title + text per article: the lead carries the framing
 MIN_MATCHES = 3  # fewer matches in a language than this: no terms for it
 PRIOR_STRENGTH = 500.0
-
-
-def _where(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
-    row, params = filters.row_sql("a")
-    cols, cparams = filters.column_sql("a")
-    params.update(cparams)
-    return " AND ".join(x for x in ("a.published IS NOT NULL", row, cols) if x), params
 
 
 def _texts(conn: sqlite3.Connection, rowids: list[int]) -> list[str]:
@@ -46,29 +40,29 @@ def _texts(conn: sqlite3.Connection, rowids: list[int]) -> list[str]:
 def languages_of_matches(conn: sqlite3.Connection, fts: str,
                          filters: SearchFilters) -> list[tuple[str, int]]:
     """Languages of the matches in the selection, most matches first."""
-    where, params = _where(filters)
+    where, params = days_where(filters)
+    lo, hi = rowid_span(conn, filters)
     rows = conn.execute(
-        f"SELECT a.lang, count(*) FROM articles a INDEXED BY articles_attention WHERE {where} "
-        "AND a.lang IS NOT NULL AND a.rowid IN (SELECT rowid FROM articles_fts "
-        "WHERE articles_fts MATCH :q) GROUP BY a.lang ORDER BY 2 DESC, 1",
-        {**params, "q": fts}).fetchall()
+        f"SELECT d.lang, count(*) FROM article_days d WHERE {where} AND d.lang IS NOT NULL "
+        f"AND {fts_in('q')} GROUP BY d.lang ORDER BY 2 DESC, 1",
+        {**params, "q": fts, "lo": lo, "hi": hi}).fetchall()
     return [(r[0], r[1]) for r in rows]
 
 
 def distinctive_terms(conn: sqlite3.Connection, fts: str, filters: SearchFilters, lang: str,
                       k: int = 15) -> dict[str, Any]:
     """The k stems most distinctive of the matches in one language, with their counts."""
-    where, params = _where(filters)
-    params = {**params, "q": fts, "lang": lang}
-    match = "a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q)"
-    base = f"FROM articles a INDEXED BY articles_attention WHERE {where} AND a.lang = :lang"
+    where, params = days_where(filters)
+    lo, hi = rowid_span(conn, filters)
+    params = {**params, "q": fts, "lang": lang, "lo": lo, "hi": hi}
+    base = f"FROM article_days d WHERE {where} AND d.lang = :lang"
     a_ids = [r[0] for r in conn.execute(
-        f"SELECT a.rowid {base} AND {match} ORDER BY a.published DESC LIMIT {SAMPLE_MATCHES}",
-        params)]
+        f"SELECT d.article_rowid {base} AND {fts_in('q')} ORDER BY d.day DESC "
+        f"LIMIT {SAMPLE_MATCHES}", params)]
     # A spread over the whole range, the same every time (Knuth's multiplicative hash).
     b_ids = [r[0] for r in conn.execute(
-        f"SELECT a.rowid {base} AND NOT {match} ORDER BY (a.rowid * 2654435761) % 4294967296 "
-        f"LIMIT {SAMPLE_REST}", params)]
+        f"SELECT d.article_rowid {base} AND NOT {fts_in('q')} "
+        f"ORDER BY (d.article_rowid * 2654435761) % 4294967296 LIMIT {SAMPLE_REST}", params)]
     counts_a, surf_a = stem_counts(_texts(conn, a_ids), lang, stop=True)
     counts_b, surf_b = stem_counts(_texts(conn, b_ids), lang, stop=True)
     out: dict[str, Any] = {"lang": lang, "matches_sampled": len(a_ids),

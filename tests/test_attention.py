@@ -193,3 +193,51 @@ def test_every_point_links_to_a_search_with_that_many_hits(demo_url: str) -> Non
         status, page = get(demo_url + href)
         found = re.search(r'<p class="mw-total"><strong>(\d+)</strong>', page)
         assert found and int(found.group(1)) == point["matches"], href
+
+
+def test_article_days_follow_every_write(demo_db: Path, tmp_path: Path) -> None:
+    """The triggers keep article_days equal to its backfill query through inserts, updates
+    and deletes of articles and story memberships."""
+    import shutil
+    import sqlite3
+
+    from schema.migrations import article_days_sql
+
+    db = tmp_path / "archive.db"
+    shutil.copy(demo_db, db)
+    conn = sqlite3.connect(db)
+    recompute = article_days_sql().replace("INSERT INTO article_days", "INSERT INTO fresh")
+
+    def same() -> int:
+        conn.execute("DROP TABLE IF EXISTS temp.fresh")
+        conn.execute("CREATE TEMP TABLE fresh AS SELECT * FROM article_days WHERE 0")
+        conn.execute(recompute)
+        rows = "SELECT article_rowid, day, source_id, lang, on_topic, independent FROM {}"
+        ours = set(conn.execute(rows.format("article_days")))
+        assert ours == set(conn.execute(rows.format("temp.fresh")))
+        return len(ours)
+
+    assert same() == conn.execute("SELECT count(*) FROM articles").fetchone()[0] > 20
+    assert conn.execute("SELECT count(*) FROM article_days WHERE independent = 0").fetchone()[0]
+    with conn:  # an edit of the counted columns, a copy that becomes a story's original, ...
+        conn.execute("UPDATE articles SET published = NULL, lang = 'xx' WHERE rowid = 3")
+        conn.execute("UPDATE articles SET on_topic = 0, published = '2024-02-30T10:00' "
+                     "WHERE rowid = 5")
+        conn.execute("UPDATE story_articles SET role = 'original' WHERE role = 'republication'")
+        conn.execute("UPDATE articles SET republication_of = NULL")
+    same()
+    with conn:  # ... a new translation, a story dissolved, an article removed
+        aid = conn.execute("SELECT id FROM articles WHERE rowid = 7").fetchone()[0]
+        conn.execute("DELETE FROM story_articles WHERE article_id = ?", (aid,))
+        conn.execute("INSERT INTO story_articles (story_id, article_id, role) SELECT "
+                     "story_id, ?, 'translation' FROM story_articles LIMIT 1", (aid,))
+        conn.execute("DELETE FROM story_articles WHERE article_id IN (SELECT id FROM articles "
+                     "WHERE rowid IN (8, 9))")
+        conn.execute("DELETE FROM article_dates WHERE article_id IN (SELECT id FROM articles "
+                     "WHERE rowid = 11)")
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("DELETE FROM articles WHERE rowid = 11")
+    assert same() == conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert conn.execute("SELECT independent FROM article_days d JOIN articles a ON "
+                        "a.rowid = d.article_rowid WHERE a.id = ?", (aid,)).fetchone() == (0,)
+    conn.close()

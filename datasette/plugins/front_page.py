@@ -38,9 +38,8 @@ LATEST_SQL = """select a.id, a.title, a.source_id, a.lang, a.published, a.republ
 from articles a indexed by articles_topic_source
 where a.on_topic = 1 and a.published is not null and a.published < :tomorrow
 order by a.published desc limit :n"""
-PUBLISHED_SQL = """select a.lang, a.source_id, count(*) as n
-from articles a indexed by articles_attention
-where a.published >= :since and a.published < :tomorrow group by 1, 2"""
+PUBLISHED_SQL = """select d.lang, d.source_id, count(*) as n from article_days d
+where d.day >= :since and d.day < :tomorrow group by 1, 2"""
 COLLECTED_SQL = """select a.lang, a.source_id, count(*) as n
 from articles a indexed by articles_first_seen
 where a.first_seen_at >= :since group by 1, 2"""

@@ -10,6 +10,7 @@
 5. bench/distributed.py: `crawl --redis` workers and the archiver vs one process.
 6. bench/search_scale.py: 10k / 100k / 1M-article archives, query and page latencies.
 7. bench/search_eval.py and bench/framing_eval.py: search and clustering quality.
+8. bench/attention_scale.py: /-/attention for two queries on the demo and 1M archives.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def main() -> int:
              .returncode]
     reextract_throughput()
     for script in ("throughput.py", "batching.py", "distributed.py", "search_scale.py",
-                   "search_eval.py", "framing_eval.py"):
+                   "search_eval.py", "framing_eval.py", "attention_scale.py"):
         print(f"\n## bench/{script}", flush=True)
         codes.append(subprocess.run([sys.executable, str(HERE / script)]).returncode)
     return max(codes)

@@ -13,6 +13,7 @@ bounded on a million-article archive; their sizes are reported with the terms.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections import Counter
 from typing import Any
 
@@ -21,11 +22,15 @@ from crawler.framing.fightin import log_odds_dirichlet, top_terms
 from crawler.framing.tokenize import stem_counts
 from crawler.search_filters import SearchFilters
 
-SAMPLE_MATCHES = 150
-SAMPLE_REST = 300
-TEXT_CHARS = 4000  # of title + text per article: the lead carries the framing
+SAMPLE_MATCHES = 100
+SAMPLE_REST = 200
+TEXT_CHARS = 2000  # of title + text per article: the lead carries the framing
 MIN_MATCHES = 3  # fewer matches in a language than this: no terms for it
 PRIOR_STRENGTH = 500.0
+# crawler.framing.tokenize shares one Snowball stemmer per language, and a stemmer object
+# keeps its word in its own state: two threads stemming at once corrupt each other
+# (IndexError inside snowballstemmer). Datasette runs requests on a thread pool.
+_STEMMING = threading.Lock()
 
 
 def _texts(conn: sqlite3.Connection, rowids: list[int]) -> list[str]:
@@ -50,7 +55,7 @@ def languages_of_matches(conn: sqlite3.Connection, fts: str,
 
 
 def distinctive_terms(conn: sqlite3.Connection, fts: str, filters: SearchFilters, lang: str,
-                      k: int = 15) -> dict[str, Any]:
+                      k: int = 10) -> dict[str, Any]:
     """The k stems most distinctive of the matches in one language, with their counts."""
     where, params = days_where(filters)
     lo, hi = rowid_span(conn, filters)
@@ -63,8 +68,10 @@ def distinctive_terms(conn: sqlite3.Connection, fts: str, filters: SearchFilters
     b_ids = [r[0] for r in conn.execute(
         f"SELECT d.article_rowid {base} AND NOT {fts_in('q')} "
         f"ORDER BY (d.article_rowid * 2654435761) % 4294967296 LIMIT {SAMPLE_REST}", params)]
-    counts_a, surf_a = stem_counts(_texts(conn, a_ids), lang, stop=True)
-    counts_b, surf_b = stem_counts(_texts(conn, b_ids), lang, stop=True)
+    texts_a, texts_b = _texts(conn, a_ids), _texts(conn, b_ids)
+    with _STEMMING:
+        counts_a, surf_a = stem_counts(texts_a, lang, stop=True)
+        counts_b, surf_b = stem_counts(texts_b, lang, stop=True)
     out: dict[str, Any] = {"lang": lang, "matches_sampled": len(a_ids),
                            "rest_sampled": len(b_ids), "terms": []}
     if len(a_ids) < MIN_MATCHES or not counts_b:

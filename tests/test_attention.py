@@ -241,3 +241,32 @@ def test_article_days_follow_every_write(demo_db: Path, tmp_path: Path) -> None:
     assert conn.execute("SELECT independent FROM article_days d JOIN articles a ON "
                         "a.rowid = d.article_rowid WHERE a.id = ?", (aid,)).fetchone() == (0,)
     conn.close()
+
+
+def test_distinctive_terms_in_parallel_threads(demo_db: Path) -> None:
+    """Datasette computes pages on a thread pool; the page fetches every query's terms at
+    once. The shared Snowball stemmers must not be used by two threads at a time (it raised
+    IndexError inside snowballstemmer on the demo before the lock)."""
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crawler.attention import parse_request, resolve_range
+    from crawler.attention_terms import distinctive_terms, languages_of_matches
+
+    def terms(q: str) -> list[dict]:
+        conn = sqlite3.connect(demo_db, check_same_thread=False)
+        args = {"q": [q], "from": ["2020-01-01"], "to": ["2025-12-31"]}
+        req = resolve_range(conn, parse_request(lambda k: args.get(k, [])), date(2026, 1, 1))
+        fts = req.filters.fts(req.expanded()[0])
+        out = [distinctive_terms(conn, fts, req.filters, lang)
+               for lang, _ in languages_of_matches(conn, fts, req.filters)]
+        conn.close()
+        return out
+
+    queries = ["Pashinyan", "CSTO", "Armenia", "Russia", "Putin", "Artsakh"] * 4
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(terms, queries))
+    english = [g for g in results[queries.index("Armenia")] if g["lang"] == "en"][0]
+    assert english["matches_sampled"] >= 3 and english["terms"]
+    assert all(t["z"] > 0 and t["matches"] > 0 for t in english["terms"])
+    assert results[:6] == results[6:12]  # deterministic samples: the same terms every time

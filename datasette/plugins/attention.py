@@ -55,6 +55,9 @@ def _sibling(name: str) -> Any:
 charts = _sibling("pages_charts")
 pages = _sibling("pages_archive")
 UNITS = {"day": "day", "week": "week (starting Monday)", "month": "month"}
+# Counting every article of a long range is a scan of it: on a million articles ten years
+# take seconds, more than Datasette's default limit for one statement. Never less than it.
+TIME_LIMIT_MS = 20_000
 
 
 def search_href(doc: dict[str, Any], req: AttentionRequest, query: int, key: str,
@@ -123,9 +126,13 @@ def _error(message: str, fmt: str) -> Response:
     return Response.text(f"Bad request: {message}\n", status=400)
 
 
+def _limit(datasette: Any) -> int:
+    return max(int(datasette.setting("sql_time_limit_ms")), TIME_LIMIT_MS)
+
+
 async def _compute(datasette: Any, req: AttentionRequest) -> dict[str, Any]:
     db = datasette.get_database()
-    limit = datasette.setting("sql_time_limit_ms")
+    limit = _limit(datasette)
     today = now().date()
 
     def run(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -155,7 +162,9 @@ async def attention_view(datasette: Any, request: Any) -> Response:
         return _error(str(exc), fmt) if fmt else await _page(
             datasette, request, req, None, str(exc), status=400)
     except sqlite3.OperationalError as exc:  # an FTS5 syntax error, or the time limit
-        message = f"the query could not be run: {exc}"
+        message = (f"counting took longer than {_limit(datasette) // 1000} s: choose a shorter "
+                   "range, fewer outlets or a narrower query" if "interrupt" in str(exc) else
+                   f"the query could not be run: {exc}")
         return _error(message, fmt) if fmt else await _page(
             datasette, request, req, None, message, status=400)
     if fmt == "json":
@@ -248,7 +257,7 @@ async def terms_view(datasette: Any, request: Any) -> Response:
         return _error(str(exc), "")
     db = datasette.get_database()
     today = now().date()
-    limit = datasette.setting("sql_time_limit_ms")
+    limit = _limit(datasette)
 
     def run(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         from crawler.attention import resolve_range

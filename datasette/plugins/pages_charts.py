@@ -99,16 +99,17 @@ def _fmt(value: float, percent: bool) -> str:
 
 
 def _marker(shape: str, x: float, y: float, r: float, fill: str) -> Markup:
+    """A marker shape (numbers and a palette colour only: nothing to escape)."""
     if shape == "square":
-        return Markup('<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"/>'
-                      ).format(x - r, y - r, 2 * r, 2 * r, fill)
+        return Markup(f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r:.1f}" '
+                      f'height="{2 * r:.1f}" fill="{fill}"/>')
     if shape in ("triangle", "diamond"):
         pts = ([(x, y - r * 1.2), (x + r * 1.1, y + r * 0.8), (x - r * 1.1, y + r * 0.8)]
                if shape == "triangle" else
                [(x, y - r * 1.3), (x + r * 1.1, y), (x, y + r * 1.3), (x - r * 1.1, y)])
-        return Markup('<polygon points="{}" fill="{}"/>').format(
-            " ".join(f"{a:.1f},{b:.1f}" for a, b in pts), fill)
-    return Markup('<circle cx="{:.1f}" cy="{:.1f}" r="{:.1f}" fill="{}"/>').format(x, y, r, fill)
+        return Markup('<polygon points="{}" fill="{}"/>'.format(
+            " ".join(f"{a:.1f},{b:.1f}" for a, b in pts), fill))
+    return Markup(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{fill}"/>')
 
 
 class Line:
@@ -172,13 +173,14 @@ def line_chart(periods: list[str], lines: list[Line], label: str, x_label: str,
         body.append(Markup('<polyline fill="none" stroke="{}" stroke-width="2" '
                            'stroke-dasharray="{}" points="{}"/>').format(colour, dash, pts))
         shape = MARKERS[style % len(MARKERS)]
-        for i, v in enumerate(line.values):
+        points = []  # the hot loop (a point per period, line and chart): plain strings,
+        for i, v in enumerate(line.values):  # every text escaped explicitly
             tip = line.tips[i] if i < len(line.tips) else f"{line.name} {periods[i]}: {v}"
-            mark = Markup("{}<title>{}</title>").format(
-                _marker(shape, px(i), py(v), r, colour), tip)
+            mark = f"{_marker(shape, px(i), py(v), r, colour)}<title>{escape(tip)}</title>"
             href = line.hrefs[i] if i < len(line.hrefs) else None
-            body.append(Markup('<a class="mw-point" href="{}">{}</a>').format(href, mark)
-                        if href else Markup('<g class="mw-point">{}</g>').format(mark))
+            points.append(f'<a class="mw-point" href="{escape(href)}">{mark}</a>' if href
+                          else f'<g class="mw-point">{mark}</g>')
+        body.append(Markup("".join(points)))
         lx, ly = legend[k]
         body.append(Markup('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2" '
                            'stroke-dasharray="{}"/>').format(lx, ly, lx + 26, ly, colour, dash))

@@ -746,7 +746,7 @@ def m0010_watches(db: Database) -> None:
         run_id INTEGER,                      -- the crawl run after which it was notified
         matched_at TEXT NOT NULL,
         delivered TEXT,                      -- JSON list of the channels that took the event
-        PRIMARY KEY (watch, article_id)) WITHOUT ROWID""")
+        PRIMARY KEY (watch, article_id))""")
     if "article_days" not in db.table_names():
         db.execute("""CREATE TABLE article_days (
             article_rowid INTEGER PRIMARY KEY,   -- articles.rowid (= articles_fts.rowid)

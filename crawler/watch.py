@@ -51,6 +51,17 @@ def search_link(watch: Watch, base: str = "") -> str:
     return f"{base}/search?" + urlencode([("q", watch.query), *filters_of(watch).args()])
 
 
+def watch_command(query: str, filters: SearchFilters) -> str:
+    """The CLI line that saves a search (the published site is read-only)."""
+    import shlex
+
+    parts = ["mediawatch", "watch", "add", "NAME", shlex.quote(query)]
+    parts += [f"--lang {shlex.quote(x)}" for x in filters.langs]
+    parts += [f"--source {shlex.quote(x)}" for x in filters.sources]
+    parts += ["--literal"] * filters.literal + ["--on-topic"] * (filters.on_topic == "1")
+    return " ".join(parts)
+
+
 _MATCH_COLUMNS = """a.rowid, a.id, a.title, a.url, a.source_id, s.name AS outlet, a.lang,
   a.published, a.first_seen_at, a.author,
   snippet(articles_fts, 1, '', '', ' … ', {words}) AS snippet"""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from crawler.attention import (
 from crawler.attention_terms import distinctive_terms, languages_of_matches
 from crawler.clock import now
 from crawler.search import explain
+from crawler.watch import watch_command
 from datasette import hookimpl
 
 
@@ -231,19 +231,10 @@ async def _page(datasette: Any, request: Any, req: AttentionRequest | None,
             "terms_href": lambda i: f"/-/attention/terms?{urlencode(base + f.args() + [('i', str(i))])}",
             "search_href": lambda q: "/search?" + urlencode([("q", q), *f.args()]),
             "clauses": [explain(q, literal=f.literal) for q in req.queries],
-            "watch_cmd": [_watch_command(q, req) for q in req.queries],
+            "watch_cmd": [watch_command(q, f) for q in req.queries],
         })
     html = await datasette.render_template("mw_attention.html", ctx, request=request)
     return Response.html(html, status=status)
-
-
-def _watch_command(q: str, req: AttentionRequest) -> str:
-    """The CLI line that saves a query as a watched search (Datasette itself is read-only)."""
-    f = req.filters
-    parts = ["mediawatch", "watch", "add", "NAME", json.dumps(q, ensure_ascii=False)]
-    parts += [f"--lang {x}" for x in f.langs] + [f"--source {x}" for x in f.sources]
-    parts += ["--literal"] * f.literal + ["--on-topic"] * (f.on_topic == "1")
-    return " ".join(parts)
 
 
 async def terms_view(datasette: Any, request: Any) -> Response:

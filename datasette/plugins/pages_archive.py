@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from crawler.search import explain
 from crawler.search_filters import FilterError, SearchFilters
+from crawler.watch import watch_command
 from datasette import hookimpl
 
 _here = Path(__file__).resolve().parent
@@ -224,6 +225,7 @@ async def search_page(datasette: Any, request: Any) -> Response:
         k: v for k, v in kw.items() if k in ("lang", "source", "on_topic")}), *[
         (k, str(v)) for k, v in kw.items() if k not in ("lang", "source", "on_topic") and v]])
     ctx["attention_href"] = "/-/attention?" + urlencode([("q", q), *f.args()])
+    ctx["watch_cmd"] = watch_command(q, f)
     return await _render(datasette, request, "mw_search.html", ctx, status=400 if error else 200)
 
 

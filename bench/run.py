@@ -38,6 +38,7 @@ PARTS: list[tuple[str, str, bool, list[str]]] = [
     ("search_scale", "search_scale.py", False, ["--sizes", "10000,100000"]),
     ("search_eval", "search_eval.py", False, []),
     ("framing_eval", "framing_eval.py", False, []),
+    ("attention_scale", "attention_scale.py", False, []),
 ]
 
 

@@ -8,8 +8,9 @@ rows `Archive.record` would for the same extraction results, at about 1,500 arti
   framing settings written by `Archive.reframe`;
 - every index and trigger except the FTS ones is dropped for the load and recreated from
   its own `sqlite_master` SQL afterwards (a bulk load's usual trick: one sort per index
-  instead of a million inserts); `framing_counts`, which those triggers maintain, is then
-  filled by the migration's own backfill query (schema.migrations.framing_counts_sql);
+  instead of a million inserts); `framing_counts` and `article_days`, which those triggers
+  maintain, are then filled by their migrations' own backfill queries
+  (schema.migrations.framing_counts_sql, article_days_sql);
 - per chunk of generated articles (bench/scale_specs.py), one transaction inserts the
   rows of `pages`, `articles`, `article_versions`, `article_dates`, `mentions`, `kwic` and
   `url_state` with the values the real code computes (id, capture key, fingerprint, text
@@ -40,7 +41,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mediawatch_schema.migrations import framing_counts_sql
+from mediawatch_schema.migrations import article_days_sql, framing_counts_sql
 from scale_corpus import Piece, Pools
 from scale_specs import Recipe, Spec
 
@@ -295,6 +296,7 @@ def write_bulk(path: Path, recipe: Recipe, workers: int = 2) -> int:
     for _kind, _name, sql in deferred:
         conn.execute(sql)
     conn.execute(f"INSERT INTO framing_counts {framing_counts_sql()}")  # its triggers were off
+    conn.execute(article_days_sql())  # so were article_days' (schema migration 0010)
     conn.execute("COMMIT")
     articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     conn.execute("PRAGMA locking_mode = NORMAL")

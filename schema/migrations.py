@@ -758,3 +758,96 @@ def m0011_backfill(db: Database) -> None:
         url TEXT,
         PRIMARY KEY (file, record_offset))""")
     db.execute("CREATE INDEX IF NOT EXISTS capture_origins_page ON capture_origins(page_id)")
+
+
+# -- 0010: the researcher's workbench (issue 16): attention over time, saved searches ----------
+#
+# /-/attention counts, per day, outlet and language, every dated article of a range and
+# those that match each query. `article_days` is one small row per article, keyed by
+# the article's rowid (the FTS index's rowid): its day of publication, outlet, language,
+# topic flag and whether it is an independent article (no republication or translation:
+# the rule of the framing_articles view), kept current by triggers on articles and
+# story_articles. Its day index streams the per-day groups of a range without a sort, and
+# an FTS match's rowids are looked up in it (a few dozen bytes a row instead of an article
+# row). `first_seen_at` serves the front page's "collected in the last 30 days". Saved
+# searches (`watches`) and what each has already notified (`watch_hits`).
+
+_DAY_INDEPENDENT = ("({a}.republication_of IS NULL AND NOT EXISTS (SELECT 1 FROM story_articles "
+                    "sa WHERE sa.article_id = {a}.id AND sa.role IN ('republication', "
+                    "'translation')))")
+_DAY_ROW = ("SELECT {a}.rowid, coalesce(substr({a}.published, 1, 10), ''), {a}.source_id, "
+            "{a}.lang, {a}.on_topic, " + _DAY_INDEPENDENT)
+
+
+def article_days_sql() -> str:
+    """The backfill of article_days from articles (also used by bench/scale_build.py)."""
+    return ("INSERT INTO article_days (article_rowid, day, source_id, lang, on_topic, "
+            f"independent) {_DAY_ROW.format(a='a')} FROM articles a INDEXED BY articles_framing")
+
+
+def _day_refresh(article_id: str) -> str:
+    return ("UPDATE article_days SET independent = (SELECT "
+            f"{_DAY_INDEPENDENT.format(a='a')} FROM articles a WHERE a.id = {article_id}) "
+            f"WHERE article_rowid = (SELECT rowid FROM articles WHERE id = {article_id});")
+
+
+def article_days_triggers() -> dict[str, str]:
+    """Triggers that keep article_days equal to article_days_sql() over the articles."""
+    new = (f"INSERT OR REPLACE INTO article_days (article_rowid, day, source_id, lang, on_topic, "
+           f"independent) VALUES (NEW.rowid, coalesce(substr(NEW.published, 1, 10), ''), "
+           f"NEW.source_id, NEW.lang, NEW.on_topic, {_DAY_INDEPENDENT.format(a='NEW')});")
+    return {
+        "article_days_ai": f"AFTER INSERT ON articles BEGIN {new} END",
+        "article_days_ad": "AFTER DELETE ON articles BEGIN "
+                           "DELETE FROM article_days WHERE article_rowid = OLD.rowid; END",
+        "article_days_au": "AFTER UPDATE OF id, published, source_id, lang, on_topic, "
+                           "republication_of ON articles BEGIN "
+                           f"DELETE FROM article_days WHERE article_rowid = OLD.rowid; {new} END",
+        "article_days_si": f"AFTER INSERT ON story_articles BEGIN "
+                           f"{_day_refresh('NEW.article_id')} END",
+        "article_days_sd": f"AFTER DELETE ON story_articles BEGIN "
+                           f"{_day_refresh('OLD.article_id')} END",
+        "article_days_su": f"AFTER UPDATE OF article_id, role ON story_articles BEGIN "
+                           f"{_day_refresh('OLD.article_id')} {_day_refresh('NEW.article_id')} END",
+    }
+
+
+@migrations(name="0010_watches")
+def m0010_watches(db: Database) -> None:
+    """Saved searches and their notified matches; article_days and the indexes for the
+    attention and front pages."""
+    db.execute("""CREATE TABLE IF NOT EXISTS watches (
+        name TEXT PRIMARY KEY,               -- [A-Za-z0-9_-], the feed is /-/watch/<name>.atom
+        query TEXT NOT NULL,                 -- as typed; expanded like /search at every use
+        literal INTEGER NOT NULL DEFAULT 0,  -- 1: no aliases, no word endings (/search literal=1)
+        langs TEXT NOT NULL DEFAULT '[]',    -- JSON list of languages ([] = any)
+        sources TEXT NOT NULL DEFAULT '[]',  -- JSON list of outlet ids ([] = any)
+        on_topic INTEGER NOT NULL DEFAULT 0, -- 1: on-topic articles only
+        created_at TEXT NOT NULL,
+        seen_rowid INTEGER NOT NULL DEFAULT 0,  -- articles up to this rowid were already checked
+        checked_at TEXT,                     -- last check after a crawl run
+        last_run_id INTEGER)""")
+    db.execute("""CREATE TABLE IF NOT EXISTS watch_hits (
+        watch TEXT NOT NULL REFERENCES watches(name) ON DELETE CASCADE,
+        article_id TEXT NOT NULL,
+        run_id INTEGER,                      -- the crawl run after which it was notified
+        matched_at TEXT NOT NULL,
+        delivered TEXT,                      -- JSON list of the channels that took the event
+        PRIMARY KEY (watch, article_id))""")
+    if "article_days" not in db.table_names():
+        db.execute("""CREATE TABLE article_days (
+            article_rowid INTEGER PRIMARY KEY,   -- articles.rowid (= articles_fts.rowid)
+            day TEXT NOT NULL,                   -- substr(published, 1, 10); '' = undated
+            source_id TEXT,
+            lang TEXT,
+            on_topic INTEGER,
+            independent INTEGER NOT NULL)        -- 0: a republication or translation""")
+        db.execute(article_days_sql())
+    db.execute("CREATE INDEX IF NOT EXISTS article_days_day ON article_days(day, source_id, "
+               "lang, on_topic, independent)")
+    existing = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for name, body in article_days_triggers().items():
+        if name not in existing:
+            db.execute(f"CREATE TRIGGER {name} {body}")
+    db.execute("CREATE INDEX IF NOT EXISTS articles_first_seen ON articles(first_seen_at, lang, "
+               "source_id)")

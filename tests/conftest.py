@@ -38,7 +38,8 @@ __all__ = ["MEDIAWATCH", "Crawl", "crawl_web", "free_port", "load_bench", "make_
 
 TIERS = ("unit", "e2e", "browser", "redis")
 # Fixtures that start servers or crawls: a test using one is at least end to end.
-E2E_FIXTURES = {"web", "crawled", "datasette_url", "site", "hostile", "served", "browser"}
+E2E_FIXTURES = {"web", "crawled", "datasette_url", "site", "hostile", "served", "browser",
+                "page"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -136,3 +137,19 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh tab whose alert() is hooked (an XSS probe that runs is seen) and whose
+    dialogs fail the test."""
+    from helpers.browser import HOOK
+
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.add_init_script(HOOK)
+    tab = context.new_page()
+    dialogs: list[str] = []
+    tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    yield tab
+    assert not dialogs, dialogs
+    context.close()

@@ -10,18 +10,15 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from conftest import Crawl, serve
-from playwright.sync_api import Browser, Page
+from helpers.browser import assert_nothing_ran, shot
+from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 SEED_TITLE = "Putin and Pashinyan: A Tumultuous Alliance Marked by Risk and Paradox"
-# Any probe that runs sets window.__mwxss (payloads) or calls alert (the hook below).
-HOOK = "window.alert = (m) => { window.__mwxss = 'alert:' + m; };"
 
 
 @pytest.fixture(scope="module")
@@ -38,29 +35,6 @@ def hostile_url(crawled: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Ite
     conn.close()
     with serve(db) as base:
         yield base
-
-
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    context.add_init_script(HOOK)
-    pg = context.new_page()
-    dialogs: list[str] = []
-    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    yield pg
-    assert not dialogs, dialogs
-    context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def assert_nothing_ran(page: Page) -> None:
-    assert page.evaluate("window.__mwxss") is None
-    assert page.locator('a[href^="javascript:" i]').count() == 0
-    assert page.locator("[onerror], [onload], [onmouseover]").count() == 0
 
 
 def search(page: Page, base: str, text: str) -> set[str]:

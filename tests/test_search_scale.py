@@ -30,7 +30,8 @@ pytestmark = pytest.mark.unit
 N = 300
 SKIP_COLUMNS = {"warc_file", "warc_offset", "warc_length", "synced_at"}  # no WARC in bulk
 # Built by the generator's events in bulk, by re-clustering on the real path.
-GENERATED = {"stories", "story_articles", "framing_counts"}
+GENERATED = {"stories", "story_articles", "framing_counts",
+             "article_days"}  # (its `independent` follows the stories; checked below)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +111,11 @@ def _check_counts(conn: sqlite3.Connection) -> None:
     have = set(conn.execute("SELECT * FROM framing_counts "
                             "WHERE articles != 0 OR mentions != 0 OR words != 0").fetchall())
     assert have == set(conn.execute(schema.framing_counts_sql()).fetchall())
+    conn.execute("DROP TABLE IF EXISTS temp.fresh_days")  # article_days (migration 0010) too
+    conn.execute("CREATE TEMP TABLE fresh_days AS SELECT * FROM article_days WHERE 0")
+    conn.execute(schema.article_days_sql().replace("INTO article_days", "INTO fresh_days"))
+    assert set(conn.execute("SELECT * FROM article_days")) == set(
+        conn.execute("SELECT * FROM temp.fresh_days"))
     for view, old in (("naming_share", schema._NAMING_SHARE), ("naming_rate", schema._NAMING_RATE),
                       ("attention", schema._ATTENTION)):
         conn.execute(f"DROP VIEW IF EXISTS temp.old_{view}")

@@ -29,6 +29,7 @@ from crawler.archive.backfill import BackfillStore
 from crawler.archive.pages import PagesMixin
 from crawler.archive.probes import ProbeStore
 from crawler.archive.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
+from crawler.archive.watches import WatchStore
 from crawler.clock import utcnow
 from crawler.framing.lexicon import LEXICON_PATH
 from crawler.search.columns import SEARCH_VERSION, search_columns
@@ -109,6 +110,7 @@ class Archive(PagesMixin):
             self.release()
             raise
         self.counters = RunCounters()
+        self.watches = WatchStore(self.db, self.transaction)
         self._sources: dict[str, Source] = {}
         self._depth = 0  # open transaction() levels: 0 = none, 1 = BEGIN, >1 = savepoints
         self.commits = 0  # outermost COMMITs so far (what batching saves; tests count them)

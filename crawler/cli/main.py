@@ -15,6 +15,7 @@ from crawler.cli.options import CONTEXT_SETTINGS
 from crawler.cli.schedule import canaries, schedule, status
 from crawler.cli.serve import demo, init_db, serve
 from crawler.cli.sources import sources
+from crawler.cli.watch import watch
 
 
 def _set_clock() -> None:
@@ -44,5 +45,6 @@ def cli() -> None:
 
 
 for command in (init_db, sources, crawl, retopic, serve, demo, warc, reextract, publish,
-                reframe, stories, fightin, canaries, schedule, status, archiver, backfill):
+                reframe, stories, fightin, canaries, schedule, status, archiver, backfill,
+                watch):
     cli.add_command(command)

@@ -22,6 +22,7 @@ from typing import Any
 from crawler.ops.health import FAILURE_BUCKETS, Thresholds
 
 logger = logging.getLogger("mediawatch.alerts")
+WATCH_LINES = 50  # articles listed in one saved search's message (the event carries all)
 
 RULES = {
     "went_quiet": "went quiet",
@@ -115,6 +116,13 @@ class AlertConfig:
 
 def describe(event: Mapping[str, Any]) -> str:
     """One line for humans: 'RAISED tass: went quiet — reason <link>'."""
+    if event["event"] == "watch_match":  # a saved search's new articles (crawler/watch.py)
+        lines = [f"- {a['title'] or '(no title)'} ({a['outlet']}, {(a['published'] or '')[:10]})"
+                 f" <{a['link']}>" for a in event["articles"][:WATCH_LINES]]
+        more = event["count"] - len(lines)
+        return "\n".join([f"WATCH {event['watch']}: {event['count']} new article(s) for "
+                          f"{event['query']!r} <{event['search']}>", *lines,
+                          *([f"… and {more} more: <{event['link']}>"] if more > 0 else [])])
     title = RULES.get(event["rule"], event["rule"])
     text = f"{event['event'].upper()} {event['source_id']}: {title}"
     if event.get("reason"):
@@ -122,13 +130,14 @@ def describe(event: Mapping[str, Any]) -> str:
     return text + (f" <{event['link']}>" if event.get("link") else "")
 
 
-def deliver(events: list[dict[str, Any]], config: AlertConfig) -> dict[int, list[str]]:
-    """Send alert events everywhere configured; return the channels that took each alert id."""
-    took: dict[int, list[str]] = {e["id"]: [] for e in events}
+def deliver(events: list[dict[str, Any]], config: AlertConfig) -> dict[Any, list[str]]:
+    """Send alert events everywhere configured; return the channels that took each event id."""
+    took: dict[Any, list[str]] = {e["id"]: [] for e in events}
     if not events:
         return took
     for e in events:
-        (logger.warning if e["event"] == "raised" else logger.info)("alert %s", describe(e))
+        (logger.warning if e["event"] == "raised" else logger.info)(
+            "%s %s", "saved search" if e["event"] == "watch_match" else "alert", describe(e))
         took[e["id"]].append("log")
     if config.jsonl:
         try:
@@ -164,9 +173,13 @@ def _post(url: str, payload: dict[str, Any], timeout: float) -> bool:
 
 def _mail(events: list[dict[str, Any]], config: AlertConfig) -> bool:
     raised = sum(e["event"] == "raised" for e in events)
-    cleared = len(events) - raised
+    cleared = sum(e["event"] == "cleared" for e in events)
+    watched = [e for e in events if e["event"] == "watch_match"]
     message = EmailMessage()
-    message["Subject"] = f"[mediawatch] {raised} alert(s) raised, {cleared} cleared"
+    message["Subject"] = (f"[mediawatch] {raised} alert(s) raised, {cleared} cleared"
+                          if len(watched) < len(events) else
+                          f"[mediawatch] {sum(e['count'] for e in watched)} new article(s) for "
+                          f"{len(watched)} saved search(es)")
     message["From"] = config.smtp_from
     message["To"] = ", ".join(config.smtp_to)
     message.set_content("\n\n".join(describe(e) for e in events) + "\n")
@@ -216,9 +229,16 @@ def alert_config_from(settings: Any) -> AlertConfig:
 
 def review_run_from(settings: Any, archive: Any, sources: Iterable[Any], run_id: int,
                     tallies: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
-    """review_run with thresholds, delivery and link base from Scrapy settings."""
-    return review_run(archive, sources, run_id, tallies, thresholds_from(settings),
-                      alert_config_from(settings), settings.get("MEDIAWATCH_LINK_BASE"))
+    """review_run with thresholds, delivery and link base from Scrapy settings; then the
+    saved searches' new matches (crawler/watch.py), through the same channels."""
+    from crawler.watch import notify_watches
+
+    config, link_base = alert_config_from(settings), settings.get("MEDIAWATCH_LINK_BASE")
+    try:
+        return review_run(archive, sources, run_id, tallies, thresholds_from(settings),
+                          config, link_base)
+    finally:
+        notify_watches(archive, run_id, config, link_base)
 
 
 def review_run(archive: Any, sources: Iterable[Any], run_id: int,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -323,10 +324,17 @@ def meta_token(kind: str, value: str) -> str:
     return prefix + value.encode("utf-8").hex()
 
 
-def filtered_query(expr: str, lang: str = "", source_id: str = "", on_topic: str = "") -> str:
-    """An FTS5 expression restricted to a language, an outlet and/or on_topic (via search_meta)."""
-    terms = [f"search_meta : {meta_token(kind, value)}" for kind, value in
-             (("lang", lang), ("source_id", source_id), ("on_topic", on_topic)) if value]
+def filtered_query(expr: str, lang: str | Sequence[str] = "", source_id: str | Sequence[str] = "",
+                   on_topic: str = "") -> str:
+    """An FTS5 expression restricted to languages, outlets and/or on_topic (via search_meta).
+
+    `lang` and `source_id` take one value or several (any of them matches)."""
+    terms = []
+    for kind, value in (("lang", lang), ("source_id", source_id), ("on_topic", on_topic)):
+        values = [value] if isinstance(value, str) else list(value)
+        tokens_ = [f"search_meta : {meta_token(kind, v)}" for v in values if v]
+        if tokens_:
+            terms.append(tokens_[0] if len(tokens_) == 1 else f"({' OR '.join(tokens_)})")
     return " AND ".join([f"({expr})", *terms]) if terms else expr
 
 

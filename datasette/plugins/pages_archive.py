@@ -19,7 +19,9 @@ from datasette.utils import sqlite_timelimit
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from crawler.search.query import expand_query, explain, filtered_query
+from crawler.ops.watch import watch_command
+from crawler.search.filters import FilterError, SearchFilters
+from crawler.search.query import explain
 from datasette import hookimpl
 
 _here = Path(__file__).resolve().parent
@@ -41,7 +43,8 @@ select lang from l where lang is not null"""
 # The same story elsewhere: its reprints, its original, identical texts. One index lookup
 # per relation (a UNION: an OR of them would scan every article).
 ELSEWHERE_SQL = """
-select id, source_id, title, published, url, republication_of, fingerprint from articles
+select id, source_id, (select name from sources s where s.id = articles.source_id) as outlet,
+  title, published, url, republication_of, fingerprint from articles
 where rowid in (
   select rowid from articles where republication_of is not null
     and republication_of in (:url, :canon)
@@ -74,9 +77,11 @@ async def _table_exists(db: Any, name: str) -> bool:
     return bool(list(rows))
 
 
-async def _render(datasette: Any, request: Any, template: str, ctx: dict[str, Any]) -> Response:
+async def _render(datasette: Any, request: Any, template: str, ctx: dict[str, Any],
+                  status: int = 200) -> Response:
     ctx = {"db": datasette.get_database().name, "safe_url": safe_url, **ctx}
-    return Response.html(await datasette.render_template(template, ctx, request=request))
+    return Response.html(await datasette.render_template(template, ctx, request=request),
+                         status=status)
 
 
 class AtLeast(int):
@@ -89,25 +94,41 @@ class AtLeast(int):
         return str(self)
 
 
+def _filters(lang: str, source: str, on_topic: str,
+             filters: SearchFilters | None) -> SearchFilters:
+    if filters is not None:
+        return filters
+    return SearchFilters(langs=(lang,) if lang else (), sources=(source,) if source else (),
+                         on_topic=on_topic)
+
+
 def search_sql(expr: str, lang: str = "", source: str = "", on_topic: str = "",
-               page: int = 1) -> dict[str, Any]:
+               page: int = 1, filters: SearchFilters | None = None) -> dict[str, Any]:
     """/search's statements for an expanded query: the ranked window and the total (+ params).
 
-    Filters are FTS terms (search_meta), so the index alone finds and counts the matches.
-    The window is the newest RANK_WINDOW matches (more for deep pages) with their bm25
-    (titles x10), date and language: one pass over the index ranks a page and counts the
-    languages; the total needs a second pass only when the window is full.
+    Language, outlet and topic filters are FTS terms (search_meta), so the index alone finds
+    and counts the matches; a date range or "independent only" (crawler/search_filters.py,
+    shared with /-/attention) are conditions on the joined article row. The window is the
+    newest RANK_WINDOW matches (more for deep pages) with their bm25 (titles x10), date and
+    language: one pass over the index ranks a page and counts the languages; the total
+    needs a second pass only when the window is full.
     """
+    f = _filters(lang, source, on_topic, filters)
     window = max(RANK_WINDOW, page * PAGE_SIZE)
+    row, params = f.row_sql("a")
+    cond = f" and {row}" if row else ""
+    total = ("select count(*) from articles_fts where articles_fts match :match" if not row else
+             "select count(*) from articles_fts cross join articles a on a.rowid = "
+             f"articles_fts.rowid where articles_fts match :match{cond}")
     return {
         "window": f"""select articles_fts.rowid, bm25(articles_fts, 10.0, 1.0, 0.0),
               a.published, a.lang
             from articles_fts cross join articles a on a.rowid = articles_fts.rowid
-            where articles_fts match :match order by articles_fts.rowid desc limit {window}""",
-        "total": "select count(*) from articles_fts where articles_fts match :match",
+            where articles_fts match :match{cond} order by articles_fts.rowid desc
+            limit {window}""",
+        "total": total,
         "size": window,
-        "params": {"match": filtered_query(expr, lang=lang, source_id=source,
-                                           on_topic=on_topic)},
+        "params": {"match": f.fts(expr), **params},
     }
 
 
@@ -133,9 +154,11 @@ def rank_page(window: list[tuple[Any, ...]], page: int) -> list[int]:
 
 
 def run_search(conn: sqlite3.Connection, expr: str, lang: str = "", source: str = "",
-               on_topic: str = "", page: int = 1) -> dict[str, Any]:
+               on_topic: str = "", page: int = 1,
+               filters: SearchFilters | None = None) -> dict[str, Any]:
     """Hits of one page, the exact total and the matches per language, on one connection."""
-    sql = search_sql(expr, lang=lang, source=source, on_topic=on_topic, page=page)
+    sql = search_sql(expr, lang=lang, source=source, on_topic=on_topic, page=page,
+                     filters=filters)
     params = sql["params"]
     window = [tuple(r) for r in conn.execute(sql["window"], params)]
     full = len(window) == sql["size"]
@@ -147,7 +170,7 @@ def run_search(conn: sqlite3.Connection, expr: str, lang: str = "", source: str 
     rowids = rank_page(window, page)
     hits: list[dict[str, Any]] = []
     if rowids:
-        cursor = conn.execute(hits_sql(rowids), params)
+        cursor = conn.execute(hits_sql(rowids), {"match": params["match"]})
         names = [d[0] for d in cursor.description]
         found = {row[0]: dict(zip(names, row, strict=True)) for row in cursor}
         hits = [found[r] for r in rowids if r in found]
@@ -158,23 +181,25 @@ async def search_page(datasette: Any, request: Any) -> Response:
     """Ranked multilingual search with highlighted snippets and filters."""
     db = datasette.get_database()
     q = request.args.get("q", "").strip()
-    literal = (request.args.get("literal") or "") in ("1", "on")
-    lang, source = request.args.get("lang") or "", request.args.get("source") or ""
-    on_topic = request.args.get("on_topic") or ""
+    error = None
+    try:
+        f = SearchFilters.from_args(request.args.getlist)
+    except FilterError as exc:
+        f, error = SearchFilters(), str(exc)
+    lang, source = (f.langs or ("",))[0], (f.sources or ("",))[0]
     page = max(int(request.args.get("page", "1") or 1) if
                (request.args.get("page") or "1").isdigit() else 1, 1)
-    expr = expand_query(q, literal=literal) if q else None
-    ctx: dict[str, Any] = {"q": q, "literal": literal, "lang": lang, "source": source,
-                           "on_topic": on_topic, "hits": [], "total": 0, "by_lang": [],
-                           "page": page, "expr": expr, "clauses": explain(q, literal=literal)
-                           if q else [], "page_size": PAGE_SIZE}
+    expr = f.expand(q) if q and not error else None
+    ctx: dict[str, Any] = {"q": q, "literal": f.literal, "lang": lang, "source": source,
+                           "on_topic": f.on_topic, "hits": [], "total": 0, "by_lang": [],
+                           "page": page, "expr": expr, "clauses": explain(q, literal=f.literal)
+                           if q else [], "page_size": PAGE_SIZE, "error": error, "filters": f}
     if expr:
         limit = datasette.setting("sql_time_limit_ms")
 
         def search(conn: sqlite3.Connection) -> dict[str, Any]:
             with sqlite_timelimit(conn, limit):
-                return run_search(conn, expr, lang=lang, source=source, on_topic=on_topic,
-                                  page=page)
+                return run_search(conn, expr, page=page, filters=f)
 
         found = await db.execute_fn(search)
         # The highlighted title is the normalised one: show it only when it marks a match.
@@ -182,20 +207,26 @@ async def search_page(datasette: Any, request: Any) -> Response:
                                                   (r["title_hl"] or "") else r["title"]),
                             snippet=highlight(r["snippet"])) for r in found["hits"]]
         ctx["total"], ctx["by_lang"] = found["total"], found["by_lang"]
-        export = {"_search": q, **({"_mw_literal": "1"} if literal else {}),
-                  **({"lang": lang} if lang else {}), **({"source_id": source} if source else {}),
-                  **({"on_topic": on_topic} if on_topic else {})}
-        table = datasette.urls.table(db.name, "articles")
-        ctx["exports"] = {fmt: f"{table}{ext}?{urlencode(export)}" for fmt, ext in
-                          (("table", ""), ("csv", ".csv"), ("json", ".json"))}
-        ctx["exports"]["json"] += "&_shape=objects"
+        export = [("_search", q), *([("_mw_literal", "1")] if f.literal else []),
+                  *[("lang", x) for x in f.langs], *[("source_id", x) for x in f.sources],
+                  *([("on_topic", f.on_topic)] if f.on_topic else [])]
+        if len(f.langs) > 1 or len(f.sources) > 1 or f.date_from or f.date_to or f.independent:
+            ctx["exports"] = None  # the table view has no such filters: no export that lies
+        else:
+            table = datasette.urls.table(db.name, "articles")
+            ctx["exports"] = {fmt: f"{table}{ext}?{urlencode(export)}" for fmt, ext in
+                              (("table", ""), ("csv", ".csv"), ("json", ".json"))}
+            ctx["exports"]["json"] += "&_shape=objects"
     ctx["outlets"] = [tuple(r) for r in await db.execute("select id, name from sources "
                                                          "order by name")]
+    ctx["outlet_names"] = dict(ctx["outlets"])
     ctx["langs"] = [r[0] for r in await db.execute(LANGUAGES_SQL)]
-    ctx["self_args"] = lambda **kw: urlencode({k: v for k, v in {
-        "q": q, "literal": "1" if literal else "", "lang": lang, "source": source,
-        "on_topic": on_topic, **kw}.items() if v})
-    return await _render(datasette, request, "mw_search.html", ctx)
+    ctx["self_args"] = lambda **kw: urlencode([("q", q), *f.args(**{
+        k: v for k, v in kw.items() if k in ("lang", "source", "on_topic")}), *[
+        (k, str(v)) for k, v in kw.items() if k not in ("lang", "source", "on_topic") and v]])
+    ctx["attention_href"] = "/-/attention?" + urlencode([("q", q), *f.args()])
+    ctx["watch_cmd"] = watch_command(q, f)
+    return await _render(datasette, request, "mw_search.html", ctx, status=400 if error else 200)
 
 
 async def article_page(datasette: Any, request: Any) -> Response:

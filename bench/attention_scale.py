@@ -60,7 +60,7 @@ def migrate(path: Path) -> float:
     """Apply pending migrations (0010's indexes on an archive built before it); seconds."""
     import sqlite_utils
 
-    from schema.migrations import migrations
+    from mediawatch_schema.migrations import migrations
 
     start = time.perf_counter()
     db = sqlite_utils.Database(path)

@@ -203,7 +203,7 @@ def test_article_days_follow_every_write(demo_db: Path, tmp_path: Path) -> None:
     import shutil
     import sqlite3
 
-    from schema.migrations import article_days_sql
+    from mediawatch_schema.migrations import article_days_sql
 
     db = tmp_path / "archive.db"
     shutil.copy(demo_db, db)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ccnews_web import (
+from helpers.ccnews_web import (
     IMAGE,
     NOT_ARTICLE,
     OUTLET_RECORDS,

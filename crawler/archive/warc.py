@@ -260,7 +260,8 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _fields(text: bytes) -> dict[str, str]:
+def metadata_fields(text: bytes) -> dict[str, str]:
+    """The `key: value` lines of a WARC metadata record's payload."""
     out = {}
     for line in text.decode("utf-8", "replace").splitlines():
         key, sep, value = line.partition(":")
@@ -331,7 +332,7 @@ def _exchanges(path: str | Path, report: ImportReport, whole_gzip: bool,
             rec_id = record.rec_headers.get_header("WARC-Record-ID") or ""
             if record.rec_type == "metadata" and pending is not None and \
                     record.rec_headers.get_header("WARC-Concurrent-To") == pending[2]:
-                pending[1].update(_fields(record.content_stream().read()))
+                pending[1].update(metadata_fields(record.content_stream().read()))
                 continue
             if record.rec_type == "revisit":
                 report.revisits += 1

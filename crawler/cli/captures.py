@@ -137,7 +137,7 @@ def reextract(sources: str, db: str, source_ids: tuple[str, ...], since: str | N
 @click.argument("out", type=click.Path(dir_okay=False))
 def publish(db: str, public: bool, out: str) -> None:
     """Build a database to publish: a private copy of everything, or a --public build."""
-    from crawler.ingest.extraction.publish import PublishError, build
+    from crawler.ingest.publish import PublishError, build
 
     try:
         summary = build(db, out, public=public)

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
+from crawler.archive.warc import metadata_fields
 from crawler.web.urls import host_key
 
 _SKIP = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
@@ -177,7 +178,7 @@ def scan_fastwarc(stream: IO[bytes] | Any, name: str, report: ScanReport,
                 yield _placed(pending, located)  # nothing after it belongs to it
                 pending = None
             if rtype == WarcRecordType.metadata and pending is not None:
-                pending.metadata.update(_fields(rec.reader.read()))
+                pending.metadata.update(metadata_fields(rec.reader.read()))
                 continue
             if rtype == WarcRecordType.revisit:
                 report.revisits += 1
@@ -362,15 +363,6 @@ def _plain_record(data: bytes) -> int:
         return 0
     need = end + 4 + int(m.group(1))
     return len(data) if len(data) >= need else 0
-
-
-def _fields(text: bytes) -> dict[str, str]:
-    out = {}
-    for line in text.decode("utf-8", "replace").splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            out[key.strip()] = value.strip()
-    return out
 
 
 __all__ = ["HostFilter", "Record", "ScanReport", "TailStream", "scan_fastwarc"]

@@ -23,7 +23,8 @@ from typing import IO, Any
 
 from fastwarc.warc import ArchiveIterator
 
-from crawler.ingest.warc_fast import Record, ScanReport, _fields, _response, scan_fastwarc
+from crawler.archive.warc import metadata_fields
+from crawler.ingest.warc_fast import Record, ScanReport, _response, scan_fastwarc
 
 _MAGIC = b"\x1f\x8b\x08"
 _CHUNK = 1 << 20
@@ -151,7 +152,7 @@ def skim(raw: IO[bytes] | Any, name: str, report: ScanReport,
         report.responses += rtype == "response"
         report.revisits += rtype == "revisit"
         if concurrent and pending is not None:
-            pending.metadata.update(_fields(data[header_len:header_len + length]))
+            pending.metadata.update(metadata_fields(data[header_len:header_len + length]))
         elif wanted:
             if pending is not None:
                 yield pending

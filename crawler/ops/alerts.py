@@ -231,7 +231,7 @@ def review_run_from(settings: Any, archive: Any, sources: Iterable[Any], run_id:
                     tallies: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
     """review_run with thresholds, delivery and link base from Scrapy settings; then the
     saved searches' new matches (crawler/watch.py), through the same channels."""
-    from crawler.watch import notify_watches
+    from crawler.ops.watch import notify_watches
 
     config, link_base = alert_config_from(settings), settings.get("MEDIAWATCH_LINK_BASE")
     try:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench serve clean browser redis
+.PHONY: setup demo test lint bench serve clean browser redis profile
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: setup
 	  && touch $(NEWSPLEASE_VENV)/.installed-$(NEWSPLEASE_PIN); } \
 	  || echo "news-please could not be installed; the bench prints why it skips it"
 	$(BIN)/python bench/run.py
+
+# Sampling profile of the bench crawl (main process + one extraction worker): bench/profiles/.
+profile: setup
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python bench/profile.py $(if $(LABEL),--label $(LABEL))
 
 serve: setup
 	$(BIN)/mediawatch serve --db archive.db

@@ -22,8 +22,8 @@ from crawler.archive import Archive
 from crawler.clock import utcnow
 from crawler.health import bucket
 from crawler.ingest import (
-    extract_and_analyse,
     extract_page,
+    extract_prepared,
     extraction_hints,
     wants_extraction,
 )
@@ -104,10 +104,11 @@ class ExtractPipeline:
         if self.pool is None:
             return extract_page(item, source, self.matcher)
         loop = asyncio.get_running_loop()
-        result, topic, framing = await loop.run_in_executor(
-            self.pool, extract_and_analyse, item.body, item.final_url or item.url,
-            extraction_hints(item, source), self.registry.topic, self.lexicon_path)
-        item.extraction, item.topic, item.framing = result, topic, framing
+        # The worker returns the item's extraction and everything else the archive writer
+        # needs (crawler.prepare), never the page itself: its body is already here.
+        item.extraction, item.topic, item.framing, item.prepared = await loop.run_in_executor(
+            self.pool, extract_prepared, item, extraction_hints(item, source),
+            self.registry.topic, self.lexicon_path)
         return item
 
 

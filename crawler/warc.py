@@ -90,6 +90,75 @@ class _Writer(WARCWriter):
             self.gzip = True
 
 
+def exchange_records(
+    *,
+    url: str,
+    fetched_at: str,
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+    request_headers: dict[str, str] | None = None,
+    revisit_of: tuple[str, str] | None = None,
+) -> tuple[bytes, str]:
+    """The response (or revisit) and request records of one exchange, each its own gzip
+    member, and the response's WARC-Record-ID. Pure CPU (digests, gzip): the crawl makes
+    them in its extraction workers and the archive writer only appends them."""
+    out = io.BytesIO()
+    writer = _Writer(out, gzip=True, warc_version="WARC/1.1")
+    date = _warc_date(fetched_at)
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+    http_headers = StatusAndHeaders(
+        f"{status} {phrase}".strip(),
+        [(k, v) for k, v in headers.items() if k.lower() not in _TRANSPORT_HEADERS],
+        protocol="HTTP/1.1",
+    )
+    digest = payload_digest(body)
+    if revisit_of is not None:
+        record = writer.create_revisit_record(
+            url, digest, revisit_of[0], _warc_date(revisit_of[1]), http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": date})
+    else:
+        record = writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), length=len(body),
+            http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
+    writer.write_record(record)
+    response_id = record.rec_headers.get_header("WARC-Record-ID")
+    req = StatusAndHeaders(f"GET {_path(url)} HTTP/1.1", list((request_headers or {}).items()),
+                           is_http_request=True)
+    writer.write_record(writer.create_warc_record(
+        url, "request", payload=io.BytesIO(b""), length=0, http_headers=req,
+        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id}))
+    return out.getvalue(), response_id
+
+
+def whole_records(data: bytes) -> bool:
+    """Whether bytes are complete gzip members that each hold a WARC record: what
+    append_exchange() may add to a file without tearing it (records from another process)."""
+    if not data:
+        return False
+    while data:
+        member = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            head = member.decompress(data, 16)
+            while member.unconsumed_tail and not member.eof:  # output bounded, discarded
+                member.decompress(member.unconsumed_tail, 1 << 20)
+        except zlib.error:
+            return False
+        if not member.eof or not head.startswith(b"WARC/"):
+            return False
+        data = member.unused_data
+    return True
+
+
+def _metadata_record(writer: WARCWriter, url: str, date: str, response_id: str,
+                     metadata: dict[str, str]) -> Any:
+    text = "".join(f"{k}: {v}\n" for k, v in metadata.items()).encode()
+    return writer.create_warc_record(
+        url, "metadata", payload=io.BytesIO(text), length=len(text),
+        warc_content_type="application/warc-fields",
+        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
+
+
 class WarcStore:
     """Append captures to gzipped WARC/1.1 files that rotate at a size."""
 
@@ -126,37 +195,22 @@ class WarcStore:
         revisit_of: tuple[str, str] | None = None,
     ) -> WarcLocation:
         """Write request + response (or revisit) + metadata; return the response's location."""
+        records, response_id = exchange_records(
+            url=url, fetched_at=fetched_at, status=status, headers=headers, body=body,
+            request_headers=request_headers, revisit_of=revisit_of)
+        return self.append_exchange(records, response_id, url=url, fetched_at=fetched_at,
+                                    metadata=metadata)
+
+    def append_exchange(self, records: bytes, response_id: str, *, url: str, fetched_at: str,
+                        metadata: dict[str, str] | None = None) -> WarcLocation:
+        """Append an exchange's records made by exchange_records() (e.g. in an extraction
+        worker), then its metadata record; return the exchange's location."""
         writer, handle = self._writer()
-        date = _warc_date(fetched_at)
-        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-        http_headers = StatusAndHeaders(
-            f"{status} {phrase}".strip(),
-            [(k, v) for k, v in headers.items() if k.lower() not in _TRANSPORT_HEADERS],
-            protocol="HTTP/1.1",
-        )
-        digest = payload_digest(body)
         start = handle.tell()
-        if revisit_of is not None:
-            record = writer.create_revisit_record(
-                url, digest, revisit_of[0], _warc_date(revisit_of[1]), http_headers=http_headers,
-                warc_headers_dict={"WARC-Date": date})
-        else:
-            record = writer.create_warc_record(
-                url, "response", payload=io.BytesIO(body), length=len(body),
-                http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
-        writer.write_record(record)
-        response_id = record.rec_headers.get_header("WARC-Record-ID")
-        req = StatusAndHeaders(f"GET {_path(url)} HTTP/1.1", list((request_headers or {}).items()),
-                               is_http_request=True)
-        writer.write_record(writer.create_warc_record(
-            url, "request", payload=io.BytesIO(b""), length=0, http_headers=req,
-            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id}))
+        handle.write(records)
         if metadata:
-            text = "".join(f"{k}: {v}\n" for k, v in metadata.items()).encode()
-            writer.write_record(writer.create_warc_record(
-                url, "metadata", payload=io.BytesIO(text), length=len(text),
-                warc_content_type="application/warc-fields",
-                warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id}))
+            writer.write_record(_metadata_record(writer, url, _warc_date(fetched_at),
+                                                 response_id, metadata))
         handle.flush()
         # The location spans the whole exchange (response, request, metadata): reading it
         # back yields the response first, and an export copies the exchange byte for byte.

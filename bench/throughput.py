@@ -6,12 +6,18 @@
    interleaved page by page (the order alternates) on the same bench-web pages.
 2. extract_article alone on all cores (a spawned process pool of os.cpu_count()).
 3. `mediawatch crawl` of the whole bench web as a subprocess: articles stored per second of
-   wall time (process start to exit), requests/s (as the server counted them), peak RSS of
-   the process tree (crawler + extraction workers, sampled from /proc), ratio to 2.
-4. news-please (bench/.venv-newsplease, made by `make bench`) on the same web with the same
+   wall time (process start to exit, the first story build of the fresh archive included),
+   requests/s (as the server counted them), peak RSS of the process tree (crawler +
+   extraction workers, sampled from /proc), CPU per stored article, ratio to 2.
+4. bench/naive_crawler.py, the simplest crawler that works (serial urllib +
+   trafilatura.bare_extraction, one SQLite table), on the same web.
+5. news-please (bench/.venv-newsplease, made by `make bench`) on the same web with the same
    concurrency and no delay (bench/newsplease_run.py): the same figures, and text/date
    quality of both against the ground truth on the same pages.
-5. Peak RSS of a crawl whose frontier holds 10k and 100k queued URLs, next to a small one.
+6. Peak RSS of a crawl whose frontier holds 10k and 100k queued URLs, next to a small one.
+
+Each ratio is printed with its goal (issue 14) and the load average when it was measured:
+the machine is shared, so only figures of one run compare. `main(argv)` returns them.
 """
 
 from __future__ import annotations
@@ -165,12 +171,14 @@ def bodies(web: BenchWeb) -> list[tuple[Truth, bytes]]:
 
 
 def one_process(pages: list[tuple[Truth, bytes]]) -> dict[str, dict[str, float]]:
-    """extract_article and bare trafilatura on the same pages, interleaved, order alternating."""
+    """extract_article and bare trafilatura on the same pages, interleaved, order alternating:
+    pages/s of wall time and CPU ms per page (this process: nothing else runs in it)."""
     elapsed = {"extract_article": 0.0, "bare trafilatura": 0.0}
+    cpu = dict.fromkeys(elapsed, 0.0)
     found: dict[str, dict[str, tuple[str, str, str]]] = {k: {} for k in elapsed}
     for i, (truth, body) in enumerate(pages):
         for name in sorted(elapsed, reverse=bool(i % 2)):
-            start = time.perf_counter()
+            start, began = time.perf_counter(), time.process_time()
             if name == "extract_article":
                 res = extract_article(body, truth.url, content_type=HTML)
                 got = (res.title or "", res.date or "", res.text or "")
@@ -182,10 +190,11 @@ def one_process(pages: list[tuple[Truth, bytes]]) -> dict[str, dict[str, float]]
                 got = (getattr(doc, "title", "") or "", getattr(doc, "date", "") or "",
                        getattr(doc, "text", "") or "")
             elapsed[name] += time.perf_counter() - start
+            cpu[name] += time.process_time() - began
             found[name][truth.url] = got
     truths = [t for t, _ in pages]
-    return {name: {"pages/s": len(pages) / elapsed[name], **quality(found[name], truths)}
-            for name in elapsed}
+    return {name: {"pages/s": len(pages) / elapsed[name], "cpu ms": 1000 * cpu[name] / len(pages),
+                   **quality(found[name], truths)} for name in elapsed}
 
 
 def _extract_status(item: tuple[bytes, str]) -> str:
@@ -237,6 +246,20 @@ def crawl_mediawatch(web: BenchWeb, tmp: Path, concurrency: int, outlets: list[s
     return out
 
 
+def crawl_naive(web: BenchWeb, tmp: Path) -> dict[str, Any]:
+    """bench/naive_crawler.py of the same web, in this venv (trafilatura is a dependency)."""
+    db = tmp / "naive.db"
+    out = run_watched([sys.executable, str(HERE / "naive_crawler.py"), "--db", str(db),
+                       *(web.base_urls[o.id] + "/" for o in OUTLETS)], web)
+    if out["rc"] != 0:
+        raise RuntimeError(f"naive crawler failed: {out['stderr'][-2000:]}")
+    conn = sqlite3.connect(db)
+    out["found"] = {url: (title, day, text) for url, title, day, text in conn.execute(
+        "SELECT url, title, date, text FROM articles")}
+    conn.close()
+    return out
+
+
 def crawl_newsplease(web: BenchWeb, tmp: Path, concurrency: int) -> dict[str, Any] | str:
     """The same web through news-please in its own venv; a reason string when it cannot run."""
     if not NEWSPLEASE_PY.exists():
@@ -282,9 +305,18 @@ def start_web(per_outlet: int) -> tuple[BenchWeb, str]:
         return BenchWeb(per_outlet=per_outlet).start(), f"free ports ({exc.strerror} on 80)"
 
 
+def goal(label: str, value: float, target: float, more: bool = True, note: str = "") -> str:
+    """One goal line: the figure, its goal, met or not, the load average now."""
+    met = value >= target if more else value <= target
+    sign = ">=" if more else "<="
+    return (f"  {label:52s}{value:6.2f}   goal {sign} {target:<4}  {'met' if met else 'NOT met'}"
+            f"   (load {os.getloadavg()[0]:.2f}){note}")
+
+
 def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
-        newsplease: bool = True, frontier: tuple[int, ...] = (100, 10_000, 100_000)) -> None:
-    """Measure and print every figure of this section."""
+        newsplease: bool = True, frontier: tuple[int, ...] = (100, 10_000, 100_000),
+        naive: bool = True) -> dict[str, Any]:
+    """Measure and print every figure of this section; return them."""
     web, where = start_web(per_outlet)
     summary: dict[str, Any] = {}
     try:
@@ -300,6 +332,8 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
         cores = all_cores(pages)
         with tempfile.TemporaryDirectory() as tmp:
             mw = crawl_mediawatch(web, Path(tmp), concurrency)
+            nv: dict[str, Any] | str = crawl_naive(web, Path(tmp)) if naive else \
+                "naive crawler not run (--no-naive)"
             np = crawl_newsplease(web, Path(tmp), concurrency) if newsplease else \
                 "news-please not run (--no-newsplease)"
         mw_rate = len(mw["found"]) / mw["seconds"]
@@ -307,8 +341,9 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
         print(f"\n{'':34s}{'pages/s':>9s}{'req/s':>8s}{'stored':>8s}{'wall s':>8s}"
               f"{'peak RSS tree/main MB':>24s}   web CPU s, load before")
         print(f"{'extract_article, 1 process':34s}{ours['pages/s']:9.1f}   ({len(pages[::step])}"
-              " pages, interleaved with bare trafilatura)")
-        print(f"{'bare_extraction(with_metadata)':34s}{bare['pages/s']:9.1f}")
+              f" pages, interleaved with bare trafilatura; {ours['cpu ms']:.1f} ms CPU a page)")
+        print(f"{'bare_extraction(with_metadata)':34s}{bare['pages/s']:9.1f}   "
+              f"({bare['cpu ms']:.1f} ms CPU a page)")
         label = f"extract_article, {cores['workers']} processes"
         print(f"{label:34s}{cores['pages/s']:9.1f}"
               f"{'':16s}{cores['seconds']:8.1f}   (all {len(pages)} pages)")
@@ -318,53 +353,81 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
                   f"{len(r['found']):8d}{r['seconds']:8.1f}{r['peak_mb']:13.0f} /{r['main_mb']:5.0f}"
                   f" ({r['procs']} procs)  {r['web_cpu']:5.1f}, {r['load']:.2f}")
 
+        def cpu_ms(r: dict[str, Any]) -> float:
+            return (r["main_cpu"] + r["other_cpu"]) * 1000 / max(len(r["found"]), 1)
+
         row("mediawatch crawl", mw, mw_rate)
         per = 1000 / max(len(mw["found"]), 1)
-        print(f"{'  CPU per article stored':34s}main process {mw['main_cpu'] * per:.0f} ms, "
-              f"extraction workers {mw['other_cpu'] * per:.0f} ms")
+        print(f"{'  CPU per article stored':34s}main process {mw['main_cpu'] * per:.1f} ms, "
+              f"extraction workers {mw['other_cpu'] * per:.1f} ms, all {cpu_ms(mw):.1f} ms")
         steady = len(mw["found"]) / max(mw["steady_s"], 1.0)  # fetched_at: whole seconds
         print(f"{'  first to last article fetch':34s}{steady:9.1f}{'':16s}{mw['steady_s']:8.1f}"
-              f"   (+ {mw['head_s']:.1f} s before the first, {mw['tail_s']:.1f} s after the last)")
-        if isinstance(np, dict):
-            row(f"news-please {np['version']} crawl", np, len(np["found"]) / np["seconds"])
-            print(f"{'  CPU per article stored':34s}all processes "
-                  f"{(np['main_cpu'] + np['other_cpu']) * 1000 / max(len(np['found']), 1):.0f} ms")
-        print(f"\nextract_article / bare trafilatura (1 process):   "
-              f"{ours['pages/s'] / bare['pages/s']:.2f}   (goal >= 0.8)")
-        print(f"mediawatch crawl / extract_article on all cores: "
-              f"{mw_rate / cores['pages/s']:.2f}   (goal >= 0.8; fetch phase alone "
-              f"{steady / cores['pages/s']:.2f})")
+              f"   (+ {mw['head_s']:.1f} s before the first, {mw['tail_s']:.1f} s after the "
+              "last: start-up; closing, with the first story build)")
         summary.update(extract_article=round(ours["pages/s"], 1),
+                       extract_article_cpu_ms=round(ours["cpu ms"], 1),
                        bare_trafilatura=round(bare["pages/s"], 1),
                        extract_all_cores=round(cores["pages/s"], 1),
                        crawl=round(mw_rate, 1), crawl_fetch_phase=round(steady, 1),
+                       crawl_tail_s=round(mw["tail_s"], 1),
+                       crawl_cpu_ms=round(cpu_ms(mw), 1),
+                       crawl_main_cpu_ms=round(mw["main_cpu"] * per, 1),
+                       crawl_worker_cpu_ms=round(mw["other_cpu"] * per, 1),
                        crawl_peak_mb=round(mw["peak_mb"]))
-        truths = web.truths
+        if isinstance(nv, dict):
+            nv_rate = len(nv["found"]) / nv["seconds"]
+            row("naive serial crawler", nv, nv_rate)
+            print(f"{'  CPU per article stored':34s}{cpu_ms(nv):.1f} ms")
+            summary.update(naive=round(nv_rate, 1), naive_cpu_ms=round(cpu_ms(nv), 1))
         if isinstance(np, dict):
             np_rate = len(np["found"]) / np["seconds"]
-            mw_cpu = (mw["main_cpu"] + mw["other_cpu"]) / max(len(mw["found"]), 1)
-            np_cpu = (np["main_cpu"] + np["other_cpu"]) / max(len(np["found"]), 1)
-            print(f"mediawatch / news-please (articles/s):          {mw_rate / np_rate:.2f}"
-                  f"   (goal >= 3; CPU per article stored: news-please / mediawatch "
-                  f"{np_cpu / max(mw_cpu, 1e-9):.2f})")
-            summary.update(newsplease=round(np_rate, 1), newsplease_peak_mb=round(np["peak_mb"]))
-            both = [t for t in truths if t.url in mw["found"] and t.url in np["found"]]
-            print(f"\nQuality against the ground truth ({len(truths)} pages; a page not stored "
-                  f"is a miss) | on the {len(both)} pages both stored:")
-            for name, found in (("mediawatch", mw["found"]), ("news-please", np["found"])):
-                a, b = quality(found, truths), quality(found, both)
-                print(f"  {name:12s} stored {a['stored']:5d}  text F1 {a['text F1']:.3f}  date "
-                      f"{a['date acc']:.3f}  title {a['title acc']:.3f} | text F1 "
-                      f"{b['text F1']:.3f}  date {b['date acc']:.3f}  title {b['title acc']:.3f}")
+            row(f"news-please {np['version']} crawl", np, np_rate)
+            print(f"{'  CPU per article stored':34s}all processes {cpu_ms(np):.1f} ms")
+            summary.update(newsplease=round(np_rate, 1), newsplease_peak_mb=round(np["peak_mb"]),
+                           newsplease_cpu_ms=round(cpu_ms(np), 1))
+
+        print("\nGoals (issue 14), ratios of figures measured above in this run:")
+        ratios = {"extract_vs_bare": (ours["pages/s"] / bare["pages/s"], 0.9, True,
+                                      "extract_article / bare_extraction, 1 process (pages/s)"),
+                  "crawl_vs_extract": (mw_rate / cores["pages/s"], 0.8, True,
+                                       "crawl / extract_article on all cores (articles/s)"),
+                  "cpu_vs_extract": (cpu_ms(mw) / ours["cpu ms"], 1.3, False,
+                                     "crawl CPU per article / extract_article CPU per page")}
+        if isinstance(nv, dict):
+            ratios["crawl_vs_naive"] = (mw_rate / nv_rate, 1.6, True,
+                                        "crawl / naive serial crawler (articles/s)")
+        if isinstance(np, dict):
+            ratios["crawl_vs_newsplease"] = (mw_rate / np_rate, 3.0, True,
+                                             "crawl / news-please (articles/s)")
+        for key, (value, target, more, text) in ratios.items():
+            print(goal(text, value, target, more))
+            summary[key] = round(value, 3)
+        print(f"  (fetch phase alone / extract_article on all cores: "
+              f"{steady / cores['pages/s']:.2f}; the crawl's wall time includes "
+              f"{mw['head_s']:.1f} s of start-up and {mw['tail_s']:.1f} s of closing)")
+
+        truths = web.truths
+        crawls = [("mediawatch", mw["found"])]
+        crawls += [("naive", nv["found"])] if isinstance(nv, dict) else []
+        crawls += [("news-please", np["found"])] if isinstance(np, dict) else []
+        common = [t for t in truths if all(t.url in found for _, found in crawls)]
+        print(f"\nQuality against the ground truth ({len(truths)} pages; a page not stored "
+              f"is a miss) | on the {len(common)} pages all stored:")
+        for name, found in crawls:
+            a, b = quality(found, truths), quality(found, common)
+            print(f"  {name:12s} stored {a['stored']:5d}  text F1 {a['text F1']:.3f}  date "
+                  f"{a['date acc']:.3f}  title {a['title acc']:.3f} | text F1 "
+                  f"{b['text F1']:.3f}  date {b['date acc']:.3f}  title {b['title acc']:.3f}")
+            summary.update({f"{name}_text_f1": round(a["text F1"], 3),
+                            f"{name}_date_acc": round(a["date acc"], 3),
+                            f"{name}_title_acc": round(a["title acc"], 3)})
+        for reason in (x for x in (nv, np) if isinstance(x, str)):
+            print(f"  {reason}")
+        if isinstance(np, dict):
             missed = collections.Counter(t.template for t in truths if t.url not in np["found"])
             if missed:
                 print("  not stored by news-please, by page layout: " + ", ".join(
                     f"{case} {n}" for case, n in missed.most_common()))
-        else:
-            print(np)
-            a = quality(mw["found"], truths)
-            print(f"\nmediawatch quality: stored {a['stored']}, text F1 {a['text F1']:.3f}, "
-                  f"date {a['date acc']:.3f}, title {a['title acc']:.3f}")
         print(f"  extractors alone on the {len(pages[::step])} sampled pages: " + "; ".join(
             f"{n} text F1 {r['text F1']:.3f} date {r['date acc']:.3f} title {r['title acc']:.3f}"
             for n, r in single.items()))
@@ -380,19 +443,21 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
                   f"{r['main_mb']:7.0f}{r['seconds']:8.1f}")
             summary[f"frontier_{r['listed']}_main_mb"] = round(r["main_mb"])
     print(json.dumps(summary))
+    return summary
 
 
-def main() -> None:
-    """Command line: sizes and which parts to run."""
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Command line: sizes and which parts to run; returns the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-outlet", type=int, default=240, help="articles per outlet (x5)")
     parser.add_argument("--sample", type=int, default=400, help="pages for the 1-process race")
     parser.add_argument("--concurrency", type=int, default=8, help="requests per outlet")
     parser.add_argument("--no-newsplease", action="store_true")
+    parser.add_argument("--no-naive", action="store_true")
     parser.add_argument("--frontier", type=int, nargs="*", default=[100, 10_000, 100_000])
-    args = parser.parse_args()
-    run(args.per_outlet, args.sample, args.concurrency, not args.no_newsplease,
-        tuple(args.frontier))
+    args = parser.parse_args(argv)
+    return run(args.per_outlet, args.sample, args.concurrency, not args.no_newsplease,
+               tuple(args.frontier), not args.no_naive)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from crawler.archive_framing import FramingMixin
-from crawler.archive_rows import insert_row, insert_rows
+from crawler.archive_rows import insert_row, insert_rows, update_row
 from crawler.archive_state import StateMixin
 from crawler.history import date_flags
 from crawler.items import FetchedPage
@@ -183,7 +183,7 @@ class PagesMixin(StateMixin, FramingMixin):
             self.counters.articles_unchanged += 1
         else:
             row["removed_at"] = None
-            self.db.table("articles").update(aid, row)
+            update_row(self.db.conn, "articles", "id", aid, row)
             self.counters.articles_updated += 1
         if result.status == "ok":
             self.store_version(aid, page.fetched_at, row["title"], row["text"],

@@ -37,3 +37,17 @@ def insert_rows(conn: sqlite3.Connection, table: str, rows: Sequence[dict[str, A
     columns = tuple(rows[0])
     conn.executemany(insert_sql(table, columns, ignore),
                      [tuple(row[c] for c in columns) for row in rows])
+
+
+@lru_cache(maxsize=256)
+def update_sql(table: str, columns: tuple[str, ...], key: str) -> str:
+    """UPDATE table SET column = ?, ... WHERE key = ?."""
+    sets = ", ".join(f'"{c}" = ?' for c in columns)
+    return f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?'
+
+
+def update_row(conn: sqlite3.Connection, table: str, key: str, value: Any,
+               row: dict[str, Any]) -> int:
+    """Set a row's columns by its key (no read-back, unlike sqlite-utils' update); return
+    how many rows changed."""
+    return conn.execute(update_sql(table, tuple(row), key), (*row.values(), value)).rowcount

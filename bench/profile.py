@@ -12,8 +12,8 @@ workers are sampled too. Writes into bench/profiles/:
   the busiest extraction worker, for https://www.speedscope.app (drag the file in);
 - <label>-top.txt: the summary printed here (kept in git; the other files are ignored).
 
-Prints, per process, the sampled CPU seconds, CPU ms per stored article and the top 15
-functions by self time. Sampling costs CPU too (py-spy runs beside the crawl): compare
+Prints, per process, the CPU it used (from /proc) and the seconds py-spy found it running
+or runnable, per stored article, and the top 15 functions by self time. Sampling costs CPU too (py-spy runs beside the crawl): compare
 profiles with each other, and take speed figures from bench/throughput.py.
 """
 
@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from benchweb import BenchWeb  # noqa: E402
+from throughput import TreeWatch  # noqa: E402
 
 OUT = HERE / "profiles"
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
@@ -121,19 +122,24 @@ def run(label: str, per_outlet: int, rate: int, concurrency: int) -> str:
         slots = concurrency * len(web.sites)
         load = os.getloadavg()
         start = time.perf_counter()
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [spy, "record", "--subprocesses", "--function", "-r", str(rate), "-f", "raw",
              "-o", str(raw), "--", MEDIAWATCH, "crawl", "--sources", str(sources), "--db",
              str(db), "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "LOG_LEVEL=WARNING",
-             "-s", f"CONCURRENT_REQUESTS={slots}"], capture_output=True, text=True)
+             "-s", f"CONCURRENT_REQUESTS={slots}"], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        watch = TreeWatch(proc.pid)  # CPU time each process really used (/proc), by pid
+        _, err = proc.communicate()
+        watch.stop()
         seconds = time.perf_counter() - start
         if proc.returncode != 0 or not raw.exists():
-            raise SystemExit(f"profiled crawl failed ({proc.returncode}): {proc.stderr[-2000:]}")
+            raise SystemExit(f"profiled crawl failed ({proc.returncode}): {err[-2000:]}")
         conn = sqlite3.connect(db)
         articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
         conn.close()
     meta = {"pages": len(web.truths), "articles": articles, "seconds": seconds,
-            "rate": rate, "load": load}
+            "rate": rate, "load": load, "cpu": {str(pid): cpu for pid, cpu in watch.cpu.items()
+                                                  if pid != proc.pid}}
     (OUT / f"{label}-meta.json").write_text(json.dumps(meta))
     return summarise(label)
 
@@ -157,11 +163,16 @@ def summarise(label: str) -> str:
     for pid in procs:
         kind = role(str(procs[pid]["cmd"]), pid, root)
         busy = sum(procs[pid]["stacks"].values()) / rate  # type: ignore[attr-defined]
-        lines.append(f"#   {kind:6s} pid {pid}: {busy:6.1f} s sampled CPU, "
-                     f"{busy * 1000 / max(articles, 1):5.1f} ms per stored article")
+        used = meta.get("cpu", {}).get(str(pid))
+        real = (f"{used:6.1f} s CPU ({used * 1000 / max(articles, 1):5.1f} ms per stored "
+                "article); " if used is not None else "")
+        lines.append(f"#   {kind:6s} pid {pid}: {real}{busy:6.1f} s sampled "
+                     f"({busy * 1000 / max(articles, 1):5.1f} ms per stored article)")
     total = sum(sum(p["stacks"].values()) for p in procs.values()) / rate  # type: ignore[attr-defined]
-    lines.append(f"#   all processes: {total:.1f} s, {total * 1000 / max(articles, 1):.1f} ms "
-                 "per stored article")
+    used = sum(meta.get("cpu", {}).get(str(pid), 0.0) for pid in procs)
+    lines.append(f"#   all processes: {used:.1f} s CPU ({used * 1000 / max(articles, 1):.1f} ms "
+                 f"per stored article); {total:.1f} s sampled. Sampled = running or waiting "
+                 "for a core: on a loaded machine it exceeds the CPU used")
     for kind, pid in (("main", root), ("worker", workers[0] if workers else None)):
         if pid is None:
             lines.append(f"\n## {kind}: no samples (MEDIAWATCH_EXTRACT_WORKERS=0?)")

@@ -115,11 +115,13 @@ class TreeWatch:
         self._thread.join()
 
 
-def run_watched(cmd: list[str], web: BenchWeb | None = None) -> dict[str, Any]:
+def run_watched(cmd: list[str], web: BenchWeb | None = None,
+                env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run a command to its end; wall seconds, peak tree/main RSS (MB), requests served."""
     served, cpu, load = web.requests if web else 0, time.process_time(), os.getloadavg()[0]
     began, start = time.time(), time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
     watch = TreeWatch(proc.pid)
     out, err = proc.communicate()
     seconds = time.perf_counter() - start
@@ -219,14 +221,22 @@ def all_cores(pages: list[tuple[Truth, bytes]]) -> dict[str, float]:
 
 
 def crawl_mediawatch(web: BenchWeb, tmp: Path, concurrency: int, outlets: list[str] | None = None,
-                     max_requests: int | None = None) -> dict[str, Any]:
-    """`mediawatch crawl` of the web (or of some outlets) as a user runs it."""
+                     max_requests: int | None = None, tree: Path | None = None
+                     ) -> dict[str, Any]:
+    """`mediawatch crawl` of the web (or of some outlets) as a user runs it; with `tree`,
+    the mediawatch of another source tree (e.g. an older commit) in this venv."""
+    tmp = tmp / (tree.name if tree else "mediawatch")
+    tmp.mkdir(exist_ok=True)
     sources = web.write_sources(tmp / "sources.toml", concurrency, outlets, max_requests)
     db = tmp / "archive.db"
     slots = concurrency * len(outlets or OUTLETS)
-    out = run_watched([MEDIAWATCH, "crawl", "--sources", str(sources), "--db", str(db),
+    command, env = [MEDIAWATCH], None
+    if tree is not None:  # its packages come first on sys.path (spawned workers inherit it)
+        command = [sys.executable, "-c", "from crawler.cli import cli; cli()"]
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = run_watched([*command, "crawl", "--sources", str(sources), "--db", str(db),
                        "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "LOG_LEVEL=WARNING",
-                       "-s", f"CONCURRENT_REQUESTS={slots}"], web)
+                       "-s", f"CONCURRENT_REQUESTS={slots}"], web, env)
     if out["rc"] != 0:
         raise RuntimeError(f"mediawatch crawl failed: {out['stderr'][-2000:]}")
     conn = sqlite3.connect(db)
@@ -315,7 +325,7 @@ def goal(label: str, value: float, target: float, more: bool = True, note: str =
 
 def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
         newsplease: bool = True, frontier: tuple[int, ...] = (100, 10_000, 100_000),
-        naive: bool = True) -> dict[str, Any]:
+        naive: bool = True, baseline: Path | None = None) -> dict[str, Any]:
     """Measure and print every figure of this section; return them."""
     web, where = start_web(per_outlet)
     summary: dict[str, Any] = {}
@@ -331,6 +341,8 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
         single = one_process(pages[::step])
         cores = all_cores(pages)
         with tempfile.TemporaryDirectory() as tmp:
+            base = crawl_mediawatch(web, Path(tmp), concurrency, tree=baseline) \
+                if baseline else None
             mw = crawl_mediawatch(web, Path(tmp), concurrency)
             nv: dict[str, Any] | str = crawl_naive(web, Path(tmp)) if naive else \
                 "naive crawler not run (--no-naive)"
@@ -356,6 +368,17 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
         def cpu_ms(r: dict[str, Any]) -> float:
             return (r["main_cpu"] + r["other_cpu"]) * 1000 / max(len(r["found"]), 1)
 
+        if base is not None:
+            base_rate = len(base["found"]) / base["seconds"]
+            row(f"mediawatch crawl of {baseline}", base, base_rate)
+            per = 1000 / max(len(base["found"]), 1)
+            print(f"{'  CPU per article stored':34s}main process {base['main_cpu'] * per:.1f} ms, "
+                  f"extraction workers {base['other_cpu'] * per:.1f} ms, all {cpu_ms(base):.1f} "
+                  f"ms; {base['tail_s']:.1f} s after the last article fetch")
+            summary.update(baseline_crawl=round(base_rate, 1), baseline_cpu_ms=round(cpu_ms(base), 1),
+                           baseline_main_cpu_ms=round(base["main_cpu"] * per, 1),
+                           baseline_worker_cpu_ms=round(base["other_cpu"] * per, 1),
+                           baseline_tail_s=round(base["tail_s"], 1))
         row("mediawatch crawl", mw, mw_rate)
         per = 1000 / max(len(mw["found"]), 1)
         print(f"{'  CPU per article stored':34s}main process {mw['main_cpu'] * per:.1f} ms, "
@@ -454,10 +477,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, default=8, help="requests per outlet")
     parser.add_argument("--no-newsplease", action="store_true")
     parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="also crawl with the mediawatch of this "
+                        "source tree (e.g. `git archive <commit>` unpacked), for before/after")
     parser.add_argument("--frontier", type=int, nargs="*", default=[100, 10_000, 100_000])
     args = parser.parse_args(argv)
     return run(args.per_outlet, args.sample, args.concurrency, not args.no_newsplease,
-               tuple(args.frontier), not args.no_naive)
+               tuple(args.frontier), not args.no_naive, args.baseline)
 
 
 if __name__ == "__main__":

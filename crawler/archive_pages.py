@@ -163,6 +163,7 @@ class PagesMixin(StateMixin, FramingMixin):
         row["date_flags"] = json.dumps(date_flags(
             row["published"], row["modified"], [(c.kind, c.value) for c in result.date_candidates],
             first_seen, page.fetched_at))
+        rewritten = True  # the stored title, text or language may have changed
         if old is None:
             row.update(id=aid, first_seen_at=first_seen)
             insert_row(self.db.conn, "articles", row)
@@ -174,6 +175,7 @@ class PagesMixin(StateMixin, FramingMixin):
                 [page.fetched_at, page_id, aid],
             )
             self.counters.articles_unchanged += 1
+            rewritten = False
         elif result.status != "ok" and old[1] == "ok":
             # A failed re-extraction never overwrites a good text: note it and keep the text.
             self.db.execute(
@@ -181,6 +183,7 @@ class PagesMixin(StateMixin, FramingMixin):
                 [page.fetched_at, f"later fetch: {result.status}: {result.error or ''}", aid],
             )
             self.counters.articles_unchanged += 1
+            rewritten = False
         else:
             row["removed_at"] = None
             update_row(self.db.conn, "articles", "id", aid, row)
@@ -189,8 +192,11 @@ class PagesMixin(StateMixin, FramingMixin):
             self.store_version(aid, page.fetched_at, row["title"], row["text"],
                                page.prepared.text_signature if page.prepared else None)
         self._store_dates(aid, result, first_seen)
-        # Naming/frame counts and KWIC (crawler/framing), computed next to extraction.
-        self.store_mentions(aid, page.framing)
+        # Naming/frame counts and KWIC (crawler/framing), computed next to extraction. They
+        # derive from the stored title, text and language alone (and the lexicon, whose
+        # change rebuilds them all): a re-check that kept those keeps its rows as they are.
+        if rewritten:
+            self.store_mentions(aid, page.framing)
 
     def _first_seen(self, url: str, fetched_at: str) -> str:
         row = self.db.execute("SELECT first_seen FROM url_state WHERE url = ?", [url]).fetchone()

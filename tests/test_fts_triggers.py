@@ -116,3 +116,32 @@ def test_a_fresh_archive_has_the_conditional_trigger(tmp_path: Path) -> None:
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_au'").fetchone()[0]
     assert "WHEN" in sql and '"search_text"' in sql and '"search_meta"' in sql
     assert migrations.pending(db) == []
+
+
+def test_a_recheck_whose_body_changed_but_not_its_text_rewrites_no_derived_rows(
+        tmp_path: Path) -> None:
+    """A new sidebar (another body, another capture) with the same article text: the fetch
+    is recorded, but the index, the mentions, the KWIC lines and framing_counts are left
+    as they are (before, every mention and KWIC row was deleted and inserted again)."""
+    archive = stored(tmp_path)
+    archive.record(page("http://127.0.0.2:8000/news/2", body="Another story."))
+    derived = "SELECT * FROM {} ORDER BY 1, 2, 3, 4, 5, 6"  # mentions, kwic: by id
+    before = {t: archive.db.execute(derived.format(t)).fetchall()
+              for t in ("mentions", "kwic", "framing_counts")}
+    blocks = index_blocks(archive.db)
+    assert before["mentions"] and before["kwic"]
+    again = page(URL, body="Zanzibarian delegates arrived.", when="2024-03-01T00:00:00+00:00")
+    again.body += b"<!-- a new sidebar -->"
+    archive.record(again)
+    assert archive.db.execute("SELECT count(*), max(fetched_at) FROM articles WHERE url = ?",
+                              [URL]).fetchone() == (1, "2024-03-01T00:00:00+00:00")
+    assert archive.db.execute("SELECT count(*) FROM pages WHERE url = ?", [URL]).fetchone() == (2,)
+    assert archive.counters.articles_unchanged == 1
+    for table, rows in before.items():
+        assert archive.db.execute(derived.format(table)).fetchall() == rows, table
+    assert index_blocks(archive.db) == blocks
+    # A new text does rewrite them.
+    archive.record(page(URL, body="Zanzibarian delegates left Gyumri and Karabakh.",
+                        when="2024-04-01T00:00:00+00:00"))
+    assert archive.db.execute(derived.format("mentions")).fetchall() != before["mentions"]
+    archive.close()

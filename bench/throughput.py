@@ -64,6 +64,7 @@ class TreeWatch:
     def __init__(self, pid: int) -> None:
         self.pid, self.peak_kb, self.main_kb, self.procs = pid, 0, 0, 0
         self.cpu: dict[int, float] = {}
+        self.history: list[tuple[float, float, float]] = []  # (time, main CPU, tree CPU)
         self._tick = os.sysconf("SC_CLK_TCK")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -103,6 +104,8 @@ class TreeWatch:
             pids = self._tree()
             for pid in pids:
                 self._cpu(pid)
+            self.history.append((time.time(), self.cpu.get(self.pid, 0.0),
+                                 sum(self.cpu.values())))
             sizes = [self._rss(pid) for pid in pids]
             self.peak_kb = max(self.peak_kb, sum(sizes))
             self.main_kb = max(self.main_kb, sizes[0] if sizes else 0)
@@ -132,7 +135,13 @@ def run_watched(cmd: list[str], web: BenchWeb | None = None,
             "main_cpu": watch.cpu.get(proc.pid, 0.0),
             "other_cpu": sum(v for k, v in watch.cpu.items() if k != proc.pid),
             "web_cpu": time.process_time() - cpu, "load": load,  # this process: the web server
-            "began": began}
+            "began": began, "history": watch.history}
+
+
+def cpu_at(history: list[tuple[float, float, float]], when: float) -> tuple[float, float]:
+    """(main, whole tree) CPU seconds used by a watched run up to a time."""
+    before = [h for h in history if h[0] <= when]
+    return (before[-1][1], before[-1][2]) if before else (0.0, 0.0)
 
 
 def words(text: str | None) -> collections.Counter[str]:
@@ -244,12 +253,16 @@ def crawl_mediawatch(web: BenchWeb, tmp: Path, concurrency: int, outlets: list[s
         "SELECT url, title, published, text FROM articles")}
     first, last = conn.execute("SELECT min(fetched_at), max(fetched_at) FROM pages "
                                "WHERE kind = 'article'").fetchone()
-    out["steady_s"] = out["head_s"] = out["tail_s"] = 0.0
+    out["steady_s"] = out["head_s"] = out["tail_s"] = out["tail_cpu"] = 0.0
     if first:  # the fetch phase, and what comes before it (start-up) and after (closing)
         first_ts, last_ts = (datetime.fromisoformat(x).timestamp() for x in (first, last))
         out["steady_s"] = last_ts - first_ts
         out["head_s"] = first_ts - out["began"]
         out["tail_s"] = out["began"] + out["seconds"] - last_ts
+        # fetched_at has whole seconds: the fetch phase ends within the second after it.
+        main, tree = cpu_at(out["history"], last_ts + 1)
+        out["tail_cpu"] = out["main_cpu"] + out["other_cpu"] - tree
+        out["tail_main_cpu"] = out["main_cpu"] - main
     out["queued"], out["fetched"] = conn.execute(
         "SELECT count(*), count(last_fetched) FROM url_state WHERE kind = 'article'").fetchone()
     conn.close()
@@ -374,15 +387,18 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
             per = 1000 / max(len(base["found"]), 1)
             print(f"{'  CPU per article stored':34s}main process {base['main_cpu'] * per:.1f} ms, "
                   f"extraction workers {base['other_cpu'] * per:.1f} ms, all {cpu_ms(base):.1f} "
-                  f"ms; {base['tail_s']:.1f} s after the last article fetch")
+                  f"ms; {base['tail_s']:.1f} s and {base['tail_cpu'] * per:.1f} ms CPU per article "
+                  "after the last article fetch")
             summary.update(baseline_crawl=round(base_rate, 1), baseline_cpu_ms=round(cpu_ms(base), 1),
                            baseline_main_cpu_ms=round(base["main_cpu"] * per, 1),
                            baseline_worker_cpu_ms=round(base["other_cpu"] * per, 1),
-                           baseline_tail_s=round(base["tail_s"], 1))
+                           baseline_tail_s=round(base["tail_s"], 1),
+                           baseline_tail_cpu_ms=round(base["tail_cpu"] * per, 1))
         row("mediawatch crawl", mw, mw_rate)
         per = 1000 / max(len(mw["found"]), 1)
         print(f"{'  CPU per article stored':34s}main process {mw['main_cpu'] * per:.1f} ms, "
-              f"extraction workers {mw['other_cpu'] * per:.1f} ms, all {cpu_ms(mw):.1f} ms")
+              f"extraction workers {mw['other_cpu'] * per:.1f} ms, all {cpu_ms(mw):.1f} ms; "
+              f"after the last article fetch {mw['tail_cpu'] * per:.1f} ms")
         steady = len(mw["found"]) / max(mw["steady_s"], 1.0)  # fetched_at: whole seconds
         print(f"{'  first to last article fetch':34s}{steady:9.1f}{'':16s}{mw['steady_s']:8.1f}"
               f"   (+ {mw['head_s']:.1f} s before the first, {mw['tail_s']:.1f} s after the "
@@ -396,6 +412,7 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
                        crawl_cpu_ms=round(cpu_ms(mw), 1),
                        crawl_main_cpu_ms=round(mw["main_cpu"] * per, 1),
                        crawl_worker_cpu_ms=round(mw["other_cpu"] * per, 1),
+                       crawl_tail_cpu_ms=round(mw["tail_cpu"] * per, 1),
                        crawl_peak_mb=round(mw["peak_mb"]))
         if isinstance(nv, dict):
             nv_rate = len(nv["found"]) / nv["seconds"]

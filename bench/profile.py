@@ -107,7 +107,8 @@ def role(cmd: str, pid: int, root: int) -> str:
     return "other"
 
 
-def run(label: str, per_outlet: int, rate: int, concurrency: int) -> str:
+def run(label: str, per_outlet: int, rate: int, concurrency: int,
+        tree: Path | None = None) -> str:
     """Crawl under py-spy; write the files; return the printed summary."""
     spy = py_spy()
     if spy is None:
@@ -122,12 +123,16 @@ def run(label: str, per_outlet: int, rate: int, concurrency: int) -> str:
         slots = concurrency * len(web.sites)
         load = os.getloadavg()
         start = time.perf_counter()
+        command, env = [MEDIAWATCH], None
+        if tree is not None:  # another source tree's mediawatch (its workers inherit the path)
+            command = [sys.executable, "-c", "from crawler.cli import cli; cli()"]
+            env = {**os.environ, "PYTHONPATH": str(tree)}
         proc = subprocess.Popen(
             [spy, "record", "--subprocesses", "--function", "-r", str(rate), "-f", "raw",
-             "-o", str(raw), "--", MEDIAWATCH, "crawl", "--sources", str(sources), "--db",
+             "-o", str(raw), "--", *command, "crawl", "--sources", str(sources), "--db",
              str(db), "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "LOG_LEVEL=WARNING",
              "-s", f"CONCURRENT_REQUESTS={slots}"], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
+            stderr=subprocess.PIPE, text=True, env=env)
         watch = TreeWatch(proc.pid)  # CPU time each process really used (/proc), by pid
         _, err = proc.communicate()
         watch.stop()
@@ -198,11 +203,13 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--per-outlet", type=int, default=240, help="articles per outlet (x5)")
     parser.add_argument("--rate", type=int, default=100, help="samples per second")
     parser.add_argument("--concurrency", type=int, default=8, help="requests per outlet")
+    parser.add_argument("--tree", type=Path, help="profile the mediawatch of this source "
+                        "tree (e.g. `git archive <commit>` unpacked) instead of this one")
     parser.add_argument("--summarise", action="store_true",
                         help="no crawl: summarise the profile recorded under --label again")
     args = parser.parse_args(argv)
     text = summarise(args.label) if args.summarise else run(
-        args.label, args.per_outlet, args.rate, args.concurrency)
+        args.label, args.per_outlet, args.rate, args.concurrency, args.tree)
     print(text, end="")
     return text
 

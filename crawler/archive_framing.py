@@ -87,8 +87,8 @@ class FramingMixin:
 
             mentions, lines = analyse(lexicon, row[0], row[1], row[2])
         extra = {"article_id": aid, "lexicon_version": lexicon.version}
-        insert_rows(self.db.conn, "mentions", [{**m, **extra} for m in mentions])
-        insert_rows(self.db.conn, "kwic", [{**k, **extra} for k in lines])
+        insert_rows(self.db, "mentions", [{**m, **extra} for m in mentions])
+        insert_rows(self.db, "kwic", [{**k, **extra} for k in lines])
         return len(mentions)
 
     def reframe(self, lexicon: Lexicon | None = None) -> tuple[int, int]:

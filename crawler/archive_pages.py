@@ -94,8 +94,7 @@ class PagesMixin(StateMixin, FramingMixin):
             return int(existing[0])
         self.counters.pages_new += 1
         location = self._warc(page)
-        return insert_row(
-            self.db.conn, "pages", {
+        return insert_row(self.db, "pages", {
                 "capture_key": key,
                 "source_id": page.source_id,
                 "url": page.url,
@@ -166,7 +165,7 @@ class PagesMixin(StateMixin, FramingMixin):
         rewritten = True  # the stored title, text or language may have changed
         if old is None:
             row.update(id=aid, first_seen_at=first_seen)
-            insert_row(self.db.conn, "articles", row)
+            insert_row(self.db, "articles", row)
             self.counters.articles_new += 1
         elif old[0] == row["fingerprint"] and old[1:] == tuple(row[k] for k in _FACTS):
             # Same text, same facts: only the fetch time moves.
@@ -186,7 +185,7 @@ class PagesMixin(StateMixin, FramingMixin):
             rewritten = False
         else:
             row["removed_at"] = None
-            update_row(self.db.conn, "articles", "id", aid, row)
+            update_row(self.db, "articles", "id", aid, row)
             self.counters.articles_updated += 1
         if result.status == "ok":
             self.store_version(aid, page.fetched_at, row["title"], row["text"],
@@ -210,7 +209,7 @@ class PagesMixin(StateMixin, FramingMixin):
         # When we first saw the URL: publication cannot be later (an upper bound on it).
         rows.append({"article_id": aid, "kind": "published", "value": first_seen,
                      "source": "first-seen"})
-        insert_rows(self.db.conn, "article_dates", rows, ignore=True)
+        insert_rows(self.db, "article_dates", rows, ignore=True)
 
     def identify(
         self, url: str, canonical: str | None, source: Source | None

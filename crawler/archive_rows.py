@@ -3,15 +3,30 @@
 sqlite-utils' Table.insert/insert_all inspect the table and rebuild their SQL on every
 call (about 80 µs each); an article fetch writes six tables. Here the statement is built
 once per (table, columns) and many rows go in one executemany. Values must already be
-SQLite values (str, int, float, bytes, None): JSON is encoded by the caller.
+SQLite values (str, int, float, bytes, None): JSON is encoded by the caller. Like
+sqlite-utils' own writes, a write outside an open transaction is committed on its own.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+T = TypeVar("T")
+
+
+def _write(db: sqlite_utils.Database, write: Callable[[sqlite3.Connection], T]) -> T:
+    """Run a write in the open transaction, or in one of its own (as db.execute would):
+    sqlite3 would otherwise leave an implicit transaction open after it."""
+    if db.conn.in_transaction:
+        return write(db.conn)
+    with db.atomic():
+        return write(db.conn)
 
 
 @lru_cache(maxsize=256)
@@ -22,21 +37,23 @@ def insert_sql(table: str, columns: tuple[str, ...], ignore: bool = False) -> st
     return f'{verb} INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
 
 
-def insert_row(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> int:
+def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
     """Insert one row; return its rowid."""
-    cursor = conn.execute(insert_sql(table, tuple(row)), tuple(row.values()))
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    sql = insert_sql(table, tuple(row))
+    rowid = _write(db, lambda conn: conn.execute(sql, tuple(row.values())).lastrowid)
+    assert rowid is not None
+    return rowid
 
 
-def insert_rows(conn: sqlite3.Connection, table: str, rows: Sequence[dict[str, Any]],
+def insert_rows(db: sqlite_utils.Database, table: str, rows: Sequence[dict[str, Any]],
                 ignore: bool = False) -> None:
     """Insert rows that share the first row's columns, in one executemany."""
     if not rows:
         return
     columns = tuple(rows[0])
-    conn.executemany(insert_sql(table, columns, ignore),
-                     [tuple(row[c] for c in columns) for row in rows])
+    sql = insert_sql(table, columns, ignore)
+    values = [tuple(row[c] for c in columns) for row in rows]
+    _write(db, lambda conn: conn.executemany(sql, values))
 
 
 @lru_cache(maxsize=256)
@@ -46,8 +63,9 @@ def update_sql(table: str, columns: tuple[str, ...], key: str) -> str:
     return f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?'
 
 
-def update_row(conn: sqlite3.Connection, table: str, key: str, value: Any,
+def update_row(db: sqlite_utils.Database, table: str, key: str, value: Any,
                row: dict[str, Any]) -> int:
     """Set a row's columns by its key (no read-back, unlike sqlite-utils' update); return
     how many rows changed."""
-    return conn.execute(update_sql(table, tuple(row), key), (*row.values(), value)).rowcount
+    sql = update_sql(table, tuple(row), key)
+    return _write(db, lambda conn: conn.execute(sql, (*row.values(), value)).rowcount)

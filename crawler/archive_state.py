@@ -183,7 +183,7 @@ class StateMixin:
             version = last[0] + 1
             diff = text_diff(last[3] or "", text)
             flags = version_flags(last[2], last[3] or "", title, text)
-        insert_row(self.db.conn, "article_versions", {
+        insert_row(self.db, "article_versions", {
             "article_id": aid, "version": version, "fetched_at": fetched_at, "title": title,
             "text_hash": signature, "text": text, "diff": diff,
             "flags": json.dumps(flags)})

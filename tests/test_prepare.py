@@ -155,3 +155,29 @@ def test_records_from_redis_that_would_tear_a_warc_file_are_refused(tmp_path: Pa
     archive.close()
     assert read_capture(warc_folder(tmp_path / "archive.db"),
                         WarcLocation(*location)).status == 200
+
+
+def test_row_writes_outside_a_transaction_commit_like_sqlite_utils(tmp_path: Path) -> None:
+    """The cached-statement writers (crawler/archive_rows.py) commit a write made outside a
+    transaction, as sqlite-utils does: nothing is left open for a later BEGIN to trip on."""
+    from crawler.archive import open_db
+    from crawler.archive_rows import insert_row, insert_rows, update_row
+
+    db = open_db(tmp_path / "rows.db")
+    insert_rows(db, "lexicon_concepts", [{"id": "a", "kind": "naming", "label": "A"},
+                                         {"id": "b", "kind": "naming", "label": "B"}])
+    assert not db.conn.in_transaction
+    rowid = insert_row(db, "lexicon_concepts", {"id": "c", "kind": "frame", "label": "C"})
+    assert update_row(db, "lexicon_concepts", "id", "c", {"label": "See"}) == 1
+    assert not db.conn.in_transaction
+    other = sqlite3.connect(tmp_path / "rows.db")
+    assert other.execute("SELECT id, label FROM lexicon_concepts ORDER BY id").fetchall() == [
+        ("a", "A"), ("b", "B"), ("c", "See")]
+    assert other.execute("SELECT rowid FROM lexicon_concepts WHERE id = 'c'").fetchone() == (rowid,)
+    other.close()
+    # Inside a transaction they are part of it: rolled back with it.
+    db.conn.execute("BEGIN")
+    insert_row(db, "lexicon_concepts", {"id": "d", "kind": "frame", "label": "D"})
+    assert db.conn.in_transaction
+    db.conn.execute("ROLLBACK")
+    assert db.execute("SELECT count(*) FROM lexicon_concepts").fetchone() == (3,)

@@ -125,7 +125,7 @@ def run(label: str, per_outlet: int, rate: int, concurrency: int,
         start = time.perf_counter()
         command, env = [MEDIAWATCH], None
         if tree is not None:  # another source tree's mediawatch (its workers inherit the path)
-            command = [sys.executable, "-c", "from crawler.cli import cli; cli()"]
+            command = [sys.executable, "-P", "-c", "from crawler.cli import cli; cli()"]
             env = {**os.environ, "PYTHONPATH": str(tree)}
         proc = subprocess.Popen(
             [spy, "record", "--subprocesses", "--function", "-r", str(rate), "-f", "raw",

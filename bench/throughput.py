@@ -240,8 +240,9 @@ def crawl_mediawatch(web: BenchWeb, tmp: Path, concurrency: int, outlets: list[s
     db = tmp / "archive.db"
     slots = concurrency * len(outlets or OUTLETS)
     command, env = [MEDIAWATCH], None
-    if tree is not None:  # its packages come first on sys.path (spawned workers inherit it)
-        command = [sys.executable, "-c", "from crawler.cli import cli; cli()"]
+    if tree is not None:  # -P: its packages, not the current directory's, come first on
+        # sys.path (and spawned workers inherit that path)
+        command = [sys.executable, "-P", "-c", "from crawler.cli import cli; cli()"]
         env = {**os.environ, "PYTHONPATH": str(tree)}
     out = run_watched([*command, "crawl", "--sources", str(sources), "--db", str(db),
                        "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "LOG_LEVEL=WARNING",

@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-fast lint bench serve clean browser redis docs docs-cli schema
+.PHONY: setup demo test test-fast lint bench serve clean browser redis docs docs-cli schema \
+	profile
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -68,6 +69,11 @@ bench: setup
 	  && touch $(NEWSPLEASE_VENV)/.installed-$(NEWSPLEASE_PIN); } \
 	  || echo "news-please could not be installed; the bench prints why it skips it"
 	$(BIN)/python bench/run.py
+
+# Sampling profile of the bench crawl (main process + one extraction worker): bench/profiles/.
+profile: setup
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python bench/profiling.py $(if $(LABEL),--label $(LABEL))
 
 serve: setup
 	$(BIN)/mediawatch serve --db archive.db

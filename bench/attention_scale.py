@@ -59,7 +59,6 @@ def demo_archive(folder: Path) -> Path:
 def migrate(path: Path) -> float:
     """Apply pending migrations (0010's indexes on an archive built before it); seconds."""
     import sqlite_utils
-
     from mediawatch_schema.migrations import migrations
 
     start = time.perf_counter()

@@ -6,12 +6,18 @@
    interleaved page by page (the order alternates) on the same bench-web pages.
 2. extract_article alone on all cores (a spawned process pool of os.cpu_count()).
 3. `mediawatch crawl` of the whole bench web as a subprocess: articles stored per second of
-   wall time (process start to exit), requests/s (as the server counted them), peak RSS of
-   the process tree (crawler + extraction workers, sampled from /proc), ratio to 2.
-4. news-please (bench/.venv-newsplease, made by `make bench`) on the same web with the same
+   wall time (process start to exit, the first story build of the fresh archive included),
+   requests/s (as the server counted them), peak RSS of the process tree (crawler +
+   extraction workers, sampled from /proc), CPU per stored article, ratio to 2.
+4. bench/naive_crawler.py, the simplest crawler that works (serial urllib +
+   trafilatura.bare_extraction, one SQLite table), on the same web.
+5. news-please (bench/.venv-newsplease, made by `make bench`) on the same web with the same
    concurrency and no delay (bench/newsplease_run.py): the same figures, and text/date
    quality of both against the ground truth on the same pages.
-5. Peak RSS of a crawl whose frontier holds 10k and 100k queued URLs, next to a small one.
+6. Peak RSS of a crawl whose frontier holds 10k and 100k queued URLs, next to a small one.
+
+Each ratio is printed with its goal (issue 14) and the load average when it was measured:
+the machine is shared, so only figures of one run compare. `main(argv)` returns them.
 """
 
 from __future__ import annotations
@@ -20,12 +26,9 @@ import argparse
 import collections
 import json
 import os
-import re
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
@@ -38,6 +41,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import trafilatura  # noqa: E402
 from benchweb import OUTLETS, BenchWeb, Truth  # noqa: E402
+from measure import cpu_at, quality, run_watched  # noqa: E402
 
 from extract import extract_article  # noqa: E402
 
@@ -46,113 +50,6 @@ NEWSPLEASE_PY = HERE / ".venv-newsplease" / "bin" / "python"
 BARE = {"include_comments": False, "include_tables": True, "include_formatting": False,
         "with_metadata": True}  # the settings of bench/extraction.py
 HTML = "text/html; charset=utf-8"
-
-
-# -- measuring ------------------------------------------------------------------------
-
-
-class TreeWatch:
-    """Peak RSS and CPU time of a process and all its descendants, sampled from /proc every
-    0.1 s (CPU: the last sample of each process, so up to 0.1 s of it may be missed)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid, self.peak_kb, self.main_kb, self.procs = pid, 0, 0, 0
-        self.cpu: dict[int, float] = {}
-        self._tick = os.sysconf("SC_CLK_TCK")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
-        self._thread.start()
-
-    def _tree(self) -> list[int]:
-        out, todo = [], [self.pid]
-        while todo:
-            pid = todo.pop()
-            out.append(pid)
-            try:
-                for task in os.listdir(f"/proc/{pid}/task"):
-                    with open(f"/proc/{pid}/task/{task}/children") as handle:
-                        todo += [int(c) for c in handle.read().split()]
-            except OSError:
-                continue
-        return out
-
-    def _rss(self, pid: int) -> int:
-        try:
-            with open(f"/proc/{pid}/statm") as handle:
-                return int(handle.read().split()[1]) * self._page_kb
-        except (OSError, IndexError, ValueError):
-            return 0
-
-    def _cpu(self, pid: int) -> None:
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            self.cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
-        except (OSError, IndexError, ValueError):
-            pass
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            pids = self._tree()
-            for pid in pids:
-                self._cpu(pid)
-            sizes = [self._rss(pid) for pid in pids]
-            self.peak_kb = max(self.peak_kb, sum(sizes))
-            self.main_kb = max(self.main_kb, sizes[0] if sizes else 0)
-            self.procs = max(self.procs, len(pids))
-            self._stop.wait(0.1)
-
-    def stop(self) -> None:
-        """Stop sampling."""
-        self._stop.set()
-        self._thread.join()
-
-
-def run_watched(cmd: list[str], web: BenchWeb | None = None) -> dict[str, Any]:
-    """Run a command to its end; wall seconds, peak tree/main RSS (MB), requests served."""
-    served, cpu, load = web.requests if web else 0, time.process_time(), os.getloadavg()[0]
-    began, start = time.time(), time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watch = TreeWatch(proc.pid)
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - start
-    watch.stop()
-    return {"seconds": seconds, "rc": proc.returncode, "stdout": out, "stderr": err,
-            "peak_mb": watch.peak_kb / 1024, "main_mb": watch.main_kb / 1024,
-            "procs": watch.procs, "requests": (web.requests - served) if web else 0,
-            "main_cpu": watch.cpu.get(proc.pid, 0.0),
-            "other_cpu": sum(v for k, v in watch.cpu.items() if k != proc.pid),
-            "web_cpu": time.process_time() - cpu, "load": load,  # this process: the web server
-            "began": began}
-
-
-def words(text: str | None) -> collections.Counter[str]:
-    """Lower-cased word tokens (Unicode \\w+), as a multiset."""
-    return collections.Counter(re.findall(r"\w+", (text or "").lower()))
-
-
-def token_f1(got: str | None, truth: str) -> float:
-    """Bag-of-words F1 of an extracted text against the ground-truth body."""
-    a, b = words(got), words(truth)
-    common = sum((a & b).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(a.values()), common / sum(b.values())
-    return 2 * precision * recall / (precision + recall)
-
-
-def quality(found: dict[str, tuple[str, str, str]], truths: list[Truth]) -> dict[str, float]:
-    """Coverage, mean text F1, date and title accuracy; a page not stored counts as a miss."""
-    f1 = dates = titles = 0.0
-    for t in truths:
-        title, day, text = found.get(t.url, ("", "", ""))
-        f1 += token_f1(text, t.text)
-        dates += bool(day) and str(day)[:10] == t.published[:10]
-        titles += " ".join((title or "").split()) == t.title
-    n = len(truths) or 1
-    stored = sum(t.url in found for t in truths)
-    return {"stored": stored, "text F1": f1 / n, "date acc": dates / n, "title acc": titles / n}
 
 
 # -- 1 and 2: extraction alone ------------------------------------------------------------
@@ -165,12 +62,14 @@ def bodies(web: BenchWeb) -> list[tuple[Truth, bytes]]:
 
 
 def one_process(pages: list[tuple[Truth, bytes]]) -> dict[str, dict[str, float]]:
-    """extract_article and bare trafilatura on the same pages, interleaved, order alternating."""
+    """extract_article and bare trafilatura on the same pages, interleaved, order alternating:
+    pages/s of wall time and CPU ms per page (this process: nothing else runs in it)."""
     elapsed = {"extract_article": 0.0, "bare trafilatura": 0.0}
+    cpu = dict.fromkeys(elapsed, 0.0)
     found: dict[str, dict[str, tuple[str, str, str]]] = {k: {} for k in elapsed}
     for i, (truth, body) in enumerate(pages):
         for name in sorted(elapsed, reverse=bool(i % 2)):
-            start = time.perf_counter()
+            start, began = time.perf_counter(), time.process_time()
             if name == "extract_article":
                 res = extract_article(body, truth.url, content_type=HTML)
                 got = (res.title or "", res.date or "", res.text or "")
@@ -182,10 +81,11 @@ def one_process(pages: list[tuple[Truth, bytes]]) -> dict[str, dict[str, float]]
                 got = (getattr(doc, "title", "") or "", getattr(doc, "date", "") or "",
                        getattr(doc, "text", "") or "")
             elapsed[name] += time.perf_counter() - start
+            cpu[name] += time.process_time() - began
             found[name][truth.url] = got
     truths = [t for t, _ in pages]
-    return {name: {"pages/s": len(pages) / elapsed[name], **quality(found[name], truths)}
-            for name in elapsed}
+    return {name: {"pages/s": len(pages) / elapsed[name], "cpu ms": 1000 * cpu[name] / len(pages),
+                   **quality(found[name], truths)} for name in elapsed}
 
 
 def _extract_status(item: tuple[bytes, str]) -> str:
@@ -210,14 +110,23 @@ def all_cores(pages: list[tuple[Truth, bytes]]) -> dict[str, float]:
 
 
 def crawl_mediawatch(web: BenchWeb, tmp: Path, concurrency: int, outlets: list[str] | None = None,
-                     max_requests: int | None = None) -> dict[str, Any]:
-    """`mediawatch crawl` of the web (or of some outlets) as a user runs it."""
+                     max_requests: int | None = None, tree: Path | None = None
+                     ) -> dict[str, Any]:
+    """`mediawatch crawl` of the web (or of some outlets) as a user runs it; with `tree`,
+    the mediawatch of another source tree (e.g. an older commit) in this venv."""
+    tmp = tmp / (tree.name if tree else "mediawatch")
+    tmp.mkdir(exist_ok=True)
     sources = web.write_sources(tmp / "sources.toml", concurrency, outlets, max_requests)
     db = tmp / "archive.db"
     slots = concurrency * len(outlets or OUTLETS)
-    out = run_watched([MEDIAWATCH, "crawl", "--sources", str(sources), "--db", str(db),
+    command, env = [MEDIAWATCH], None
+    if tree is not None:  # -P: its packages, not the current directory's, come first on
+        # sys.path (and spawned workers inherit that path)
+        command = [sys.executable, "-P", "-c", "from crawler.cli import cli; cli()"]
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = run_watched([*command, "crawl", "--sources", str(sources), "--db", str(db),
                        "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "LOG_LEVEL=WARNING",
-                       "-s", f"CONCURRENT_REQUESTS={slots}"], web)
+                       "-s", f"CONCURRENT_REQUESTS={slots}"], web, env)
     if out["rc"] != 0:
         raise RuntimeError(f"mediawatch crawl failed: {out['stderr'][-2000:]}")
     conn = sqlite3.connect(db)
@@ -225,14 +134,32 @@ def crawl_mediawatch(web: BenchWeb, tmp: Path, concurrency: int, outlets: list[s
         "SELECT url, title, published, text FROM articles")}
     first, last = conn.execute("SELECT min(fetched_at), max(fetched_at) FROM pages "
                                "WHERE kind = 'article'").fetchone()
-    out["steady_s"] = out["head_s"] = out["tail_s"] = 0.0
+    out["steady_s"] = out["head_s"] = out["tail_s"] = out["tail_cpu"] = 0.0
     if first:  # the fetch phase, and what comes before it (start-up) and after (closing)
         first_ts, last_ts = (datetime.fromisoformat(x).timestamp() for x in (first, last))
         out["steady_s"] = last_ts - first_ts
         out["head_s"] = first_ts - out["began"]
         out["tail_s"] = out["began"] + out["seconds"] - last_ts
+        # fetched_at has whole seconds: the fetch phase ends within the second after it.
+        main, tree = cpu_at(out["history"], last_ts + 1)
+        out["tail_cpu"] = out["main_cpu"] + out["other_cpu"] - tree
+        out["tail_main_cpu"] = out["main_cpu"] - main
     out["queued"], out["fetched"] = conn.execute(
         "SELECT count(*), count(last_fetched) FROM url_state WHERE kind = 'article'").fetchone()
+    conn.close()
+    return out
+
+
+def crawl_naive(web: BenchWeb, tmp: Path) -> dict[str, Any]:
+    """bench/naive_crawler.py of the same web, in this venv (trafilatura is a dependency)."""
+    db = tmp / "naive.db"
+    out = run_watched([sys.executable, str(HERE / "naive_crawler.py"), "--db", str(db),
+                       *(web.base_urls[o.id] + "/" for o in OUTLETS)], web)
+    if out["rc"] != 0:
+        raise RuntimeError(f"naive crawler failed: {out['stderr'][-2000:]}")
+    conn = sqlite3.connect(db)
+    out["found"] = {url: (title, day, text) for url, title, day, text in conn.execute(
+        "SELECT url, title, date, text FROM articles")}
     conn.close()
     return out
 
@@ -282,9 +209,18 @@ def start_web(per_outlet: int) -> tuple[BenchWeb, str]:
         return BenchWeb(per_outlet=per_outlet).start(), f"free ports ({exc.strerror} on 80)"
 
 
+def goal(label: str, value: float, target: float, more: bool = True, note: str = "") -> str:
+    """One goal line: the figure, its goal, met or not, the load average now."""
+    met = value >= target if more else value <= target
+    sign = ">=" if more else "<="
+    return (f"  {label:52s}{value:6.2f}   goal {sign} {target:<4}  {'met' if met else 'NOT met'}"
+            f"   (load {os.getloadavg()[0]:.2f}){note}")
+
+
 def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
-        newsplease: bool = True, frontier: tuple[int, ...] = (100, 10_000, 100_000)) -> None:
-    """Measure and print every figure of this section."""
+        newsplease: bool = True, frontier: tuple[int, ...] = (100, 10_000, 100_000),
+        naive: bool = True, baseline: Path | None = None) -> dict[str, Any]:
+    """Measure and print every figure of this section; return them."""
     web, where = start_web(per_outlet)
     summary: dict[str, Any] = {}
     try:
@@ -299,7 +235,11 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
         single = one_process(pages[::step])
         cores = all_cores(pages)
         with tempfile.TemporaryDirectory() as tmp:
+            base = crawl_mediawatch(web, Path(tmp), concurrency, tree=baseline) \
+                if baseline else None
             mw = crawl_mediawatch(web, Path(tmp), concurrency)
+            nv: dict[str, Any] | str = crawl_naive(web, Path(tmp)) if naive else \
+                "naive crawler not run (--no-naive)"
             np = crawl_newsplease(web, Path(tmp), concurrency) if newsplease else \
                 "news-please not run (--no-newsplease)"
         mw_rate = len(mw["found"]) / mw["seconds"]
@@ -307,8 +247,9 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
         print(f"\n{'':34s}{'pages/s':>9s}{'req/s':>8s}{'stored':>8s}{'wall s':>8s}"
               f"{'peak RSS tree/main MB':>24s}   web CPU s, load before")
         print(f"{'extract_article, 1 process':34s}{ours['pages/s']:9.1f}   ({len(pages[::step])}"
-              " pages, interleaved with bare trafilatura)")
-        print(f"{'bare_extraction(with_metadata)':34s}{bare['pages/s']:9.1f}")
+              f" pages, interleaved with bare trafilatura; {ours['cpu ms']:.1f} ms CPU a page)")
+        print(f"{'bare_extraction(with_metadata)':34s}{bare['pages/s']:9.1f}   "
+              f"({bare['cpu ms']:.1f} ms CPU a page)")
         label = f"extract_article, {cores['workers']} processes"
         print(f"{label:34s}{cores['pages/s']:9.1f}"
               f"{'':16s}{cores['seconds']:8.1f}   (all {len(pages)} pages)")
@@ -318,53 +259,96 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
                   f"{len(r['found']):8d}{r['seconds']:8.1f}{r['peak_mb']:13.0f} /{r['main_mb']:5.0f}"
                   f" ({r['procs']} procs)  {r['web_cpu']:5.1f}, {r['load']:.2f}")
 
+        def cpu_ms(r: dict[str, Any]) -> float:
+            return (r["main_cpu"] + r["other_cpu"]) * 1000 / max(len(r["found"]), 1)
+
+        if base is not None:
+            base_rate = len(base["found"]) / base["seconds"]
+            row(f"mediawatch crawl of {baseline}", base, base_rate)
+            per = 1000 / max(len(base["found"]), 1)
+            print(f"{'  CPU per article stored':34s}main process {base['main_cpu'] * per:.1f} ms, "
+                  f"extraction workers {base['other_cpu'] * per:.1f} ms, all {cpu_ms(base):.1f} "
+                  f"ms; {base['tail_s']:.1f} s and {base['tail_cpu'] * per:.1f} ms CPU per article "
+                  "after the last article fetch")
+            summary.update(baseline_crawl=round(base_rate, 1), baseline_cpu_ms=round(cpu_ms(base), 1),
+                           baseline_main_cpu_ms=round(base["main_cpu"] * per, 1),
+                           baseline_worker_cpu_ms=round(base["other_cpu"] * per, 1),
+                           baseline_tail_s=round(base["tail_s"], 1),
+                           baseline_tail_cpu_ms=round(base["tail_cpu"] * per, 1))
         row("mediawatch crawl", mw, mw_rate)
         per = 1000 / max(len(mw["found"]), 1)
-        print(f"{'  CPU per article stored':34s}main process {mw['main_cpu'] * per:.0f} ms, "
-              f"extraction workers {mw['other_cpu'] * per:.0f} ms")
+        print(f"{'  CPU per article stored':34s}main process {mw['main_cpu'] * per:.1f} ms, "
+              f"extraction workers {mw['other_cpu'] * per:.1f} ms, all {cpu_ms(mw):.1f} ms; "
+              f"after the last article fetch {mw['tail_cpu'] * per:.1f} ms")
         steady = len(mw["found"]) / max(mw["steady_s"], 1.0)  # fetched_at: whole seconds
         print(f"{'  first to last article fetch':34s}{steady:9.1f}{'':16s}{mw['steady_s']:8.1f}"
-              f"   (+ {mw['head_s']:.1f} s before the first, {mw['tail_s']:.1f} s after the last)")
-        if isinstance(np, dict):
-            row(f"news-please {np['version']} crawl", np, len(np["found"]) / np["seconds"])
-            print(f"{'  CPU per article stored':34s}all processes "
-                  f"{(np['main_cpu'] + np['other_cpu']) * 1000 / max(len(np['found']), 1):.0f} ms")
-        print(f"\nextract_article / bare trafilatura (1 process):   "
-              f"{ours['pages/s'] / bare['pages/s']:.2f}   (goal >= 0.8)")
-        print(f"mediawatch crawl / extract_article on all cores: "
-              f"{mw_rate / cores['pages/s']:.2f}   (goal >= 0.8; fetch phase alone "
-              f"{steady / cores['pages/s']:.2f})")
+              f"   (+ {mw['head_s']:.1f} s before the first, {mw['tail_s']:.1f} s after the "
+              "last: start-up; closing, with the first story build)")
         summary.update(extract_article=round(ours["pages/s"], 1),
+                       extract_article_cpu_ms=round(ours["cpu ms"], 1),
                        bare_trafilatura=round(bare["pages/s"], 1),
                        extract_all_cores=round(cores["pages/s"], 1),
                        crawl=round(mw_rate, 1), crawl_fetch_phase=round(steady, 1),
+                       crawl_tail_s=round(mw["tail_s"], 1),
+                       crawl_cpu_ms=round(cpu_ms(mw), 1),
+                       crawl_main_cpu_ms=round(mw["main_cpu"] * per, 1),
+                       crawl_worker_cpu_ms=round(mw["other_cpu"] * per, 1),
+                       crawl_tail_cpu_ms=round(mw["tail_cpu"] * per, 1),
                        crawl_peak_mb=round(mw["peak_mb"]))
-        truths = web.truths
+        if isinstance(nv, dict):
+            nv_rate = len(nv["found"]) / nv["seconds"]
+            row("naive serial crawler", nv, nv_rate)
+            print(f"{'  CPU per article stored':34s}{cpu_ms(nv):.1f} ms")
+            summary.update(naive=round(nv_rate, 1), naive_cpu_ms=round(cpu_ms(nv), 1))
         if isinstance(np, dict):
             np_rate = len(np["found"]) / np["seconds"]
-            mw_cpu = (mw["main_cpu"] + mw["other_cpu"]) / max(len(mw["found"]), 1)
-            np_cpu = (np["main_cpu"] + np["other_cpu"]) / max(len(np["found"]), 1)
-            print(f"mediawatch / news-please (articles/s):          {mw_rate / np_rate:.2f}"
-                  f"   (goal >= 3; CPU per article stored: news-please / mediawatch "
-                  f"{np_cpu / max(mw_cpu, 1e-9):.2f})")
-            summary.update(newsplease=round(np_rate, 1), newsplease_peak_mb=round(np["peak_mb"]))
-            both = [t for t in truths if t.url in mw["found"] and t.url in np["found"]]
-            print(f"\nQuality against the ground truth ({len(truths)} pages; a page not stored "
-                  f"is a miss) | on the {len(both)} pages both stored:")
-            for name, found in (("mediawatch", mw["found"]), ("news-please", np["found"])):
-                a, b = quality(found, truths), quality(found, both)
-                print(f"  {name:12s} stored {a['stored']:5d}  text F1 {a['text F1']:.3f}  date "
-                      f"{a['date acc']:.3f}  title {a['title acc']:.3f} | text F1 "
-                      f"{b['text F1']:.3f}  date {b['date acc']:.3f}  title {b['title acc']:.3f}")
+            row(f"news-please {np['version']} crawl", np, np_rate)
+            print(f"{'  CPU per article stored':34s}all processes {cpu_ms(np):.1f} ms")
+            summary.update(newsplease=round(np_rate, 1), newsplease_peak_mb=round(np["peak_mb"]),
+                           newsplease_cpu_ms=round(cpu_ms(np), 1))
+
+        print("\nGoals (issue 14), ratios of figures measured above in this run:")
+        ratios = {"extract_vs_bare": (ours["pages/s"] / bare["pages/s"], 0.9, True,
+                                      "extract_article / bare_extraction, 1 process (pages/s)"),
+                  "crawl_vs_extract": (mw_rate / cores["pages/s"], 0.8, True,
+                                       "crawl / extract_article on all cores (articles/s)"),
+                  "cpu_vs_extract": (cpu_ms(mw) / ours["cpu ms"], 1.3, False,
+                                     "crawl CPU per article / extract_article CPU per page")}
+        if isinstance(nv, dict):
+            ratios["crawl_vs_naive"] = (mw_rate / nv_rate, 1.6, True,
+                                        "crawl / naive serial crawler (articles/s)")
+        if isinstance(np, dict):
+            ratios["crawl_vs_newsplease"] = (mw_rate / np_rate, 3.0, True,
+                                             "crawl / news-please (articles/s)")
+        for key, (value, target, more, text) in ratios.items():
+            print(goal(text, value, target, more))
+            summary[key] = round(value, 3)
+        print(f"  (fetch phase alone / extract_article on all cores: "
+              f"{steady / cores['pages/s']:.2f}; the crawl's wall time includes "
+              f"{mw['head_s']:.1f} s of start-up and {mw['tail_s']:.1f} s of closing)")
+
+        truths = web.truths
+        crawls = [("mediawatch", mw["found"])]
+        crawls += [("naive", nv["found"])] if isinstance(nv, dict) else []
+        crawls += [("news-please", np["found"])] if isinstance(np, dict) else []
+        common = [t for t in truths if all(t.url in found for _, found in crawls)]
+        print(f"\nQuality against the ground truth ({len(truths)} pages; a page not stored "
+              f"is a miss) | on the {len(common)} pages all stored:")
+        for name, found in crawls:
+            a, b = quality(found, truths), quality(found, common)
+            print(f"  {name:12s} stored {a['stored']:5d}  text F1 {a['text F1']:.3f}  date "
+                  f"{a['date acc']:.3f}  title {a['title acc']:.3f} | text F1 "
+                  f"{b['text F1']:.3f}  date {b['date acc']:.3f}  title {b['title acc']:.3f}")
+            summary.update({f"{name}_text_f1": round(a["text F1"], 3),
+                            f"{name}_date_acc": round(a["date acc"], 3),
+                            f"{name}_title_acc": round(a["title acc"], 3)})
+        for reason in (x for x in (nv, np) if isinstance(x, str)):
+            print(f"  {reason}")
+        if isinstance(np, dict):
             missed = collections.Counter(t.template for t in truths if t.url not in np["found"])
             if missed:
                 print("  not stored by news-please, by page layout: " + ", ".join(
                     f"{case} {n}" for case, n in missed.most_common()))
-        else:
-            print(np)
-            a = quality(mw["found"], truths)
-            print(f"\nmediawatch quality: stored {a['stored']}, text F1 {a['text F1']:.3f}, "
-                  f"date {a['date acc']:.3f}, title {a['title acc']:.3f}")
         print(f"  extractors alone on the {len(pages[::step])} sampled pages: " + "; ".join(
             f"{n} text F1 {r['text F1']:.3f} date {r['date acc']:.3f} title {r['title acc']:.3f}"
             for n, r in single.items()))
@@ -380,19 +364,23 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
                   f"{r['main_mb']:7.0f}{r['seconds']:8.1f}")
             summary[f"frontier_{r['listed']}_main_mb"] = round(r["main_mb"])
     print(json.dumps(summary))
+    return summary
 
 
-def main() -> None:
-    """Command line: sizes and which parts to run."""
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Command line: sizes and which parts to run; returns the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-outlet", type=int, default=240, help="articles per outlet (x5)")
     parser.add_argument("--sample", type=int, default=400, help="pages for the 1-process race")
     parser.add_argument("--concurrency", type=int, default=8, help="requests per outlet")
     parser.add_argument("--no-newsplease", action="store_true")
+    parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="also crawl with the mediawatch of this "
+                        "source tree (e.g. `git archive <commit>` unpacked), for before/after")
     parser.add_argument("--frontier", type=int, nargs="*", default=[100, 10_000, 100_000])
-    args = parser.parse_args()
-    run(args.per_outlet, args.sample, args.concurrency, not args.no_newsplease,
-        tuple(args.frontier))
+    args = parser.parse_args(argv)
+    return run(args.per_outlet, args.sample, args.concurrency, not args.no_newsplease,
+               tuple(args.frontier), not args.no_naive, args.baseline)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from crawler.archive.prepare import Prepared
     from crawler.registry.topic import TopicMatch
     from extract import ArticleResult
 
@@ -43,6 +44,9 @@ class FetchedPage:
     # Naming/frame mentions and KWIC lines computed next to extraction (crawler.ingest.extraction
     # framing_analysis), so the archive writer only inserts them.
     framing: dict[str, Any] | None = None
+    # Digest, WARC records, search columns of the same fetch and extraction, made in the
+    # extraction worker (crawler.archive.prepare), so the archive writer only appends and inserts.
+    prepared: Prepared | None = None
     # `crawl --redis`: the lease of the queued request this answers (crawler.distributed).
     lease: str | None = None
     # Imported captures (CC-NEWS backfill, `warc import`): (file, record offset, record

@@ -7,13 +7,11 @@ import hashlib
 import logging
 import os
 import sys
-import threading
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime, timedelta
-from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -22,10 +20,11 @@ from crawler.archive.core import Archive
 from crawler.clock import utcnow
 from crawler.context import CrawlContext
 from crawler.ingest.extraction import (
-    extract_and_analyse,
     extract_page,
+    extract_prepared,
     extraction_hints,
     wants_extraction,
+    worker_pool,
 )
 from crawler.items import Discovered, FetchedPage, robots_capture
 from crawler.ops.health import bucket
@@ -37,17 +36,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-
-
-def _exit_with_parent(parent: int) -> None:
-    """Worker initializer: leave when the crawl process is gone (e.g. killed with SIGKILL)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 class ExtractPipeline:
@@ -82,9 +70,7 @@ class ExtractPipeline:
         self.state = crawling.state
         self.matcher = TopicMatcher(self.registry.topic)
         if self.workers > 0:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
-                                            initializer=_exit_with_parent,
-                                            initargs=(os.getpid(),))
+            self.pool = worker_pool(self.workers)
 
     def close_spider(self, spider: Any = None) -> None:
         """Stop the worker processes."""
@@ -105,10 +91,11 @@ class ExtractPipeline:
         if self.pool is None:
             return extract_page(item, source, self.matcher)
         loop = asyncio.get_running_loop()
-        result, topic, framing = await loop.run_in_executor(
-            self.pool, extract_and_analyse, item.body, item.final_url or item.url,
-            extraction_hints(item, source), self.registry.topic, self.lexicon_path)
-        item.extraction, item.topic, item.framing = result, topic, framing
+        # The worker returns the item's extraction and everything else the archive writer
+        # needs (crawler.archive.prepare), never the page itself: its body is already here.
+        item.extraction, item.topic, item.framing, item.prepared = await loop.run_in_executor(
+            self.pool, extract_prepared, item, extraction_hints(item, source),
+            self.registry.topic, self.lexicon_path)
         return item
 
 

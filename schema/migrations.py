@@ -851,3 +851,30 @@ def m0010_watches(db: Database) -> None:
             db.execute(f"CREATE TRIGGER {name} {body}")
     db.execute("CREATE INDEX IF NOT EXISTS articles_first_seen ON articles(first_seen_at, lang, "
                "source_id)")
+
+
+@migrations(name="0012_fts_triggers")
+def m0012_fts_triggers(db: Database) -> None:
+    """Re-index an article in articles_fts only when an indexed column changes.
+
+    sqlite-utils' update trigger deletes and re-inserts the FTS row on every UPDATE, so a
+    re-check that only moves `fetched_at` rewrote the index entries of the whole text. The
+    trigger now compares old and new values of every column articles_fts indexes (read from
+    the FTS table itself, so it follows whatever columns earlier migrations indexed;
+    search_meta is generated from lang, source_id and on_topic and is compared as it is).
+    """
+    if not db["articles_fts"].exists():
+        return
+    columns = [c.name for c in db["articles_fts"].columns]
+    quoted = [f'"{c}"' for c in columns]
+    changed = " OR ".join(f"old.{q} IS NOT new.{q}" for q in ("rowid", *quoted))
+    old = ", ".join(f"old.{q}" for q in quoted)
+    new = ", ".join(f"new.{q}" for q in quoted)
+    names = ", ".join(quoted)
+    db.execute("DROP TRIGGER IF EXISTS articles_au")
+    db.execute(
+        f'CREATE TRIGGER "articles_au" AFTER UPDATE ON "articles" WHEN {changed} BEGIN\n'
+        f'  INSERT INTO "articles_fts" ("articles_fts", rowid, {names}) '
+        f"VALUES('delete', old.rowid, {old});\n"
+        f'  INSERT INTO "articles_fts" (rowid, {names}) VALUES (new.rowid, {new});\n'
+        "END")

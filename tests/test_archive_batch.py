@@ -20,15 +20,10 @@ from twisted.internet import task
 import crawler.settings as project_settings
 from crawler.archive.core import Archive, warc_folder
 from crawler.archive.view import CrawlState
-from crawler.archive.warc import (
-    ImportReport,
-    WarcLocation,
-    WarcStore,
-    intact_length,
-    iter_exchanges,
-)
+from crawler.archive.warc import WarcLocation, WarcStore, intact_length
 from crawler.archive.warc import read_capture as read_warc
 from crawler.context import CrawlContext
+from crawler.ingest.warcio_read import ImportReport, iter_exchanges
 from crawler.items import Discovered, FetchedPage, Found
 from crawler.pipelines import ArchivePipeline
 from crawler.registry.model import parse_registry

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import MEDIAWATCH, query
 from helpers.ccnews_web import (
     IMAGE,
     NOT_ARTICLE,
@@ -31,7 +32,6 @@ from helpers.ccnews_web import (
     TrapProxy,
     file_path,
 )
-from conftest import MEDIAWATCH, query
 from warcio.archiveiterator import ArchiveIterator
 
 pytestmark = pytest.mark.e2e

@@ -188,3 +188,13 @@ def test_per_outlet_delay_is_honoured(web: FixtureWeb, tmp_path: Path) -> None:
     assert min(gaps) >= 0.9, gaps
     assert {r.outlet for r in result.requests} == {outlet}
     assert urlsplit(web.base_urls[outlet]).hostname
+
+
+def test_every_crawled_article_is_indexed_with_the_current_normaliser(crawled: Crawl) -> None:
+    # Search columns built in the extraction workers carry the same stamp as the writer's.
+    from crawler.search.columns import SEARCH_VERSION
+
+    stamps = query(crawled.db, "select search_version, count(*) from articles group by 1")
+    assert stamps and dict(stamps) == {SEARCH_VERSION: sum(n for _, n in stamps)}
+    assert query(crawled.db, "select value from archive_meta where key = 'search_version'") == \
+        [(SEARCH_VERSION,)]

@@ -13,7 +13,7 @@ import pytest
 from conftest import Crawl, crawl_web, query, run_mediawatch
 
 from crawler.archive.core import warc_folder
-from crawler.archive.warc import ImportReport, iter_exchanges
+from crawler.ingest.warcio_read import ImportReport, iter_exchanges
 
 pytestmark = pytest.mark.e2e
 

@@ -16,9 +16,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.archive.warc import ImportReport, iter_exchanges
 from crawler.ingest.warc_fast import HostFilter, ScanReport
 from crawler.ingest.warc_read import is_arc, scan
+from crawler.ingest.warcio_read import ImportReport, iter_exchanges
 
 pytestmark = pytest.mark.unit
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.archive.rows import insert_rows
 from crawler.clock import utcnow
 
 if TYPE_CHECKING:
@@ -85,8 +86,8 @@ class FramingMixin:
 
             mentions, lines = analyse(lexicon, row[0], row[1], row[2])
         extra = {"article_id": aid, "lexicon_version": lexicon.version}
-        self.db.table("mentions").insert_all([{**m, **extra} for m in mentions])
-        self.db.table("kwic").insert_all([{**k, **extra} for k in lines])
+        insert_rows(self.db, "mentions", [{**m, **extra} for m in mentions])
+        insert_rows(self.db, "kwic", [{**k, **extra} for k in lines])
         return len(mentions)
 
     def reframe(self, lexicon: Lexicon | None = None) -> tuple[int, int]:

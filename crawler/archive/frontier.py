@@ -25,6 +25,7 @@ from crawler.archive.policy import (
     text_signature,
     version_flags,
 )
+from crawler.archive.rows import insert_row
 from crawler.items import Discovered, FetchedPage
 from crawler.web.urls import article_id, clean_url
 
@@ -108,7 +109,8 @@ class StateMixin:
         aid = aid or old_aid
         failed = bool(page.error) or (page.status is not None and page.status >= 500) or \
             page.status == 429
-        body_hash = hashlib.sha256(page.body).hexdigest() if page.body else None
+        body_hash = (page.prepared.body_sha256 if page.prepared else
+                     hashlib.sha256(page.body).hexdigest()) if page.body else None
         if page.status == 304:
             body_hash = old_hash
         failures = failures + 1 if failed else 0
@@ -174,9 +176,11 @@ class StateMixin:
         self.counters.articles_removed += updated
         return aid if updated else None
 
-    def store_version(self, aid: str, fetched_at: str, title: str | None, text: str) -> None:
-        """Add a version when the text changed beyond trivia (spacing, times, counters)."""
-        signature = text_signature(text)
+    def store_version(self, aid: str, fetched_at: str, title: str | None, text: str,
+                      signature: str | None = None) -> None:
+        """Add a version when the text changed beyond trivia (spacing, times, counters);
+        `signature`: text_signature(text), when the extraction worker made it."""
+        signature = signature or text_signature(text)
         last = self.db.execute(
             "SELECT version, text_hash, title, text FROM article_versions WHERE article_id = ? "
             "ORDER BY version DESC LIMIT 1", [aid]).fetchone()
@@ -187,7 +191,7 @@ class StateMixin:
             version = last[0] + 1
             diff = text_diff(last[3] or "", text)
             flags = version_flags(last[2], last[3] or "", title, text)
-        self.db.table("article_versions").insert({
+        insert_row(self.db, "article_versions", {
             "article_id": aid, "version": version, "fetched_at": fetched_at, "title": title,
             "text_hash": signature, "text": text, "diff": diff,
             "flags": json.dumps(flags)})

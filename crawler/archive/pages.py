@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from crawler.archive.framing import FramingMixin
 from crawler.archive.frontier import StateMixin
 from crawler.archive.policy import date_flags
+from crawler.archive.rows import insert_row, insert_rows, update_row
 from crawler.archive.warc import WarcLocation, WarcStore
 from crawler.items import FetchedPage
-from crawler.search.columns import search_columns
+from crawler.search.columns import SEARCH_VERSION, search_columns
 from crawler.web.urls import article_id, clean_url
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class PagesMixin(StateMixin, FramingMixin):
         return page.kind == "article" and result is not None and result.status != "not_article"
 
     def _store_page(self, page: FetchedPage, run_id: int | None, aid: str | None) -> int:
-        body_sha = hashlib.sha256(page.body).hexdigest() if page.body else None
+        body_sha = body_sha256(page)
         outcome = _outcome(page)
         if outcome not in ("ok", "extracted"):
             self.counters.errors += outcome not in ("not_article", "empty")
@@ -97,8 +98,7 @@ class PagesMixin(StateMixin, FramingMixin):
             return int(existing[0])
         self.counters.pages_new += 1
         location = self._warc(page)
-        table = self.db.table("pages").insert(
-            {
+        return insert_row(self.db, "pages", {
                 "capture_key": key,
                 "source_id": page.source_id,
                 "url": page.url,
@@ -122,16 +122,14 @@ class PagesMixin(StateMixin, FramingMixin):
                 "run_id": run_id,
                 "fetched_at": page.fetched_at,
                 "last_fetched_at": page.fetched_at,
-            }
-        )
-        assert table.last_rowid is not None
-        return table.last_rowid
+            })
 
     def _warc(self, page: FetchedPage, revisit_of: tuple[str, str] | None = None
               ) -> WarcLocation | None:
         """Write the raw exchange (a revisit when identical to an earlier capture)."""
         if page.status is None:
             return None  # no response arrived: nothing to archive but the pages row
+        url = page.final_url or page.url
         metadata = {"outlet": page.source_id, "kind": page.kind,
                     "discovered-via": page.discovered_via}
         if page.discovered_from:
@@ -139,8 +137,13 @@ class PagesMixin(StateMixin, FramingMixin):
         if page.hints:
             metadata["hints"] = json.dumps(page.hints, ensure_ascii=False, sort_keys=True)
         metadata["first-seen"] = self._first_seen(page.url, page.fetched_at)
+        prepared = page.prepared
+        if prepared is not None and revisit_of is None:
+            # Records made by the extraction worker: appended as they are (same bytes).
+            return self.warc.append_exchange(prepared.warc, prepared.warc_id, url=url,
+                                             fetched_at=page.fetched_at, metadata=metadata)
         return self.warc.write(
-            url=page.final_url or page.url, fetched_at=page.fetched_at, status=page.status,
+            url=url, fetched_at=page.fetched_at, status=page.status,
             headers=page.headers, body=page.body, request_headers=page.request_headers,
             metadata=metadata, revisit_of=revisit_of,
         )
@@ -170,9 +173,10 @@ class PagesMixin(StateMixin, FramingMixin):
         row["date_flags"] = json.dumps(date_flags(
             row["published"], row["modified"], [(c.kind, c.value) for c in result.date_candidates],
             first_seen, page.fetched_at))
+        rewritten = True  # the stored title, text or language may have changed
         if old is None:
             row.update(id=aid, first_seen_at=first_seen)
-            self.db.table("articles").insert(row)
+            insert_row(self.db, "articles", row)
             self.counters.articles_new += 1
         elif old[0] == row["fingerprint"] and old[1:] == tuple(row[k] for k in _FACTS):
             # Same text, same facts: only the fetch time moves.
@@ -181,6 +185,7 @@ class PagesMixin(StateMixin, FramingMixin):
                 [page.fetched_at, page_id, aid],
             )
             self.counters.articles_unchanged += 1
+            rewritten = False
         elif result.status != "ok" and old[1] == "ok":
             # A failed re-extraction never overwrites a good text: note it and keep the text.
             self.db.execute(
@@ -188,15 +193,20 @@ class PagesMixin(StateMixin, FramingMixin):
                 [page.fetched_at, f"later fetch: {result.status}: {result.error or ''}", aid],
             )
             self.counters.articles_unchanged += 1
+            rewritten = False
         else:
             row["removed_at"] = None
-            self.db.table("articles").update(aid, row)
+            update_row(self.db, "articles", "id", aid, row)
             self.counters.articles_updated += 1
         if result.status == "ok":
-            self.store_version(aid, page.fetched_at, row["title"], row["text"])
+            self.store_version(aid, page.fetched_at, row["title"], row["text"],
+                               page.prepared.text_signature if page.prepared else None)
         self._store_dates(aid, result, first_seen)
-        # Naming/frame counts and KWIC (crawler/framing), computed next to extraction.
-        self.store_mentions(aid, page.framing)
+        # Naming/frame counts and KWIC (crawler/framing), computed next to extraction. They
+        # derive from the stored title, text and language alone (and the lexicon, whose
+        # change rebuilds them all): a re-check that kept those keeps its rows as they are.
+        if rewritten:
+            self.store_mentions(aid, page.framing)
 
     def _first_seen(self, url: str, fetched_at: str) -> str:
         row = self.db.execute("SELECT first_seen FROM url_state WHERE url = ?", [url]).fetchone()
@@ -210,8 +220,7 @@ class PagesMixin(StateMixin, FramingMixin):
         # When we first saw the URL: publication cannot be later (an upper bound on it).
         rows.append({"article_id": aid, "kind": "published", "value": first_seen,
                      "source": "first-seen"})
-        if rows:
-            self.db.table("article_dates").insert_all(rows, ignore=True)
+        insert_rows(self.db, "article_dates", rows, ignore=True)
 
     def identify(
         self, url: str, canonical: str | None, source: Source | None
@@ -354,5 +363,25 @@ def _article_row(
         "extraction_status": result.status,
         "extraction_error": (result.error or result.reason) if result.status != "ok" else None,
         "extractor_version": result.extractor_version,
-        **search_columns(result.title, text),
+        **_search_columns(page, result.title, text),
     }
+
+
+def _search_columns(page: FetchedPage, title: str | None, text: str) -> dict[str, str]:
+    """The FTS columns: as the extraction worker made them, or made here."""
+    prepared = page.prepared
+    if prepared is not None and prepared.search_title is not None and \
+            prepared.search_text is not None and prepared.search_version == SEARCH_VERSION:
+        # A worker of another normaliser (an older Redis worker) is rebuilt here.
+        return {"search_title": prepared.search_title, "search_text": prepared.search_text,
+                "search_version": prepared.search_version}
+    return search_columns(title, text)
+
+
+def body_sha256(page: FetchedPage) -> str | None:
+    """The body's SHA-256 (hex): from the extraction worker when it made one."""
+    if not page.body:
+        return None
+    if page.prepared is not None:
+        return page.prepared.body_sha256
+    return hashlib.sha256(page.body).hexdigest()

@@ -1,4 +1,4 @@
-"""WARC/1.1 storage of raw captures (warcio): rotating files, read-back by offset, import.
+"""WARC/1.1 storage of raw captures (warcio): rotating files, read-back by offset.
 
 Pure file I/O: no Scrapy and no database. The archive writer calls `WarcStore` and keeps
 each capture's file, offset and length in `pages`, so one capture is read back without
@@ -15,13 +15,11 @@ never removes a committed capture.
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import io
 import os
 import uuid
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -90,6 +88,75 @@ class _Writer(WARCWriter):
             self.gzip = True
 
 
+def exchange_records(
+    *,
+    url: str,
+    fetched_at: str,
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+    request_headers: dict[str, str] | None = None,
+    revisit_of: tuple[str, str] | None = None,
+) -> tuple[bytes, str]:
+    """The response (or revisit) and request records of one exchange, each its own gzip
+    member, and the response's WARC-Record-ID. Pure CPU (digests, gzip): the crawl makes
+    them in its extraction workers and the archive writer only appends them."""
+    out = io.BytesIO()
+    writer = _Writer(out, gzip=True, warc_version="WARC/1.1")
+    date = _warc_date(fetched_at)
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+    http_headers = StatusAndHeaders(
+        f"{status} {phrase}".strip(),
+        [(k, v) for k, v in headers.items() if k.lower() not in _TRANSPORT_HEADERS],
+        protocol="HTTP/1.1",
+    )
+    digest = payload_digest(body)
+    if revisit_of is not None:
+        record = writer.create_revisit_record(
+            url, digest, revisit_of[0], _warc_date(revisit_of[1]), http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": date})
+    else:
+        record = writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), length=len(body),
+            http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
+    writer.write_record(record)
+    response_id = record.rec_headers.get_header("WARC-Record-ID")
+    req = StatusAndHeaders(f"GET {_path(url)} HTTP/1.1", list((request_headers or {}).items()),
+                           is_http_request=True)
+    writer.write_record(writer.create_warc_record(
+        url, "request", payload=io.BytesIO(b""), length=0, http_headers=req,
+        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id}))
+    return out.getvalue(), response_id
+
+
+def whole_records(data: bytes) -> bool:
+    """Whether bytes are complete gzip members that each hold a WARC record: what
+    append_exchange() may add to a file without tearing it (records from another process)."""
+    if not data:
+        return False
+    while data:
+        member = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            head = member.decompress(data, 16)
+            while member.unconsumed_tail and not member.eof:  # output bounded, discarded
+                member.decompress(member.unconsumed_tail, 1 << 20)
+        except zlib.error:
+            return False
+        if not member.eof or not head.startswith(b"WARC/"):
+            return False
+        data = member.unused_data
+    return True
+
+
+def _metadata_record(writer: WARCWriter, url: str, date: str, response_id: str,
+                     metadata: dict[str, str]) -> Any:
+    text = "".join(f"{k}: {v}\n" for k, v in metadata.items()).encode()
+    return writer.create_warc_record(
+        url, "metadata", payload=io.BytesIO(text), length=len(text),
+        warc_content_type="application/warc-fields",
+        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
+
+
 class WarcStore:
     """Append captures to gzipped WARC/1.1 files that rotate at a size."""
 
@@ -126,37 +193,22 @@ class WarcStore:
         revisit_of: tuple[str, str] | None = None,
     ) -> WarcLocation:
         """Write request + response (or revisit) + metadata; return the response's location."""
+        records, response_id = exchange_records(
+            url=url, fetched_at=fetched_at, status=status, headers=headers, body=body,
+            request_headers=request_headers, revisit_of=revisit_of)
+        return self.append_exchange(records, response_id, url=url, fetched_at=fetched_at,
+                                    metadata=metadata)
+
+    def append_exchange(self, records: bytes, response_id: str, *, url: str, fetched_at: str,
+                        metadata: dict[str, str] | None = None) -> WarcLocation:
+        """Append an exchange's records made by exchange_records() (e.g. in an extraction
+        worker), then its metadata record; return the exchange's location."""
         writer, handle = self._writer()
-        date = _warc_date(fetched_at)
-        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-        http_headers = StatusAndHeaders(
-            f"{status} {phrase}".strip(),
-            [(k, v) for k, v in headers.items() if k.lower() not in _TRANSPORT_HEADERS],
-            protocol="HTTP/1.1",
-        )
-        digest = payload_digest(body)
         start = handle.tell()
-        if revisit_of is not None:
-            record = writer.create_revisit_record(
-                url, digest, revisit_of[0], _warc_date(revisit_of[1]), http_headers=http_headers,
-                warc_headers_dict={"WARC-Date": date})
-        else:
-            record = writer.create_warc_record(
-                url, "response", payload=io.BytesIO(body), length=len(body),
-                http_headers=http_headers, warc_headers_dict={"WARC-Date": date})
-        writer.write_record(record)
-        response_id = record.rec_headers.get_header("WARC-Record-ID")
-        req = StatusAndHeaders(f"GET {_path(url)} HTTP/1.1", list((request_headers or {}).items()),
-                               is_http_request=True)
-        writer.write_record(writer.create_warc_record(
-            url, "request", payload=io.BytesIO(b""), length=0, http_headers=req,
-            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id}))
+        handle.write(records)
         if metadata:
-            text = "".join(f"{k}: {v}\n" for k, v in metadata.items()).encode()
-            writer.write_record(writer.create_warc_record(
-                url, "metadata", payload=io.BytesIO(text), length=len(text),
-                warc_content_type="application/warc-fields",
-                warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id}))
+            writer.write_record(_metadata_record(writer, url, _warc_date(fetched_at),
+                                                 response_id, metadata))
         handle.flush()
         # The location spans the whole exchange (response, request, metadata): reading it
         # back yields the response first, and an export copies the exchange byte for byte.
@@ -249,17 +301,6 @@ def _capture(record: object) -> Capture:
                    record_type=rec.rec_type)  # type: ignore[attr-defined]
 
 
-@dataclass
-class ImportReport:
-    """What reading external WARC/ARC files found."""
-
-    records: int = 0
-    responses: int = 0
-    revisits: int = 0
-    malformed: int = 0
-    problems: list[str] = field(default_factory=list)
-
-
 def metadata_fields(text: bytes) -> dict[str, str]:
     """The `key: value` lines of a WARC metadata record's payload."""
     out = {}
@@ -268,88 +309,3 @@ def metadata_fields(text: bytes) -> dict[str, str]:
         if sep:
             out[key.strip()] = value.strip()
     return out
-
-
-class _Damage:
-    """Collects warcio's 'record not followed by newline' warnings instead of printing them."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def format(self, offset: object, line: object) -> str:
-        """Called by warcio in place of its warning template."""
-        self.messages.append(f"record at offset {offset} is not followed by a blank line "
-                             "(its Content-Length is probably wrong)")
-        return ""
-
-
-def iter_exchanges(path: str | Path, report: ImportReport) -> Iterator[tuple[Capture, dict[str, str]]]:
-    """Every HTTP response in a WARC or ARC file (gzipped or not) with its metadata fields.
-
-    Damage is counted in the report, never raised: a truncated or malformed record ends
-    the file's reading (nothing after it can be located reliably) or is skipped alone.
-    A WARC gzipped as one stream rather than per record is read as a stream.
-    """
-    try:
-        yield from _exchanges(path, report, whole_gzip=False)
-    except _WholeGzip as exc:
-        yield from _exchanges(path, report, whole_gzip=True, skip=exc.done)
-    except OSError as exc:
-        report.malformed += 1
-        report.problems.append(f"{path}: {exc}")
-
-
-class _WholeGzip(Exception):
-    def __init__(self, done: int) -> None:
-        self.done = done
-
-
-def _exchanges(path: str | Path, report: ImportReport, whole_gzip: bool,
-               skip: int = 0) -> Iterator[tuple[Capture, dict[str, str]]]:
-    pending: tuple[Capture, dict[str, str], str] | None = None
-    damage = _Damage()
-    seen = 0
-    with (gzip.open(path, "rb") if whole_gzip else open(path, "rb")) as handle:
-        iterator = ArchiveIterator(handle, arc2warc=True, ensure_http_headers=False)
-        iterator.INC_RECORD = damage
-        records = iter(iterator)
-        while True:
-            try:
-                record = next(records)
-            except StopIteration:
-                break
-            except Exception as exc:  # truncated gzip member, bad header, bad length...
-                if "non-chunked gzip" in str(exc) and not whole_gzip:
-                    raise _WholeGzip(seen) from exc
-                report.malformed += 1
-                report.problems.append(f"{path}: after record {seen}: "
-                                       f"{' '.join(str(exc).split())[:200]}")
-                break
-            seen += 1
-            if seen <= skip:
-                continue
-            report.records += 1
-            rec_id = record.rec_headers.get_header("WARC-Record-ID") or ""
-            if record.rec_type == "metadata" and pending is not None and \
-                    record.rec_headers.get_header("WARC-Concurrent-To") == pending[2]:
-                pending[1].update(metadata_fields(record.content_stream().read()))
-                continue
-            if record.rec_type == "revisit":
-                report.revisits += 1
-                continue
-            if record.rec_type != "response" or record.http_headers is None:
-                continue
-            try:
-                capture = _capture(record)
-            except Exception as exc:
-                report.malformed += 1
-                report.problems.append(f"{path}: record {seen}: {exc}")
-                continue
-            if pending is not None:
-                yield pending[0], pending[1]
-            report.responses += 1
-            pending = (capture, {}, rec_id)
-    if pending is not None:
-        yield pending[0], pending[1]
-    report.malformed += len(damage.messages)
-    report.problems += [f"{path}: {m}" for m in damage.messages]

@@ -9,32 +9,17 @@ with an uninterrupted run). At most `4 x workers` pages are in flight.
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
-from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from crawler.ingest.extraction import extract_and_analyse
+from crawler.ingest.extraction import extract_and_analyse, worker_pool
 
 if TYPE_CHECKING:
     from crawler.registry.model import Topic
 
 T = TypeVar("T")
-
-
-def _exit_with_parent(parent: int) -> None:
-    """Worker initializer: leave when the main process is gone (e.g. killed with SIGKILL)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def _warm() -> None:
@@ -50,9 +35,7 @@ class ExtractionPool(Generic[T]):
         self.lexicon_path = lexicon_path
         self._pool: ProcessPoolExecutor | None = None
         if workers > 1:
-            self._pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                                             initializer=_exit_with_parent,
-                                             initargs=(os.getpid(),))
+            self._pool = worker_pool(workers)
             # Start every worker now: their imports (trafilatura, lxml) then overlap with
             # this process reading input instead of delaying the first pages.
             for _ in range(workers):

@@ -12,6 +12,8 @@ import json
 from dataclasses import asdict, fields
 from typing import Any
 
+from crawler.archive.prepare import Prepared
+from crawler.archive.warc import whole_records
 from crawler.items import Discovered, FetchedPage, Found
 from crawler.registry.topic import TopicMatch
 from extract import ArticleResult
@@ -91,7 +93,10 @@ def decode(data: bytes) -> tuple[str, Any]:
 def _page(raw: dict[str, Any]) -> FetchedPage:
     extraction = raw.pop("extraction", None)
     topic = raw.pop("topic", None)
+    prepared = raw.pop("prepared", None)
     page = FetchedPage(**_only(FetchedPage, raw))
+    if prepared is not None:  # the worker's WARC records etc.: the archiver only appends them
+        page.prepared = _prepared(prepared)
     if extraction is not None:
         candidates = [DateCandidate(**c) for c in extraction.pop("date_candidates", [])]
         page.extraction = ArticleResult(**_only(ArticleResult, extraction),
@@ -99,3 +104,20 @@ def _page(raw: dict[str, Any]) -> FetchedPage:
     if topic is not None:
         page.topic = TopicMatch(**_only(TopicMatch, topic))
     return page
+
+
+def _prepared(raw: Any) -> Prepared | None:
+    """A worker's Prepared, if well-formed: records that would tear a WARC file (not whole
+    gzip members of WARC records) or mistyped fields are dropped, and the archiver makes
+    its own from the page."""
+    try:
+        prepared = Prepared(**_only(Prepared, raw))
+    except TypeError:
+        return None
+    texts = (prepared.search_title, prepared.search_text, prepared.text_signature)
+    if not (isinstance(prepared.warc, bytes) and isinstance(prepared.warc_id, str)
+            and isinstance(prepared.body_sha256, str)
+            and all(t is None or isinstance(t, str) for t in texts)
+            and whole_records(prepared.warc)):
+        return None
+    return prepared

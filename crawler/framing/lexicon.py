@@ -19,10 +19,12 @@ import hashlib
 import re
 import tomllib
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from crawler.textscan import finditer
 from extract.normalize import fold
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.toml")
@@ -113,6 +115,8 @@ def compile_pattern(term: str) -> re.Pattern[str]:
     if not body:
         raise LexiconError(f"empty term {term!r}")
     words = []
+    # What every match starts with: the first word up to an alternation or a hyphen.
+    starts = re.split(r"[{\-*]", body.split()[0], maxsplit=1)[0]
     for word in body.split():
         prefix = word.endswith("*")
         word = word[:-1] if prefix else word
@@ -125,7 +129,18 @@ def compile_pattern(term: str) -> re.Pattern[str]:
             pos = m.end()
         out.append(_literal(word[pos:]))
         words.append("".join(out) + (r"\w*" if prefix else ""))
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+    pattern = re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+    _PREFIXES[pattern.pattern] = starts
+    return pattern
+
+
+# Pattern source -> the text every match starts with (compile_pattern fills it in).
+_PREFIXES: dict[str, str] = {}
+
+
+def scan(pattern: re.Pattern[str], folded: str) -> Iterator[re.Match[str]]:
+    """pattern.finditer(folded), jumping to where the pattern's first letters are."""
+    return finditer(pattern, _PREFIXES.get(pattern.pattern, ""), folded)
 
 
 def _literal(text: str) -> str:
@@ -174,14 +189,11 @@ def _fold_char(ch: str) -> str:
 
 def match_variant(variant: Variant, folded: str) -> list[tuple[int, int]]:
     """Spans (in folded text) of a variant's terms, minus those overlapping an exclusion."""
-    vetoes = [m.span() for p in variant.excludes for m in p.finditer(folded)]
-    spans = []
-    for pattern in variant.patterns:
-        for m in pattern.finditer(folded):
-            s, e = m.span()
-            if not any(vs < e and s < ve for vs, ve in vetoes):
-                spans.append((s, e))
-    return spans
+    spans = [m.span() for p in variant.patterns for m in scan(p, folded)]
+    if not spans:
+        return []
+    vetoes = [m.span() for p in variant.excludes for m in scan(p, folded)]
+    return [(s, e) for s, e in spans if not any(vs < e and s < ve for vs, ve in vetoes)]
 
 
 def find_hits(lexicon: Lexicon, text: str, lang: str | None) -> list[Hit]:

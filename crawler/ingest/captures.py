@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.archive.core import Archive
-from crawler.archive.warc import ImportReport, iter_exchanges
 from crawler.clock import utcnow
 from crawler.ingest.extraction import extraction_hints, wants_extraction
 from crawler.ingest.warc_fast import Record, ScanReport
 from crawler.ingest.warc_read import is_arc, scan
+from crawler.ingest.warcio_read import ImportReport, iter_exchanges
 from crawler.items import Discovered, FetchedPage, Found
 from crawler.registry.model import Registry, Source
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
+from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.archive.prepare import Prepared, prepare, stored_text
 from crawler.framing.kwic import analysis_key
 from crawler.items import FetchedPage
 from crawler.registry.model import Source
@@ -81,9 +87,19 @@ def extract_and_analyse(body: bytes, url: str, hints: dict[str, Any], topic: Top
     if result.status == "not_article":
         return result, None, None
     match = _matcher(topic).match(result.title, result.text)
-    text = (result.text or "").replace("\x00", "")  # as the archive stores it
+    text = stored_text(result)
     lexicon = _lexicon(str(Path(lexicon_path) if lexicon_path else LEXICON_PATH))
     return result, match, framing_analysis(lexicon, result.title, text, result.lang)
+
+
+def extract_prepared(page: FetchedPage, hints: dict[str, Any], topic: Topic,
+                     lexicon_path: str | None
+                     ) -> tuple[ArticleResult, Any, Any, Prepared]:
+    """extract_and_analyse() of a fetched page, plus everything the archive writer would
+    otherwise compute from it (crawler.archive.prepare): all the CPU one article fetch costs."""
+    result, match, framing = extract_and_analyse(page.body, page.final_url or page.url, hints,
+                                                 topic, lexicon_path)
+    return result, match, framing, prepare(page, result)
 
 
 def extract_page(page: FetchedPage, source: Source | None, matcher: TopicMatcher) -> FetchedPage:
@@ -93,3 +109,21 @@ def extract_page(page: FetchedPage, source: Source | None, matcher: TopicMatcher
     result = extract_article(page.body, page.final_url or page.url,
                              **extraction_hints(page, source))
     return apply_result(page, result, matcher)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: leave when the main process is gone (e.g. killed with SIGKILL)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Extraction worker processes: spawned (no reactor or database state is inherited) and
+    gone with their parent, whatever kills it."""
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))

@@ -230,7 +230,7 @@ def alert_config_from(settings: Any) -> AlertConfig:
 def review_run_from(settings: Any, archive: Any, sources: Iterable[Any], run_id: int,
                     tallies: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
     """review_run with thresholds, delivery and link base from Scrapy settings; then the
-    saved searches' new matches (crawler/watch.py), through the same channels."""
+    saved searches' new matches (crawler/ops/watch.py), through the same channels."""
     from crawler.ops.watch import notify_watches
 
     config, link_base = alert_config_from(settings), settings.get("MEDIAWATCH_LINK_BASE")
@@ -238,7 +238,7 @@ def review_run_from(settings: Any, archive: Any, sources: Iterable[Any], run_id:
         return review_run(archive, sources, run_id, tallies, thresholds_from(settings),
                           config, link_base)
     finally:
-        notify_watches(archive, run_id, config, link_base)
+        notify_watches(archive, run_id, config, link_base, deliver)
 
 
 def review_run(archive: Any, sources: Iterable[Any], run_id: int,

@@ -16,6 +16,7 @@ import logging
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -115,12 +116,13 @@ def match_event(watch: Watch, rows: list[dict[str, Any]], run_id: int | None,
     }
 
 
-def notify_watches(archive: Any, run_id: int | None, config: Any,
-                   link_base: str) -> list[dict[str, Any]]:
-    """Match every saved search against the articles archived since it last looked; deliver
-    one event per search with new matches. Never raises: a failure is logged."""
+def notify_watches(archive: Any, run_id: int | None, config: Any, link_base: str,
+                   deliver: Callable[[list[dict[str, Any]], Any], dict[Any, list[str]]]
+                   ) -> list[dict[str, Any]]:
+    """Match every saved search against the articles archived since it last looked; hand one
+    event per search with new matches to `deliver` (the alert channels). Never raises: a
+    failure is logged."""
     from crawler.clock import utcnow
-    from crawler.ops.alerts import deliver
 
     events: list[dict[str, Any]] = []
     fresh_ids: dict[str, set[str]] = {}

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from crawler.registry.model import Topic
+from crawler.textscan import finditer
 from extract.normalize import fold
 
 
@@ -44,6 +45,8 @@ class TopicMatcher:
         self._groups = tuple(tuple(dict.fromkeys(group)) for group in topic.require)
         # A term listed in two groups is compiled and counted once.
         self._patterns = {t: compile_term(t) for group in self._groups for t in group}
+        # Every match starts with the term's first word, verbatim in the folded text.
+        self._prefixes = {t: fold(t).strip().rstrip("*").split()[0] for t in self._patterns}
 
     def match(self, title: str | None, text: str | None) -> TopicMatch:
         """Count term matches in title and text; on topic when every group has a match."""
@@ -51,7 +54,8 @@ class TopicMatcher:
         parts = [fold(p) for p in (title, text) if p]
         counts: dict[str, int] = {}
         for term, pattern in self._patterns.items():
-            n = sum(1 for part in parts for _ in pattern.finditer(part))
+            prefix = self._prefixes[term]
+            n = sum(1 for part in parts for _ in finditer(pattern, prefix, part))
             if n:
                 counts[term] = n
         on_topic = all(any(t in counts for t in group) for group in self._groups)

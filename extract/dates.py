@@ -36,13 +36,15 @@ kept as written: converting to UTC would move late-evening articles to the next 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lxml.html import HtmlElement
 
-from .dateline import labelled_dates, visible_dateline
+from .dateline import labelled_dates, visible_dateline, visible_text
+from .dateparse import DateStyle, numeric_order
 from .datesources import (
     EARLIEST,
     DateCandidate,
@@ -55,6 +57,7 @@ from .datesources import (
     to_iso,
     url_date,
 )
+from .meta import declared_lang, declared_locale
 
 __all__ = ["DateCandidate", "choose", "collect", "day_of", "jsonld_objects", "needs_guess",
            "to_iso", "upper_bound", "url_date"]  # fmt: skip
@@ -75,20 +78,23 @@ def collect(
     """
     out: list[DateCandidate] = []
     if tree is not None:
-        out += jsonld_candidates(jsonld if jsonld is not None else jsonld_objects(tree))
-        out += meta_candidates(tree)
-        out += microdata_candidates(tree)
+        jsonld = jsonld if jsonld is not None else jsonld_objects(tree)
+        visible = " ".join(visible_text(tree).split())
+        style = date_style(tree, jsonld, visible)
+        out += jsonld_candidates(jsonld, style)
+        out += meta_candidates(tree, style)
+        out += microdata_candidates(tree, style)
     if day := url_date(url):
         out.append(DateCandidate("published", day, "url"))
     if tree is not None:
-        published, updated = labelled_dates(tree)
+        published, updated = labelled_dates(tree, style, visible)
         if published:
             out.append(DateCandidate("published", published, "label"))
         if updated:
             out.append(DateCandidate("modified", updated, "label"))
-        if line := visible_dateline(tree):
+        if line := visible_dateline(tree, style):
             out.append(DateCandidate("published", line, "dateline"))
-        out += time_candidates(tree)
+        out += time_candidates(tree, style)
     if callable(guess):
         first_seen = hints.get("first_seen")
         guess = guess() if needs_guess(out, first_seen if isinstance(first_seen, str) else None) else None
@@ -103,6 +109,26 @@ def collect(
         if isinstance(hints.get(hint), str) and (iso := to_iso(hints[hint])):
             out.append(DateCandidate(kind, iso, source))
     return _unique(out)
+
+
+_ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
+# Dates that can be read only one way: ISO days and dotted day-first dates.
+_PLAIN_DAY = re.compile(r"(?<![\d.])(?:(\d{4})-(\d{2})-(\d{2})|(\d{1,2})\.(\d{1,2})\.(\d{4}))(?![\d])")
+
+
+def date_style(tree: HtmlElement, jsonld: list[dict[str, Any]], visible: str) -> DateStyle:
+    """The page's numeric date order (by its own evidence) and language, for reading its dates."""
+    values = [str(v) for obj in jsonld for k, v in obj.items() if k.startswith("date")]
+    values += [m.get("content") or "" for m in tree.iter("meta") if "/" in (m.get("content") or "")[:12]]
+    values += [t.get("datetime") or "" for t in tree.iter("time")]
+    known = {m.group(1) for v in values if (m := _ISO_DAY.match(v))}
+    if "/" in visible:  # only slashed dates are ambiguous: look for plain ones beside them
+        for m in _PLAIN_DAY.finditer(visible):
+            y, mo, d = (m[1], m[2], m[3]) if m[1] else (m[6], m[5], m[4])
+            known.add(f"{int(y):04d}-{int(mo):02d}-{int(d):02d}")
+    lang = declared_lang(tree)
+    order = numeric_order([visible, *values], declared_locale(tree), lang, known)
+    return DateStyle(order, lang)
 
 
 def _unique(cands: Iterable[DateCandidate]) -> list[DateCandidate]:

@@ -231,7 +231,8 @@ def test_dateline_month_names_and_formats(text: str, day: str) -> None:
 
 
 def test_to_iso_metadata_formats() -> None:
-    assert to_iso("11/01/2023 12:43:42") == "2023-11-01T12:43:00"  # slashes in metadata: US order
+    assert to_iso("11/01/2023 12:43:42", "mdy") == "2023-11-01T12:43:42"  # the page's order decides
+    assert to_iso("11/01/2023 12:43:42", "dmy") == "2023-01-11T12:43:42"
     assert to_iso("25/01/2023") == "2023-01-25"  # ...unless the month would be impossible
     assert to_iso("24. Januar 2022") == "2022-01-24"
 

@@ -1,0 +1,201 @@
+"""Authors: names only, in the page's order, from the best source the page offers.
+
+Sources, best first: the article's JSON-LD ``author`` (people before organisations; ``@id``
+references resolved in the ``@graph``), then author meta tags, then the visible byline
+(``itemprop=author``, ``rel=author``, elements classed byline/author). The first source that
+names a person wins; organisations other than the site itself (news agencies: "SDA", "dpa")
+are kept beside people from the same source. When no source names anyone but the site, the site
+is the author ("DER SPIEGEL"), as the page says.
+
+Every name is cleaned: "By"/"Von"/"Автор:" and other prefixes, roles ("Lifestyle Writer",
+"Redakteur"), dates and times, e-mail addresses, social handles and URLs are removed, lists are
+split at commas, semicolons, "and"/"und"/"и"/"և"…, and duplicates (also "emma-mackenzie" beside
+"Emma Mackenzie") dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from .titles import SiteNames, _key, heading_text
+
+SEPARATOR = ", "
+_META_NAMES = (
+    "author", "article:author", "article:author_name", "og:author", "article:byline", "byl",
+    "parsely-author", "sailthru.author", "cxenseparse:author", "dc.creator", "dcterms.creator",
+    "citation_author", "articleauthor", "lp.article:author",
+)  # fmt: skip
+_PREFIX = re.compile(
+    r"^\s*(?:(?:written|reported|posted|photos?|text|story|words|reporting|edited|compiled|"
+    r"additional reporting)\s+by|by|von|vom|di|da|par|por|door|av|af|de|от|автор(?:ы)?|авторы|"
+    r"текст|фото|հեղինակ|text|texte|texto|autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
+    r"yazar|muhabir|kirjoittaja|skrevet av|tekst)\b\s*[:：]?\s*", re.I)
+_SPLIT = re.compile(r"\s*(?:[,;|/&+·•]|\s(?:and|und|et|e|y|og|och|en|ve|и|і|та|և|ու|dan)\s)\s*",
+                    re.I)
+_ROLE_WORDS = re.compile(
+    r"\b(?:writer|editor|reporter|correspondent|journalist|journalistin|redakteur|redakteurin|"
+    r"redaktor|columnist|contributor|staff|photographer|producer|analyst|intern|"
+    r"корреспондент|обозреватель|редактор|журналист|for\s+\S+)\b.*$", re.I)
+_JUNK = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|@\w+|\([^)]*\)|\[[^\]]*\]")
+_DIGIT_TAIL = re.compile(r"\s*\d.*$")
+_NOT_NAMES = {"admin", "administrator", "editor", "redaktion", "staff", "follow", "folgen",
+              "anonymous", "guest", "unknown", "none", "null", "team"}
+# Links beside a byline ("Twitter Facebook", "Tips meg") are not names.
+_SOCIAL = ("twitter", "facebook", "instagram", "linkedin", "youtube", "telegram", "whatsapp",
+           "tiktok", "threads", "bluesky", "mastodon", "email", "e-mail", "mail", "rss", "share",
+           "teilen", "tips", "kontakt", "contact", "profile", "profil", "more", "mehr",
+           "инстаграм", "фейсбук", "твиттер", "телеграм", "ютуб", "вконтакте")
+_MAX_WORDS = 6
+_MAX_CHARS = 60
+
+
+def clean_names(raw: str | None) -> list[str]:
+    """Split and clean one byline string into names (see the module doc)."""
+    text = " ".join((raw or "").split())
+    if not text or text.startswith(("http://", "https://")):
+        return []
+    text = _JUNK.sub(" ", text)
+    names: list[str] = []
+    for part in _SPLIT.split(text):
+        part = _PREFIX.sub("", part)
+        part = _ROLE_WORDS.sub("", part)
+        part = _DIGIT_TAIL.sub("", part)
+        part = part.strip(" \t-–—:：.,;|'\"«»“”")
+        if _is_name(part):
+            names.append(part)
+    return names
+
+
+def _is_name(text: str) -> bool:
+    words = text.split()
+    return (0 < len(words) <= _MAX_WORDS and 2 <= len(text) <= _MAX_CHARS
+            and sum(ch.isalpha() for ch in text) >= 2 and text.casefold() not in _NOT_NAMES
+            and not any(w.casefold().startswith(_SOCIAL) for w in words))
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    """Drop repeats by their letters ("Emma-Mackenzie" = "Emma Mackenzie"), slugs last."""
+    out: dict[str, str] = {}
+    for name in names:
+        key = _key(name)
+        if key and (key not in out or _is_slug(out[key])):
+            out[key] = name
+    return list(out.values())
+
+
+def _is_slug(name: str) -> bool:
+    return " " not in name and name == name.lower() and "-" in name
+
+
+def _ld_people(jsonld: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(people, organisations) named as the article's author in JSON-LD."""
+    by_id = {str(o["@id"]): o for o in jsonld if isinstance(o.get("@id"), str)}
+    people: list[str] = []
+    orgs: list[str] = []
+    for obj in jsonld:
+        authors = obj.get("author") or obj.get("creator")
+        if not authors:
+            continue
+        for node in authors if isinstance(authors, list) else [authors]:
+            if isinstance(node, list):  # nested lists occur ([[{...}, {...}]])
+                for sub in node:
+                    _ld_node(sub, by_id, people, orgs)
+            else:
+                _ld_node(node, by_id, people, orgs)
+        if people or orgs:
+            break  # the first article-like object with authors is the page's own
+    return people, orgs
+
+
+def _ld_node(node: Any, by_id: dict[str, Any], people: list[str], orgs: list[str]) -> None:
+    if isinstance(node, str):
+        people.extend(clean_names(node))
+        return
+    if not isinstance(node, dict):
+        return
+    if "name" not in node and isinstance(node.get("@id"), str) and node["@id"] in by_id:
+        node = by_id[node["@id"]]
+    name = node.get("name") or node.get("byline") or " ".join(
+        str(node.get(k) or "") for k in ("givenName", "familyName")).strip()
+    if isinstance(name, list):
+        name = ", ".join(str(n) for n in name)
+    kind = str(node.get("@type") or "")
+    target = orgs if "Organization" in kind else people
+    target.extend(clean_names(str(name or "")))
+
+
+def _meta_names(tree: HtmlElement) -> list[str]:
+    wanted = set(_META_NAMES)
+    out: list[str] = []
+    for meta in tree.iter("meta"):
+        key = (meta.get("name") or meta.get("property") or "").lower()
+        if key in wanted:
+            out.extend(clean_names(meta.get("content")))
+    return out
+
+
+_BYLINE_XPATH = (
+    '//*[@itemprop="author"]|//a[contains(concat(" ", @rel, " "), " author ")]'
+    '|//*[contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "byline")'
+    ' or contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "author")]|//address'
+)
+_SKIP = {"nav", "footer", "aside", "script", "style", "form", "noscript", "template"}
+
+
+def _visible(tree: HtmlElement) -> Iterator[list[str]]:
+    """Names of each visible byline element, in document order (innermost elements first)."""
+    for el in tree.xpath(_BYLINE_XPATH):
+        if el.tag in _SKIP or any(a.tag in _SKIP or "comment" in (a.get("class") or "")
+                                  for a in el.iterancestors()):
+            continue
+        name_el = next(iter(el.xpath('.//*[@itemprop="name"]')), None)
+        if el.tag == "meta" or (name_el is not None and name_el.tag == "meta"):
+            target = name_el if name_el is not None else el
+            text = target.get("content") or ""
+        else:
+            text = heading_text(name_el if name_el is not None else el)
+        if 2 <= len(text) <= 150:
+            names = clean_names(text)
+            if names:
+                yield names
+
+
+def authors(tree: HtmlElement, jsonld: list[dict[str, Any]], site: SiteNames,
+            meta_author: str | None = None) -> list[str]:
+    """The page's authors, names only, in its order (see the module doc)."""
+    people, orgs = _ld_people(jsonld)
+    fallback: list[str] = []
+    for names in _sources(tree, people + orgs, meta_author):
+        names = _unique(_without_site(n, site) for n in names)
+        own = [n for n in names if not site.matches(n)]
+        if own:
+            return own
+        fallback = fallback or names
+    return fallback
+
+
+_NAME_TAIL = re.compile(r"(?<=\w\w)\.\s+(?=\w)|\s+[-–—|]\s+")
+
+
+def _without_site(name: str, site: SiteNames) -> str:
+    """"Wilmer Leon. Sputnik International" -> "Wilmer Leon"; a name that is the site's own
+    label ("Լուրեր Հայաստանից - NEWS.am") becomes the site's name, so it counts as the site."""
+    parts = _NAME_TAIL.split(name)
+    if len(parts) > 1 and any(site.matches(p) for p in parts):
+        people = [p for p in parts if not site.matches(p)]
+        return people[0] if len(people) == 1 and parts[0] == people[0] and len(parts) == 2 \
+            else next(p for p in parts if site.matches(p))
+    return name
+
+
+def _sources(tree: HtmlElement, ld: list[str], meta_author: str | None) -> Iterator[list[str]]:
+    """Candidate name lists, best source first; the visible byline is read only if needed."""
+    yield ld
+    yield _meta_names(tree)
+    if meta_author:
+        yield clean_names(meta_author)
+    yield from _visible(tree)

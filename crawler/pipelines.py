@@ -22,6 +22,7 @@ from crawler.archive import Archive
 from crawler.clock import utcnow
 from crawler.health import bucket
 from crawler.ingest import (
+    TitleMemory,
     extract_and_analyse,
     extract_page,
     extraction_hints,
@@ -68,6 +69,7 @@ class ExtractPipeline:
         self.workers = (os.cpu_count() or 1) if workers < 0 else workers
         self.lexicon_path = crawler.settings.get("MEDIAWATCH_LEXICON")
         self.pool: ProcessPoolExecutor | None = None
+        self.titles = TitleMemory()  # each outlet's repeated title affixes, for the hints
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -102,12 +104,13 @@ class ExtractPipeline:
             return item
         source = self.registry.get(item.source_id)
         if self.pool is None:
-            return extract_page(item, source, self.matcher)
+            return extract_page(item, source, self.matcher, self.titles)
         loop = asyncio.get_running_loop()
         result, topic, framing = await loop.run_in_executor(
             self.pool, extract_and_analyse, item.body, item.final_url or item.url,
-            extraction_hints(item, source), self.registry.topic, self.lexicon_path)
+            extraction_hints(item, source, self.titles), self.registry.topic, self.lexicon_path)
         item.extraction, item.topic, item.framing = result, topic, framing
+        self.titles.remember(item.source_id, result)
         return item
 
 

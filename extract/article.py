@@ -18,7 +18,7 @@ from trafilatura.utils import load_html
 
 from . import dates
 from .bylines import SEPARATOR, authors
-from .classify import binary_kind, not_article_reason, paywall_stub
+from .classify import access_of, binary_kind, drop_paywall_lines, not_article_reason, original_url
 from .dates import DateCandidate
 from .decode import decode_html
 from .meta import canonical_url, choose_lang, declared_lang, license_of, meta_content
@@ -162,8 +162,8 @@ def _from_tree(
         text = drop_teaser_lines(text, teaser_texts(tree))
     doc = page_metadata(tree, url)
     jsonld = dates.jsonld_objects(tree)
-    site = SiteNames.build(site_names_of(tree, jsonld, _list_hint(hints, "site_name")), url,
-                           _list_hint(hints, "title_affixes"))
+    site = SiteNames.build(site_names_of(tree, jsonld, _list_hint(hints, "site_name")),
+                           original_url(url), _list_hint(hints, "title_affixes"))
     title, page_title = choose_title(tree, doc.title, jsonld, site)
     site.learn(page_title, title)
     names = authors(tree, jsonld, site, doc.author)
@@ -177,8 +177,11 @@ def _from_tree(
     og_type = (meta_content(tree, "og:type") or "").lower() or None
     reason = not_article_reason(tree, url, text, jsonld, og_type)
     status = "not_article" if reason else "ok" if len(text) >= _MIN_TEXT else "empty"
-    if status == "ok" and (stub := paywall_stub(tree, text)):
-        status, reason = "empty", stub
+    access, why = access_of(tree, text, jsonld, url)
+    if access != "open":
+        # A teaser behind a wall is still the article: headline, byline, date and teaser.
+        text = drop_paywall_lines(text) or text
+        reason = reason or why
     return ArticleResult(
         status=status,
         title=title,
@@ -200,4 +203,5 @@ def _from_tree(
         reason=reason or (None if text else "no main text found"),
         page_title=page_title,
         authors=names,
+        access=access,
     )

@@ -40,6 +40,13 @@ _ROLE_WORDS = re.compile(
     r"\b(?:writer|editor|reporter|correspondent|journalist|journalistin|redakteur|redakteurin|"
     r"redaktor|columnist|contributor|staff|photographer|producer|analyst|intern|"
     r"корреспондент|обозреватель|редактор|журналист|for\s+\S+)\b.*$", re.I)
+# Words that qualify a role printed after a name ("Emma Mackenzie Lifestyle Writer").
+_ROLE_QUALIFIERS = frozenset(
+    "senior chief political lifestyle sports sport business foreign staff deputy associate "
+    "assistant managing digital news science health home economics economic technology tech "
+    "travel royal crime court showbiz entertainment culture money consumer investigations "
+    "environment education world europe us uk washington moscow contributing special freier "
+    "freie stellvertretender leitender".split())
 _JUNK = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|@\w+|\([^)]*\)|\[[^\]]*\]")
 _DIGIT_TAIL = re.compile(r"\s*\d.*$")
 _NOT_NAMES = {"admin", "administrator", "editor", "redaktion", "staff", "follow", "folgen",
@@ -62,12 +69,23 @@ def clean_names(raw: str | None) -> list[str]:
     names: list[str] = []
     for part in _SPLIT.split(text):
         part = _PREFIX.sub("", part)
-        part = _ROLE_WORDS.sub("", part)
+        part = _without_role(part)
         part = _DIGIT_TAIL.sub("", part)
         part = part.strip(" \t-–—:：.,;|'\"«»“”")
         if _is_name(part):
             names.append(part)
     return names
+
+
+def _without_role(part: str) -> str:
+    """Cut a role after a name, with the words that qualify it ("Lifestyle Writer")."""
+    match = _ROLE_WORDS.search(part)
+    if not match:
+        return part
+    words = part[: match.start()].split()
+    while len(words) > 1 and words[-1].casefold() in _ROLE_QUALIFIERS:
+        words.pop()
+    return " ".join(words)
 
 
 def _is_name(text: str) -> bool:

@@ -134,7 +134,7 @@ def date_style(tree: HtmlElement, jsonld: list[dict[str, Any]], visible: str) ->
     values += [m.get("content") or "" for m in tree.iter("meta") if "/" in (m.get("content") or "")[:12]]
     values += [t.get("datetime") or "" for t in tree.iter("time")]
     known = {m.group(1) for v in values if (m := _ISO_DAY.match(v))}
-    if "/" in visible:  # only slashed dates are ambiguous: look for plain ones beside them
+    if "/" in visible or values:  # only slashed dates are ambiguous: find plain ones beside them
         for m in _PLAIN_DAY.finditer(visible):
             y, mo, d = (m[1], m[2], m[3]) if m[1] else (m[6], m[5], m[4])
             known.add(f"{int(y):04d}-{int(mo):02d}-{int(d):02d}")

@@ -176,7 +176,7 @@ def _decode(data: bytes, content_type: str | None) -> tuple[str, str]:
     utf8 = None if is_ascii else _try(data, "utf-8")
     mixed = not is_ascii and utf8 is None and _mostly_utf8(data)
     for declared in (charset_from_content_type(content_type), declared_charset(data)):
-        if declared is None or declared.startswith(("utf_16", "utf_32")):
+        if declared is None or declared.replace("_", "-").startswith(("utf-16", "utf-32")):
             continue  # a wide charset without a BOM or zero bytes is a lie about these bytes
         if utf8 is not None and _SINGLE_BYTE_HINT.match(declared):
             return utf8, "utf-8"

@@ -29,7 +29,7 @@ from lxml.html import HtmlElement
 from .dateparse import dates_in_text
 from .meta import meta_content
 
-_SEPARATOR = re.compile(r"(\s*[|｜]\s*|\s+[-–—~·•»«/]\s+|\s*[：]\s*|(?<=\S):\s+|\s+::\s+)")
+_SEPARATOR = re.compile(r"(\s*[|｜]\s*|\s+[-–—~·•»«/:]\s+|\s*[：]\s*|(?<=\S):\s+|\s+::\s+)")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _WORD = re.compile(r"\w+")
 _HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.", "en.", "de.", "ru.", "am.", "hy.")
@@ -56,7 +56,14 @@ def _key(text: str) -> str:
 
 
 def _words(text: str) -> set[str]:
-    return set(_WORD.findall(_fold(text)))
+    """Words of a title; runs of CJK script (written without spaces) as character pairs."""
+    out: set[str] = set()
+    for token in _WORD.findall(_fold(text)):
+        if any(ch >= "\u3000" for ch in token) and len(token) > 2:
+            out.update(token[i:i + 2] for i in range(len(token) - 1))
+        else:
+            out.add(token)
+    return out
 
 
 @dataclass
@@ -136,7 +143,16 @@ def strip_site(title: str | None, site: SiteNames) -> str | None:
     segments, seps = parts[0::2], parts[1::2]
 
     def droppable(seg: str, sep: str) -> bool:
-        return site.matches(seg, loose=sep.strip() != ":") or _is_date(seg) or not seg.strip()
+        return site.matches(seg, loose=sep.strip() != ":") or not seg.strip()
+
+    # A date is cut only as the outermost segment ("… – DW – 13.06.2023"): inside, it may be
+    # part of the headline ("Wochenbericht 14. - 20. Januar 2022 - SLF").
+    if len(segments) > 1 and _is_date(segments[-1]):
+        segments.pop()
+        seps.pop()
+    if len(segments) > 1 and _is_date(segments[0]):
+        segments.pop(0)
+        seps.pop(0)
 
     # "Headline | NDR.de - Nachrichten - Schleswig-Holstein": the site name, then breadcrumbs.
     for i in range(len(segments) - 2, 0, -1):
@@ -225,7 +241,7 @@ def site_names_of(tree: HtmlElement, jsonld: list[dict[str, Any]], hinted: Itera
     """Names the page gives its site (og:site_name, application-name, JSON-LD publisher)."""
     names = [meta_content(tree, "og:site_name"), meta_content(tree, "application-name"),
              meta_content(tree, "twitter:site", "al:android:app_name", "al:ios:app_name")]
-    names += _jsonld_values(jsonld, "publisher", "name") + _jsonld_values(jsonld, "isPartOf", "name")
+    names += _jsonld_values(jsonld, "publisher", "name")
     names += [obj.get("name") for obj in jsonld
               if str(obj.get("@type")) in ("WebSite", "Organization", "NewsMediaOrganization")
               and isinstance(obj.get("name"), str)]
@@ -237,38 +253,48 @@ def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[st
     """Return (headline, raw <title>) for a page whose site calls itself ``site``."""
     page_title = clean(tree.findtext(".//title")) or None
     raw = [meta_content(tree, "og:title"), *(_jsonld_values(jsonld, "headline")[:1]),
-           meta_content(tree, "twitter:title"), meta_title, page_title]
-    metas = list(dict.fromkeys(t for r in raw if (t := strip_site(r, site))))
+           meta_content(tree, "twitter:title"), page_title]
+    # A "title" that is only the site's name ("SLF") is no headline.
+    metas = list(dict.fromkeys(t for r in raw if (t := strip_site(r, site)) and not site.matches(t)))
     meta_words = [_words(m) for m in metas]
+    headings = [h for h in _headings(tree) if not site.matches(h)]
     best, score = None, 0.0
-    for text in _headings(tree):
-        if site.matches(text):
-            continue
-        words = _words(text)
-        overlap = max((_overlap(words, m) for m in meta_words), default=0.0)
+    for text in headings:
+        overlap = max((_overlap(_words(text), m) for m in meta_words), default=0.0)
         if overlap > score:
             best, score = text, overlap
-    if best is not None and (score >= _MIN_OVERLAP or not metas):
+    if best is not None and score >= _MIN_OVERLAP:
         return best, page_title
-    return (metas[0] if metas else None), page_title
+    if metas:
+        return metas[0], page_title
+    # No title of any kind: the only heading, else trafilatura's guess.
+    fallback = headings[0] if len(headings) == 1 else strip_site(meta_title, site)
+    return fallback, page_title
+
+
+_STRONG_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[-–—~·•»«/:]\s+|\s*[：]\s*|\s+::\s+")
 
 
 def learn_affixes(page_titles: Iterable[str | None], min_share: float = 0.3, min_count: int = 3
                   ) -> list[str]:
-    """Title segments that start or end many of one outlet's page titles (its name, slogan).
+    """Title segments that end (or start) many of one outlet's page titles: its name, its
+    slogan, its section names ("… - Լուրեր Հայաստանից - Թերթ.am").
 
-    Pure: the crawler keeps the titles of an outlet's pages and passes what this returns as
-    the ``title_affixes`` hint of ``extract_article``.
+    Only segments cut at strong separators count (not a colon: a running kicker such as
+    "Ukraine-Krieg:" belongs to the headlines). Pure: the crawler keeps the titles of an
+    outlet's pages and passes what this returns as the ``title_affixes`` hint.
     """
     ends: Counter[str] = Counter()
     total = 0
-    for title in page_titles:
-        parts = _SEPARATOR.split(clean(title))[0::2]
+    # Distinct titles only: a page fetched again must not make its headline look repeated.
+    for title in dict.fromkeys(clean(t) for t in page_titles if t):
+        parts = [p.strip() for p in _STRONG_SEPARATOR.split(title)]
         if len(parts) < 2:
             continue
         total += 1
-        for seg in {parts[0].strip(), parts[-1].strip()}:
-            if seg and len(seg) <= 80:
-                ends[seg] += 1
+        # Up to three segments at each end; a headline occurs once, an affix on many titles.
+        for i in {*range(min(3, len(parts))), *range(max(len(parts) - 3, 0), len(parts))}:
+            if parts[i] and len(parts[i]) <= 80:
+                ends[parts[i]] += 1
     need = max(min_count, min_share * total)
     return sorted(seg for seg, n in ends.items() if n >= need)

@@ -671,3 +671,19 @@ def m0005_search_scale(db: Database) -> None:
     for name, ddl in _VIEWS_0005.items():
         db.execute(f"DROP VIEW {name}")
         db.execute(ddl)
+
+
+@migrations(name="0007_article_fields")
+def m0007_article_fields(db: Database) -> None:
+    """The raw <title> beside the headline, the authors as a JSON list, and how much of the
+    article the page held (access: open, paywalled, teaser); old rows were read as open."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(articles)").fetchall()}
+    for column, ddl in (
+        ("page_title", "page_title TEXT"),                       # <title> as the page has it
+        ("authors", "authors TEXT"),                             # JSON list of names
+        ("access", "access TEXT NOT NULL DEFAULT 'open'"),       # open | paywalled | teaser
+    ):
+        if column not in have:
+            db.execute(f"ALTER TABLE articles ADD COLUMN {ddl}")
+    # Counts and searches that keep or leave out paywalled teasers filter on access.
+    db.execute("CREATE INDEX IF NOT EXISTS articles_access ON articles(access, source_id, published)")

@@ -292,15 +292,17 @@ def test_htmldate_runs_only_when_needed() -> None:
     assert needs_guess([DateCandidate("published", "2025-05-12", "time-element")])
 
 
-def test_paywall_stub_is_empty_with_a_reason() -> None:
+def test_paywall_stub_is_a_paywalled_article_with_its_teaser() -> None:
     html = ("<html lang='en'><head><title>Gyumri base deal</title></head><body><article>"
             "<h1>Gyumri base deal</h1><p>Armenia and Russia signed a new protocol on the base "
             "on Monday, officials said.</p><p>The agreement covers the next decade.</p>"
             "<div class='wall'>Subscribe to read the full article. Already a subscriber? "
             "Log in.</div></article></body></html>")
     result = extract_article(html, "https://paper.example/2025/01/gyumri-base-deal")
-    assert result.status == "empty"
+    assert (result.status, result.access) == ("ok", "paywalled")
     assert "paywall" in (result.reason or "")
+    assert result.title == "Gyumri base deal"
+    assert "signed a new protocol" in result.text and "Subscribe" not in result.text
     full = html.replace("Subscribe to read the full article. Already a subscriber? Log in.", "")
-    assert extract_article(full + "", "https://paper.example/2025/01/x").reason is None or \
-        "paywall" not in (extract_article(full, "https://paper.example/2025/01/x").reason or "")
+    opened = extract_article(full, "https://paper.example/2025/01/x")
+    assert (opened.status, opened.access, opened.reason) == ("ok", "open", None)

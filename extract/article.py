@@ -166,7 +166,7 @@ def _from_tree(
                            original_url(url), _list_hint(hints, "title_affixes"))
     title, page_title = choose_title(tree, doc.title, jsonld, site)
     site.learn(page_title, title)
-    names = authors(tree, jsonld, site, doc.author)
+    names = authors(tree, jsonld, site, doc.author, title)
     text = trim_edges(text, title)
     cands = dates.collect(tree, url, lambda: htmldate_guess(tree, doc.url or url), hints, jsonld)
     first_seen = _str_hint(hints, "first_seen")

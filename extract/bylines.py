@@ -30,9 +30,9 @@ _META_NAMES = (
     "citation_author", "articleauthor", "lp.article:author",
 )  # fmt: skip
 _PREFIX = re.compile(
-    r"^\s*(?:(?:written|reported|posted|photos?|text|story|words|reporting|edited|compiled|"
+    r"^\s*(?:(?:written|reported|posted|text|story|words|reporting|edited|compiled|"
     r"additional reporting)\s+by|by|von|vom|di|da|par|por|door|av|af|de|от|автор(?:ы)?|авторы|"
-    r"текст|фото|հեղինակ|text|texte|texto|autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
+    r"текст|հեղինակ|text|texte|texto|autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
     r"yazar|muhabir|kirjoittaja|skrevet av|tekst)\b\s*[:：]?\s*", re.I)
 _SPLIT = re.compile(r"\s*(?:[,;|/&+·•]|\s(?:and|und|et|e|y|og|och|en|ve|и|і|та|և|ու|dan)\s)\s*",
                     re.I)
@@ -83,7 +83,9 @@ def _without_role(part: str) -> str:
     if not match:
         return part
     words = part[: match.start()].split()
-    while len(words) > 1 and words[-1].casefold() in _ROLE_QUALIFIERS:
+    if len(words) < 2:
+        return part  # "Ann Writer": the word is her name, not her role
+    while len(words) > 2 and words[-1].casefold() in _ROLE_QUALIFIERS:
         words.pop()
     return " ".join(words)
 
@@ -161,14 +163,40 @@ _BYLINE_XPATH = (
     '|//*[contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "byline")'
     ' or contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "author")]|//address'
 )
-_SKIP = {"nav", "footer", "aside", "script", "style", "form", "noscript", "template"}
+# Not <aside>: some templates put the whole article in one (mk.ru); ranking handles teasers.
+_SKIP = {"nav", "footer", "script", "style", "form", "noscript", "template"}
 
 
-def _visible(tree: HtmlElement) -> Iterator[list[str]]:
-    """Names of each visible byline element, in document order (innermost elements first)."""
-    for el in tree.xpath(_BYLINE_XPATH):
-        if el.tag in _SKIP or any(a.tag in _SKIP or "comment" in (a.get("class") or "")
-                                  for a in el.iterancestors()):
+# Photo and image credits sit in elements classed "author" too ("Фото: Алексей Меринов").
+_CREDIT_CLASS = re.compile(r"comment|picture|photo|image|img|caption|credit|copyright|media", re.I)
+_CREDIT_TEXT = re.compile(r"^\W*(photo|foto|фото|լուսանկար|image|bild|picture|illustration|"
+                          r"credit|quelle|source|getty|reuters/|afp/|©|\(c\))", re.I)
+
+
+def _article_root(tree: HtmlElement, title: str | None) -> HtmlElement | None:
+    """The <article>, <main> or schema.org Article element around the page's headline."""
+    h1s = [h for h in tree.iter("h1") if heading_text(h)]
+    h1 = next((h for h in h1s if title and heading_text(h) == title), h1s[0] if h1s else None)
+    if h1 is None:
+        return None
+    for el in h1.iterancestors():
+        if el.tag in ("article", "main") or "Article" in (el.get("itemtype") or ""):
+            return el
+    return None
+
+
+def _visible(tree: HtmlElement, title: str | None = None) -> Iterator[list[str]]:
+    """Names of each visible byline element: those in the headline's article first, then the
+    rest in document order (teasers of other articles carry bylines too)."""
+    found = tree.xpath(_BYLINE_XPATH)
+    root = _article_root(tree, title)
+    if root is not None:
+        inside = {id(el) for el in root.xpath(".//*")}
+        found = [el for el in found if id(el) in inside] + [el for el in found if id(el) not in inside]
+    for el in found:
+        if el.tag in _SKIP or _CREDIT_CLASS.search(el.get("class") or "") or any(
+                a.tag in _SKIP or a.tag in ("figure", "figcaption")
+                or _CREDIT_CLASS.search(a.get("class") or "") for a in el.iterancestors()):
             continue
         name_el = next(iter(el.xpath('.//*[@itemprop="name"]')), None)
         if el.tag == "meta" or (name_el is not None and name_el.tag == "meta"):
@@ -176,18 +204,18 @@ def _visible(tree: HtmlElement) -> Iterator[list[str]]:
             text = target.get("content") or ""
         else:
             text = heading_text(name_el if name_el is not None else el)
-        if 2 <= len(text) <= 150:
+        if 2 <= len(text) <= 150 and not _CREDIT_TEXT.match(text):
             names = clean_names(text)
             if names:
                 yield names
 
 
 def authors(tree: HtmlElement, jsonld: list[dict[str, Any]], site: SiteNames,
-            meta_author: str | None = None) -> list[str]:
+            meta_author: str | None = None, title: str | None = None) -> list[str]:
     """The page's authors, names only, in its order (see the module doc)."""
     people, orgs = _ld_people(jsonld)
     fallback: list[str] = []
-    for names in _sources(tree, people + orgs, meta_author):
+    for names in _sources(tree, people + orgs, meta_author, title):
         names = _unique(_without_site(n, site) for n in names)
         own = [n for n in names if not site.matches(n)]
         if own:
@@ -210,10 +238,11 @@ def _without_site(name: str, site: SiteNames) -> str:
     return name
 
 
-def _sources(tree: HtmlElement, ld: list[str], meta_author: str | None) -> Iterator[list[str]]:
+def _sources(tree: HtmlElement, ld: list[str], meta_author: str | None, title: str | None
+             ) -> Iterator[list[str]]:
     """Candidate name lists, best source first; the visible byline is read only if needed."""
     yield ld
     yield _meta_names(tree)
     if meta_author:
         yield clean_names(meta_author)
-    yield from _visible(tree)
+    yield from _visible(tree, title)

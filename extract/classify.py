@@ -78,7 +78,8 @@ def not_article_reason(
     # Visible text is only searched on short pages: articles may mention "captcha" in a form.
     if len(text) < 1500 and (_CHALLENGE.search(title) or (len(visible) < 2000 and _CHALLENGE.search(visible))):
         return "challenge or consent page"
-    scripts = len(tree.xpath("//script"))
+    # Data blocks (JSON-LD and other JSON) are no scripts: a teaser page carries them too.
+    scripts = len(tree.xpath('//script[not(contains(@type, "json"))]'))
     if len(text) < 200 and scripts and (len(visible) < 500 or _NEEDS_JS.search(visible[:3000])):
         return "script-only page shell"
     article_typed = og_type == "article" or any(

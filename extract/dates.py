@@ -124,6 +124,7 @@ def collect(
 
 
 _ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
+_SLASHED = re.compile(r"(?<!\d)\d{1,2}/\d{1,2}/\d{4}(?!\d)")
 # Dates that can be read only one way: ISO days and dotted day-first dates.
 _PLAIN_DAY = re.compile(r"(?<![\d.])(?:(\d{4})-(\d{2})-(\d{2})|(\d{1,2})\.(\d{1,2})\.(\d{4}))(?![\d])")
 
@@ -133,13 +134,15 @@ def date_style(tree: HtmlElement, jsonld: list[dict[str, Any]], visible: str) ->
     values = [str(v) for obj in jsonld for k, v in obj.items() if k.startswith("date")]
     values += [m.get("content") or "" for m in tree.iter("meta") if "/" in (m.get("content") or "")[:12]]
     values += [t.get("datetime") or "" for t in tree.iter("time")]
-    known = {m.group(1) for v in values if (m := _ISO_DAY.match(v))}
-    if "/" in visible or values:  # only slashed dates are ambiguous: find plain ones beside them
+    samples = [visible, *values]
+    known: set[str] = set()
+    if any(_SLASHED.search(v) for v in samples):  # ambiguous dates: find plain ones beside them
+        known = {m.group(1) for v in values if (m := _ISO_DAY.match(v))}
         for m in _PLAIN_DAY.finditer(visible):
             y, mo, d = (m[1], m[2], m[3]) if m[1] else (m[6], m[5], m[4])
             known.add(f"{int(y):04d}-{int(mo):02d}-{int(d):02d}")
     lang = declared_lang(tree)
-    order = numeric_order([visible, *values], declared_locale(tree), lang, known)
+    order = numeric_order(samples, declared_locale(tree), lang, known)
     return DateStyle(order, lang)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
+from trafilatura.metadata import extract_title
 
 from .dateparse import dates_in_text
 from .meta import meta_content
@@ -66,6 +67,20 @@ def _words(text: str) -> set[str]:
     return out
 
 
+_SECOND_LEVEL = {"com", "co", "org", "net", "gov", "ac", "edu", "or", "ne", "go", "gv"}
+
+
+def _domain_label(host: str) -> str | None:
+    """The registered name of a host: "ntv.com.tr" -> "ntv", "rzn.mk.ru" -> "mk"; a subdomain
+    ("neubau.wsl.ch") is often a plain word and never counts as the site's name."""
+    labels = [x for x in host.split(".") if x]
+    if len(labels) < 2:
+        return None
+    i = -3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else -2
+    label = labels[i] if len(labels) >= -i else labels[0]
+    return label if len(label) >= 2 else None
+
+
 @dataclass
 class SiteNames:
     """What a page's site calls itself: names, host labels and learned title affixes."""
@@ -78,17 +93,16 @@ class SiteNames:
     def build(cls, names: Iterable[str | None], url: str | None, affixes: Iterable[str] = ()
               ) -> SiteNames:
         """Collect the keys of names, of the URL's host and of learned affixes."""
-        site = cls({k for n in names if n and len(k := _key(n)) >= 2},
+        # A "name" of many words is a page title put in the wrong field, not the site's name.
+        site = cls({k for n in names if n and len(n.split()) <= 6 and len(k := _key(n)) >= 2},
                    affixes={k for a in affixes if (k := _key(a))})
         host = (urlsplit(url).hostname or "") if url else ""
         for prefix in _HOST_PREFIXES:
             host = host.removeprefix(prefix)
         if host:
-            labels = host.split(".")
             site.names.add(_key(host))
-            # "ntv.com.tr" -> "ntv"; "sueddeutsche.de" -> "sueddeutsche"
-            site.hosts.update(label for label in labels[:-1] if len(label) >= 2
-                              and label not in ("com", "co", "org", "net", "gov", "ac"))
+            if label := _domain_label(host):
+                site.hosts.add(label)
         return site
 
     def learn(self, page_title: str | None, headline: str | None) -> None:
@@ -119,6 +133,11 @@ class SiteNames:
         words = len(segment.split())
         if loose and words <= 4 and any(key.startswith(h) and len(h) >= 3 for h in self.hosts):
             return True  # "NTV Haber" on ntv.com.tr, "Corriere.it" on corriere.it
+        # "Deutscher Schwimm-Verband e.V." on dsv.de: the host is the name's initials.
+        initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", _fold(segment))
+                           if len(w) > 2 or w[0].isupper())
+        if 2 <= words <= 6 and len(initials) >= 2 and any(initials.startswith(h) for h in self.hosts):
+            return True
         # "DW" for "DW.COM": the start of a name, written as a short abbreviation.
         return words == 1 and len(key) >= 2 and segment.isupper() and any(
             n.startswith(key) for n in self.names)
@@ -209,9 +228,19 @@ def _overlap(heading: set[str], title: set[str]) -> float:
     if not heading or not title:
         return 0.0
     common = len(heading & title)
-    if common < _MIN_SHARE_OF_TITLE * len(title):
+    if common < _MIN_SHARE_OF_TITLE * len(title) or common < min(2, len(heading), len(title)):
         return 0.0
     return common / min(len(heading), len(title))
+
+
+_MAX_EXTRA_WORDS = 3
+
+
+def _adds_little(heading: set[str], title: set[str]) -> bool:
+    """The heading holds every word of the title and at most a few more (or a date)."""
+    extra = heading - title
+    return title <= heading and (len(extra) <= _MAX_EXTRA_WORDS
+                                 or bool(_is_date(" ".join(sorted(extra)))))
 
 
 def _headings(tree: HtmlElement) -> list[str]:
@@ -258,18 +287,29 @@ def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[st
     metas = list(dict.fromkeys(t for r in raw if (t := strip_site(r, site)) and not site.matches(t)))
     meta_words = [_words(m) for m in metas]
     headings = [h for h in _headings(tree) if not site.matches(h)]
-    best, score = None, 0.0
+    best, score, match = None, 0.0, -1
     for text in headings:
-        overlap = max((_overlap(_words(text), m) for m in meta_words), default=0.0)
-        if overlap > score:
-            best, score = text, overlap
+        for i, words in enumerate(meta_words):
+            overlap = _overlap(_words(text), words)
+            # Ties go to the better meta title (og:title before a bare <title>'s "News").
+            if overlap > score or (overlap == score and best is not None and i < match):
+                best, score, match = text, overlap, i
     if best is not None and score >= _MIN_OVERLAP:
+        confirmed = any(_fold(best) == _fold(m) for m in metas)  # another title says it too
+        # "Headline" in <title>, "Headline: a standfirst …" in the <h1>: the headline proper.
+        extends = len(metas[match].split()) >= 3 and _fold(best).startswith(_fold(metas[match]))
+        if not confirmed and (extends or _adds_little(_words(best), meta_words[match])):
+            # The heading is the title plus a kicker, a rubric or a date ("Politics | …",
+            # "1. Februar 2022 …"), or the same words without the title's punctuation.
+            return metas[match], page_title
         return best, page_title
     if metas:
         return metas[0], page_title
-    # No title of any kind: the only heading, else trafilatura's guess.
-    fallback = headings[0] if len(headings) == 1 else strip_site(meta_title, site)
-    return fallback, page_title
+    # No title of any kind: the first heading, else trafilatura's search (title classes).
+    if headings:
+        return headings[0], page_title
+    found = strip_site(meta_title or extract_title(tree), site)
+    return (found if found and not site.matches(found) else None), page_title
 
 
 _STRONG_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[-–—~·•»«/:]\s+|\s*[：]\s*|\s+::\s+")

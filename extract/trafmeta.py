@@ -19,12 +19,10 @@ from trafilatura.metadata import (
     META_URL,
     Document,
     examine_meta,
-    extract_author,
     extract_catstags,
     extract_license,
     extract_meta_json,
     extract_sitename,
-    extract_title,
     extract_url,
 )
 
@@ -34,7 +32,7 @@ LOG = logging.getLogger(__name__)
 
 
 def page_metadata(tree: HtmlElement, url: str | None) -> Document:
-    """Return title, author, URL, sitename, categories, tags, licence; date left unset."""
+    """Return meta title and author, URL, sitename, categories, tags, licence; no date."""
     metadata = examine_meta(tree)
     if metadata.author and " " not in metadata.author:
         metadata.author = None  # single-word "authors" are mostly site names (as trafilatura)
@@ -42,10 +40,8 @@ def page_metadata(tree: HtmlElement, url: str | None) -> Document:
         metadata = extract_meta_json(tree, metadata)
     except Exception:  # bugs in trafilatura's JSON-LD reader must not lose the page
         LOG.debug("JSON-LD metadata failed", exc_info=True)
-    if not metadata.title:
-        metadata.title = extract_title(tree)
-    if not metadata.author:
-        metadata.author = extract_author(tree)
+    # No title or author search in the page body here: extract.titles and extract.bylines
+    # read headings and bylines themselves (trafilatura's author search copies the whole tree).
     if not metadata.url:
         metadata.url = extract_url(tree, url)
     if metadata.url:

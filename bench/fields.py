@@ -156,17 +156,9 @@ CONTENDERS: dict[str, Callable[[bytes, str], Fields]] = {
     "mediawatch": ours, "trafilatura": bare, "htmldate": htmldate}
 
 
-SECONDS: dict[str, float] = {}  # contender -> seconds spent in the last run_all
-
-
 def run_all(pages: list[Page], names: Iterable[str]) -> dict[str, list[Fields]]:
-    """Every contender on every page (time spent is left in SECONDS)."""
-    out: dict[str, list[Fields]] = {}
-    for name in names:
-        start = time.perf_counter()
-        out[name] = [CONTENDERS[name](p["data"], p["url"]) for p in pages]
-        SECONDS[name] = time.perf_counter() - start
-    return out
+    """Every contender on every page."""
+    return {name: [CONTENDERS[name](p["data"], p["url"]) for p in pages] for name in names}
 
 
 # -- sets ---------------------------------------------------------------------------------
@@ -212,8 +204,9 @@ def score_fields(pages: list[Page], got: list[Fields]) -> dict[str, float]:
 
 
 def score_dates(pages: list[Page], got: list[Fields]) -> dict[str, float]:
-    """Share of pages whose day equals the gold day."""
-    hits = sum(bool(g["date"]) and str(g["date"])[:10] == p["date"] for p, g in zip(pages, got, strict=True))
+    """Share of pages whose day equals the gold day (``date``, or ``date_utc`` where given)."""
+    hits = sum(bool(g["date"]) and str(g["date"])[:10] in (p["date"], p.get("date_utc"))
+               for p, g in zip(pages, got, strict=True))  # fmt: skip
     return {"date": hits / len(pages)}
 
 
@@ -260,7 +253,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--devsets", default=None, help="folder holding fields/, dates/, extraction/")
     parser.add_argument("--limit", type=int, default=None, help="pages per set (quick runs)")
-    parser.add_argument("--only", default="fields,dates,extraction,parses")
+    parser.add_argument("--only", default="fields,dates,extraction,speed,parses")
     args = parser.parse_args(argv)
     base, only = devsets_path(args.devsets), set(args.only.split(","))
     figures: dict[str, Any] = {}
@@ -270,9 +263,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             got = run_all(pages, CONTENDERS)
             figures["fields"] = halves(pages, got, ("mediawatch", "trafilatura"), score_fields)
             print_block("devsets/fields: headline, authors, date, body", figures["fields"])
-            figures["fields dates"] = halves(pages, got, CONTENDERS, score_fields_date)
+            figures["fields dates"] = halves(pages, got, CONTENDERS, score_dates)
             print_block("devsets/fields: date accuracy incl. htmldate", figures["fields dates"])
-            figures["speed"] = {f"{name} pages/s": len(pages) / SECONDS[name] for name in CONTENDERS}
         else:
             print(f"devsets/fields not found under {base} (the Fundus-derived set; see --devsets): skipped")
     if "dates" in only:
@@ -291,18 +283,124 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print_block("devsets/extraction: body text (upstream snippets)", figures["extraction"])
         else:
             print(f"devsets/extraction not found under {base} (trafilatura's eval set): skipped")
-    if "parses" in only:
-        from parsecount import parses_per_page
-
-        figures["parses"] = parses_per_page(base, args.limit)
+    if "speed" in only or "parses" in only:
+        sample = _speed_sample(base, args.limit)
+        if not sample:
+            print(f"no devset pages under {base} for the speed and parse counts: skipped")
+        if sample and "speed" in only:
+            figures["speed"] = speed(sample)
+        if sample and "parses" in only:
+            figures["parses"] = parses(sample)
+    figures["goals"] = goals(figures)
     print("\n" + json.dumps({"fields_bench": _summary(figures)}))
     return figures
 
 
-def score_fields_date(pages: list[Page], got: list[Fields]) -> dict[str, float]:
-    """Date accuracy only (htmldate has no other field)."""
-    return {"date": sum(bool(g["date"]) and str(g["date"])[:10] in (p["date"], p.get("date_utc"))
-                        for p, g in zip(pages, got, strict=True)) / len(pages)}  # fmt: skip
+def goals(figures: dict[str, Any]) -> dict[str, bool]:
+    """The issue's goals on the held-out half, each printed as met or not."""
+    out: dict[str, bool] = {}
+    held = figures.get("fields", {}).get("held-out")
+    if held:
+        ours, bare = held["mediawatch"], held["trafilatura"]
+        out["title >= 0.85"] = ours["title"] >= 0.85
+        for key in ("title", "author R", "author P", "date", "body F1"):
+            out[f"{key} above trafilatura"] = ours[key] > bare[key]
+        dates = figures["fields dates"]["held-out"]
+        out["fields date above htmldate"] = dates["mediawatch"]["date"] > dates["htmldate"]["date"]
+    if held_dates := figures.get("dates", {}).get("held-out"):
+        out["dates/ date above htmldate"] = held_dates["mediawatch"]["date"] > held_dates["htmldate"]["date"]
+    if speed_figures := figures.get("speed"):
+        out["speed >= 0.9x trafilatura"] = speed_figures["ratio"] >= 0.9
+    if out:
+        print("\n## Goals (held-out half)")
+        for goal, met in out.items():
+            print(f"  {'met    ' if met else 'NOT met'}  {goal}")
+    return out
+
+
+# -- speed and parses (issue 14: one parse per page, >= 0.9x bare trafilatura) ------------
+
+
+def _speed_sample(base: Path, limit: int | None) -> list[Page]:
+    """The fields pages and the first 300 body-text pages, as bytes."""
+    pages: list[Page] = []
+    if (base / "fields" / "truth.json").exists():
+        pages += load_fields(base / "fields", limit)
+    if (base / "extraction" / "evaldata.json").exists():
+        pages += load_indexed(base / "extraction", "evaldata.json", min(limit or 300, 300))
+    return pages
+
+
+def _bare_bytes(data: bytes, url: str) -> None:
+    try:
+        trafilatura.bare_extraction(data, url=url, **BARE)
+    except Exception:  # a crash costs its time like any page
+        pass
+
+
+def speed(pages: list[Page]) -> dict[str, float]:
+    """extract_article vs bare_extraction(with_metadata=True) on the same bytes, interleaved
+    page by page in alternating order, after one warm-up pass (date parsers compile lazily)."""
+    for page in pages[:40]:
+        extract_article(page["data"], page["url"])
+        _bare_bytes(page["data"], page["url"])
+    spent = {"mediawatch": 0.0, "trafilatura": 0.0}
+    runs: dict[str, Callable[[bytes, str], Any]] = {"mediawatch": extract_article, "trafilatura": _bare_bytes}
+    for i, page in enumerate(pages):
+        for name in (("mediawatch", "trafilatura") if i % 2 else ("trafilatura", "mediawatch")):
+            start = time.perf_counter()
+            runs[name](page["data"], page["url"])
+            spent[name] += time.perf_counter() - start
+    out = {f"{k} pages/s": len(pages) / v for k, v in spent.items()}
+    out["ratio"] = spent["trafilatura"] / spent["mediawatch"]
+    print(f"\n## Speed on {len(pages)} pages (same bytes, interleaved)")
+    print(f"  extract_article {out['mediawatch pages/s']:.1f} pages/s, bare trafilatura "
+          f"{out['trafilatura pages/s']:.1f} pages/s: ratio {out['ratio']:.2f} (goal >= 0.90)")
+    return out
+
+
+def parses(pages: list[Page]) -> dict[str, float]:
+    """lxml parser calls per page, and whole-document parses (input >= 90% of the page)."""
+    import lxml.etree as etree
+
+    names = ("fromstring", "HTML", "XML", "parse")
+    originals = {n: getattr(etree, n) for n in names}
+    sizes: list[int] = []
+
+    def counting(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(source: Any, *args: Any, **kwargs: Any) -> Any:
+            sizes.append(len(source) if isinstance(source, str | bytes) else -1)
+            return fn(source, *args, **kwargs)
+        return call
+
+    wrapped = {n: counting(f) for n, f in originals.items()}
+    patched: list[tuple[Any, str, Any]] = []
+    for module in list(sys.modules.values()):  # also `from lxml.etree import fromstring` users
+        for attr, value in list(getattr(module, "__dict__", {}).items()):
+            for n, f in originals.items():
+                if value is f:
+                    patched.append((module, attr, value))
+                    setattr(module, attr, wrapped[n])
+    out: dict[str, float] = {}
+    try:
+        for name, run in (("mediawatch", extract_article), ("trafilatura", _bare_bytes)):
+            calls = whole = 0
+            for page in pages:
+                size = len(decode_html(page["data"])[0])
+                sizes.clear()
+                run(page["data"], page["url"])
+                calls += len(sizes)
+                whole += sum(n >= 0.9 * size for n in sizes)
+            out[f"{name} parser calls/page"] = calls / len(pages)
+            out[f"{name} document parses/page"] = whole / len(pages)
+    finally:
+        for module, attr, value in patched:
+            setattr(module, attr, value)
+    print(f"\n## lxml parses per page ({len(pages)} pages)")
+    for name in ("mediawatch", "trafilatura"):
+        print(f"  {name:12s} {out[f'{name} document parses/page']:.2f} whole-document parses, "
+              f"{out[f'{name} parser calls/page']:.2f} parser calls (fragments included)")
+    return out
 
 
 def _summary(figures: dict[str, Any]) -> dict[str, Any]:

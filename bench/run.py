@@ -75,6 +75,7 @@ def main() -> int:
     print("== Extraction (bench/extraction.py) ==", flush=True)
     codes = [subprocess.run([sys.executable, str(HERE / "extraction.py"), *sys.argv[1:]])
              .returncode]
+    codes.append(subprocess.run([sys.executable, str(HERE / "fields.py"), *sys.argv[1:]]).returncode)
     reextract_throughput()
     for script in ("throughput.py", "batching.py", "distributed.py", "search_scale.py",
                    "search_eval.py", "framing_eval.py"):

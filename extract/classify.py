@@ -184,9 +184,16 @@ def _full_story_elsewhere(tree: HtmlElement, url: str | None) -> str | None:
 
 
 def drop_paywall_lines(text: str) -> str:
-    """Remove the subscription prompt lines from a paywalled page's teaser text."""
+    """Remove the subscription prompt from a paywalled page's teaser text: its own lines, or
+    (when the prompt was run into the teaser) everything from the sentence where it starts,
+    if that is in the second half of the text."""
     lines = [line for line in text.split("\n") if not (len(line) < 300 and _PAYWALL.search(line))]
-    return "\n".join(lines).strip()
+    text = "\n".join(lines).strip()
+    match = _PAYWALL.search(text)
+    if match and match.start() >= len(text) / 2:
+        start = max(text.rfind(". ", 0, match.start()) + 2, text.rfind("\n", 0, match.start()) + 1)
+        text = text[:start].strip() if start > 1 else text
+    return text
 
 
 def _links_out(post: HtmlElement, url: str | None) -> bool:

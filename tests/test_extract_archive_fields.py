@@ -112,3 +112,26 @@ def test_migration_0007_on_an_archive_with_old_rows(tmp_path: Path) -> None:
     indexes = {r[1] for r in conn.execute("PRAGMA index_list(articles)")}
     assert "articles_access" in indexes
     conn.close()
+
+
+def test_title_memory_passes_an_outlets_repeated_affixes_as_hints() -> None:
+    from crawler.ingest import TitleMemory, extraction_hints
+
+    registry = parse_registry(REGISTRY)
+    memory = TitleMemory()
+    page = fetch(html(OPEN_TEXT, wall=False), "2025-05-12T10:00:00+00:00")
+    assert "title_affixes" not in extraction_hints(page, registry.get("paper"), memory)
+    for i in range(4):
+        body = (f"<html><head><title>Story {i} - Լուրեր Հայաստանից - Paper Daily</title></head>"
+                f"<body><h1>Story {i}</h1><p>{'Text. ' * 50}</p></body></html>").encode()
+        memory.remember("paper", extract_article(body, f"http://127.0.0.2:8000/{i}"))
+    hints = extraction_hints(page, registry.get("paper"), memory)
+    assert hints["site_name"] == "The Paper"
+    assert hints["title_affixes"] == ["Paper Daily", "Լուրեր Հայաստանից"]
+    body = (b"<html><head><title>Deal signed - \xd4\xbc\xd5\xb8\xd6\x82\xd6\x80\xd5\xa5\xd6\x80 "
+            b"\xd5\x80\xd5\xa1\xd5\xb5\xd5\xa1\xd5\xbd\xd5\xbf\xd5\xa1\xd5\xb6\xd5\xab\xd6\x81 - "
+            b"Paper Daily</title><meta charset='utf-8'></head><body><p>" + b"Text. " * 50
+            + b"</p></body></html>")
+    assert extract_article(body, "http://127.0.0.2:8000/x", **hints).title == "Deal signed"
+    alone = extract_article(body, "http://127.0.0.2:8000/x").title  # one page cannot tell
+    assert alone is not None and alone.endswith("Paper Daily")

@@ -160,8 +160,8 @@ def _from_tree(
         text = _fallback(work, text)
     if text.count("\n") >= 2:  # a teaser run is at least three lines: skip the page scan
         text = drop_teaser_lines(text, teaser_texts(tree))
-    doc = page_metadata(tree, url)
     jsonld = dates.jsonld_objects(tree)
+    doc = page_metadata(tree, url, jsonld)
     site = SiteNames.build(site_names_of(tree, jsonld, _list_hint(hints, "site_name")),
                            original_url(url), _list_hint(hints, "title_affixes"))
     title, page_title = choose_title(tree, doc.title, jsonld, site)
@@ -177,7 +177,7 @@ def _from_tree(
     og_type = (meta_content(tree, "og:type") or "").lower() or None
     reason = not_article_reason(tree, url, text, jsonld, og_type)
     status = "not_article" if reason else "ok" if len(text) >= _MIN_TEXT else "empty"
-    access, why = access_of(tree, text, jsonld, url)
+    access, why = access_of(tree, text, jsonld, url) if status != "not_article" else ("open", None)
     if access != "open":
         # A teaser behind a wall is still the article: headline, byline, date and teaser.
         text = drop_paywall_lines(text) or text

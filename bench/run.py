@@ -30,6 +30,7 @@ RESULTS = HERE / "results"
 # (name, script, takes --devsets, extra arguments in --quick mode)
 PARTS: list[tuple[str, str, bool, list[str]]] = [
     ("extraction", "extraction.py", True, []),
+    ("fields", "fields.py", True, []),
     ("url_patterns", "url_patterns.py", True, []),
     ("warc_import", "warc_import.py", True, []),
     ("throughput", "throughput.py", False, []),

@@ -20,6 +20,7 @@ from crawler.archive.core import Archive
 from crawler.clock import utcnow
 from crawler.context import CrawlContext
 from crawler.ingest.extraction import (
+    TitleMemory,
     extract_page,
     extract_prepared,
     extraction_hints,
@@ -57,6 +58,7 @@ class ExtractPipeline:
         self.workers = (os.cpu_count() or 1) if workers < 0 else workers
         self.lexicon_path = crawler.settings.get("MEDIAWATCH_LEXICON")
         self.pool: ProcessPoolExecutor | None = None
+        self.titles = TitleMemory()  # each outlet's repeated title affixes, for the hints
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -89,13 +91,14 @@ class ExtractPipeline:
             return item
         source = self.registry.get(item.source_id)
         if self.pool is None:
-            return extract_page(item, source, self.matcher)
+            return extract_page(item, source, self.matcher, self.titles)
         loop = asyncio.get_running_loop()
         # The worker returns the item's extraction and everything else the archive writer
         # needs (crawler.archive.prepare), never the page itself: its body is already here.
         item.extraction, item.topic, item.framing, item.prepared = await loop.run_in_executor(
-            self.pool, extract_prepared, item, extraction_hints(item, source),
+            self.pool, extract_prepared, item, extraction_hints(item, source, self.titles),
             self.registry.topic, self.lexicon_path)
+        self.titles.remember(item.source_id, item.extraction)
         return item
 
 

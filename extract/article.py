@@ -17,12 +17,14 @@ from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from . import dates
-from .classify import binary_kind, not_article_reason, paywall_stub
+from .bylines import SEPARATOR, authors
+from .classify import access_of, binary_kind, drop_paywall_lines, not_article_reason, original_url
 from .dates import DateCandidate
 from .decode import decode_html
 from .meta import canonical_url, choose_lang, declared_lang, license_of, meta_content
 from .options import EXTRACTOR_VERSION, options_for
 from .prune import drop_teaser_lines, teaser_texts
+from .titles import SiteNames, choose_title, site_names_of
 from .trafmeta import htmldate_guess, page_metadata
 
 LOG = logging.getLogger(__name__)
@@ -38,8 +40,8 @@ class ArticleResult:
     """Everything extracted from one page; status is ok, empty, not_article or error."""
 
     status: str
-    title: str | None = None
-    author: str | None = None
+    title: str | None = None  # the headline as the page shows it (site name stripped)
+    author: str | None = None  # the authors' names joined by ", "
     date: str | None = None
     date_source: str | None = None
     modified: str | None = None
@@ -57,6 +59,9 @@ class ArticleResult:
     categories: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     reason: str | None = None  # why a page is not_article or empty, for logs and the archive
+    page_title: str | None = None  # the raw <title>, nothing stripped
+    authors: list[str] = field(default_factory=list)  # names only, in the page's order
+    access: str = "open"  # open, paywalled or teaser: how much of the article the page holds
 
 
 def fingerprint(text: str) -> str | None:
@@ -79,6 +84,12 @@ def _str_hint(hints: Mapping[str, Any], name: str) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def _list_hint(hints: Mapping[str, Any], name: str) -> list[str]:
+    value = hints.get(name)
+    values = [value] if isinstance(value, str) else list(value or []) if isinstance(value, list | tuple) else []
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
 def _prune_paths(hints: Mapping[str, Any]) -> list[XPath]:
     raw = hints.get("prune_xpath") or []
     exprs = [raw] if isinstance(raw, str) else list(raw)
@@ -95,13 +106,6 @@ def _fallback(tree: HtmlElement, text: str) -> str:
     _, baseline_text, _ = trafilatura.baseline(copy.deepcopy(tree))
     baseline_text = (baseline_text or "").replace("\x00", "").strip()
     return baseline_text if len(baseline_text) > _FALLBACK_FACTOR * max(len(text), 50) else text
-
-
-def _author(name: str | None) -> str | None:
-    # Font-size buttons ("A A A") and initials-only bylines are not authors.
-    if not name or sum(ch.isalpha() for ch in name) < 3:
-        return None
-    return name
 
 
 _COPYRIGHT = re.compile(r"^(©|\(c\)|copyright\b|all rights reserved)", re.I)
@@ -156,25 +160,32 @@ def _from_tree(
         text = _fallback(work, text)
     if text.count("\n") >= 2:  # a teaser run is at least three lines: skip the page scan
         text = drop_teaser_lines(text, teaser_texts(tree))
-    doc = page_metadata(tree, url)
-    text = trim_edges(text, doc.title)
-
     jsonld = dates.jsonld_objects(tree)
+    doc = page_metadata(tree, url, jsonld)
+    site = SiteNames.build(site_names_of(tree, jsonld, _list_hint(hints, "site_name")),
+                           original_url(url), _list_hint(hints, "title_affixes"))
+    title, page_title = choose_title(tree, doc.title, jsonld, site)
+    site.learn(page_title, title)
+    names = authors(tree, jsonld, site, doc.author, title)
+    text = trim_edges(text, title)
     cands = dates.collect(tree, url, lambda: htmldate_guess(tree, doc.url or url), hints, jsonld)
     first_seen = _str_hint(hints, "first_seen")
     published = dates.choose(cands, "published", first_seen)
     modified = dates.choose(cands, "modified", first_seen)
 
-    title = doc.title or _str_hint(hints, "feed_title") or _str_hint(hints, "sitemap_title")
+    title = title or _str_hint(hints, "feed_title") or _str_hint(hints, "sitemap_title")
     og_type = (meta_content(tree, "og:type") or "").lower() or None
     reason = not_article_reason(tree, url, text, jsonld, og_type)
     status = "not_article" if reason else "ok" if len(text) >= _MIN_TEXT else "empty"
-    if status == "ok" and (stub := paywall_stub(tree, text)):
-        status, reason = "empty", stub
+    access, why = access_of(tree, text, jsonld, url) if status != "not_article" else ("open", None)
+    if access != "open":
+        # A teaser behind a wall is still the article: headline, byline, date and teaser.
+        text = drop_paywall_lines(text) or text
+        reason = reason or why
     return ArticleResult(
         status=status,
         title=title,
-        author=_author(doc.author),
+        author=SEPARATOR.join(names) or None,
         date=published.value if published else None,
         date_source=published.source if published else None,
         modified=modified.value if modified else None,
@@ -190,4 +201,7 @@ def _from_tree(
         categories=list(doc.categories or []),
         tags=list(doc.tags or []),
         reason=reason or (None if text else "no main text found"),
+        page_title=page_title,
+        authors=names,
+        access=access,
     )

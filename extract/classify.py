@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
+from .meta import meta_content
+
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "PDF document"),
     (b"\x89PNG\r\n\x1a\n", "PNG image"),
@@ -52,7 +54,8 @@ def binary_kind(data: bytes, content_type: str | None) -> str | None:
 def original_url(url: str | None) -> str | None:
     """Unwrap a Wayback Machine URL to the archived URL; other URLs are returned unchanged."""
     if url and "web.archive.org" in url and (m := _WAYBACK.match(urlsplit(url).path)):
-        return m.group(1)
+        query = urlsplit(url).query  # the archived URL's own query string ("?newsID=11")
+        return f"{m.group(1)}?{query}" if query else m.group(1)
     return url
 
 
@@ -75,7 +78,8 @@ def not_article_reason(
     # Visible text is only searched on short pages: articles may mention "captcha" in a form.
     if len(text) < 1500 and (_CHALLENGE.search(title) or (len(visible) < 2000 and _CHALLENGE.search(visible))):
         return "challenge or consent page"
-    scripts = len(tree.xpath("//script"))
+    # Data blocks (JSON-LD and other JSON) are no scripts: a teaser page carries them too.
+    scripts = len(tree.xpath('//script[not(contains(@type, "json"))]'))
     if len(text) < 200 and scripts and (len(visible) < 500 or _NEEDS_JS.search(visible[:3000])):
         return "script-only page shell"
     article_typed = og_type == "article" or any(
@@ -86,7 +90,9 @@ def not_article_reason(
         return None
     if is_section_front(url):
         return "site or section front page"
-    posts = [a for a in tree.iter("article") if a.xpath(".//h1|.//h2|.//h3|.//h4")]
+    # A listing's posts are headed links to their own pages; <article> elements whose
+    # headings link nowhere are sections of one long report (slf.ch weekly reports).
+    posts = [a for a in tree.iter("article") if _links_out(a, url)]
     if len(posts) >= 3 and og_type in (None, "website") and not _has_headline(tree):
         return "listing of several posts"
     if len(text) < 1500 and _mostly_links(tree, text):
@@ -97,20 +103,108 @@ def not_article_reason(
 _PAYWALL = re.compile(
     r"subscribe to (read|continue)|subscribers only|for subscribers|to continue reading|"
     r"already a subscriber|become a (member|subscriber)|this (article|content) is (for|available "
-    r"to) (paying )?(subscribers|members)|paywall|"
+    r"to) (paying )?(subscribers|members)|paywall|log ?in to (read|continue)|"
+    r"nur für abonnenten|exklusiv für abonnenten|jetzt weiterlesen mit|weiterlesen mit [a-z]+\+|"
+    r"réservé aux abonnés|exclusivo para suscriptores|riservato agli abbonati|"
     r"подпишитесь,? чтобы|только для подписчиков|оформите подписку|продолжение доступно|"
     r"բաժանորդագր", re.I)
+# Below this many characters of text a page that mentions a subscription holds only a teaser.
+_STUB_CHARS = 1200
+_TEASER_CHARS = 800
+# A locked section (schema.org hasPart cssSelector) holding less than this is not on the page.
+_LOCKED_CHARS = 300
+_CLASS_SELECTOR = re.compile(r"^\s*\.([\w-]+)\s*$")
 
 
-def paywall_stub(tree: HtmlElement, text: str) -> str | None:
-    """A teaser plus a subscription wall: the article's text is not on the page."""
-    if len(text) >= 1200:
+def _not_free(value: Any) -> bool:
+    return str(value).strip().lower().rsplit("/", 1)[-1] == "false"
+
+
+def _locked_text(tree: HtmlElement, selector: str) -> int | None:
+    """Characters inside the elements a paywall markup's selector names (None: none found)."""
+    match = _CLASS_SELECTOR.match(selector)
+    if not match:
         return None
+    found = tree.xpath(f'//*[contains(concat(" ", normalize-space(@class), " "), " {match[1]} ")]')
+    return sum(len(" ".join(el.text_content().split())) for el in found) if found else None
+
+
+def access_of(tree: HtmlElement, text: str, jsonld: list[dict[str, Any]], url: str | None = None
+              ) -> tuple[str, str | None]:
+    """How much of the article the page holds: "open", "paywalled" or "teaser", and why.
+
+    A page is paywalled when it shows that its text is cut: the locked section its schema.org
+    markup names (``isAccessibleForFree: false`` with a ``hasPart`` selector) is on the page
+    but (nearly) empty; or its text is short and it says so (a subscription prompt, or
+    ``article:content_tier`` locked). The markup alone is not enough: metered sites mark every
+    page "not free", short free items included, and serve the full text.
+    A short page whose "read the full story" link leads to another site is a teaser.
+    """
+    for obj in jsonld:
+        if "isAccessibleForFree" not in obj or not _not_free(obj["isAccessibleForFree"]):
+            continue
+        parts = obj.get("hasPart")
+        parts = parts if isinstance(parts, list) else [parts] if isinstance(parts, dict) else []
+        for part in parts:
+            if isinstance(part, dict) and part.get("cssSelector") and _not_free(part.get("isAccessibleForFree")):
+                locked = _locked_text(tree, str(part["cssSelector"]))
+                if locked is not None and locked < _LOCKED_CHARS:
+                    return "paywalled", "paywall: the locked part its markup names is empty here"
+    if len(text) >= _STUB_CHARS:
+        return "open", None
+    if (meta_content(tree, "article:content_tier") or "").lower() == "locked":
+        return "paywalled", "paywall: article:content_tier is locked"
     body = tree.find("body")
     visible = " ".join((body.text_content() if body is not None else "").split())
     if _PAYWALL.search(text) or _PAYWALL.search(visible[-3000:]):
-        return "paywall stub (the full text needs a subscription)"
+        return "paywalled", "paywall: a teaser and a subscription prompt (the full text needs a subscription)"
+    if len(text) < _TEASER_CHARS and (link := _full_story_elsewhere(tree, url)):
+        return "teaser", f"teaser: the full text is at {link}"
+    return "open", None
+
+
+_READ_ON = re.compile(
+    r"^(read|see) (the )?(full|whole|complete|entire|rest of the) (story|article|report|text)|"
+    r"^continue reading|^read more at|^weiterlesen (auf|bei)|^den ganzen artikel|"
+    r"^lire la suite sur|^leer (la noticia )?completa|^читать (полностью|далее) на|"
+    r"^полный текст|^ամբողջությամբ", re.I)
+
+
+def _full_story_elsewhere(tree: HtmlElement, url: str | None) -> str | None:
+    """A "read the full story" link to another site: this page is an excerpt of it."""
+    host = (urlsplit(original_url(url) or "").hostname or "").removeprefix("www.")
+    for a in tree.iter("a"):
+        href = a.get("href") or ""
+        label = " ".join(a.text_content().split())
+        target = (urlsplit(href).hostname or "").removeprefix("www.")
+        if target and host and target != host and not target.endswith("." + host) \
+                and len(label) < 80 and _READ_ON.search(label):
+            return href
     return None
+
+
+def drop_paywall_lines(text: str) -> str:
+    """Remove the subscription prompt from a paywalled page's teaser text: its own lines, or
+    (when the prompt was run into the teaser) everything from the sentence where it starts,
+    if that is in the second half of the text."""
+    lines = [line for line in text.split("\n") if not (len(line) < 300 and _PAYWALL.search(line))]
+    text = "\n".join(lines).strip()
+    match = _PAYWALL.search(text)
+    if match and match.start() >= len(text) / 2:
+        start = max(text.rfind(". ", 0, match.start()) + 2, text.rfind("\n", 0, match.start()) + 1)
+        text = text[:start].strip() if start > 1 else text
+    return text
+
+
+def _links_out(post: HtmlElement, url: str | None) -> bool:
+    """A post teaser: one of its headings links to (or sits in a link to) another page."""
+    here = (url or "").split("#", 1)[0]
+    for heading in post.xpath(".//h1|.//h2|.//h3|.//h4"):
+        for a in [*heading.iter("a"), *heading.iterancestors("a")]:
+            href = (a.get("href") or "").strip()
+            if href and not href.startswith(("#", "javascript:")) and href.split("#", 1)[0] != here:
+                return True
+    return False
 
 
 def _mostly_links(tree: HtmlElement, text: str) -> bool:

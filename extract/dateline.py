@@ -7,46 +7,19 @@ body or to sidebars and must never be taken for the article's date. A date prece
 
 A labelled date ("Veröffentlicht am 16.08.2019", "Опубликовано: 12 мая 2025") says what it is,
 so it may be read anywhere in the visible page; "Updated"/"Letzte Änderung" labels give
-modification dates. Month names: English, German, French, Spanish, Italian, Polish, Russian,
-Ukrainian, Armenian.
+modification dates. Dates are found by :func:`extract.dateparse.dates_in_text`, with the
+page's own numeric order and language (month names: :mod:`extract.months`).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from lxml.etree import tostring
 from lxml.html import HtmlElement
 
+from .dateparse import ANY_STYLE, DateStyle, dates_in_text
 
-def _stems(months: str) -> dict[str, int]:
-    return {stem: i + 1 for i, group in enumerate(months.split()) for stem in group.split("/")}
-
-
-# Three-letter stems (four where three are ambiguous). Longer stems are tried first.
-_MONTHS = {
-    **_stems("jan feb mar apr may jun jul aug sep oct nov dec"),
-    "jän": 1, "mär": 3, "mrz": 3, "mai": 5, "okt": 10, "dez": 12,  # German (the rest as English)
-    # French, Spanish, Italian, Polish (juin/juil are settled by _LONG below)
-    **_stems("ene/gen/sty fév/fev/lut mars/marz/marc kwi/avr/abr mayo/mag/maj cze/giu "
-             "lug/lip aoû/aou/ago/sie set/wrz ott/paź/paz lis dic/déc/gru"),
-    **_stems("янв фев мар апр мая/май июн июл авг сен окт ноя дек"),
-    **_stems("січ лют бер кві тра чер лип сер вер жов лис гру"),
-    **_stems("հուն փետ մար ապր մայ հուն հուլ օգո սեպ հոկ նոյ դեկ"),
-}  # fmt: skip
-# Stems that would be misread by their first letters: Armenian January/June, French June/July,
-# Polish and Ukrainian November ("lis"/"лис" are both November, kept) and French "mars".
-_LONG = {"հունվ": 1, "հունիս": 6, "juin": 6, "juil": 7, "mars": 3, "mayo": 5, "marzo": 3}
-_WORD = r"([^\W\d_]{3,})"
-_DAY_MONTH_YEAR = re.compile(
-    rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?{_WORD}\.?,?\s+(?:de\s+)?(\d{{4}})(?!\d)"
-)
-_MONTH_DAY_YEAR = re.compile(rf"{_WORD}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)")
-_NUMERIC = re.compile(
-    r"(?<![\d.])(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})(?!\d)|(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)"
-    r"|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"
-)
 _WINDOW = 400
 # Labels closer than this before a date describe it ("Updated: 12 May 2025, 10:15").
 _LABEL_REACH = 40
@@ -82,50 +55,13 @@ def visible_text(tree: HtmlElement) -> str:
     return text
 
 
-def _month(word: str) -> int | None:
-    word = word.lower()
-    for stem, num in _LONG.items():
-        if word.startswith(stem):
-            return num
-    return _MONTHS.get(word[:3]) or _MONTHS.get(word[:4])
-
-
-def _safe(y: str, m: int | str | None, d: str) -> str | None:
-    try:
-        return date(int(y), int(m or 0), int(d)).isoformat()
-    except ValueError:
-        return None
-
-
-def _dates_in(text: str) -> list[tuple[int, int, str]]:
-    """Every day-precise date in a text as (start, end, YYYY-MM-DD), in order of position."""
-    found: list[tuple[int, int, str]] = []
-    for m in _DAY_MONTH_YEAR.finditer(text):
-        if (month := _month(m.group(2))) and (day := _safe(m.group(3), month, m.group(1))):
-            found.append((m.start(), m.end(), day))
-    for m in _MONTH_DAY_YEAR.finditer(text):
-        if (month := _month(m.group(1))) and (day := _safe(m.group(3), month, m.group(2))):
-            found.append((m.start(), m.end(), day))
-    for m in _NUMERIC.finditer(text):
-        if m.group(1):
-            day = _safe(m.group(3), m.group(2), m.group(1))
-        elif m.group(4):
-            # Slashes: day first (Europe) unless that is impossible, then month first (US).
-            day = _safe(m.group(6), m.group(5), m.group(4)) or _safe(m.group(6), m.group(4), m.group(5))
-        else:
-            day = _safe(m.group(7), m.group(8), m.group(9))
-        if day:
-            found.append((m.start(), m.end(), day))
-    return sorted(found)
-
-
 def _is_updated(text: str, start: int) -> bool:
     return bool(_UPDATED.search(text[max(0, start - _LABEL_REACH) : start]))
 
 
-def find_date(text: str) -> str | None:
+def find_date(text: str, style: DateStyle = ANY_STYLE) -> str | None:
     """Return the first day-precise date in a short text that is not labelled as an update."""
-    for start, _, day in _dates_in(text):
+    for start, _, day in dates_in_text(text, style.order, style.lang):
         if not _is_updated(text, start):
             return day
     return None
@@ -146,16 +82,17 @@ def _label_starts(body: str) -> list[int]:
     return sorted(starts)
 
 
-def labelled_dates(tree: HtmlElement) -> tuple[str | None, str | None]:
+def labelled_dates(tree: HtmlElement, style: DateStyle = ANY_STYLE, text: str | None = None
+                   ) -> tuple[str | None, str | None]:
     """Return the first (published, updated) dates that a visible label names as such."""
-    body = " ".join(visible_text(tree).split())
+    body = " ".join((visible_text(tree) if text is None else text).split())
     found: dict[bool, str] = {}
     for start in _label_starts(body):
         m = _ANY_LABEL.match(body, start)
         if m is None or (is_update := m.group(1) is None) in found:
             continue
         after = body[m.end() : m.end() + _LABEL_REACH]
-        dates = _dates_in(after)
+        dates = dates_in_text(after, style.order, style.lang)
         # The date must follow the label closely ("Veröffentlicht am Samstag, 3. Mai 2025").
         if dates and dates[0][0] <= _LABEL_GAP and not _ANY_LABEL.search(after[: dates[0][0]]):
             found[is_update] = dates[0][2]
@@ -178,7 +115,7 @@ def _following_text(h1: HtmlElement, limit: int) -> str:
     return " ".join(parts)[:limit]
 
 
-def visible_dateline(tree: HtmlElement) -> str | None:
+def visible_dateline(tree: HtmlElement, style: DateStyle = ANY_STYLE) -> str | None:
     """Return the date printed beside the page's main headline, if there is one."""
     h1s = [h for h in tree.iter("h1") if h.text_content().strip()]
     if len(h1s) > 1:
@@ -197,7 +134,7 @@ def visible_dateline(tree: HtmlElement) -> str | None:
         prev = node.getprevious()
         if prev is not None and isinstance(prev.tag, str) and prev.tag not in ("script", "style"):
             text = " ".join(prev.text_content().split())[-200:] + " " + text
-        if found := find_date(text):
+        if found := find_date(text, style):
             return found
         node = node.getparent()
     return None

@@ -8,24 +8,31 @@ The rule for the publication date (first valid candidate wins, in this order):
    disagrees with it, since paths are written once at publication while structured dates get
    rewritten on updates or given in UTC;
 3. a date the page labels as its publication ("Veröffentlicht am", "Published:", "Опубликовано"),
-   then the visible dateline printed beside the page's only ``<h1>`` (dates labelled as
-   updates are never datelines);
+   then a date that is a whole segment at the end (or start) of its title ("… | DW |
+   28.04.2023"), then the visible dateline printed beside the page's only ``<h1>`` (dates
+   labelled as updates are never datelines);
 4. generic meta names (``date``, ``dc.date``, ``dcterms.date``, ``created``): many CMSs fill
    them with the render or last-edit time, so they rank below what the page prints;
 5. htmldate's guess (``original_date=True``, extensive search);
 6. a ``<time>`` element (its ``datetime``, else its printed text);
 7. the feed date, then the sitemap ``news:publication_date``.
 
-When structured sources (generic meta names included) disagree among themselves, the one
+A structured publication time that repeats a modification time exactly, while another
+structured source states an earlier day, is a CMS rewriting the field and is set aside. When
+structured sources (generic meta names included) still disagree among themselves, the one
 htmldate agrees with wins. When the page prints, as its label or dateline, the day that
 structured data gives as the modification day and no structured source gives as publication,
-the printed day wins: the site presents the page under that date. When the winner is written in
+the printed day wins if that modification came at least 12 hours after the publication: the
+site re-dated the page and presents it under that date (an edit within hours is a correction). When the winner is written in
 UTC and the same moment is also written in local time (with an offset, or naive with the same
 minutes and seconds), the local one wins: its day is the publication day.
 
 htmldate runs only when its guess can matter (``needs_guess``): when nothing ranked above it
 exists, or structured sources disagree without a URL date to settle them. When it does not run,
 no ``htmldate`` candidate appears.
+
+Date strings are read by :mod:`extract.dateparse` with the page's own numeric order (its locale,
+language and unambiguous dates decide whether 03/04/2025 is the 3rd of April or 4th of March).
 
 "Valid" means parseable, not before 1995, and not after the crawl time (``first_seen``, else now)
 plus one day for time zones. A guess from htmldate equal to the crawl day is treated as the
@@ -36,13 +43,15 @@ kept as written: converting to UTC would move late-evening articles to the next 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lxml.html import HtmlElement
 
-from .dateline import labelled_dates, visible_dateline
+from .dateline import labelled_dates, visible_dateline, visible_text
+from .dateparse import DateStyle, numeric_order
 from .datesources import (
     EARLIEST,
     DateCandidate,
@@ -55,6 +64,8 @@ from .datesources import (
     to_iso,
     url_date,
 )
+from .meta import declared_lang, declared_locale, meta_content
+from .titles import title_date
 
 __all__ = ["DateCandidate", "choose", "collect", "day_of", "jsonld_objects", "needs_guess",
            "to_iso", "upper_bound", "url_date"]  # fmt: skip
@@ -75,20 +86,27 @@ def collect(
     """
     out: list[DateCandidate] = []
     if tree is not None:
-        out += jsonld_candidates(jsonld if jsonld is not None else jsonld_objects(tree))
-        out += meta_candidates(tree)
-        out += microdata_candidates(tree)
+        jsonld = jsonld if jsonld is not None else jsonld_objects(tree)
+        visible = " ".join(visible_text(tree).split())
+        style = date_style(tree, jsonld, visible)
+        out += jsonld_candidates(jsonld, style)
+        out += meta_candidates(tree, style)
+        out += microdata_candidates(tree, style)
     if day := url_date(url):
         out.append(DateCandidate("published", day, "url"))
     if tree is not None:
-        published, updated = labelled_dates(tree)
+        published, updated = labelled_dates(tree, style, visible)
         if published:
             out.append(DateCandidate("published", published, "label"))
         if updated:
             out.append(DateCandidate("modified", updated, "label"))
-        if line := visible_dateline(tree):
+        for title in (tree.findtext(".//title"), meta_content(tree, "og:title")):
+            if day := title_date(title):
+                out.append(DateCandidate("published", day, "title"))
+                break
+        if line := visible_dateline(tree, style):
             out.append(DateCandidate("published", line, "dateline"))
-        out += time_candidates(tree)
+        out += time_candidates(tree, style)
     if callable(guess):
         first_seen = hints.get("first_seen")
         guess = guess() if needs_guess(out, first_seen if isinstance(first_seen, str) else None) else None
@@ -105,13 +123,36 @@ def collect(
     return _unique(out)
 
 
+_ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
+_SLASHED = re.compile(r"(?<!\d)\d{1,2}/\d{1,2}/\d{4}(?!\d)")
+# Dates that can be read only one way: ISO days and dotted day-first dates.
+_PLAIN_DAY = re.compile(r"(?<![\d.])(?:(\d{4})-(\d{2})-(\d{2})|(\d{1,2})\.(\d{1,2})\.(\d{4}))(?![\d])")
+
+
+def date_style(tree: HtmlElement, jsonld: list[dict[str, Any]], visible: str) -> DateStyle:
+    """The page's numeric date order (by its own evidence) and language, for reading its dates."""
+    values = [str(v) for obj in jsonld for k, v in obj.items() if k.startswith("date")]
+    values += [m.get("content") or "" for m in tree.iter("meta") if "/" in (m.get("content") or "")[:12]]
+    values += [t.get("datetime") or "" for t in tree.iter("time")]
+    samples = [visible, *values]
+    known: set[str] = set()
+    if any(_SLASHED.search(v) for v in samples):  # ambiguous dates: find plain ones beside them
+        known = {m.group(1) for v in values if (m := _ISO_DAY.match(v))}
+        for m in _PLAIN_DAY.finditer(visible):
+            y, mo, d = (m[1], m[2], m[3]) if m[1] else (m[6], m[5], m[4])
+            known.add(f"{int(y):04d}-{int(mo):02d}-{int(d):02d}")
+    lang = declared_lang(tree)
+    order = numeric_order(samples, declared_locale(tree), lang, known)
+    return DateStyle(order, lang)
+
+
 def _unique(cands: Iterable[DateCandidate]) -> list[DateCandidate]:
     seen: set[DateCandidate] = set()
     return [c for c in cands if not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
 
 
 _STRUCTURED = ("json-ld", "meta:", "microdata")
-_VISIBLE = ("label", "dateline")
+_VISIBLE = ("label", "title", "dateline")
 _PUBLISHED_ORDER = (
     *_STRUCTURED, "url", *_VISIBLE, "weak-meta:", "htmldate", "time-element", "feed", "sitemap"
 )  # fmt: skip
@@ -167,8 +208,37 @@ def _days(cands: Iterable[DateCandidate]) -> set[str]:
     return {c.value[:10] for c in cands}
 
 
-def _choose_published(valid: list[DateCandidate], updated: set[str]) -> DateCandidate | None:
+_REDATED_HOURS = 12
+
+
+def _hours_between(first: str, later: str) -> float:
+    """Hours from one ISO value to another; by calendar days when either has no time."""
+    try:
+        a = datetime.fromisoformat(first.replace("Z", "+00:00"))
+        b = datetime.fromisoformat(later.replace("Z", "+00:00"))
+        if "T" in first and "T" in later and (a.tzinfo is None) == (b.tzinfo is None):
+            return (b - a).total_seconds() / 3600
+    except ValueError:
+        return 0.0
+    return (b.date() - a.date()).days * 24.0
+
+
+def _structured(valid: list[DateCandidate], modified: Iterable[str]) -> list[DateCandidate]:
+    """Structured publication dates, without those that merely repeat a modification time
+    while another structured source states an earlier day (a CMS rewriting the field)."""
     structured = [c for c in valid if _group(c.source, _STRUCTURED) < len(_STRUCTURED)]
+    stamps = set(modified)
+    kept = [c for c in structured if c.value not in stamps or "T" not in c.value]
+    earliest = min((c.value[:10] for c in kept), default=None)
+    if kept and len(kept) < len(structured) and earliest is not None and all(
+            earliest < c.value[:10] for c in structured if c not in kept):
+        return kept
+    return structured
+
+
+def _choose_published(valid: list[DateCandidate], updated: dict[str, str],
+                      modified: Iterable[str] = ()) -> DateCandidate | None:
+    structured = _structured(valid, modified)
     url = next((c for c in valid if c.source == "url"), None)
     guess = next((c for c in valid if c.source == "htmldate"), None)
     visible = next((c for c in valid if c.source in _VISIBLE), None)
@@ -182,8 +252,10 @@ def _choose_published(valid: list[DateCandidate], updated: set[str]) -> DateCand
         if guess is not None and len(_days(pool)) > 1:
             best = next((c for c in pool if c.value[:10] == guess.value[:10]), best)
         # The page prints its update day as its date and no structured source calls that day
-        # the publication: readers (and archives) date the page by what it prints.
-        if visible is not None and visible.value[:10] in updated - _days(pool):
+        # the publication: readers (and archives) date the page by what it prints, when it was
+        # re-dated later (an edit within hours of publication is a correction, not a new date).
+        if visible is not None and visible.value[:10] in set(updated) - _days(pool) \
+                and _hours_between(best.value, updated[visible.value[:10]]) >= _REDATED_HOURS:
             return visible
         return _local_first(best, pool)
     return valid[0] if valid else None
@@ -205,7 +277,7 @@ def needs_guess(cands: list[DateCandidate], first_seen: str | None = None) -> bo
     valid = _valid(cands, "published", first_seen)
     if not any(_group(c.source, _PUBLISHED_ORDER) < _GUESS_RANK for c in valid):
         return True
-    structured = [c for c in valid if _group(c.source, _STRUCTURED) < len(_STRUCTURED)]
+    structured = _structured(valid, (c.value for c in _valid(cands, "modified", first_seen)))
     pool = structured + [c for c in valid if c.source.startswith("weak-meta:")]
     return bool(structured) and not any(c.source == "url" for c in valid) and len(_days(pool)) > 1
 
@@ -216,8 +288,9 @@ def choose(
     """Apply the module's date rule to candidates of one kind."""
     valid = _valid(cands, kind, first_seen)
     if kind == "published":
-        updated = {c.value[:10] for c in _valid(cands, "modified", first_seen)}
-        best = _choose_published(valid, updated)
+        mods = _valid(cands, "modified", first_seen)
+        updated = {c.value[:10]: c.value for c in reversed(mods)}
+        best = _choose_published(valid, updated, [c.value for c in mods])
     else:
         best = valid[0] if valid else None
     latest = upper_bound(first_seen)

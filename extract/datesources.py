@@ -10,14 +10,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
 from .dateline import find_date
+from .dateparse import ANY_STYLE, DateStyle, parse_date
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,6 @@ _PUBLISHED_RANK = {name: i for i, name in enumerate(_PUBLISHED_META)}
 _MODIFIED_RANK = {name: i for i, name in enumerate(_MODIFIED_META)}
 _ARTICLE_TYPES = re.compile(r"article|posting|report|news|story|review|opinion", re.I)
 
-_ISO = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?"
-)
-_YMD = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})\b")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?$")
-_DMY = re.compile(r"^(\d{1,2})([./])(\d{1,2})[./](\d{4})(?:,?\s+(\d{1,2}):(\d{2}))?")
-_EN_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y")
 # /2020/9/23/ as path segments, or 2020-09-23 with two-digit parts; "/2023/10/3-fragen" is not a day.
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|\.)"
@@ -66,58 +58,9 @@ _MAX_WORDY = 60
 _WEAK_META = {"date", "dc.date", "dcterms.date", "created"}
 
 
-def to_iso(value: str | None) -> str | None:
+def to_iso(value: str | None, order: str | None = None, lang: str | None = None) -> str | None:
     """Normalise a date string to ISO 8601 (offset kept as written), or None if unparseable."""
-    if not value:
-        return None
-    text = " ".join(str(value).split())
-    if not text:
-        return None
-    if m := _ISO.match(text):
-        return _build(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6),
-                      m.group(7))  # fmt: skip
-    if m := _YMD.match(text):
-        return _build(m.group(1), m.group(2), m.group(3))
-    if m := _COMPACT.match(text):
-        return _build(*m.groups())
-    if m := _DMY.match(text):
-        first, sep, second, year, hour, minute = m.groups()
-        # Dots are day first. Slashes in metadata are month first (US, .NET) unless impossible.
-        if sep == "/" and int(first) <= 12:
-            first, second = second, first
-        return _build(year, second, first, hour, minute) or _build(year, first, second, hour, minute)
-    if text.isdigit() and len(text) == 10:
-        return datetime.fromtimestamp(int(text), UTC).isoformat()
-    try:
-        return parsedate_to_datetime(text).isoformat()
-    except (TypeError, ValueError, IndexError):
-        pass
-    for fmt in _EN_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    # Written out in another language ("24. Januar 2022", "12 мая 2025"): short values only.
-    return find_date(text) if len(text) <= _MAX_WORDY else None
-
-
-def _build(
-    y: str, mo: str, d: str, h: str | None = None, mi: str | None = None,
-    s: str | None = None, tz: str | None = None,
-) -> str | None:  # fmt: skip
-    try:
-        day = date(int(y), int(mo), int(d))
-        if h is None:
-            return day.isoformat()
-        out = f"{day.isoformat()}T{int(h):02d}:{int(mi or 0):02d}:{int(s or 0):02d}"
-        datetime.fromisoformat(out)
-    except ValueError:
-        return None
-    if tz:
-        if tz != "Z" and ":" not in tz:
-            tz = f"{tz[:3]}:{tz[3:] or '00'}"
-        out += tz
-    return out
+    return parse_date(value, order, lang)
 
 
 def day_of(iso: str) -> date | None:
@@ -163,24 +106,25 @@ def jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
     return [obj for _, obj in sorted(found, key=lambda pair: not pair[0])]
 
 
-def jsonld_candidates(objects: list[dict[str, Any]]) -> Iterator[DateCandidate]:
+def jsonld_candidates(objects: list[dict[str, Any]], style: DateStyle = ANY_STYLE
+                      ) -> Iterator[DateCandidate]:
     """JSON-LD datePublished/dateCreated/uploadDate and dateModified, in object order."""
     for obj in objects:
         for key, kind in (("datePublished", "published"), ("dateCreated", "published"),
                           ("uploadDate", "published"), ("dateModified", "modified")):  # fmt: skip
             value = obj.get(key)
-            if isinstance(value, str) and (iso := to_iso(value)):
+            if isinstance(value, str) and (iso := to_iso(value, style.order, style.lang)):
                 yield DateCandidate(kind, iso, "json-ld")
 
 
-def meta_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
+def meta_candidates(tree: HtmlElement, style: DateStyle = ANY_STYLE) -> Iterator[DateCandidate]:
     """Meta tag dates, best-ranked names first; generic names are marked "weak-meta:"."""
     found: list[tuple[int, DateCandidate]] = []
     for meta in tree.iter("meta"):
         name = (_attr(meta, "property", "name", "itemprop", "http-equiv") or "").lower()
         if name not in _PUBLISHED_RANK and name not in _MODIFIED_RANK:
             continue
-        iso = to_iso(meta.get("content"))
+        iso = to_iso(meta.get("content"), style.order, style.lang)
         if not iso:
             continue
         if name in _PUBLISHED_RANK:
@@ -191,16 +135,17 @@ def meta_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
     yield from (cand for _, cand in sorted(found, key=lambda pair: pair[0]))
 
 
-def microdata_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
+def microdata_candidates(tree: HtmlElement, style: DateStyle = ANY_STYLE
+                         ) -> Iterator[DateCandidate]:
     """itemprop datePublished/dateModified on visible elements."""
     for el in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateModified"][not(self::meta)]'):
         kind = "published" if el.get("itemprop") == "datePublished" else "modified"
-        iso = to_iso(_attr(el, "datetime", "content") or el.text_content())
+        iso = to_iso(_attr(el, "datetime", "content") or el.text_content(), style.order, style.lang)
         if iso:
             yield DateCandidate(kind, iso, "microdata")
 
 
-def time_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
+def time_candidates(tree: HtmlElement, style: DateStyle = ANY_STYLE) -> Iterator[DateCandidate]:
     """The article's own <time>: pubdate-marked, first inside <article>, else the first."""
     times = tree.xpath("//time")
     # An explicit pubdate marker, or the first <time> in an <article>, is the article's own.
@@ -208,9 +153,9 @@ def time_candidates(tree: HtmlElement) -> Iterator[DateCandidate]:
     for el in marked + times[:1]:
         # The machine-readable attribute first; else the printed text ("31.03.2020").
         raw = el.get("datetime")
-        iso = to_iso(raw) if raw else None
+        iso = to_iso(raw, style.order, style.lang) if raw else None
         if iso is None:
-            iso = find_date(" ".join(el.text_content().split())[:_MAX_WORDY])
+            iso = find_date(" ".join(el.text_content().split())[:_MAX_WORDY], style)
         if iso:
             yield DateCandidate("published", iso, "time-element")
             return
@@ -223,5 +168,8 @@ def url_date(url: str | None) -> str | None:
     match = _URL_DATE.search(urlsplit(url).path)
     if not match:
         return None
-    parts = [g for g in match.groups() if g is not None]
-    return _build(parts[0], parts[1], parts[2])
+    y, mo, d = (int(g) for g in match.groups() if g is not None)
+    try:
+        return date(y, mo, d).isoformat()
+    except ValueError:
+        return None

@@ -1,10 +1,17 @@
-"""Turn fetched bytes into text.
+"""Turn fetched bytes into text: the one byte decoder for pages, feeds, sitemaps and links.
 
-Order of evidence: a byte-order mark; the HTTP header charset; a ``<meta charset>`` or
-``http-equiv`` declaration in the first few KB; then detection. A declaration is only trusted
-if the bytes decode under it without error, because servers and templates lie (a header saying
-utf-8 over a windows-1251 body is common on old Russian sites). Valid multi-byte UTF-8 beats a
-declared single-byte charset: such byte sequences are practically never legacy text.
+Order of evidence: a byte-order mark (or the zero bytes of BOM-less UTF-16 markup); the HTTP
+header charset; a ``<meta charset>``/``http-equiv`` or ``<?xml encoding=…?>`` declaration in
+the first few KB; then detection. A declaration is only trusted if the bytes decode under it
+without error, because servers and templates lie (a header saying utf-8 over a windows-1251
+body is common on old Russian sites; a declared UTF-16 over single-byte markup is a lie too).
+Valid multi-byte UTF-8 beats a declared single-byte charset: such byte sequences are practically
+never legacy text.
+
+Detection asks charset_normalizer and then checks its answer against the common legacy web
+encodings by how plausible the decoded words look (one script per word, sane letter case, not
+a Western word made only of accented letters): statistical detection is unreliable on the
+short bodies that feeds and small pages often have.
 """
 
 from __future__ import annotations
@@ -23,10 +30,13 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)[\"']", re.I)
 _SNIFF_BYTES = 4096
 # WHATWG treats these labels as windows-1252; so do browsers, so pages are written for it.
 _AS_CP1252 = {"latin-1", "iso8859-1", "ascii"}
 _SINGLE_BYTE_HINT = re.compile(r"^(cp|windows-|iso8859|koi8|mac|latin|ascii)")
+# Legacy encodings checked against the detector's answer (the project's outlets first).
+_LEGACY = ("cp1251", "koi8_r", "cp1252", "cp1250")
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -47,8 +57,10 @@ def _codec(label: str | bytes) -> str | None:
     return "cp1252" if name in _AS_CP1252 else name
 
 
-def _meta_charset(data: bytes) -> str | None:
-    match = _META_CHARSET.search(data[:_SNIFF_BYTES])
+def declared_charset(data: bytes) -> str | None:
+    """The charset the document declares in its first bytes (XML declaration or meta tag)."""
+    head = data[:_SNIFF_BYTES]
+    match = _XML_DECL.match(head) or _META_CHARSET.search(head)
     return _codec(match.group(1)) if match else None
 
 
@@ -77,14 +89,57 @@ def _mostly_utf8(data: bytes) -> bool:
     return bad <= 2 + 0.02 * non_ascii and non_ascii > bad
 
 
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def _script(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x250:
+        return "latin"
+    if 0x370 <= code < 0x400:
+        return "greek"
+    if 0x400 <= code < 0x530:
+        return "cyrillic"
+    return "other" if code < 0x2E80 else "cjk"
+
+
+def plausibility(text: str) -> float:
+    """How much a decoded text looks like real words: +1 per sound word with non-ASCII letters,
+    -1 per mixed-script, wrongly cased or all-accented Latin word, -0.5 per stray symbol."""
+    score = 0.0
+    sample = text[:100_000]
+    for word in _WORDS.findall(sample):
+        if word.isascii():
+            continue
+        scripts = {_script(ch) for ch in word if not ch.isascii()} | (
+            {"latin"} if any(ch.isascii() for ch in word) else set())
+        lower_upper = any(a.islower() and b.isupper() for a, b in zip(word, word[1:], strict=False))
+        accented = sum(not ch.isascii() for ch in word)
+        all_accented = scripts == {"latin"} and accented > 1 and accented > len(word) / 2
+        score += -1 if len(scripts) > 1 or lower_upper or all_accented else 1
+    symbols = sum(1 for ch in sample if ch > "\x7f" and (not ch.isalpha() or _HALFWIDTH <= ch <= "\uff9f")
+                  and not ch.isspace())
+    return score - 0.5 * symbols
+
+
+_HALFWIDTH = "\uff61"  # halfwidth katakana: what single-byte Cyrillic looks like read as cp932
+
+
 def _detect(data: bytes) -> tuple[str, str]:
     best = from_bytes(data[:200_000]).best()
-    if best is not None and best.encoding:
-        codec = _codec(best.encoding) or "utf-8"
-        text = _try(data, codec)
-        if text is not None:
-            return text, codec
-    return data.decode("cp1252", "replace"), "cp1252"
+    options: list[tuple[str, str]] = []
+    if best is not None and best.encoding and (codec := _codec(best.encoding)):
+        if (text := _try(data, codec)) is not None:
+            options.append((text, codec))
+    for codec in _LEGACY:
+        if all(codec != c for _, c in options) and (text := _try(data, codec)) is not None:
+            options.append((text, codec))
+    # A multi-byte reading that swallows markup ("<" taken as a trail byte) is wrong.
+    options = [o for o in options if o[0].count("<") == data.count(b"<")] or options
+    if not options:
+        return data.decode("cp1252", "replace"), "cp1252"
+    # The detector's answer wins ties; max() keeps the first of equal scores.
+    return max(options, key=lambda option: plausibility(option[0]))
 
 
 def public_name(codec: str) -> str:
@@ -95,23 +150,34 @@ def public_name(codec: str) -> str:
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode page bytes to (text without NUL bytes, encoding name)."""
+    """Decode page, feed or sitemap bytes to (text without NUL bytes, encoding name)."""
     text, codec = _decode(data, content_type)
     return text.replace("\x00", ""), public_name(codec)
 
 
-def _decode(data: bytes, content_type: str | None) -> tuple[str, str]:
+decode_bytes = decode_html  # the same decoder, named for callers that read XML
+
+
+def bom_codec(data: bytes) -> str | None:
+    """The codec a byte-order mark (or BOM-less UTF-16 markup: "<" and a zero byte) names."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(codec, "replace"), codec.replace("-le", "").replace(
-                "-be", ""
-            )
+            return codec
+    if data.startswith((b"<\x00", b"\x00<")):
+        return "utf-16-le" if data[0] else "utf-16-be"
+    return None
+
+
+def _decode(data: bytes, content_type: str | None) -> tuple[str, str]:
+    if codec := bom_codec(data):
+        skip = next((len(bom) for bom, _ in _BOMS if data.startswith(bom)), 0)
+        return data[skip:].decode(codec, "replace"), codec[:6] if codec.startswith("utf-") else codec
     is_ascii = data.isascii()
     utf8 = None if is_ascii else _try(data, "utf-8")
     mixed = not is_ascii and utf8 is None and _mostly_utf8(data)
-    for declared in (charset_from_content_type(content_type), _meta_charset(data)):
-        if declared is None:
-            continue
+    for declared in (charset_from_content_type(content_type), declared_charset(data)):
+        if declared is None or declared.replace("_", "-").startswith(("utf-16", "utf-32")):
+            continue  # a wide charset without a BOM or zero bytes is a lie about these bytes
         if utf8 is not None and _SINGLE_BYTE_HINT.match(declared):
             return utf8, "utf-8"
         text = _try(data, declared)

@@ -63,13 +63,18 @@ def canonical_url(tree: HtmlElement, url: str | None) -> str | None:
     return urljoin(url, href) if url else href
 
 
-def declared_lang(tree: HtmlElement) -> str | None:
-    """Return the ISO 639-1 language the page declares about itself, if any."""
-    raw = (
+def declared_locale(tree: HtmlElement) -> str | None:
+    """Return the language tag the page declares about itself ("en-GB", "ru_RU", "hy"), if any."""
+    return (
         _first(tree, "/html/@lang | /html/@xml:lang | //body/@lang")
         or meta_content(tree, "og:locale", "language", "dc.language", "content-language")
         or _first(tree, '//meta[translate(@http-equiv,"CONTEG-LAU","conteg-lau")="content-language"]/@content')
     )
+
+
+def declared_lang(tree: HtmlElement) -> str | None:
+    """Return the ISO 639-1 language the page declares about itself, if any."""
+    raw = declared_locale(tree)
     match = _LANG_CODE.match(raw or "")
     if not match:
         return None

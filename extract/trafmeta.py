@@ -11,6 +11,7 @@ upgrading trafilatura (the extractor version string records which one we run).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from courlan import extract_domain
 from htmldate import find_date
@@ -19,12 +20,10 @@ from trafilatura.metadata import (
     META_URL,
     Document,
     examine_meta,
-    extract_author,
     extract_catstags,
     extract_license,
     extract_meta_json,
     extract_sitename,
-    extract_title,
     extract_url,
 )
 
@@ -33,19 +32,25 @@ from .options import DATE_PARAMS
 LOG = logging.getLogger(__name__)
 
 
-def page_metadata(tree: HtmlElement, url: str | None) -> Document:
-    """Return title, author, URL, sitename, categories, tags, licence; date left unset."""
+def page_metadata(tree: HtmlElement, url: str | None, jsonld: list[dict[str, Any]] | None = None
+                  ) -> Document:
+    """Return meta title and author, URL, sitename, categories, tags, licence; no date.
+
+    With ``jsonld`` (the page's objects, already parsed) its headline, publisher name and
+    sections are taken from them instead of trafilatura re-reading every JSON-LD script.
+    """
     metadata = examine_meta(tree)
     if metadata.author and " " not in metadata.author:
         metadata.author = None  # single-word "authors" are mostly site names (as trafilatura)
-    try:
-        metadata = extract_meta_json(tree, metadata)
-    except Exception:  # bugs in trafilatura's JSON-LD reader must not lose the page
-        LOG.debug("JSON-LD metadata failed", exc_info=True)
-    if not metadata.title:
-        metadata.title = extract_title(tree)
-    if not metadata.author:
-        metadata.author = extract_author(tree)
+    if jsonld is None:
+        try:
+            metadata = extract_meta_json(tree, metadata)
+        except Exception:  # bugs in trafilatura's JSON-LD reader must not lose the page
+            LOG.debug("JSON-LD metadata failed", exc_info=True)
+    else:
+        _from_jsonld(metadata, jsonld)
+    # No title or author search in the page body here: extract.titles and extract.bylines
+    # read headings and bylines themselves (trafilatura's author search copies the whole tree).
     if not metadata.url:
         metadata.url = extract_url(tree, url)
     if metadata.url:
@@ -65,6 +70,19 @@ def page_metadata(tree: HtmlElement, url: str | None) -> Document:
     metadata.license = extract_license(tree)
     metadata.clean_and_trim()
     return metadata
+
+
+def _from_jsonld(metadata: Document, jsonld: list[dict[str, Any]]) -> None:
+    """Fill title, site name and categories from JSON-LD where the meta tags gave none."""
+    for obj in jsonld:  # article-like objects come first
+        headline, section, publisher = obj.get("headline"), obj.get("articleSection"), obj.get("publisher")
+        if not metadata.title and isinstance(headline, str) and headline.strip():
+            metadata.title = headline.strip()
+        if not metadata.sitename and isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            metadata.sitename = publisher["name"].strip() or None
+        if not metadata.categories and section:
+            sections = section if isinstance(section, list) else [section]
+            metadata.categories = [str(x).strip() for x in sections if str(x).strip()]
 
 
 def htmldate_guess(tree: HtmlElement, url: str | None) -> str | None:

@@ -708,6 +708,22 @@ def m0006_search_version(db: Database) -> None:
                    "VALUES ('search_version', ?)", [_SEARCH_VERSION_0006])
 
 
+@migrations(name="0007_article_fields")
+def m0007_article_fields(db: Database) -> None:
+    """The raw <title> beside the headline, the authors as a JSON list, and how much of the
+    article the page held (access: open, paywalled, teaser); old rows were read as open."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(articles)").fetchall()}
+    for column, ddl in (
+        ("page_title", "page_title TEXT"),                       # <title> as the page has it
+        ("authors", "authors TEXT"),                             # JSON list of names
+        ("access", "access TEXT NOT NULL DEFAULT 'open'"),       # open | paywalled | teaser
+    ):
+        if column not in have:
+            db.execute(f"ALTER TABLE articles ADD COLUMN {ddl}")
+    # Counts and searches that keep or leave out paywalled teasers filter on access.
+    db.execute("CREATE INDEX IF NOT EXISTS articles_access ON articles(access, source_id, published)")
+
+
 @migrations(name="0008_probes")
 def m0008_probes(db: Database) -> None:
     """probes: the last `mediawatch sources probe --write` verdict per outlet."""
@@ -720,44 +736,6 @@ def m0008_probes(db: Database) -> None:
         summary TEXT,                        -- the first problem, in plain words
         report TEXT NOT NULL                 -- JSON array: the endpoint rows of --json
     )""")
-
-
-@migrations(name="0011_backfill")
-def m0011_backfill(db: Database) -> None:
-    """Backfills from Common Crawl News: each WARC file's state, and where each imported
-    capture came from (file, offset, length in the original WARC)."""
-    db.execute("""CREATE TABLE IF NOT EXISTS backfill_files (
-        file TEXT NOT NULL,                  -- path under the base URL, e.g. crawl-data/CC-NEWS/...
-        sources TEXT NOT NULL,               -- the outlets filtered for: sorted ids, comma-separated
-        month TEXT NOT NULL,                 -- YYYY-MM of the listing it came from
-        state TEXT NOT NULL DEFAULT 'pending',  -- pending | done | failed
-        reason TEXT,                         -- why it failed
-        attempts INTEGER NOT NULL DEFAULT 0,
-        bytes INTEGER,                       -- compressed bytes read
-        records_seen INTEGER,
-        records_matched INTEGER,             -- responses of the outlets' hosts
-        articles_new INTEGER,
-        articles_updated INTEGER,
-        stored INTEGER,                      -- captures stored (pages rows new or seen again)
-        out_of_window INTEGER,               -- page date outside the requested months
-        dropped INTEGER,                     -- not stored: --strict-dates
-        malformed INTEGER,
-        run_id INTEGER,                      -- the crawl_runs row of the backfill that ran it
-        started_at TEXT,
-        finished_at TEXT,
-        PRIMARY KEY (file, sources))""")
-    db.execute("CREATE INDEX IF NOT EXISTS backfill_files_state ON backfill_files(state, month)")
-    db.execute("""CREATE TABLE IF NOT EXISTS capture_origins (
-        file TEXT NOT NULL,                  -- the original WARC (CC path, or the imported file)
-        record_offset INTEGER NOT NULL,      -- byte offset of the response record in it
-        record_length INTEGER,               -- the record's length (compressed, as stored)
-        page_id INTEGER REFERENCES pages(id),
-        article_id TEXT,
-        via TEXT NOT NULL,                   -- ccnews | warc-import
-        record_date TEXT,                    -- the record's WARC-Date
-        url TEXT,
-        PRIMARY KEY (file, record_offset))""")
-    db.execute("CREATE INDEX IF NOT EXISTS capture_origins_page ON capture_origins(page_id)")
 
 
 # -- 0010: the researcher's workbench (issue 16): attention over time, saved searches ----------
@@ -851,6 +829,44 @@ def m0010_watches(db: Database) -> None:
             db.execute(f"CREATE TRIGGER {name} {body}")
     db.execute("CREATE INDEX IF NOT EXISTS articles_first_seen ON articles(first_seen_at, lang, "
                "source_id)")
+
+
+@migrations(name="0011_backfill")
+def m0011_backfill(db: Database) -> None:
+    """Backfills from Common Crawl News: each WARC file's state, and where each imported
+    capture came from (file, offset, length in the original WARC)."""
+    db.execute("""CREATE TABLE IF NOT EXISTS backfill_files (
+        file TEXT NOT NULL,                  -- path under the base URL, e.g. crawl-data/CC-NEWS/...
+        sources TEXT NOT NULL,               -- the outlets filtered for: sorted ids, comma-separated
+        month TEXT NOT NULL,                 -- YYYY-MM of the listing it came from
+        state TEXT NOT NULL DEFAULT 'pending',  -- pending | done | failed
+        reason TEXT,                         -- why it failed
+        attempts INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER,                       -- compressed bytes read
+        records_seen INTEGER,
+        records_matched INTEGER,             -- responses of the outlets' hosts
+        articles_new INTEGER,
+        articles_updated INTEGER,
+        stored INTEGER,                      -- captures stored (pages rows new or seen again)
+        out_of_window INTEGER,               -- page date outside the requested months
+        dropped INTEGER,                     -- not stored: --strict-dates
+        malformed INTEGER,
+        run_id INTEGER,                      -- the crawl_runs row of the backfill that ran it
+        started_at TEXT,
+        finished_at TEXT,
+        PRIMARY KEY (file, sources))""")
+    db.execute("CREATE INDEX IF NOT EXISTS backfill_files_state ON backfill_files(state, month)")
+    db.execute("""CREATE TABLE IF NOT EXISTS capture_origins (
+        file TEXT NOT NULL,                  -- the original WARC (CC path, or the imported file)
+        record_offset INTEGER NOT NULL,      -- byte offset of the response record in it
+        record_length INTEGER,               -- the record's length (compressed, as stored)
+        page_id INTEGER REFERENCES pages(id),
+        article_id TEXT,
+        via TEXT NOT NULL,                   -- ccnews | warc-import
+        record_date TEXT,                    -- the record's WARC-Date
+        url TEXT,
+        PRIMARY KEY (file, record_offset))""")
+    db.execute("CREATE INDEX IF NOT EXISTS capture_origins_page ON capture_origins(page_id)")
 
 
 @migrations(name="0012_fts_triggers")

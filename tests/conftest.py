@@ -47,7 +47,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     problems = []
     for item in items:
         tiers = {m.name for m in item.iter_markers() if m.name in TIERS}
-        fixtures = set(getattr(item, "fixturenames", ()))
+        # Fixtures only: a parametrized argument may share a fixture's name (`site`).
+        params = set(getattr(getattr(item, "callspec", None), "params", {}))
+        fixtures = set(getattr(item, "fixturenames", ())) - params
         if not tiers:
             problems.append(f"{item.nodeid}: no tier")
         elif "unit" in tiers and fixtures & (E2E_FIXTURES | {"redis_url"}):

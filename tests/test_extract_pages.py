@@ -43,6 +43,15 @@ def test_recorded_page(name: str) -> None:
     assert "\x00" not in result.text
     if expected.get("title"):
         assert norm(expected["title"]) in norm(result.title)
+        if expected.get("title_exact"):  # the headline exactly: no site name, no section
+            assert norm(result.title) == norm(expected["title"]), result.title
+    if "page_title" in expected:
+        assert norm(result.page_title) == norm(expected["page_title"])
+    if "authors" in expected:
+        assert result.authors == expected["authors"]
+        assert result.author == (", ".join(expected["authors"]) or None)
+    if "access" in expected:
+        assert result.access == expected["access"], result.reason
     if expected.get("date"):
         assert result.date is not None and result.date[:10] == expected["date"], (
             result.date, result.date_source, result.date_candidates)

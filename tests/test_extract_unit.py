@@ -233,7 +233,8 @@ def test_dateline_month_names_and_formats(text: str, day: str) -> None:
 
 
 def test_to_iso_metadata_formats() -> None:
-    assert to_iso("11/01/2023 12:43:42") == "2023-11-01T12:43:00"  # slashes in metadata: US order
+    assert to_iso("11/01/2023 12:43:42", "mdy") == "2023-11-01T12:43:42"  # the page's order decides
+    assert to_iso("11/01/2023 12:43:42", "dmy") == "2023-01-11T12:43:42"
     assert to_iso("25/01/2023") == "2023-01-25"  # ...unless the month would be impossible
     assert to_iso("24. Januar 2022") == "2022-01-24"
 
@@ -293,15 +294,17 @@ def test_htmldate_runs_only_when_needed() -> None:
     assert needs_guess([DateCandidate("published", "2025-05-12", "time-element")])
 
 
-def test_paywall_stub_is_empty_with_a_reason() -> None:
+def test_paywall_stub_is_a_paywalled_article_with_its_teaser() -> None:
     html = ("<html lang='en'><head><title>Gyumri base deal</title></head><body><article>"
             "<h1>Gyumri base deal</h1><p>Armenia and Russia signed a new protocol on the base "
             "on Monday, officials said.</p><p>The agreement covers the next decade.</p>"
             "<div class='wall'>Subscribe to read the full article. Already a subscriber? "
             "Log in.</div></article></body></html>")
     result = extract_article(html, "https://paper.example/2025/01/gyumri-base-deal")
-    assert result.status == "empty"
+    assert (result.status, result.access) == ("ok", "paywalled")
     assert "paywall" in (result.reason or "")
+    assert result.title == "Gyumri base deal"
+    assert "signed a new protocol" in result.text and "Subscribe" not in result.text
     full = html.replace("Subscribe to read the full article. Already a subscriber? Log in.", "")
-    assert extract_article(full + "", "https://paper.example/2025/01/x").reason is None or \
-        "paywall" not in (extract_article(full, "https://paper.example/2025/01/x").reason or "")
+    opened = extract_article(full, "https://paper.example/2025/01/x")
+    assert (opened.status, opened.access, opened.reason) == ("ok", "open", None)

@@ -255,18 +255,20 @@ def test_non_articles_are_not_articles(hostile: Hostile, path: str) -> None:
     assert hostile.articles(path) == []
 
 
-def test_paywall_stub_is_never_an_ok_article(hostile: Hostile) -> None:
+def test_paywall_stub_is_a_paywalled_article(hostile: Hostile) -> None:
+    # Issue 13: a teaser behind a wall is an article (headline, byline, date, teaser) marked
+    # paywalled, so counts can keep or leave it out; it used to be dropped as "empty".
     path = "/hazards/news/paywalled/"
     _, _, outcome, error, _ = hostile.page(path)
-    assert outcome in ("empty", "not_article"), (outcome, error)
-    rows = query(
+    assert outcome == "extracted", (outcome, error)
+    ((status, access, title, author, published, text),) = query(
         hostile.db,
-        "select extraction_status, extraction_error from articles where url = ?",
-        (hostile.url(path),),
-    )
-    assert all(status == "empty" for status, _ in rows)
-    reasons = [error] + [reason for _, reason in rows]
-    assert any(r and len(r) > len(outcome) for r in reasons), reasons  # says why
+        "select extraction_status, access, title, author, published, text from articles "
+        "where url = ?", (hostile.url(path),))
+    assert (status, access) == ("ok", "paywalled")
+    assert (title, author) == ("Council weighs new harbour levy", "Mira Stone")
+    assert published.startswith("2025-05-30")
+    assert "levy on cruise ships" in text and "Subscribe" not in text
 
 
 def test_malformed_html_is_extracted(hostile: Hostile) -> None:

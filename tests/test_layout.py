@@ -24,7 +24,7 @@ PACKAGES = {"crawler": ROOT / "crawler", "extract": ROOT / "extract",
             "mediawatch_schema": ROOT / "schema", "demoweb": ROOT / "demoweb"}
 LAYERS: list[tuple[str, ...]] = [
     ("extract",),
-    ("crawler.clock", "crawler.textscan", "crawler.web", "crawler.dates"),
+    ("crawler.clock", "crawler.textscan", "crawler.web"),
     ("crawler.registry", "crawler.search", "crawler.framing", "crawler.items"),
     ("crawler.archive",),
     ("crawler.ingest", "crawler.ops", "crawler.distributed", "crawler.spiders", "crawler.backfill",

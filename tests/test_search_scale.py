@@ -213,11 +213,14 @@ def test_scale_indexes_exist_and_the_key_queries_use_them(bench: ModuleType,
         for name, sql in framing.compare_sql(concept).items():
             plan = _plan(conn, sql, p)
             assert "SEARCH c USING PRIMARY KEY" in plan and "articles" not in plan, (name, plan)
-    for col, index in (("lang", "articles_lang"), ("published_month", "articles_month"),
-                       ("source_id", "articles_source_published")):
+    # Each facet counts from an index that leads with its column, never the table (which of
+    # two such indexes SQLite picks for source_id depends on the statistics).
+    for col, indexes in (("lang", ("articles_lang",)), ("published_month", ("articles_month",)),
+                         ("source_id", ("articles_source_published", "articles_source_month"))):
         facet = (f"select {col} as value, count(*) as count from (select * from articles) "
                  f"where {col} is not null group by {col} order by count desc, value limit 31")
-        assert f"COVERING INDEX {index}" in _plan(conn, facet)
+        plan = _plan(conn, facet)
+        assert any(f"COVERING INDEX {index} " in plan for index in indexes), plan
     failures = ("select * from pages where outcome in ('empty', 'not_article') "
                 "order by last_fetched_at desc")
     assert "pages_outcome" in _plan(conn, failures)

@@ -35,8 +35,10 @@ TRICKY = [
 
 def texts() -> list[str]:
     """Folded texts: the recorded pages' visible text (script and all), and TRICKY."""
-    pages = [lhtml.document_fromstring(decode_html(p.read_bytes(), None)[0]).text_content()
-             for p in PAGES]
+    # lxml refuses a str that still carries its <?xml encoding=...?> declaration.
+    pages = [lhtml.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "",
+                                              decode_html(p.read_bytes(), None)[0]))
+             .text_content() for p in PAGES]
     return [fold(" ".join(t.split())[:20_000]) for t in pages] + [fold(t) for t in TRICKY]
 
 

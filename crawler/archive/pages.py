@@ -194,6 +194,14 @@ class PagesMixin(StateMixin, FramingMixin):
             )
             self.counters.articles_unchanged += 1
             rewritten = False
+        elif row["access"] != "open" and old[1] == "ok" and old[1 + _FACTS.index("access")] == "open":
+            # Nor does a later paywalled teaser overwrite the full text fetched before the wall.
+            self.db.execute(
+                "UPDATE articles SET fetched_at = ?, extraction_error = ? WHERE id = ?",
+                [page.fetched_at, f"later fetch: {row['access']}: {result.reason or ''}", aid],
+            )
+            self.counters.articles_unchanged += 1
+            rewritten = False
         else:
             row["removed_at"] = None
             update_row(self.db, "articles", "id", aid, row)
@@ -281,7 +289,8 @@ class PagesMixin(StateMixin, FramingMixin):
 
 # Besides the text's fingerprint, what makes a stored article different from a new fetch.
 _FACTS = ("extraction_status", "title", "published", "author", "on_topic", "topic_terms",
-          "lang", "license", "canonical_url", "extractor_version")
+          "lang", "license", "canonical_url", "extractor_version", "access", "page_title",
+          "authors")
 
 
 def _is_specific(url: str) -> bool:
@@ -342,7 +351,10 @@ def _article_row(
         "canonical_url": result.canonical_url,
         "republication_of": republication_of,
         "title": result.title,
+        "page_title": result.page_title,
         "author": result.author,
+        "authors": json.dumps(result.authors, ensure_ascii=False) if result.authors else None,
+        "access": result.access,
         "published": published,
         "published_source": result.date_source,
         "published_month": published[:7] if published else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from multiprocessing import get_context
@@ -17,13 +18,42 @@ from crawler.items import FetchedPage
 from crawler.registry.model import Source
 from crawler.registry.topic import TopicMatcher
 from extract import ArticleResult, extract_article
+from extract.titles import learn_affixes
 
 if TYPE_CHECKING:
     from crawler.framing.lexicon import Lexicon
     from crawler.registry.model import Topic
 
 
-def extraction_hints(page: FetchedPage, source: Source | None) -> dict[str, Any]:
+class TitleMemory:
+    """The raw <title>s of each outlet's recent pages, and the affixes they repeat.
+
+    extract_article is pure and sees one page; an outlet's suffix that differs from its
+    registry name ("… | NTV Haber") shows only across pages. The extraction pipeline keeps
+    one of these for a crawl and passes what it learned as the ``title_affixes`` hint.
+    """
+
+    def __init__(self, per_outlet: int = 200) -> None:
+        self._titles: dict[str, deque[str]] = {}
+        self._affixes: dict[str, list[str]] = {}
+        self._per_outlet = per_outlet
+
+    def remember(self, source_id: str, result: ArticleResult | None) -> None:
+        """Keep the raw title of an extracted page of an outlet."""
+        if result is None or not result.page_title or result.status == "not_article":
+            return
+        titles = self._titles.setdefault(source_id, deque(maxlen=self._per_outlet))
+        titles.append(result.page_title)
+        if len(titles) % 10 == 0 or len(titles) < 10:  # relearn now and then, not per page
+            self._affixes[source_id] = learn_affixes(titles)
+
+    def affixes(self, source_id: str) -> list[str]:
+        """The title affixes learned for an outlet so far (empty at first)."""
+        return self._affixes.get(source_id, [])
+
+
+def extraction_hints(page: FetchedPage, source: Source | None,
+                     titles: TitleMemory | None = None) -> dict[str, Any]:
     """The hints extract_article gets for a page: feed/sitemap evidence, headers, registry."""
     hints: dict[str, Any] = dict(page.hints)
     hints.update(
@@ -33,7 +63,10 @@ def extraction_hints(page: FetchedPage, source: Source | None) -> dict[str, Any]
     )
     if source is not None:
         hints.update(prune_xpath=list(source.prune_xpath),
-                     language=source.language[0] if source.language else None)
+                     language=source.language[0] if source.language else None,
+                     site_name=source.name)
+    if titles is not None and (affixes := titles.affixes(page.source_id)):
+        hints["title_affixes"] = affixes
     return hints
 
 
@@ -102,12 +135,15 @@ def extract_prepared(page: FetchedPage, hints: dict[str, Any], topic: Topic,
     return result, match, framing, prepare(page, result)
 
 
-def extract_page(page: FetchedPage, source: Source | None, matcher: TopicMatcher) -> FetchedPage:
+def extract_page(page: FetchedPage, source: Source | None, matcher: TopicMatcher,
+                 titles: TitleMemory | None = None) -> FetchedPage:
     """Extract an article page in place (no-op for anything else)."""
     if not wants_extraction(page):
         return page
     result = extract_article(page.body, page.final_url or page.url,
-                             **extraction_hints(page, source))
+                             **extraction_hints(page, source, titles))
+    if titles is not None:
+        titles.remember(page.source_id, result)
     return apply_result(page, result, matcher)
 
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import html as lxml_html
 
-from crawler.web.discovery import page_links
+from crawler.web.links import page_links
 from crawler.web.urls import host_key, is_http_url
 
 END = r"/?(?:[?#]|$)"

@@ -10,7 +10,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from crawler.web.discovery import DiscoveryError, page_links, parse_feed, parse_sitemap, sniff
+from crawler.web.discovery import DiscoveryError, parse_feed, parse_sitemap, sniff
+from crawler.web.links import page_links
 from crawler.web.urls import host_key, is_http_url
 
 KINDS = ("robots", "homepage", "feed", "sitemap", "section", "canary")

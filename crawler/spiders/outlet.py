@@ -38,16 +38,8 @@ from crawler.items import Discovered, FetchedPage, Found
 from crawler.items import headers_dict as _headers
 from crawler.registry.model import Registry, Source
 from crawler.spiders.frontier import FrontierPager
-from crawler.web.discovery import (
-    DiscoveryError,
-    article_links,
-    page_links,
-    pagination_links,
-    parse_feed,
-    parse_sitemap,
-    robots_sitemaps,
-    sniff,
-)
+from crawler.web.discovery import DiscoveryError, parse_feed, parse_sitemap, robots_sitemaps, sniff
+from crawler.web.links import article_links, page_links, pagination_links
 from crawler.web.urls import clean_url, is_http_url
 
 

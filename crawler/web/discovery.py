@@ -1,21 +1,19 @@
-"""Parse feeds, sitemaps, robots.txt and HTML listings into candidate article URLs."""
+"""Parse feeds, sitemaps and robots.txt into candidate article URLs (HTML listings: links.py)."""
 
 from __future__ import annotations
 
-import codecs
 import re
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from html import unescape
 from html.entities import html5
 from urllib.parse import urljoin
 
 from lxml import etree
-from lxml import html as lxml_html
 
-from crawler.dates import parse_date
-from crawler.web.urls import host_key, is_http_url, is_section_page, normalize_url
+from crawler.web.urls import is_http_url
+from extract.dateparse import parse_date
+from extract.decode import bom_codec, decode_bytes
 
 # The sitemap protocol caps files at 50 MB uncompressed; anything bigger is hostile or broken.
 MAX_XML_BYTES = 50 * 1024 * 1024
@@ -62,15 +60,6 @@ class Sitemap:
     entries: tuple[SitemapEntry, ...]
 
 
-@dataclass(frozen=True)
-class Link:
-    """A hyperlink found on an HTML page."""
-    url: str
-    text: str
-    rel: str
-
-
-_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.I)
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _AMP = re.compile(
     r"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)|&(?:(#[0-9]{1,8}|#[xX][0-9A-Fa-f]{1,8}|[A-Za-z_][\w.-]*);)?",
@@ -106,46 +95,6 @@ def _unpack(body: bytes) -> bytes:
     return body
 
 
-def _utf8_or_cp1251(data: bytes) -> str:
-    """UTF-8, unless most non-ASCII bytes are invalid UTF-8 (then the Russian legacy default)."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    text = data.decode("utf-8", errors="replace")
-    non_ascii = len(data.translate(None, bytes(range(128))))
-    if text.count("\ufffd") * 4 > non_ascii:
-        return data.decode("cp1251", errors="replace")
-    return text
-
-
-def _decode_bom(data: bytes) -> str | None:
-    """Decode by byte-order mark (or BOM-less UTF-16 XML); None when there is none."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
-    if data.startswith((b"<\x00", b"\x00<")):
-        return data.decode("utf-16-le" if data[0] else "utf-16-be", errors="replace")
-    return None
-
-
-def _decode_declared(data: bytes, declared: re.Pattern[bytes], window: int) -> str:
-    """Decode by BOM, then a declared charset, then UTF-8 with a windows-1251 fallback."""
-    text = _decode_bom(data)
-    if text is not None:
-        return text
-    m = declared.search(data[:window])
-    try:
-        codec = codecs.lookup(m.group(1).decode("ascii")).name if m else "utf-8"
-    except LookupError:
-        codec = "utf-8"
-    # A declared UTF-16 without a BOM is a lie (we already checked the bytes), so ignore it.
-    if codec not in ("utf-8", "utf-16", "utf-16-le", "utf-16-be"):
-        return data.decode(codec, errors="replace")
-    return _utf8_or_cp1251(data)
-
-
 def _repair_entities(text: str) -> str:
     """Make stray '&' and HTML named entities well-formed XML.
 
@@ -178,7 +127,7 @@ def _repair_entities(text: str) -> str:
 
 def _parse_xml(body: bytes, url: str, what: str) -> etree._Element:
     """Parse untrusted XML without entity expansion, network access or unbounded trees."""
-    text = _decode_declared(_unpack(body), _XML_DECL, 1024).lstrip("\ufeff \t\r\n")
+    text = decode_bytes(_unpack(body))[0].lstrip("\ufeff \t\r\n")
     text = re.sub(r"^<\?xml[^>]*\?>", "", text)
     if not text.lstrip().startswith("<"):
         raise DiscoveryError(f"not a {what}: not XML")
@@ -390,7 +339,7 @@ def sniff(body: bytes) -> str:
             head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, _SNIFF_BYTES)
         except zlib.error:
             return "other"
-    text = (_decode_bom(head) or head.decode("latin-1")).lstrip("\ufeff")
+    text = head.decode(bom_codec(head) or "latin-1", "replace").lstrip("\ufeff")
     pos = 0
     while True:
         m = _LEADING_JUNK.match(text, pos)
@@ -409,69 +358,3 @@ def sniff(body: bytes) -> str:
         if name in _HTML_TAGS:
             return "html"
     return "html" if re.search(r"<html[\s>]", text[pos:pos + 4096], re.I) else "other"
-
-
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
-
-
-def page_links(html: bytes | str, base_url: str) -> list[Link]:
-    """Absolute http(s) <a>/<link> targets, fragment-free and de-duplicated; [] on bad input."""
-    try:
-        text = html if isinstance(html, str) else _decode_declared(html, _META_CHARSET, 8192)
-        # lxml refuses str input that still carries an XML encoding declaration.
-        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
-        if not text.strip():
-            return []
-        doc = lxml_html.document_fromstring(
-            text, parser=lxml_html.HTMLParser(recover=True, no_network=True, remove_comments=True)
-        )
-        base_hrefs = [(b.get("href") or "").strip() for b in doc.iter("base")]
-        base = urljoin(base_url, next(filter(None, base_hrefs), ""))
-        base = base if is_http_url(base) else base_url
-        found: dict[str, Link] = {}
-        for el in doc.iter("a", "link"):
-            href = re.sub(r"[\t\r\n]", "", el.get("href") or "").strip()
-            if not href or href.startswith("#"):
-                continue
-            try:
-                url = urljoin(base, href).split("#", 1)[0]
-            except ValueError:
-                continue
-            if not is_http_url(url):
-                continue
-            rel = " ".join((el.get("rel") or "").lower().split())
-            text_ = " ".join(el.text_content().split()) if el.tag == "a" else ""
-            text_ = text_ or " ".join((el.get("title") or "").split())
-            old = found.get(url)
-            if old is None:
-                found[url] = Link(url, text_, rel)
-            else:
-                # One Link per URL: merge so a later rel=next or real anchor text is not lost.
-                rels = old.rel.split() + [r for r in rel.split() if r not in old.rel.split()]
-                found[url] = Link(url, old.text or text_, " ".join(rels))
-        return list(found.values())
-    except Exception:  # malformed markup must never break a crawl
-        return []
-
-
-def article_links(links: Iterable[Link], pattern: re.Pattern[str] | None) -> list[str]:
-    """URLs matching the site's article pattern (searched anywhere in the absolute URL)."""
-    if pattern is None:
-        return []
-    return list(dict.fromkeys(link.url for link in links if pattern.search(link.url)))
-
-
-def pagination_links(links: Iterable[Link], page_url: str, section_url: str) -> list[str]:
-    """Next-page URLs of a section listing: rel=next plus section-local pagination patterns."""
-    page_host = host_key(page_url)
-    seen = {normalize_url(section_url), normalize_url(page_url)}
-    out: list[str] = []
-    for link in links:
-        key = normalize_url(link.url)
-        if key in seen:
-            continue
-        is_next = "next" in link.rel.split() and host_key(link.url) == page_host
-        if is_next or is_section_page(link.url, section_url):
-            seen.add(key)
-            out.append(link.url)
-    return out

@@ -1,0 +1,248 @@
+"""Authors: names only, in the page's order, from the best source the page offers.
+
+Sources, best first: the article's JSON-LD ``author`` (people before organisations; ``@id``
+references resolved in the ``@graph``), then author meta tags, then the visible byline
+(``itemprop=author``, ``rel=author``, elements classed byline/author). The first source that
+names a person wins; organisations other than the site itself (news agencies: "SDA", "dpa")
+are kept beside people from the same source. When no source names anyone but the site, the site
+is the author ("DER SPIEGEL"), as the page says.
+
+Every name is cleaned: "By"/"Von"/"Автор:" and other prefixes, roles ("Lifestyle Writer",
+"Redakteur"), dates and times, e-mail addresses, social handles and URLs are removed, lists are
+split at commas, semicolons, "and"/"und"/"и"/"և"…, and duplicates (also "emma-mackenzie" beside
+"Emma Mackenzie") dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from .titles import SiteNames, _key, heading_text
+
+SEPARATOR = ", "
+_META_NAMES = (
+    "author", "article:author", "article:author_name", "og:author", "article:byline", "byl",
+    "parsely-author", "sailthru.author", "cxenseparse:author", "dc.creator", "dcterms.creator",
+    "citation_author", "articleauthor", "lp.article:author",
+)  # fmt: skip
+_PREFIX = re.compile(
+    r"^\s*(?:(?:written|reported|posted|text|story|words|reporting|edited|compiled|"
+    r"additional reporting)\s+by|by|von|vom|di|da|par|por|door|av|af|de|от|автор(?:ы)?|авторы|"
+    r"текст|հեղինակ|text|texte|texto|autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
+    r"yazar|muhabir|kirjoittaja|skrevet av|tekst)\b\s*[:：]?\s*", re.I)
+_SPLIT = re.compile(r"\s*(?:[,;|/&+·•]|\s(?:and|und|et|e|y|og|och|en|ve|и|і|та|և|ու|dan)\s)\s*",
+                    re.I)
+_ROLE_WORDS = re.compile(
+    r"\b(?:writer|editor|reporter|correspondent|journalist|journalistin|redakteur|redakteurin|"
+    r"redaktor|columnist|contributor|staff|photographer|producer|analyst|intern|"
+    r"корреспондент|обозреватель|редактор|журналист|for\s+\S+)\b.*$", re.I)
+# Words that qualify a role printed after a name ("Emma Mackenzie Lifestyle Writer").
+_ROLE_QUALIFIERS = frozenset(
+    "senior chief political lifestyle sports sport business foreign staff deputy associate "
+    "assistant managing digital news science health home economics economic technology tech "
+    "travel royal crime court showbiz entertainment culture money consumer investigations "
+    "environment education world europe us uk washington moscow contributing special freier "
+    "freie stellvertretender leitender".split())
+_JUNK = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|@\w+|\([^)]*\)|\[[^\]]*\]")
+_DIGIT_TAIL = re.compile(r"\s*\d.*$")
+_NOT_NAMES = {"admin", "administrator", "editor", "redaktion", "staff", "follow", "folgen",
+              "anonymous", "guest", "unknown", "none", "null", "team"}
+# Links beside a byline ("Twitter Facebook", "Tips meg") are not names.
+_SOCIAL = ("twitter", "facebook", "instagram", "linkedin", "youtube", "telegram", "whatsapp",
+           "tiktok", "threads", "bluesky", "mastodon", "email", "e-mail", "mail", "rss", "share",
+           "teilen", "tips", "kontakt", "contact", "profile", "profil", "more", "mehr",
+           "инстаграм", "фейсбук", "твиттер", "телеграм", "ютуб", "вконтакте")
+_MAX_WORDS = 6
+_MAX_CHARS = 60
+
+
+def clean_names(raw: str | None) -> list[str]:
+    """Split and clean one byline string into names (see the module doc)."""
+    text = " ".join((raw or "").split())
+    if not text or text.startswith(("http://", "https://")):
+        return []
+    text = _JUNK.sub(" ", text)
+    names: list[str] = []
+    for part in _SPLIT.split(text):
+        part = _PREFIX.sub("", part)
+        part = _without_role(part)
+        part = _DIGIT_TAIL.sub("", part)
+        part = part.strip(" \t-–—:：.,;|'\"«»“”")
+        if _is_name(part):
+            names.append(part)
+    return names
+
+
+def _without_role(part: str) -> str:
+    """Cut a role after a name, with the words that qualify it ("Lifestyle Writer")."""
+    match = _ROLE_WORDS.search(part)
+    if not match:
+        return part
+    words = part[: match.start()].split()
+    if len(words) < 2:
+        return part  # "Ann Writer": the word is her name, not her role
+    while len(words) > 2 and words[-1].casefold() in _ROLE_QUALIFIERS:
+        words.pop()
+    return " ".join(words)
+
+
+def _is_name(text: str) -> bool:
+    words = text.split()
+    return (0 < len(words) <= _MAX_WORDS and 2 <= len(text) <= _MAX_CHARS
+            and sum(ch.isalpha() for ch in text) >= 2 and text.casefold() not in _NOT_NAMES
+            and not any(w.casefold().startswith(_SOCIAL) for w in words))
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    """Drop repeats by their letters ("Emma-Mackenzie" = "Emma Mackenzie"), slugs last."""
+    out: dict[str, str] = {}
+    for name in names:
+        key = _key(name)
+        if key and (key not in out or _is_slug(out[key])):
+            out[key] = name
+    return list(out.values())
+
+
+def _is_slug(name: str) -> bool:
+    return " " not in name and name == name.lower() and "-" in name
+
+
+def _ld_people(jsonld: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(people, organisations) named as the article's author in JSON-LD."""
+    by_id = {str(o["@id"]): o for o in jsonld if isinstance(o.get("@id"), str)}
+    people: list[str] = []
+    orgs: list[str] = []
+    for obj in jsonld:
+        authors = obj.get("author") or obj.get("creator")
+        if not authors:
+            continue
+        for node in authors if isinstance(authors, list) else [authors]:
+            if isinstance(node, list):  # nested lists occur ([[{...}, {...}]])
+                for sub in node:
+                    _ld_node(sub, by_id, people, orgs)
+            else:
+                _ld_node(node, by_id, people, orgs)
+        if people or orgs:
+            break  # the first article-like object with authors is the page's own
+    return people, orgs
+
+
+def _ld_node(node: Any, by_id: dict[str, Any], people: list[str], orgs: list[str]) -> None:
+    if isinstance(node, str):
+        people.extend(clean_names(node))
+        return
+    if not isinstance(node, dict):
+        return
+    if "name" not in node and isinstance(node.get("@id"), str) and node["@id"] in by_id:
+        node = by_id[node["@id"]]
+    name = node.get("name") or node.get("byline") or " ".join(
+        str(node.get(k) or "") for k in ("givenName", "familyName")).strip()
+    if isinstance(name, list):
+        name = ", ".join(str(n) for n in name)
+    kind = str(node.get("@type") or "")
+    target = orgs if "Organization" in kind else people
+    target.extend(clean_names(str(name or "")))
+
+
+def _meta_names(tree: HtmlElement) -> list[str]:
+    wanted = set(_META_NAMES)
+    out: list[str] = []
+    for meta in tree.iter("meta"):
+        key = (meta.get("name") or meta.get("property") or "").lower()
+        if key in wanted:
+            out.extend(clean_names(meta.get("content")))
+    return out
+
+
+_BYLINE_XPATH = (
+    '//*[@itemprop="author"]|//a[contains(concat(" ", @rel, " "), " author ")]'
+    '|//*[contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "byline")'
+    ' or contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "author")]|//address'
+)
+# Not <aside>: some templates put the whole article in one (mk.ru); ranking handles teasers.
+_SKIP = {"nav", "footer", "script", "style", "form", "noscript", "template"}
+
+
+# Photo and image credits sit in elements classed "author" too ("Фото: Алексей Меринов").
+_CREDIT_CLASS = re.compile(r"comment|picture|photo|image|img|caption|credit|copyright|media", re.I)
+_CREDIT_TEXT = re.compile(r"^\W*(photo|foto|фото|լուսանկար|image|bild|picture|illustration|"
+                          r"credit|quelle|source|getty|reuters/|afp/|©|\(c\))", re.I)
+
+
+def _article_root(tree: HtmlElement, title: str | None) -> HtmlElement | None:
+    """The <article>, <main> or schema.org Article element around the page's headline."""
+    h1s = [h for h in tree.iter("h1") if heading_text(h)]
+    h1 = next((h for h in h1s if title and heading_text(h) == title), h1s[0] if h1s else None)
+    if h1 is None:
+        return None
+    for el in h1.iterancestors():
+        if el.tag in ("article", "main") or "Article" in (el.get("itemtype") or ""):
+            return el
+    return None
+
+
+def _visible(tree: HtmlElement, title: str | None = None) -> Iterator[list[str]]:
+    """Names of each visible byline element: those in the headline's article first, then the
+    rest in document order (teasers of other articles carry bylines too)."""
+    found = tree.xpath(_BYLINE_XPATH)
+    root = _article_root(tree, title)
+    if root is not None:
+        inside = {id(el) for el in root.xpath(".//*")}
+        found = [el for el in found if id(el) in inside] + [el for el in found if id(el) not in inside]
+    for el in found:
+        if el.tag in _SKIP or _CREDIT_CLASS.search(el.get("class") or "") or any(
+                a.tag in _SKIP or a.tag in ("figure", "figcaption")
+                or _CREDIT_CLASS.search(a.get("class") or "") for a in el.iterancestors()):
+            continue
+        name_el = next(iter(el.xpath('.//*[@itemprop="name"]')), None)
+        if el.tag == "meta" or (name_el is not None and name_el.tag == "meta"):
+            target = name_el if name_el is not None else el
+            text = target.get("content") or ""
+        else:
+            text = heading_text(name_el if name_el is not None else el)
+        if 2 <= len(text) <= 150 and not _CREDIT_TEXT.match(text):
+            names = clean_names(text)
+            if names:
+                yield names
+
+
+def authors(tree: HtmlElement, jsonld: list[dict[str, Any]], site: SiteNames,
+            meta_author: str | None = None, title: str | None = None) -> list[str]:
+    """The page's authors, names only, in its order (see the module doc)."""
+    people, orgs = _ld_people(jsonld)
+    fallback: list[str] = []
+    for names in _sources(tree, people + orgs, meta_author, title):
+        names = _unique(_without_site(n, site) for n in names)
+        own = [n for n in names if not site.matches(n)]
+        if own:
+            return own
+        fallback = fallback or names
+    return fallback
+
+
+_NAME_TAIL = re.compile(r"(?<=\w\w)\.\s+(?=\w)|\s+[-–—|]\s+")
+
+
+def _without_site(name: str, site: SiteNames) -> str:
+    """"Wilmer Leon. Sputnik International" -> "Wilmer Leon"; a name that is the site's own
+    label ("Լուրեր Հայաստանից - NEWS.am") becomes the site's name, so it counts as the site."""
+    parts = _NAME_TAIL.split(name)
+    if len(parts) > 1 and any(site.matches(p) for p in parts):
+        people = [p for p in parts if not site.matches(p)]
+        return people[0] if len(people) == 1 and parts[0] == people[0] and len(parts) == 2 \
+            else next(p for p in parts if site.matches(p))
+    return name
+
+
+def _sources(tree: HtmlElement, ld: list[str], meta_author: str | None, title: str | None
+             ) -> Iterator[list[str]]:
+    """Candidate name lists, best source first; the visible byline is read only if needed."""
+    yield ld
+    yield _meta_names(tree)
+    if meta_author:
+        yield clean_names(meta_author)
+    yield from _visible(tree, title)

@@ -1,0 +1,340 @@
+"""The headline as the page shows it: site names stripped, the visible <h1> preferred.
+
+Pages name themselves in their titles ("Headline | Site", "Site – Headline", "Headline – DW –
+28.04.2023", "見出し：朝日新聞デジタル"). A title is split at its separators and the segments at
+either end that are site-like are dropped: a segment is site-like when it matches a site name
+the page or the caller gives (``og:site_name``, ``application-name``, the JSON-LD publisher, the
+registry's outlet name), the page's host ("Corriere.it", "NTV Haber" on ntv.com.tr), an affix
+learned across the outlet's pages (``learn_affixes``), or is a bare date. Nothing else is cut:
+a headline may contain separators of its own ("BUDGET 3.0 | Sars gets R4bn...").
+
+The visible headline is the page's <h1> that shares most words with the meta titles; when it
+shares enough of them it is the headline, even where its wording differs from the SEO title
+(the page shows the <h1>). Headings that are logos, section names or other articles' headlines
+share few words with the page's own title and are passed over.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_title
+
+from .dateparse import dates_in_text
+from .meta import meta_content
+
+_SEPARATOR = re.compile(r"(\s*[|｜]\s*|\s+[-–—~·•»«/:]\s+|\s*[：]\s*|(?<=\S):\s+|\s+::\s+)")
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_WORD = re.compile(r"\w+")
+_HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.", "en.", "de.", "ru.", "am.", "hy.")
+# The visible headline must share at least this share of words with a meta title.
+_MIN_OVERLAP = 0.5
+_MIN_SHARE_OF_TITLE = 0.3
+_MAX_HEADLINE = 400
+_SKIP_ANCESTORS = {"nav", "footer", "aside", "form"}
+_BLOCKS = {"br", "div", "p", "li"}
+
+
+def clean(text: str | None) -> str:
+    """Whitespace collapsed; everything else as the page writes it (soft hyphens included:
+    search folds them away, and they are part of the headline as published)."""
+    return " ".join((text or "").split())
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).casefold()
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in _fold(text) if ch.isalnum())
+
+
+def _words(text: str) -> set[str]:
+    """Words of a title; runs of CJK script (written without spaces) as character pairs."""
+    out: set[str] = set()
+    for token in _WORD.findall(_fold(text)):
+        if any(ch >= "\u3000" for ch in token) and len(token) > 2:
+            out.update(token[i:i + 2] for i in range(len(token) - 1))
+        else:
+            out.add(token)
+    return out
+
+
+_SECOND_LEVEL = {"com", "co", "org", "net", "gov", "ac", "edu", "or", "ne", "go", "gv"}
+
+
+def _domain_label(host: str) -> str | None:
+    """The registered name of a host: "ntv.com.tr" -> "ntv", "rzn.mk.ru" -> "mk"; a subdomain
+    ("neubau.wsl.ch") is often a plain word and never counts as the site's name."""
+    labels = [x for x in host.split(".") if x]
+    if len(labels) < 2:
+        return None
+    i = -3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else -2
+    label = labels[i] if len(labels) >= -i else labels[0]
+    return label if len(label) >= 2 else None
+
+
+@dataclass
+class SiteNames:
+    """What a page's site calls itself: names, host labels and learned title affixes."""
+
+    names: set[str] = field(default_factory=set)  # alnum keys of names ("dwcom", "毎日新聞")
+    hosts: set[str] = field(default_factory=set)  # host labels ("dw", "ntv", "corriere")
+    affixes: set[str] = field(default_factory=set)  # alnum keys of learned affixes
+
+    @classmethod
+    def build(cls, names: Iterable[str | None], url: str | None, affixes: Iterable[str] = ()
+              ) -> SiteNames:
+        """Collect the keys of names, of the URL's host and of learned affixes."""
+        # A "name" of many words is a page title put in the wrong field, not the site's name.
+        site = cls({k for n in names if n and len(n.split()) <= 6 and len(k := _key(n)) >= 2},
+                   affixes={k for a in affixes if (k := _key(a))})
+        host = (urlsplit(url).hostname or "") if url else ""
+        for prefix in _HOST_PREFIXES:
+            host = host.removeprefix(prefix)
+        if host:
+            site.names.add(_key(host))
+            if label := _domain_label(host):
+                site.hosts.add(label)
+        return site
+
+    def learn(self, page_title: str | None, headline: str | None) -> None:
+        """What the raw title holds beyond the headline ("Headline - Sputnik International")
+        names the site: remember those segments as affixes of this page."""
+        title, head = clean(page_title), clean(headline)
+        if not title or not head or len(head) >= len(title):
+            return
+        suffix = title[len(head):] if title.startswith(head) else None
+        prefix = title[: -len(head)] if title.endswith(head) else None
+        for rest, edge in ((suffix, 0), (prefix, -1)):
+            parts = _SEPARATOR.split(rest) if rest else []
+            # The rest must meet the headline at a separator: "Headline - Site", not "Headl|ine".
+            if len(parts) > 1 and not parts[edge].strip():
+                self.affixes.update(k for seg in parts[0::2] if len(seg) <= 80 and (k := _key(seg)))
+
+    def matches(self, segment: str, loose: bool = True) -> bool:
+        """True when a title segment names the site (not the article).
+
+        ``loose`` also accepts a short segment that starts with the host's name ("NTV Haber");
+        it is off for segments cut at a colon, which often start headlines ("Spiegel-Affäre:").
+        """
+        key = _key(segment)
+        if not key or len(segment) > 80:
+            return False
+        if key in self.names or key in self.affixes or key in self.hosts:
+            return True
+        words = len(segment.split())
+        if loose and words <= 4 and any(key.startswith(h) and len(h) >= 3 for h in self.hosts):
+            return True  # "NTV Haber" on ntv.com.tr, "Corriere.it" on corriere.it
+        # "Deutscher Schwimm-Verband e.V." on dsv.de: the host is the name's initials.
+        initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", _fold(segment))
+                           if len(w) > 2 or w[0].isupper())
+        if 2 <= words <= 6 and len(initials) >= 2 and any(initials.startswith(h) for h in self.hosts):
+            return True
+        # "DW" for "DW.COM": the start of a name, written as a short abbreviation.
+        return words == 1 and len(key) >= 2 and segment.isupper() and any(
+            n.startswith(key) for n in self.names)
+
+
+def _is_date(segment: str) -> bool:
+    found = dates_in_text(segment)
+    return bool(found) and sum(e - s for s, e, _ in found) >= 0.6 * len(segment.strip())
+
+
+def _is_crumb(segment: str) -> bool:
+    """A short section or rubric name, as breadcrumbs after a site name in titles."""
+    return len(segment) <= 30 and len(segment.split()) <= 3
+
+
+def strip_site(title: str | None, site: SiteNames) -> str | None:
+    """Drop site-like segments (names, host, learned affixes, dates) from both ends of a title."""
+    text = clean(title)
+    if not text:
+        return None
+    parts = _SEPARATOR.split(text)  # [segment, separator, segment, ...]
+    segments, seps = parts[0::2], parts[1::2]
+
+    def droppable(seg: str, sep: str) -> bool:
+        return site.matches(seg, loose=sep.strip() != ":") or not seg.strip()
+
+    # A date is cut only as the outermost segment ("… – DW – 13.06.2023"): inside, it may be
+    # part of the headline ("Wochenbericht 14. - 20. Januar 2022 - SLF").
+    if len(segments) > 1 and _is_date(segments[-1]):
+        segments.pop()
+        seps.pop()
+    if len(segments) > 1 and _is_date(segments[0]):
+        segments.pop(0)
+        seps.pop(0)
+
+    # "Headline | NDR.de - Nachrichten - Schleswig-Holstein": the site name, then breadcrumbs.
+    for i in range(len(segments) - 2, 0, -1):
+        if not _is_crumb(segments[i + 1]):
+            break
+        if site.matches(segments[i], loose=seps[i - 1].strip() != ":"):
+            del segments[i + 1:], seps[i:]
+            break
+    while len(segments) > 1 and droppable(segments[-1], seps[-1]):
+        segments.pop()
+        seps.pop()
+    while len(segments) > 1 and droppable(segments[0], seps[0]):
+        segments.pop(0)
+        seps.pop(0)
+    out = segments[0] + "".join(sep + seg for sep, seg in zip(seps, segments[1:], strict=True))
+    return out.strip() or None
+
+
+def title_date(title: str | None) -> str | None:
+    """The day of a date that is a whole segment at either end of a title ("… | DW | 28.04.2023")."""
+    segments = _SEPARATOR.split(clean(title))[0::2]
+    if len(segments) < 2:
+        return None
+    for seg in (segments[-1], segments[0]):
+        if _is_date(seg):
+            return dates_in_text(seg)[0][2]
+    return None
+
+
+def heading_text(el: HtmlElement) -> str:
+    """The text of a heading as displayed: blocks and line breaks become spaces."""
+    out: list[str] = []
+
+    def walk(node: HtmlElement) -> None:
+        if node.tag in ("script", "style", "noscript") or not isinstance(node.tag, str):
+            return
+        if node.tag in _BLOCKS:
+            out.append(" ")
+        if node.text:
+            out.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                out.append(child.tail)
+
+    walk(el)
+    return clean("".join(out))
+
+
+def _overlap(heading: set[str], title: set[str]) -> float:
+    """How far a heading and a title are the same headline: the share of the shorter's words
+    found in the longer, or 0 when the heading holds too little of the title (a section
+    name or kicker that happens to appear in it)."""
+    if not heading or not title:
+        return 0.0
+    common = len(heading & title)
+    if common < _MIN_SHARE_OF_TITLE * len(title) or common < min(2, len(heading), len(title)):
+        return 0.0
+    return common / min(len(heading), len(title))
+
+
+_MAX_EXTRA_WORDS = 3
+
+
+def _adds_little(heading: set[str], title: set[str]) -> bool:
+    """The heading holds every word of the title and at most a few more (or a date)."""
+    extra = heading - title
+    return title <= heading and (len(extra) <= _MAX_EXTRA_WORDS
+                                 or bool(_is_date(" ".join(sorted(extra)))))
+
+
+def _headings(tree: HtmlElement) -> list[str]:
+    out = []
+    for h1 in tree.iter("h1"):
+        if any(a.tag in _SKIP_ANCESTORS for a in h1.iterancestors()):
+            continue
+        text = heading_text(h1)
+        if 3 <= len(text) <= _MAX_HEADLINE:
+            out.append(text)
+    return out
+
+
+def _jsonld_values(jsonld: list[dict[str, Any]], *path: str) -> list[str]:
+    values = []
+    for obj in jsonld:
+        node: Any = obj
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, str) and node.strip():
+            values.append(node)
+    return values
+
+
+def site_names_of(tree: HtmlElement, jsonld: list[dict[str, Any]], hinted: Iterable[str] = ()
+                  ) -> list[str]:
+    """Names the page gives its site (og:site_name, application-name, JSON-LD publisher)."""
+    names = [meta_content(tree, "og:site_name"), meta_content(tree, "application-name"),
+             meta_content(tree, "twitter:site", "al:android:app_name", "al:ios:app_name")]
+    names += _jsonld_values(jsonld, "publisher", "name")
+    names += [obj.get("name") for obj in jsonld
+              if str(obj.get("@type")) in ("WebSite", "Organization", "NewsMediaOrganization")
+              and isinstance(obj.get("name"), str)]
+    return [n.lstrip("@") for n in [*names, *hinted] if n]
+
+
+def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[str, Any]],
+                 site: SiteNames) -> tuple[str | None, str | None]:
+    """Return (headline, raw <title>) for a page whose site calls itself ``site``."""
+    page_title = clean(tree.findtext(".//title")) or None
+    raw = [meta_content(tree, "og:title"), *(_jsonld_values(jsonld, "headline")[:1]),
+           meta_content(tree, "twitter:title"), page_title]
+    # A "title" that is only the site's name ("SLF") is no headline.
+    metas = list(dict.fromkeys(t for r in raw if (t := strip_site(r, site)) and not site.matches(t)))
+    meta_words = [_words(m) for m in metas]
+    headings = [h for h in _headings(tree) if not site.matches(h)]
+    best, score, match = None, 0.0, -1
+    for text in headings:
+        for i, words in enumerate(meta_words):
+            overlap = _overlap(_words(text), words)
+            # Ties go to the better meta title (og:title before a bare <title>'s "News").
+            if overlap > score or (overlap == score and best is not None and i < match):
+                best, score, match = text, overlap, i
+    if best is not None and score >= _MIN_OVERLAP:
+        confirmed = any(_fold(best) == _fold(m) for m in metas)  # another title says it too
+        # "Headline" in <title>, "Headline: a standfirst …" in the <h1>: the headline proper.
+        extends = len(metas[match].split()) >= 3 and _fold(best).startswith(_fold(metas[match]))
+        if not confirmed and (extends or _adds_little(_words(best), meta_words[match])):
+            # The heading is the title plus a kicker, a rubric or a date ("Politics | …",
+            # "1. Februar 2022 …"), or the same words without the title's punctuation.
+            return metas[match], page_title
+        return best, page_title
+    if metas:
+        return metas[0], page_title
+    # No title of any kind: the first heading, else trafilatura's search (title classes).
+    if headings:
+        return headings[0], page_title
+    found = strip_site(meta_title or extract_title(tree), site)
+    return (found if found and not site.matches(found) else None), page_title
+
+
+_STRONG_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[-–—~·•»«/:]\s+|\s*[：]\s*|\s+::\s+")
+
+
+def learn_affixes(page_titles: Iterable[str | None], min_share: float = 0.3, min_count: int = 3
+                  ) -> list[str]:
+    """Title segments that end (or start) many of one outlet's page titles: its name, its
+    slogan, its section names ("… - Լուրեր Հայաստանից - Թերթ.am").
+
+    Only segments cut at strong separators count (not a colon: a running kicker such as
+    "Ukraine-Krieg:" belongs to the headlines). Pure: the crawler keeps the titles of an
+    outlet's pages and passes what this returns as the ``title_affixes`` hint.
+    """
+    ends: Counter[str] = Counter()
+    total = 0
+    # Distinct titles only: a page fetched again must not make its headline look repeated.
+    for title in dict.fromkeys(clean(t) for t in page_titles if t):
+        parts = [p.strip() for p in _STRONG_SEPARATOR.split(title)]
+        if len(parts) < 2:
+            continue
+        total += 1
+        # Up to three segments at each end; a headline occurs once, an affix on many titles.
+        for i in {*range(min(3, len(parts))), *range(max(len(parts) - 3, 0), len(parts))}:
+            if parts[i] and len(parts[i]) <= 80:
+                ends[parts[i]] += 1
+    need = max(min_count, min_share * total)
+    return sorted(seg for seg, n in ends.items() if n >= need)

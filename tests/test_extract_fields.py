@@ -1,0 +1,272 @@
+"""Unit tests: the date parser, month tables, byte decoder, title stripper, byline cleaner and
+access verdicts (recorded real pages are in test_extract_pages.py)."""
+
+from __future__ import annotations
+
+import pytest
+from lxml.html import document_fromstring
+
+from extract import decode_html, extract_article
+from extract.bylines import clean_names
+from extract.dateparse import DMY, MDY, dates_in_text, numeric_order, parse_date
+from extract.dates import DateCandidate, choose
+from extract.months import month_number
+from extract.titles import SiteNames, learn_affixes, strip_site, title_date
+
+pytestmark = pytest.mark.unit
+
+# --- month tables ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("word", "lang", "month"), [
+    ("January", None, 1), ("Jan.", None, 1), ("sept", None, 9), ("Dec", "en", 12),
+    ("мая", None, 5), ("май", "ru", 5), ("сент.", None, 9), ("ноября", "ru", 11), ("Мар", None, 3),
+    ("մայիսի", None, 5), ("հունվարի", "hy", 1), ("հունիսի", None, 6), ("դեկտեմբերի", None, 12),
+    ("März", None, 3), ("Mrz", None, 3), ("juil", None, 7), ("stycznia", None, 1), ("листопада", None, 11),
+    ("Ekim", None, 10), ("Desember", None, 12), ("augusti", None, 8),
+])  # fmt: skip
+def test_month_names(word: str, lang: str | None, month: int) -> None:
+    assert month_number(word, lang) == month
+
+
+@pytest.mark.parametrize("word", ["հուն", "jui", "ma", "the", "Politik", ""])
+def test_ambiguous_or_unknown_month_names(word: str) -> None:
+    assert month_number(word) is None  # "հուն" is January or June; "jui" juin or juillet
+
+
+# --- the date parser ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "iso"), [
+    ("12 мая 2025 г., 14:05", "2025-05-12T14:05:00"),
+    ("12 մայիսի 2025, 10:15", "2025-05-12T10:15:00"),
+    ("2025 թ. մայիսի 14", "2025-05-14"),
+    ("May 12, 2025 10:15 PM EDT", "2025-05-12T22:15:00-04:00"),
+    ("14 de enero de 2025", "2025-01-14"),
+    ("24. Januar 2022", "2022-01-24"),
+    ("2025年1月14日 10:15", "2025-01-14T10:15:00"),
+    ("2025-05-12T23:30:00Z", "2025-05-12T23:30:00+00:00"),
+    ("Wed, 04 Jan 2006 05:45 MSK", "2006-01-04T05:45:00+03:00"),
+    ("12. Mai 2025 ist der Tag", "2025-05-12"),  # "ist" is no time zone
+    ("Veröffentlicht am 24. Januar 2022", "2022-01-24"),
+])  # fmt: skip
+def test_parse_date_formats(raw: str, iso: str) -> None:
+    assert parse_date(raw) == iso
+
+
+def test_numeric_order_is_decided_by_evidence_not_one_rule() -> None:
+    assert parse_date("03/04/2025", MDY) == "2025-03-04"
+    assert parse_date("03/04/2025", DMY) == "2025-04-03"
+    assert parse_date("25/01/2023", MDY) == "2023-01-25"  # impossible month: the order yields
+    assert parse_date("01/25/2023", DMY) == "2023-01-25"
+    assert parse_date("03.04.2025", MDY) == "2025-04-03"  # dots are always day first
+    # No evidence at all: English reads slashes month first, other languages day first.
+    assert parse_date("03/04/2025", lang="en") == "2025-03-04"
+    assert parse_date("03/04/2025", lang="ru") == "2025-04-03"
+    assert parse_date("03/04/2025 10:15 PM") == "2025-03-04T22:15:00"  # a US stamp
+
+
+def test_numeric_order_evidence_on_a_page() -> None:
+    assert numeric_order(["Posted 04/25/2025"]) == MDY  # 25 cannot be a month
+    assert numeric_order(["Posted 25/04/2025"]) == DMY
+    # "11/01/2023" beside an unambiguous 2023-11-01: the page writes month first.
+    assert numeric_order(["11/01/2023"], lang="de", known_days={"2023-11-01"}) == MDY
+    assert numeric_order(["11/01/2023"], lang="en", known_days={"2023-01-11"}) == DMY
+    assert numeric_order([], "en-US") == MDY
+    assert numeric_order([], "en_GB") == DMY
+    assert numeric_order([], None, "hy") == DMY
+    assert numeric_order([], None, "en") is None
+
+
+def test_page_with_month_first_metadata_and_day_first_text() -> None:
+    html = ('<html lang="de"><head><meta name="date" content="11/01/2023 12:43:42"></head><body>'
+            '<h1>Trinkwasser belastet</h1><p>' + "Das Trinkwasser in Schwarzenmatt kann durch "
+            "Partikel beeinträchtigt werden. " * 8 + '</p><p>Erstellt am: 01.11.2023</p></body></html>')
+    result = extract_article(html, "https://paper.example/trinkwasser")
+    assert result.date is not None and result.date[:10] == "2023-11-01"
+    assert ("published", "2023-11-01T12:43:42", "weak-meta:date") in [
+        (c.kind, c.value, c.source) for c in result.date_candidates]
+
+
+def test_dates_in_text_skips_nothing_and_keeps_positions() -> None:
+    text = "Aktualisiert 12. Mai 2025, veröffentlicht am 3.4.2025"
+    assert [d for _, _, d in dates_in_text(text)] == ["2025-05-12", "2025-04-03"]
+
+
+# --- the byte decoder -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("codec", ["cp1251", "koi8_r"])
+def test_short_undeclared_cyrillic_is_decoded(codec: str) -> None:
+    body = '<html><body><a href="/1">Новости Еревана</a></body></html>'.encode(codec)
+    text, _ = decode_html(body)
+    assert "Новости Еревана" in text  # statistical detection alone reads such bytes as CJK
+
+
+def test_declared_xml_charset_and_utf16_without_bom() -> None:
+    xml = '<?xml version="1.0" encoding="koi8-r"?><rss><title>Новости</title></rss>'
+    assert "Новости" in decode_html(xml.encode("koi8_r"))[0]
+    wide = '<rss><title>Հայաստան</title></rss>'.encode("utf-16-le")
+    assert decode_html(wide)[0] == "<rss><title>Հայաստան</title></rss>"
+    lie = b'<?xml version="1.0" encoding="utf-16"?><rss><title>x</title></rss>'
+    assert decode_html(lie)[0].startswith("<?xml")  # declared UTF-16 over ASCII bytes: ignored
+
+
+# --- titles ---------------------------------------------------------------------------------
+
+
+def _site(*names: str, url: str = "https://www.example.com/a/1", affixes: tuple[str, ...] = ()) -> SiteNames:
+    return SiteNames.build(names, url, affixes)
+
+
+@pytest.mark.parametrize(("title", "site", "headline"), [
+    ("Headline here | Börsen-Zeitung", _site("Börsen-Zeitung"), "Headline here"),
+    ("Post-Vac: Was wissen wir? – DW – 13.06.2023", _site("dw.com", url="https://www.dw.com/x"),
+     "Post-Vac: Was wissen wir?"),
+    ("見出しの記事：朝日新聞デジタル", _site("朝日新聞デジタル"), "見出しの記事"),
+    ("Trump trifft Selenskyj - WELT", _site("WELT"), "Trump trifft Selenskyj"),
+    ("Lenta.ru · Армения и Россия", _site(url="https://lenta.ru/news/1"), "Армения и Россия"),
+    ("NTV Haber » Headline", _site("NTV.com.tr", url="https://www.ntv.com.tr/x"), "Headline"),
+    ("Einschlag: Es war ein Meteorit | NDR.de - Nachrichten - Schleswig-Holstein",
+     _site(url="https://www.ndr.de/x"), "Einschlag: Es war ein Meteorit"),
+    ("BUDGET 3.0 | Sars gets R4bn - TimesLIVE", _site("TimesLIVE"), "BUDGET 3.0 | Sars gets R4bn"),
+    ("Wochenbericht 14. - 20. Januar 2022 - SLF", _site("SLF"), "Wochenbericht 14. - 20. Januar 2022"),
+    ("Spiegel-Affäre: was geschah", _site(url="https://www.spiegel.de/x"), "Spiegel-Affäre: was geschah"),
+    ("Headline - Լուրեր Հայաստանից - Թերթ.am", _site(affixes=("Լուրեր Հայաստանից", "Թերթ.am")), "Headline"),
+])  # fmt: skip
+def test_strip_site(title: str, site: SiteNames, headline: str) -> None:
+    assert strip_site(title, site) == headline
+
+
+def test_learn_affixes_from_one_outlets_titles() -> None:
+    titles = [f"Story {i} - Լուրեր Հայաստանից - Թերթ.am" for i in range(5)]
+    titles += ["Ukraine-Krieg: Lage am Morgen - Թերթ.am"] * 3
+    assert learn_affixes(titles) == ["Թերթ.am", "Լուրեր Հայաստանից"]  # not the colon kicker
+    assert learn_affixes(["A | Site", "B | Site"]) == []  # too few titles to tell
+
+
+def test_title_date() -> None:
+    assert title_date("Ukrainische Gegenoffensive | Europa | DW | 28.04.2023") == "2023-04-28"
+    assert title_date("Wochenbericht 14. - 20. Januar 2022 - SLF") is None
+
+
+def test_visible_h1_beats_seo_title_but_not_section_headings() -> None:
+    html = ("<html><head><title>Minister quits over leak | Paper</title>"
+            "<meta property='og:title' content='Minister quits over leak'></head><body>"
+            "<header><h1><a href='/'>Paper</a></h1></header><h1>Politics</h1>"
+            "<article><h1>Defence minister quits over leaked memo</h1>"
+            "<p>" + "The minister resigned on Monday after the memo leaked. " * 10 + "</p></article>"
+            "</body></html>")
+    result = extract_article(html, "https://paper.example/2025/05/12/minister")
+    assert result.title == "Defence minister quits over leaked memo"
+    assert result.page_title == "Minister quits over leak | Paper"
+
+
+# --- bylines --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "names"), [
+    ("By Dolores Chang For Dailymail.Com", ["Dolores Chang"]),
+    ("Von: Nadja Zinsmeister", ["Nadja Zinsmeister"]),
+    ("Mamokete Modiba, Claire Benit-Gbaffou, Sarah Charlton and Tanya Zack",
+     ["Mamokete Modiba", "Claire Benit-Gbaffou", "Sarah Charlton", "Tanya Zack"]),
+    ("Автор: Андрей Колесников", ["Андрей Колесников"]),
+    ("Արմինե Սարգսյան և Տիգրան Մելքոնյան", ["Արմինե Սարգսյան", "Տիգրան Մելքոնյան"]),
+    ("Emma Mackenzie Lifestyle Writer 14:00, 28 Apr 2024", ["Emma Mackenzie"]),
+    ("Daniel Großert Redakteur", ["Daniel Großert"]),
+    ("John Smith (john.smith@paper.example) @jsmith", ["John Smith"]),
+    ("https://www.facebook.com/lesothotimez", []),
+    ("Twitter Facebook", []),
+    ("admin", []),
+])  # fmt: skip
+def test_clean_names(raw: str, names: list[str]) -> None:
+    assert clean_names(raw) == names
+
+
+def test_authors_from_jsonld_people_then_agencies_without_the_site() -> None:
+    html = ("<html><head><title>Deal | Paper</title><meta property='og:site_name' content='Paper'>"
+            "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", \"author\": ["
+            "{\"@type\": \"Person\", \"name\": \"Paula Steiger\"}, {\"@type\": \"Organization\", "
+            "\"name\": \"SDA\"}, {\"@type\": \"Organization\", \"name\": \"Paper\"}],"
+            "\"publisher\": {\"@type\": \"Organization\", \"name\": \"Paper\"}}</script>"
+            "<meta name='author' content='emma-mackenzie'></head><body><h1>Deal</h1><p>"
+            + "Text of the article. " * 20 + "</p></body></html>")
+    result = extract_article(html, "https://paper.example/deal")
+    assert result.authors == ["Paula Steiger", "SDA"]
+    assert result.author == "Paula Steiger, SDA"
+
+
+def test_site_is_the_author_only_when_nobody_else_is_named() -> None:
+    html = ("<html><head><title>Deal</title><meta property='og:site_name' content='DER SPIEGEL'>"
+            "<meta name='author' content='DER SPIEGEL'></head><body><h1>Deal</h1><p>"
+            + "Text of the article. " * 20 + "</p></body></html>")
+    assert extract_article(html, "https://www.spiegel.de/a-1").authors == ["DER SPIEGEL"]
+
+
+# --- access ---------------------------------------------------------------------------------
+
+_LOCKED = ("<html><head><title>Deal</title><script type='application/ld+json'>{{\"@type\": "
+           "\"NewsArticle\", \"isAccessibleForFree\": \"False\", \"hasPart\": {{\"@type\": "
+           "\"WebPageElement\", \"isAccessibleForFree\": \"False\", \"cssSelector\": \".locked\"}}}}"
+           "</script></head><body><h1>Deal</h1><p>{free}</p><div class='locked'>{locked}</div>"
+           "</body></html>")
+
+
+def test_markup_with_an_empty_locked_part_is_paywalled() -> None:
+    html = _LOCKED.format(free="The government signed the deal on Monday. " * 30, locked="")
+    result = extract_article(html, "https://paper.example/deal")
+    assert (result.status, result.access, result.title) == ("ok", "paywalled", "Deal")
+
+
+def test_markup_over_the_full_text_is_open() -> None:
+    html = _LOCKED.format(free="The government signed the deal on Monday. " * 5,
+                          locked="Details of the deal follow here. " * 40)
+    assert extract_article(html, "https://paper.example/deal").access == "open"
+
+
+def test_metered_markup_over_a_short_free_item_is_open() -> None:
+    html = ("<html><head><title>Fined</title><script type='application/ld+json'>{\"@type\": "
+            "\"NewsArticle\", \"isAccessibleForFree\": \"False\"}</script></head><body><h1>Fined"
+            "</h1><p>A woman was fined for the theft of a cat tree from a shop in the town.</p>"
+            "</body></html>")
+    assert extract_article(html, "https://paper.example/fined").access == "open"
+
+
+def test_teaser_with_a_link_to_the_full_story_elsewhere() -> None:
+    html = ("<html><head><title>Deal</title></head><body><h1>Deal</h1><p>The government signed"
+            " the deal on Monday, officials said.</p><p><a href='https://wire.example/deal'>Read"
+            " the full story</a></p></body></html>")
+    result = extract_article(html, "https://aggregator.example/deal")
+    assert (result.status, result.access) == ("ok", "teaser")
+    assert "wire.example" in (result.reason or "")
+
+
+# --- the date rule --------------------------------------------------------------------------
+
+
+def test_published_field_rewritten_with_the_modification_time_is_set_aside() -> None:
+    cands = [DateCandidate("published", "2024-08-04T13:23:00+00:00", "json-ld"),
+             DateCandidate("modified", "2024-08-05T19:49:50+00:00", "json-ld"),
+             DateCandidate("published", "2024-08-05T19:49:50+00:00", "meta:article:published_time"),
+             DateCandidate("published", "2024-08-05", "htmldate")]
+    best = choose(cands, "published", "2024-08-06T00:00:00+00:00")
+    assert best is not None and best.value == "2024-08-04T13:23:00+00:00"
+
+
+def test_printed_edit_day_wins_only_when_the_page_was_redated_later() -> None:
+    def cands(modified: str) -> list[DateCandidate]:
+        return [DateCandidate("published", "2021-03-16T16:16:10+00:00", "json-ld"),
+                DateCandidate("modified", modified, "json-ld"),
+                DateCandidate("published", modified[:10], "dateline")]
+
+    late = choose(cands("2021-03-20T14:00:17+00:00"), "published", "2021-04-01")
+    assert late is not None and late.source == "dateline"  # re-dated four days later
+    soon = choose(cands("2021-03-17T00:40:00+00:00"), "published", "2021-04-01")
+    assert soon is not None and soon.source == "json-ld"  # a correction eight hours later
+
+
+def test_heading_text_breaks_lines_into_spaces() -> None:
+    tree = document_fromstring("<html><body><h1>A<br>B</h1></body></html>")
+    from extract.titles import heading_text
+
+    assert heading_text(tree.find(".//h1")) == "A B"

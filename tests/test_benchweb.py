@@ -79,6 +79,7 @@ def test_gzip_and_conditional_get(web) -> None:
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=10)
     assert err.value.code == 304
+    err.value.close()  # an HTTPError holds the response open
 
 
 def test_robots_feeds_and_sitemaps_list_every_article(web, benchweb: ModuleType) -> None:

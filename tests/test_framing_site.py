@@ -194,6 +194,7 @@ def test_framing_pages_are_read_only_and_escape(site: tuple[Path, str]) -> None:
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(request, timeout=30)
     assert err.value.code == 405
+    err.value.close()  # an HTTPError holds the response open
     evil = urllib.parse.quote("<script>alert(1)</script>")
     page = get(f"{base}/-/framing/kwic?concept={evil}&source={evil}")
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page

@@ -82,8 +82,9 @@ def test_outlet_health_page_shows_canaries_runs_and_alerts(served: str) -> None:
     assert alpha.count("<tr><td>") >= 2  # a row per run
     gone = _get(served + "/health/gone")
     assert "feed_gone" in gone and "open" in gone and "<script>alert" not in gone
-    with pytest.raises(urllib.error.HTTPError):
+    with pytest.raises(urllib.error.HTTPError) as err:
         _get(served + "/health/nobody")
+    err.value.close()  # an HTTPError holds the response open
 
 
 def test_canned_queries_export_alerts_and_health(served: str) -> None:

@@ -84,5 +84,7 @@ def test_public_build_is_served_read_only_with_the_same_pages(public_url: str,
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=30)
     assert err.value.code == 405
-    with pytest.raises(urllib.error.HTTPError):
+    err.value.close()  # an HTTPError holds the response open
+    with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(f"{public_url}/public.db", timeout=30)
+    err.value.close()

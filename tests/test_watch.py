@@ -149,11 +149,14 @@ def test_atom_feed_is_valid_escaped_and_links_archive_and_original(
         with urllib.request.urlopen(f"{base}/-/watch/probe.atom", timeout=30) as r:
             assert r.headers["content-type"].startswith("application/atom+xml")
             raw = r.read()
-        ru = feedparser.parse(urllib.request.urlopen(f"{base}/-/watch/ru-karabakh.atom").read())
+        with urllib.request.urlopen(f"{base}/-/watch/ru-karabakh.atom", timeout=30) as r:
+            ru = feedparser.parse(r.read())
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"{base}/-/watch/nosuch.atom")
         assert missing.value.code == 404
-        index = urllib.request.urlopen(f"{base}/-/watch").read().decode()
+        missing.value.close()  # an HTTPError holds the response open
+        with urllib.request.urlopen(f"{base}/-/watch") as resp:
+            index = resp.read().decode()
     assert index.count('class="mw-feed"') == 2
     feed = feedparser.parse(raw)
     assert not feed.bozo, feed.bozo_exception

@@ -56,7 +56,10 @@ def serve(db: Path) -> Iterator[str]:
 
 def load_bench(name: str) -> ModuleType:
     """Import a bench/ script as a module (the framing tests reuse its fixture loader)."""
-    path = Path(__file__).resolve().parents[2] / "bench" / f"{name}.py"
+    folder = Path(__file__).resolve().parents[2] / "bench"
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))  # bench scripts import their sibling modules by name
+    path = folder / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -754,12 +754,12 @@ _DAY_INDEPENDENT = ("({a}.republication_of IS NULL AND NOT EXISTS (SELECT 1 FROM
                     "sa WHERE sa.article_id = {a}.id AND sa.role IN ('republication', "
                     "'translation')))")
 _DAY_ROW = ("SELECT {a}.rowid, coalesce(substr({a}.published, 1, 10), ''), {a}.source_id, "
-            "{a}.lang, {a}.on_topic, " + _DAY_INDEPENDENT)
+            "{a}.lang, {a}.on_topic, {a}.access, " + _DAY_INDEPENDENT)
 
 
 def article_days_sql() -> str:
     """The backfill of article_days from articles (also used by bench/scale_build.py)."""
-    return ("INSERT INTO article_days (article_rowid, day, source_id, lang, on_topic, "
+    return ("INSERT INTO article_days (article_rowid, day, source_id, lang, on_topic, access, "
             f"independent) {_DAY_ROW.format(a='a')} FROM articles a INDEXED BY articles_framing")
 
 
@@ -772,13 +772,14 @@ def _day_refresh(article_id: str) -> str:
 def article_days_triggers() -> dict[str, str]:
     """Triggers that keep article_days equal to article_days_sql() over the articles."""
     new = (f"INSERT OR REPLACE INTO article_days (article_rowid, day, source_id, lang, on_topic, "
-           f"independent) VALUES (NEW.rowid, coalesce(substr(NEW.published, 1, 10), ''), "
-           f"NEW.source_id, NEW.lang, NEW.on_topic, {_DAY_INDEPENDENT.format(a='NEW')});")
+           f"access, independent) VALUES (NEW.rowid, coalesce(substr(NEW.published, 1, 10), ''), "
+           f"NEW.source_id, NEW.lang, NEW.on_topic, NEW.access, "
+           f"{_DAY_INDEPENDENT.format(a='NEW')});")
     return {
         "article_days_ai": f"AFTER INSERT ON articles BEGIN {new} END",
         "article_days_ad": "AFTER DELETE ON articles BEGIN "
                            "DELETE FROM article_days WHERE article_rowid = OLD.rowid; END",
-        "article_days_au": "AFTER UPDATE OF id, published, source_id, lang, on_topic, "
+        "article_days_au": "AFTER UPDATE OF id, published, source_id, lang, on_topic, access, "
                            "republication_of ON articles BEGIN "
                            f"DELETE FROM article_days WHERE article_rowid = OLD.rowid; {new} END",
         "article_days_si": f"AFTER INSERT ON story_articles BEGIN "
@@ -819,10 +820,11 @@ def m0010_watches(db: Database) -> None:
             source_id TEXT,
             lang TEXT,
             on_topic INTEGER,
+            access TEXT NOT NULL DEFAULT 'open', -- open | paywalled | teaser (articles.access)
             independent INTEGER NOT NULL)        -- 0: a republication or translation""")
         db.execute(article_days_sql())
     db.execute("CREATE INDEX IF NOT EXISTS article_days_day ON article_days(day, source_id, "
-               "lang, on_topic, independent)")
+               "lang, on_topic, independent, access)")
     existing = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     for name, body in article_days_triggers().items():
         if name not in existing:

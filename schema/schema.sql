@@ -43,6 +43,7 @@ CREATE TABLE article_days (
             source_id TEXT,
             lang TEXT,
             on_topic INTEGER,
+            access TEXT NOT NULL DEFAULT 'open', -- open | paywalled | teaser (articles.access)
             independent INTEGER NOT NULL);
 
 -- table article_versions
@@ -423,7 +424,7 @@ CREATE TABLE watches (
 CREATE UNIQUE INDEX alerts_open ON alerts(source_id, rule, subject) WHERE cleared_at IS NULL;
 
 -- index article_days_day
-CREATE INDEX article_days_day ON article_days(day, source_id, lang, on_topic, independent);
+CREATE INDEX article_days_day ON article_days(day, source_id, lang, on_topic, independent, access);
 
 -- index articles_access
 CREATE INDEX articles_access ON articles(access, source_id, published);
@@ -594,10 +595,10 @@ FROM t;
 CREATE TRIGGER article_days_ad AFTER DELETE ON articles BEGIN DELETE FROM article_days WHERE article_rowid = OLD.rowid; END;
 
 -- trigger article_days_ai
-CREATE TRIGGER article_days_ai AFTER INSERT ON articles BEGIN INSERT OR REPLACE INTO article_days (article_rowid, day, source_id, lang, on_topic, independent) VALUES (NEW.rowid, coalesce(substr(NEW.published, 1, 10), ''), NEW.source_id, NEW.lang, NEW.on_topic, (NEW.republication_of IS NULL AND NOT EXISTS (SELECT 1 FROM story_articles sa WHERE sa.article_id = NEW.id AND sa.role IN ('republication', 'translation')))); END;
+CREATE TRIGGER article_days_ai AFTER INSERT ON articles BEGIN INSERT OR REPLACE INTO article_days (article_rowid, day, source_id, lang, on_topic, access, independent) VALUES (NEW.rowid, coalesce(substr(NEW.published, 1, 10), ''), NEW.source_id, NEW.lang, NEW.on_topic, NEW.access, (NEW.republication_of IS NULL AND NOT EXISTS (SELECT 1 FROM story_articles sa WHERE sa.article_id = NEW.id AND sa.role IN ('republication', 'translation')))); END;
 
 -- trigger article_days_au
-CREATE TRIGGER article_days_au AFTER UPDATE OF id, published, source_id, lang, on_topic, republication_of ON articles BEGIN DELETE FROM article_days WHERE article_rowid = OLD.rowid; INSERT OR REPLACE INTO article_days (article_rowid, day, source_id, lang, on_topic, independent) VALUES (NEW.rowid, coalesce(substr(NEW.published, 1, 10), ''), NEW.source_id, NEW.lang, NEW.on_topic, (NEW.republication_of IS NULL AND NOT EXISTS (SELECT 1 FROM story_articles sa WHERE sa.article_id = NEW.id AND sa.role IN ('republication', 'translation')))); END;
+CREATE TRIGGER article_days_au AFTER UPDATE OF id, published, source_id, lang, on_topic, access, republication_of ON articles BEGIN DELETE FROM article_days WHERE article_rowid = OLD.rowid; INSERT OR REPLACE INTO article_days (article_rowid, day, source_id, lang, on_topic, access, independent) VALUES (NEW.rowid, coalesce(substr(NEW.published, 1, 10), ''), NEW.source_id, NEW.lang, NEW.on_topic, NEW.access, (NEW.republication_of IS NULL AND NOT EXISTS (SELECT 1 FROM story_articles sa WHERE sa.article_id = NEW.id AND sa.role IN ('republication', 'translation')))); END;
 
 -- trigger article_days_sd
 CREATE TRIGGER article_days_sd AFTER DELETE ON story_articles BEGIN UPDATE article_days SET independent = (SELECT (a.republication_of IS NULL AND NOT EXISTS (SELECT 1 FROM story_articles sa WHERE sa.article_id = a.id AND sa.role IN ('republication', 'translation'))) FROM articles a WHERE a.id = OLD.article_id) WHERE article_rowid = (SELECT rowid FROM articles WHERE id = OLD.article_id); END;

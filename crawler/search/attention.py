@@ -16,6 +16,7 @@ rows here. Reads only; no Datasette, no Scrapy.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -207,8 +208,7 @@ def rowid_span(conn: sqlite3.Connection, filters: SearchFilters) -> tuple[int, i
 
 def undated_sql(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
     """Articles of the selection (dates aside) that have no publication date."""
-    undated = SearchFilters(filters.langs, filters.sources, filters.on_topic, filters.literal,
-                            filters.independent)
+    undated = dataclasses.replace(filters, date_from=None, date_to=None)
     where, params = days_where(undated)
     return (f"SELECT count(*) FROM article_days d INDEXED BY article_days_day "
             f"WHERE d.day = '' AND {where}"), params

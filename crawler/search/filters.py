@@ -1,7 +1,7 @@
 """The filters every search-like page shares: /search, /-/attention, saved searches and feeds.
 
 One parser and one meaning for `literal`, `lang`, `source`, `on_topic`, `independent`,
-`from` and `to`, so a count on the attention page is exactly the number of hits its link
+`access`, `from` and `to`, so a count on the attention page is exactly the number of hits its link
 to /search shows. Language, outlet and topic filter inside the FTS index (search_meta
 tokens, crawler.search.query.filtered_query); the publication date range and "independent
 articles only" are conditions on the article row. Pure: builds SQL text, runs none.
@@ -23,6 +23,9 @@ COPY_ROLES = ("republication", "translation")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _VALUE = re.compile(r"^[\w.:-]{1,100}$", re.UNICODE)
 TRUE = ("1", "on", "true", "yes")
+# articles.access: a paywalled or teaser page is an article too (headline, byline, date and
+# teaser kept), and every count can include or leave it out.
+ACCESS = ("open", "paywalled", "teaser")
 
 
 class FilterError(ValueError):
@@ -60,6 +63,7 @@ class SearchFilters:
     independent: bool = False
     date_from: date | None = None
     date_to: date | None = None  # inclusive
+    access: tuple[str, ...] = ()  # () any; else only these articles.access values
 
     @classmethod
     def from_args(cls, getlist: Callable[[str], Sequence[str]]) -> SearchFilters:
@@ -83,13 +87,17 @@ class SearchFilters:
         on_topic = first("on_topic")
         if on_topic not in ("", "0", "1"):
             raise FilterError(f"on_topic={on_topic!r}: use 1 (on topic only) or 0 (off topic)")
+        access = listed("access")
+        unknown = [a for a in access if a not in ACCESS]
+        if unknown:
+            raise FilterError(f"access={unknown[0]!r}: use {', '.join(ACCESS)} (repeatable)")
         start, end = parse_date(first("from"), "from"), parse_date(first("to"), "to")
         if start and end and start > end:
             raise FilterError(f"from={start} is after to={end}")
         return cls(langs=listed("lang"), sources=listed("source"), on_topic=on_topic,
                    literal=first("literal").lower() in TRUE,
                    independent=first("independent").lower() in TRUE,
-                   date_from=start, date_to=end)
+                   date_from=start, date_to=end, access=access)
 
     def expand(self, query: str) -> str | None:
         """The FTS5 expression of a query, expanded exactly as /search expands it."""
@@ -101,7 +109,8 @@ class SearchFilters:
                               on_topic=self.on_topic)
 
     def row_sql(self, alias: str = "a", dates: bool = True) -> tuple[str, dict[str, Any]]:
-        """Conditions on the article row (publication date range, independence): SQL + params."""
+        """Conditions on the article row the FTS index cannot answer (publication date range,
+        independence, access): SQL + params."""
         parts: list[str] = []
         params: dict[str, Any] = {}
         if dates and self.date_from:
@@ -112,13 +121,19 @@ class SearchFilters:
             params["mw_to_next"] = (self.date_to + timedelta(days=1)).isoformat()
         if self.independent:
             parts.append(independent_sql(alias))
+        if self.access:
+            names = [f"mw_access_{i}" for i in range(len(self.access))]
+            parts.append(f"{alias}.access IN ({', '.join(':' + n for n in names)})")
+            params.update(zip(names, self.access, strict=True))
         return " AND ".join(parts), params
 
     def column_sql(self, alias: str = "a") -> tuple[str, dict[str, Any]]:
-        """The index-side filters as column conditions (language, outlet, topic)."""
+        """The filters that are columns of articles and article_days (language, outlet, topic,
+        access) as conditions."""
         parts: list[str] = []
         params: dict[str, Any] = {}
-        for column, values in (("lang", self.langs), ("source_id", self.sources)):
+        for column, values in (("lang", self.langs), ("source_id", self.sources),
+                               ("access", self.access)):
             if values:
                 names = [f"mw_{column}_{i}" for i in range(len(values))]
                 parts.append(f"{alias}.{column} IN ({', '.join(':' + n for n in names)})")
@@ -132,6 +147,7 @@ class SearchFilters:
         values: dict[str, Any] = {
             "lang": list(self.langs), "source": list(self.sources), "on_topic": self.on_topic,
             "literal": "1" if self.literal else "", "independent": "1" if self.independent else "",
+            "access": list(self.access),
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else ""}
         values.update(override)

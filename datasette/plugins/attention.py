@@ -213,7 +213,8 @@ async def _page(datasette: Any, request: Any, req: AttentionRequest | None,
                  "from": raw.get("from") or "", "to": raw.get("to") or "",
                  "lang": raw.getlist("lang"), "source": raw.getlist("source"),
                  "literal": raw.get("literal") == "1", "on_topic": raw.get("on_topic") == "1",
-                 "independent": raw.get("independent") == "1"},
+                 "independent": raw.get("independent") == "1",
+                 "access": raw.getlist("access")},
         "colors": charts.PALETTE, "dashes": charts.DASHES, "markers": charts.MARKERS,
     }
     if doc is not None and req is not None:

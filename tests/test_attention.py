@@ -49,7 +49,8 @@ def get(url: str) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=60) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+        with exc:  # an HTTPError holds the response open
+            return exc.code, exc.read().decode()
 
 
 def attention_json(base: str, params: list[tuple[str, str]]) -> dict:

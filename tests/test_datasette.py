@@ -31,7 +31,8 @@ def status_of(url: str, data: bytes | None = None) -> int:
         with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=30) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as exc:
-        return int(exc.code)
+        with exc:  # an HTTPError holds the response open
+            return int(exc.code)
 
 
 def test_full_text_search_finds_the_seed(datasette_url: str) -> None:

@@ -59,7 +59,8 @@ def fetch(
         with opener.open(req, timeout=10) as r:
             return r.status, dict(r.headers.items()), r.read(), r.url
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers.items()), e.read(), url
+        with e:  # an HTTPError holds the response open
+            return e.code, dict(e.headers.items()), e.read(), url
 
 
 @pytest.fixture(scope="module")
@@ -348,8 +349,9 @@ def test_data_driven_route_kinds(tmp_path: Path) -> None:
         )
     with FixtureWeb(sites_dir=sites, first_host=40) as w:
         assert fetch(u(w, "exile", "/t/slow"))[2] == b"abcdefgh"
-        with pytest.raises((ConnectionError, urllib.error.URLError, OSError)):
-            urllib.request.urlopen(u(w, "exile", "/t/reset"), timeout=5).read()
+        with pytest.raises((ConnectionError, urllib.error.URLError, OSError)), \
+                urllib.request.urlopen(u(w, "exile", "/t/reset"), timeout=5) as broken:
+            broken.read()  # the server resets the connection mid-body
         status, headers, _, _ = fetch(u(w, "exile", "/t/busy"))
         assert status == 429 and headers["Retry-After"] == "7"
         status, headers, _, _ = fetch(u(w, "exile", "/t/a"), follow=False)

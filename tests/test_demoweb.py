@@ -408,12 +408,15 @@ MIB = 1 << 20
 def stream(web: FixtureWeb, path: str, within: float = 30) -> tuple[HTTPResponse, int, bytes]:
     """(response, body bytes read within `within` s, last block): never holds the whole body."""
     conn = HTTPConnection(urlsplit(web.base_urls[H]).netloc, timeout=10)
-    conn.request("GET", path)
-    resp = conn.getresponse()
-    total, last, deadline = 0, b"", time.monotonic() + within
-    while time.monotonic() < deadline and (block := resp.read1(MIB)):
-        total, last = total + len(block), block
-    conn.close()
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        total, last, deadline = 0, b"", time.monotonic() + within
+        while time.monotonic() < deadline and (block := resp.read1(MIB)):
+            total, last = total + len(block), block
+        resp.close()
+    finally:
+        conn.close()  # also when the server breaks the connection mid-body
     return resp, total, last
 
 

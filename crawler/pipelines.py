@@ -176,7 +176,7 @@ class ArchivePipeline:
                     self.tallies.setdefault(item.source_id, Counter())[kind] += 1
                 if item.discovered_via == "canary":
                     with self.archive.transaction():
-                        self.archive.check_canary(item, self.canary_tolerance, self.canary_hours)
+                        self.archive.monitoring.check_canary(item, self.canary_tolerance, self.canary_hours)
                 self._progress()
         except Exception:
             logger.exception("could not store %r", item)
@@ -239,7 +239,7 @@ class ArchivePipeline:
         crawling = CrawlContext.from_crawler(self.crawler)
         now = utcnow()
         until = (datetime.fromisoformat(now) + timedelta(hours=self.pause_hours)).isoformat()
-        self.archive.pause_outlets(crawling.paused, until, now, crawling.crawl_delays)
+        self.archive.monitoring.pause_outlets(crawling.paused, until, now, crawling.crawl_delays)
         self.archive.counters.deferred = sum(crawling.deferred.values())
         self.archive.finish_run(self.run_id, reason, stats)
         if self.crawler.settings.getbool("MEDIAWATCH_HEALTH"):

@@ -1,4 +1,4 @@
-"""The only module that writes archive.db (with its mixins in crawler/archive_*.py).
+"""The Archive: the only writer of archive.db, a facade over the stores of this package.
 
 Every write is idempotent: a capture is keyed by URL + outcome + body hash, an article
 by a stable id from its normalised URL (or its same-outlet canonical link), so running
@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import json
 import logging
 import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -26,16 +24,22 @@ import sqlite_utils
 from mediawatch_schema.migrations import migrations
 
 from crawler.archive.backfill import BackfillStore
-from crawler.archive.pages import PagesMixin
+from crawler.archive.base import RunCounters
+from crawler.archive.framing import FramingMixin
+from crawler.archive.frontier import FrontierStore
+from crawler.archive.monitoring import MonitoringStore
+from crawler.archive.pages import PageStore
 from crawler.archive.probes import ProbeStore
+from crawler.archive.runs import RunStore
 from crawler.archive.warc import DEFAULT_MAX_BYTES, Capture, WarcLocation, WarcStore, read_capture
 from crawler.archive.watches import WatchStore
-from crawler.clock import utcnow
 from crawler.framing.lexicon import LEXICON_PATH
 from crawler.search.columns import SEARCH_VERSION, search_columns
 
 if TYPE_CHECKING:
+    from crawler.items import Discovered, FetchedPage
     from crawler.registry.model import Registry, Source
+    from crawler.registry.topic import TopicMatcher
 
 logger = logging.getLogger(__name__)
 MIGRATIONS_PATH = Path(__file__).resolve().parents[2] / "schema" / "migrations.py"
@@ -77,25 +81,14 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
-@dataclass
-class RunCounters:
-    """What one crawl did to the archive."""
+class Archive(FramingMixin):
+    """The single writer of archive.db: a facade over the stores that share its connection.
 
-    pages_new: int = 0
-    pages_seen_again: int = 0
-    articles_new: int = 0
-    articles_updated: int = 0
-    articles_unchanged: int = 0
-    extraction_failures: int = 0
-    errors: int = 0
-    not_modified: int = 0
-    articles_removed: int = 0
-    deferred: int = 0
-    error_summary: Counter[str] = field(default_factory=Counter)
-
-
-class Archive(PagesMixin):
-    """The single writer of archive.db."""
+    Stores: `pages` (captures, articles, dates), `frontier` (url_state, feed items, versions,
+    removals), `monitoring` (pauses, canaries, health, alerts), `runs` (sources, crawl_runs),
+    `probes`, `watches`, `backfill`; framing writes are still methods of the Archive. The
+    facade keeps the entry points a crawl uses (record, discover, batch, the run rows).
+    """
 
     def __init__(self, path: str | Path, lock: bool = True,
                  warc_max_bytes: int = DEFAULT_MAX_BYTES, recheck_max_age_days: int = 365,
@@ -110,13 +103,17 @@ class Archive(PagesMixin):
             self.release()
             raise
         self.counters = RunCounters()
-        self.watches = WatchStore(self.db, self.transaction)
-        self._sources: dict[str, Source] = {}
+        self.sources: dict[str, Source] = {}  # the registry's outlets, as last synced
         self._depth = 0  # open transaction() levels: 0 = none, 1 = BEGIN, >1 = savepoints
         self.commits = 0  # outermost COMMITs so far (what batching saves; tests count them)
         self.warc = WarcStore(warc_folder(self.path), max_bytes=warc_max_bytes)
+        self.watches = WatchStore(self.db, self.transaction)
         self.probes = ProbeStore(self.db, self.transaction)
         self.backfill = BackfillStore(self.db, self.transaction)
+        self.frontier = FrontierStore(self)
+        self.monitoring = MonitoringStore(self)
+        self.runs = RunStore(self)
+        self.pages = PageStore(self, self.frontier, self, self.backfill)
         if lock:
             # Only the lock holder may repair: without it another process may be appending.
             for name, dropped in self.warc.recover():
@@ -259,77 +256,39 @@ class Archive(PagesMixin):
             logger.info("re-indexed %d articles for %s", done, SEARCH_VERSION)
         return done
 
-    # -- registry and runs -------------------------------------------------
+    # -- the entry points of a crawl (the stores do the work) -----------------
+
+    def record(self, page: FetchedPage, run_id: int | None = None) -> str | None:
+        """Store one fetch and, for articles, its extraction; return the article id."""
+        return self.pages.record(page, run_id)
+
+    def discover(self, found: Discovered) -> None:
+        """Put a discovery document's article URLs in the frontier; snapshot feeds."""
+        self.frontier.discover(found)
+
+    def apply_extraction(self, page_id: int, page: FetchedPage) -> set[str]:
+        """Store a re-extraction of a stored capture (see PageStore.apply_extraction)."""
+        return self.pages.apply_extraction(page_id, page)
+
+    def retopic(self, matcher: TopicMatcher) -> tuple[int, int]:
+        """Re-apply the topic to every article; return (changed, total)."""
+        return self.pages.retopic(matcher)
 
     def sync_sources(self, registry: Registry) -> None:
         """Upsert the registry into `sources` and the outlet kind into articles."""
-        from crawler.registry.model import registry_rows
-
-        now = utcnow()
-        self._sources = {s.id: s for s in registry.sources}
-        with self.transaction():
-            for row in registry_rows(registry):
-                config = json.dumps(row, ensure_ascii=False, sort_keys=True)
-                known = {c.name for c in self.db.table("sources").columns}
-                record = {k: v for k, v in row.items() if k in known}
-                record.update(config=config, synced_at=now)
-                self.db.table("sources").upsert(record, pk="id")
-            for source in registry.sources:
-                self.db.execute(
-                    "UPDATE articles SET source_kind = ? WHERE source_id = ? "
-                    "AND source_kind IS NOT ?",
-                    [source.kind, source.id, source.kind],
-                )
+        self.runs.sync_sources(registry)
 
     def start_run(self, source_ids: list[str], settings: dict[str, Any]) -> int:
         """Insert a crawl_runs row and return its id."""
-        from crawler import __version__
-
-        with self.transaction():
-            table = self.db.table("crawl_runs").insert(
-                {
-                    "started_at": utcnow(),
-                    "sources": json.dumps(source_ids),
-                    "settings": json.dumps(settings, ensure_ascii=False, default=str),
-                    "mediawatch_version": __version__,
-                    "pid": os.getpid(),
-                }
-            )
-            assert table.last_rowid is not None
-            return table.last_rowid
+        return self.runs.start_run(source_ids, settings)
 
     def close_stale_runs(self) -> int:
         """Runs left open by a killed crawl (the lock says none is running): mark them."""
-        with self.transaction():
-            return self.db.execute(
-                "UPDATE crawl_runs SET finish_reason = 'interrupted (the process was killed)' "
-                "WHERE finished_at IS NULL AND finish_reason IS NULL").rowcount
+        return self.runs.close_stale_runs()
 
     def finish_run(self, run_id: int, reason: str, stats: dict[str, Any]) -> None:
         """Close a crawl_runs row with its counts and Scrapy's stats."""
-        c = self.counters
-        with self.transaction():
-            self.db.table("crawl_runs").update(
-                run_id,
-                {
-                    "finished_at": utcnow(),
-                    "finish_reason": reason,
-                    "requests": int(stats.get("downloader/request_count", 0)),
-                    "responses": int(stats.get("downloader/response_count", 0)),
-                    "pages_new": c.pages_new,
-                    "pages_seen_again": c.pages_seen_again,
-                    "articles_new": c.articles_new,
-                    "articles_updated": c.articles_updated,
-                    "articles_unchanged": c.articles_unchanged,
-                    "extraction_failures": c.extraction_failures,
-                    "errors": c.errors,
-                    "not_modified": c.not_modified,
-                    "articles_removed": c.articles_removed,
-                    "deferred": c.deferred,
-                    "error_summary": json.dumps(dict(c.error_summary), ensure_ascii=False),
-                    "stats": json.dumps(stats, default=str, sort_keys=True),
-                },
-            )
+        self.runs.finish_run(run_id, reason, stats)
 
     # -- raw captures -----------------------------------------------------
 

@@ -1,24 +1,31 @@
 """The archive's capture and article writes: pages, WARC records, articles, dates, topics.
 
-A mixin of crawler.archive.core.Archive (still the one writer of archive.db); kept apart so each
-module stays readable. Every write runs in `self.transaction()`, so inside a batch one
-failing item undoes only its own rows.
+A store of crawler.archive.core.Archive (the one writer of archive.db). Every write runs in
+`self.transaction()`, so inside a batch one failing item undoes only its own rows. It hands
+the frontier's, the framing's and the backfill's share of a fetch to their stores.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from crawler.archive.base import Shared, Store
+from crawler.archive.fetch_rows import (
+    article_row,
+    body_sha256,
+    extraction_error,
+    failure_reason,
+    is_specific,
+    page_outcome,
+)
 from crawler.archive.framing import FramingMixin
-from crawler.archive.frontier import StateMixin
+from crawler.archive.frontier import FrontierStore
 from crawler.archive.policy import date_flags
 from crawler.archive.rows import insert_row, insert_rows, update_row
-from crawler.archive.warc import WarcLocation, WarcStore
+from crawler.archive.warc import WarcLocation
 from crawler.items import FetchedPage
-from crawler.search.columns import SEARCH_VERSION, search_columns
 from crawler.web.urls import article_id, clean_url
 
 if TYPE_CHECKING:
@@ -28,20 +35,23 @@ if TYPE_CHECKING:
     from extract import ArticleResult
 
 
-class PagesMixin(StateMixin, FramingMixin):
-    """pages, articles, article_dates (and, through the other mixins, state and framing)."""
+class PageStore(Store):
+    """pages, articles and article_dates; the frontier, framing and backfill rows of a fetch
+    through their stores."""
 
-    warc: WarcStore
-    backfill: BackfillStore
+    def __init__(self, shared: Shared, frontier: FrontierStore, framing: FramingMixin,
+                 backfill: BackfillStore) -> None:
+        super().__init__(shared)
+        self.frontier, self.framing, self.backfill = frontier, framing, backfill
 
     def record(self, page: FetchedPage, run_id: int | None = None) -> str | None:
         """Store one fetch and, for articles, its extraction; return the article id."""
         with self.transaction():
             if page.status == 304:
-                aid = self.touch_unchanged(page) if page.kind == "article" else None
+                aid = self.frontier.touch_unchanged(page) if page.kind == "article" else None
                 if page.kind != "article":
                     self.counters.not_modified += 1
-                self.update_state(page, aid)
+                self.frontier.update_state(page, aid)
                 return aid
             aid = republication_of = None
             if self._is_article(page):
@@ -52,7 +62,7 @@ class PagesMixin(StateMixin, FramingMixin):
                     self._sources.get(page.source_id),
                 )
             elif page.kind == "article":
-                aid = self.mark_removed(page)
+                aid = self.frontier.mark_removed(page)
             page_id = self._store_page(page, run_id, aid)
             if page.origin is not None:
                 self.backfill.record_origin(page, page_id, aid)
@@ -60,8 +70,8 @@ class PagesMixin(StateMixin, FramingMixin):
                 assert aid is not None
                 self._store_article(page, aid, republication_of, page_id)
             elif page.unchanged:
-                aid = self.touch_unchanged(page)
-            self.update_state(page, aid)
+                aid = self.frontier.touch_unchanged(page)
+            self.frontier.update_state(page, aid)
         return aid
 
     @staticmethod
@@ -71,17 +81,17 @@ class PagesMixin(StateMixin, FramingMixin):
 
     def _store_page(self, page: FetchedPage, run_id: int | None, aid: str | None) -> int:
         body_sha = body_sha256(page)
-        outcome = _outcome(page)
+        outcome = page_outcome(page)
         if outcome not in ("ok", "extracted"):
             self.counters.errors += outcome not in ("not_article", "empty")
-            self.counters.error_summary[_reason(page, outcome)] += 1
+            self.counters.error_summary[failure_reason(page, outcome)] += 1
         # What was fetched, not what we made of it: re-extraction never forks a capture.
         key = hashlib.sha1(
             "\x1f".join(
                 [page.url, page.final_url or "", str(page.status), body_sha or "", page.error or ""]
             ).encode()
         ).hexdigest()
-        error = page.error or page.parse_error or _extraction_error(page)
+        error = page.error or page.parse_error or extraction_error(page)
         existing = self.db.execute(
             "SELECT id, coalesce(final_url, url), fetched_at FROM pages WHERE capture_key = ?",
             [key],
@@ -140,9 +150,9 @@ class PagesMixin(StateMixin, FramingMixin):
         prepared = page.prepared
         if prepared is not None and revisit_of is None:
             # Records made by the extraction worker: appended as they are (same bytes).
-            return self.warc.append_exchange(prepared.warc, prepared.warc_id, url=url,
+            return self._shared.warc.append_exchange(prepared.warc, prepared.warc_id, url=url,
                                              fetched_at=page.fetched_at, metadata=metadata)
-        return self.warc.write(
+        return self._shared.warc.write(
             url=url, fetched_at=page.fetched_at, status=page.status,
             headers=page.headers, body=page.body, request_headers=page.request_headers,
             metadata=metadata, revisit_of=revisit_of,
@@ -155,7 +165,7 @@ class PagesMixin(StateMixin, FramingMixin):
         assert result is not None
         source = self._sources.get(page.source_id)
         url = clean_url(page.final_url or page.url)
-        row = _article_row(page, result, url, republication_of, source)
+        row = article_row(page, result, url, republication_of, source)
         old = self.db.execute(
             f"SELECT fingerprint, {', '.join(_FACTS)} FROM articles WHERE id = ?", [aid]
         ).fetchone()
@@ -207,14 +217,14 @@ class PagesMixin(StateMixin, FramingMixin):
             update_row(self.db, "articles", "id", aid, row)
             self.counters.articles_updated += 1
         if result.status == "ok":
-            self.store_version(aid, page.fetched_at, row["title"], row["text"],
+            self.frontier.store_version(aid, page.fetched_at, row["title"], row["text"],
                                page.prepared.text_signature if page.prepared else None)
         self._store_dates(aid, result, first_seen)
         # Naming/frame counts and KWIC (crawler/framing), computed next to extraction. They
         # derive from the stored title, text and language alone (and the lexicon, whose
         # change rebuilds them all): a re-check that kept those keeps its rows as they are.
         if rewritten:
-            self.store_mentions(aid, page.framing)
+            self.framing.store_mentions(aid, page.framing)
 
     def _first_seen(self, url: str, fetched_at: str) -> str:
         row = self.db.execute("SELECT first_seen FROM url_state WHERE url = ?", [url]).fetchone()
@@ -236,7 +246,7 @@ class PagesMixin(StateMixin, FramingMixin):
         """Article id and republication evidence for a fetched URL and its canonical link."""
         if canonical and canonical.startswith(("http://", "https://")):
             if source is not None and source.publishes(canonical):
-                if _is_specific(canonical):
+                if is_specific(canonical):
                     return article_id(canonical), None
             elif article_id(canonical) != article_id(url):
                 return article_id(url), canonical
@@ -257,7 +267,7 @@ class PagesMixin(StateMixin, FramingMixin):
                 self._store_article(page, aid, republication_of, page_id)
             self.db.execute(
                 "UPDATE pages SET outcome = ?, error = ?, article_id = ? WHERE id = ?",
-                [_outcome(page), _extraction_error(page),
+                [page_outcome(page), extraction_error(page),
                  aid if result.status != "not_article" else None, page_id])
             after = self.db.execute(
                 "SELECT fingerprint, title, published, extraction_status FROM articles "
@@ -291,109 +301,3 @@ class PagesMixin(StateMixin, FramingMixin):
 _FACTS = ("extraction_status", "title", "published", "author", "on_topic", "topic_terms",
           "lang", "license", "canonical_url", "extractor_version", "access", "page_title",
           "authors")
-
-
-def _is_specific(url: str) -> bool:
-    """A canonical link that names a page, not a site root (some sites point every page home)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return bool(parts.path.strip("/") or parts.query)
-
-
-_TOO_LARGE = re.compile(r"max(imum)? size|DOWNLOAD_MAXSIZE|too large", re.I)
-
-
-def _outcome(page: FetchedPage) -> str:
-    if page.error:
-        if _TOO_LARGE.search(page.error):
-            return "too_large"  # recorded, never stored as text
-        return "dropped" if page.error.startswith("dropped") else "network_error"
-    if page.status is not None and page.status >= 400:
-        return "http_error"
-    if page.parse_error:
-        return "parse_error"
-    if page.extraction is not None:
-        status = page.extraction.status
-        return {"ok": "extracted", "error": "extraction_error"}.get(status, status)
-    return "ok"
-
-
-def _reason(page: FetchedPage, outcome: str) -> str:
-    if outcome == "http_error":
-        return f"http {page.status}"
-    if outcome in ("network_error", "dropped"):
-        return (page.error or outcome).split(":")[0]
-    return outcome
-
-
-def _extraction_error(page: FetchedPage) -> str | None:
-    result = page.extraction
-    if result is None or result.status == "ok":
-        return None
-    why = result.error or result.reason
-    return f"{result.status}: {why}" if why else result.status
-
-
-def _article_row(
-    page: FetchedPage,
-    result: ArticleResult,
-    url: str,
-    republication_of: str | None,
-    source: Source | None,
-) -> dict[str, Any]:
-    topic = page.topic
-    text = (result.text or "").replace("\x00", "")
-    published = result.date
-    return {
-        "source_id": page.source_id,
-        "url": url,
-        "canonical_url": result.canonical_url,
-        "republication_of": republication_of,
-        "title": result.title,
-        "page_title": result.page_title,
-        "author": result.author,
-        "authors": json.dumps(result.authors, ensure_ascii=False) if result.authors else None,
-        "access": result.access,
-        "published": published,
-        "published_source": result.date_source,
-        "published_month": published[:7] if published else None,
-        "modified": result.modified,
-        "lang": result.lang,
-        "text": text,
-        "description": result.description,
-        "sitename": result.sitename,
-        "license": result.license or (source.licence if source else None),
-        "word_count": len(text.split()),
-        "fingerprint": result.fingerprint,
-        "on_topic": int(topic.on_topic) if topic else 0,
-        "topic_terms": json.dumps(topic.terms if topic else {}, ensure_ascii=False, sort_keys=True),
-        "source_kind": source.kind if source else None,
-        "discovered_via": page.discovered_via,
-        "feed_title": page.hints.get("feed_title") or page.hints.get("sitemap_title"),
-        "fetched_at": page.fetched_at,
-        "extraction_status": result.status,
-        "extraction_error": (result.error or result.reason) if result.status != "ok" else None,
-        "extractor_version": result.extractor_version,
-        **_search_columns(page, result.title, text),
-    }
-
-
-def _search_columns(page: FetchedPage, title: str | None, text: str) -> dict[str, str]:
-    """The FTS columns: as the extraction worker made them, or made here."""
-    prepared = page.prepared
-    if prepared is not None and prepared.search_title is not None and \
-            prepared.search_text is not None and prepared.search_version == SEARCH_VERSION:
-        # A worker of another normaliser (an older Redis worker) is rebuilt here.
-        return {"search_title": prepared.search_title, "search_text": prepared.search_text,
-                "search_version": prepared.search_version}
-    return search_columns(title, text)
-
-
-def body_sha256(page: FetchedPage) -> str | None:
-    """The body's SHA-256 (hex): from the extraction worker when it made one."""
-    if not page.body:
-        return None
-    if page.prepared is not None:
-        return page.prepared.body_sha256
-    return hashlib.sha256(page.body).hexdigest()

@@ -68,11 +68,11 @@ def _rebaseline(db: str, chosen: list[Any], settings: Any) -> None:
 
     archive = open_archive(db)
     try:
-        n = archive.rebaseline_canaries([s.id for s in chosen])
+        n = archive.monitoring.rebaseline_canaries([s.id for s in chosen])
         clear = [Finding(s.id, "canary_changed", url, "clear", "accepted as the new baseline")
                  for s in chosen for url in s.canaries]
-        events = archive.sync_alerts(clear, utcnow(), None, settings.get("MEDIAWATCH_LINK_BASE"))
-        archive.mark_delivered(deliver(events, alert_config_from(settings)))
+        events = archive.monitoring.sync_alerts(clear, utcnow(), None, settings.get("MEDIAWATCH_LINK_BASE"))
+        archive.monitoring.mark_delivered(deliver(events, alert_config_from(settings)))
     finally:
         archive.close()
     click.echo(f"{n} canaries re-baselined; {len(events)} alert(s) cleared")

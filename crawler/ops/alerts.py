@@ -267,9 +267,9 @@ def review_run(archive: Any, sources: Iterable[Any], run_id: int,
                 f"SELECT source_id, url, problem, checked_at FROM canaries WHERE url IN ({marks})",
                 list(source.canaries)))
     findings = _explained(conn, findings)
-    events = archive.sync_alerts(findings, utcnow(), run_id, link_base)
-    archive.store_health(run_id, rows)  # after the alerts, so open_alerts is current
-    archive.mark_delivered(deliver(events, config))
+    events = archive.monitoring.sync_alerts(findings, utcnow(), run_id, link_base)
+    archive.monitoring.store_health(run_id, rows)  # after the alerts, so open_alerts is current
+    archive.monitoring.mark_delivered(deliver(events, config))
     return events
 
 

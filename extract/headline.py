@@ -3,21 +3,24 @@
 A page states its headline up to five times: ``og:title``, the JSON-LD ``headline``,
 ``twitter:title``, the ``<title>`` (each with the site's name stripped, see ``titles``) and the
 visible ``<h1>``. They often disagree: a social og:title beside an SEO <title>, a kicker or a
-rubric added, the headline run on into a standfirst. The rules (from the tuning half of
-devsets/fields, see bench/fields.py):
+rubric added, the headline run on into a standfirst. The rules, from the tuning half of
+devsets/fields (bench/fields.py), whose reviewed headlines follow og:title more often than the
+<h1> where the two differ:
 
 - Titles that are one another plus an addition, cut at a separator ("Headline | Rubric",
   "Kicker: Headline - Section") or run on after a whole word ("Headline if you have the rare
   buck"), are one candidate headline when the shorter keeps more than half the words. Its text
   is the form its best source states: og:title, then the JSON-LD headline, twitter:title, <title>.
-- An <h1> outside navigation, asides, footers and forms that shows a candidate confirms it: that
-  candidate wins, og:title's included, in the heading's words (where the heading adds a kicker,
-  a date or a standfirst, or the best source states a shorter form: the candidate's text). A
-  heading that is a title's first segment shows the rest of that title to be an addition (a
-  site name nothing else names: "Warm war es - Segel-Club Sarstedt e.V.").
-- An <h1> that no title states does not win on its own: it is as often the headline re-worded
-  for layout ("Joburg" for the titles' "Johannesburg"), another article's headline or a section
-  name. The best source's candidate wins; only a page without titles takes its first heading.
+- The best source's candidate is the headline, unless twitter:title, the JSON-LD headline and
+  <title> all state another one, or it is about something else (a section name, a description)
+  than a candidate an <h1> shows.
+- An <h1> outside navigation, asides, footers and forms that shows the chosen candidate gives
+  its words; where it adds a kicker, a date or a standfirst, or the best source states a shorter
+  form, the candidate's text stays. A heading that is a title's first segment shows the rest to
+  be an addition (a site name nothing else names: "Warm war es - Segel-Club Sarstedt e.V.").
+- An <h1> that no title states never wins on its own: it is as often the headline re-worded for
+  layout ("Joburg" for the titles' "Johannesburg"), another article's headline or a section
+  name. Only a page without titles takes its first heading.
 - A heading that is one link to the home page names the site (a blog's logo).
 """
 
@@ -45,6 +48,7 @@ _CONTENT = {"article", "main"}
 _MIN_SHORT_SHARE = 0.5
 _MIN_SHORT_WORDS = 3
 _MAX_EXTRA_WORDS = 3
+_MIN_RELATED = 0.25
 _MAX_TITLE = 1000  # characters: longer "titles" are body text in the wrong field
 
 
@@ -206,6 +210,36 @@ def _adds_little(heading: str, title: str) -> bool:
                                             or is_date(" ".join(sorted(extra))))
 
 
+def _unrelated(title: _Candidate, other: _Candidate) -> bool:
+    """Fewer than a quarter of the title's words appear in any form of the other headline."""
+    mine = words(title.text)
+    theirs = set().union(*(words(f) for f in other.forms))
+    return len(mine & theirs) < _MIN_RELATED * len(mine)
+
+
+Shown = tuple[int, int, int, str]  # closeness, heading words, -heading index, the headline's text
+
+
+def _shown(candidate: _Candidate, headings: list[str]) -> Shown | None:
+    """The heading that best shows a candidate (the closest, the fullest, the first), if any."""
+    found = [(match[0], len(words(h)), -i, match[1])
+             for i, h in enumerate(headings) if (match := candidate.shown_as(h))]
+    return max(found, default=None)
+
+
+def _best(candidates: list[_Candidate], shown: list[Shown | None], titles: int) -> int:
+    """Which candidate is the headline: the best source's (og:title's), unless every other
+    title states one other headline, or the best source's is about something else than the
+    one a heading shows (a section name, a description)."""
+    if len(candidates) == 2 and candidates[0].votes == 1 and candidates[1].votes == titles - 1 >= 3:
+        return 1  # twitter:title, the JSON-LD headline and <title> agree against og:title
+    if shown[0] is None:
+        for i, c in enumerate(candidates[1:], 1):
+            if (found := shown[i]) and found[0] == 2 and _unrelated(candidates[0], c):
+                return i
+    return 0
+
+
 # -- candidates ------------------------------------------------------------------------------
 
 
@@ -215,6 +249,11 @@ class _Candidate:
 
     rank: int  # the best source saying it: 0 og:title, 1 JSON-LD, 2 twitter:title, 3 <title>
     forms: list[str] = field(default_factory=list)
+
+    @property
+    def votes(self) -> int:
+        """How many title sources state this headline."""
+        return len(self.forms)
 
     @property
     def text(self) -> str:
@@ -265,12 +304,10 @@ def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[st
                 else None for r in raw]
     candidates = _candidates(stripped)
     headings = content_headings(tree, site)
-    shown = [(match[0], -c.rank, len(words(heading)), -i, match[1])
-             for i, heading in enumerate(headings) for c in candidates if (match := c.shown_as(heading))]
-    if shown:  # the closest heading, the best source's title, the fuller heading, the first
-        return max(shown)[-1], page_title
+    shown = [_shown(c, headings) for c in candidates]
     if candidates:
-        return candidates[0].text, page_title
+        best = _best(candidates, shown, sum(t is not None for t in stripped))
+        return (found[-1] if (found := shown[best]) else candidates[best].text), page_title
     # No title of any kind: the first heading, else trafilatura's search (title classes).
     if headings:
         return headings[0], page_title

@@ -169,15 +169,41 @@ def _ld(headline: str) -> str:
             f"\"{headline}\"}}</script>")
 
 
-def test_visible_h1_wins_when_another_title_states_it_but_not_section_headings() -> None:
+def test_og_title_is_the_headline_where_a_heading_shows_another_title() -> None:
+    # The JSON-LD headline, the <title> and the <h1> say one thing, og:title another: on the
+    # reviewed pages og:title's is the headline more often (see extract/headline.py).
     result = _titled("<title>Defence minister quits over leaked memo | Paper</title>"
-                     "<meta property='og:title' content='Minister quits over leak'>"
+                     "<meta property='og:title' content='Minister quits over a leak'>"
                      + _ld("Defence minister quits over leaked memo"),
-                     "<header><h1><a href='/'>Paper</a></h1></header><nav><h1>Minister quits over "
-                     "leak</h1></nav><h1>Politics</h1><article><h1>Defence minister quits over leaked "
-                     "memo</h1>" + _BODY + "</article>")
-    assert result.title == "Defence minister quits over leaked memo"
+                     "<article><h1>Defence minister quits over leaked memo</h1>" + _BODY + "</article>")
+    assert result.title == "Minister quits over a leak"
     assert result.page_title == "Defence minister quits over leaked memo | Paper"
+
+
+def test_og_title_gives_way_when_every_other_title_disagrees() -> None:
+    # twitter:title, JSON-LD and <title> agree against og:title (NDR, tests/pages/de-ndr-*).
+    other = "Forscher aus Osnabrück warnt: Studierende verlernen das Lesen"
+    result = _titled(f"<title>{other} | ndr.de</title>" + _ld(other)
+                     + f"<meta name='twitter:title' content='{other}'><meta property='og:title' "
+                     "content='Forscher warnt: Verlernen Studierende das Lesen?'>",
+                     f"<article><h1>{other}</h1>" + _BODY + "</article>", "https://www.ndr.de/x.html")
+    assert result.title == other
+
+
+def test_og_title_about_something_else_gives_way_to_the_heading() -> None:
+    # og:title names the section; <title> and the <h1> the article.
+    result = _titled("<title>BDZV: Olafur Eliasson gestaltet die Titelseite</title>"
+                     "<meta property='og:title' content='Pressemitteilungen'>",
+                     "<h1>Olafur Eliasson gestaltet die Titelseite</h1>" + _BODY)
+    assert result.title == "Olafur Eliasson gestaltet die Titelseite"
+
+
+def test_heading_shown_title_wins_over_logo_section_and_navigation_headings() -> None:
+    result = _titled("<title>Paper</title>" + _ld("Defence minister quits over leaked memo"),
+                     "<header><h1><a href='/'>Paper</a></h1></header><nav><h1>Minister quits over "
+                     "a leak</h1></nav><h1>Politics</h1><article><h1>Defence minister quits over "
+                     "leaked memo</h1>" + _BODY + "</article>")
+    assert result.title == "Defence minister quits over leaked memo"
 
 
 def test_h1_that_no_title_states_gives_way_to_the_titles() -> None:

@@ -49,6 +49,7 @@ _MIN_SHORT_SHARE = 0.5
 _MIN_SHORT_WORDS = 3
 _MAX_EXTRA_WORDS = 3
 _MIN_RELATED = 0.25
+_ONLY_PAGE_TITLES = 2  # rank of twitter:title: candidates from rank 2 on have no og:title or JSON-LD
 _MAX_TITLE = 1000  # characters: longer "titles" are body text in the wrong field
 
 
@@ -266,13 +267,15 @@ class _Candidate:
 
     def shown_as(self, heading: str) -> tuple[int, str] | None:
         """How closely ``heading`` shows this headline (2: its words, 1: with an addition) and
-        the headline's text as shown; None when the heading is another headline."""
+        the headline's text: the best source's form, or the heading's words where that form
+        is the heading plus what sites add after a headline (their name, a slogan, a rubric)."""
         text = self.text
-        for form in self.forms:
-            if fold(heading) == fold(form) or _heading_cut(heading, form):
-                # The heading says it (or it without a rubric a title adds): its words, unless
-                # the best title is a shorter form of it ("Headline" beside "Headline, and more").
-                return 2, (text if is_cut(text, heading) else heading)
+        if any(fold(heading) == fold(form) or _heading_cut(heading, form) for form in self.forms):
+            kind = cut_kind(heading, text)
+            # A title only <title> or twitter:title states may also add a rubric in front; the
+            # reviewed headlines keep og:title's and the JSON-LD headline's kickers.
+            cut = kind == "head" or (self.rank >= _ONLY_PAGE_TITLES and _heading_cut(heading, text))
+            return 2, (heading if cut else text)
         for form in self.forms:
             if key(heading) == key(form) or is_cut(form, heading) or _adds_little(heading, form):
                 return 1, text  # the heading adds a kicker, a date or a standfirst

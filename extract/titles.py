@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from .dateparse import dates_in_text
 
-SEPARATOR = re.compile(r"(\s*[|｜]\s*|\s+[-–—~·•»«/:]\s+|\s*[：]\s*|(?<=\S):\s+|\s+::\s+)")
+SEPARATOR = re.compile(r"(\s*[|｜]\s*|\s+[-–—~·•»«/:⋆★]\s+|\s*[：]\s*|(?<=\S):\s+|\s+::\s+)")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _WORD = re.compile(r"\w+")
 _HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.", "en.", "de.", "ru.", "am.", "hy.")
@@ -203,7 +203,7 @@ def title_date(title: str | None) -> str | None:
     return None
 
 
-_STRONG_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[-–—~·•»«/:]\s+|\s*[：]\s*|\s+::\s+")
+_STRONG_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[-–—~·•»«/:⋆★]\s+|\s*[：]\s*|\s+::\s+")
 
 
 def learn_affixes(page_titles: Iterable[str | None], min_share: float = 0.3, min_count: int = 3

@@ -140,6 +140,8 @@ def _site(*names: str, url: str = "https://www.example.com/a/1", affixes: tuple[
     ("Initiative EnergieEffizienz - kostenloser Stromcheck | Ökologisch Bauen",
      _site(url="https://www.oekologisch-bauen.info/x"), "Initiative EnergieEffizienz - kostenloser Stromcheck"),
     ("Tout sur le vin | Télérama", _site(url="https://www.telerama.fr/x"), "Tout sur le vin"),
+    ("Dago Leukefeld wird Botschafter ⋆ Leukefeld Handball", _site(url="https://leukefeld-handball.de/x"),
+     "Dago Leukefeld wird Botschafter"),
 ])  # fmt: skip
 def test_strip_site(title: str, site: SiteNames, headline: str) -> None:
     assert strip_site(title, site) == headline
@@ -196,6 +198,25 @@ def test_og_title_about_something_else_gives_way_to_the_heading() -> None:
                      "<meta property='og:title' content='Pressemitteilungen'>",
                      "<h1>Olafur Eliasson gestaltet die Titelseite</h1>" + _BODY)
     assert result.title == "Olafur Eliasson gestaltet die Titelseite"
+
+
+def test_og_title_keeps_its_kicker_and_soft_hyphens_where_the_h1_differs() -> None:
+    # The reviewed headlines keep og:title's kicker and its soft hyphens (FinancialPost, DieZeit,
+    # TagesAnzeiger_2026 in devsets/fields); the <h1> shows the words without them.
+    result = _titled("<meta property='og:title' content='Wahl: Eva Welskop-Deffaa zur neuen "
+                     "Caritas-Pr\u00e4sidentin gew\u00e4hlt'>",
+                     "<h1>Eva Welskop-Deffaa zur neuen Caritas-Präsidentin gewählt</h1>" + _BODY)
+    assert result.title == "Wahl: Eva Welskop-Deffaa zur neuen Caritas-Präsidentin gewählt"
+    result = _titled("<meta property='og:title' content='Trump plant Helikopter\u00adlandeplatz'>",
+                     "<h1>Trump plant Helikopterlandeplatz</h1>" + _BODY)
+    assert result.title == "Trump plant Helikopter\u00adlandeplatz"
+
+
+def test_h1_drops_what_og_title_adds_at_its_end() -> None:
+    result = _titled("<meta property='og:title' content='Radtour durch Friedrichsfelde und Karlshorst "
+                     "| Unterwegs in Berlin'>", "<h1>Radtour durch Friedrichsfelde und Karlshorst</h1>"
+                     + _BODY)
+    assert result.title == "Radtour durch Friedrichsfelde und Karlshorst"
 
 
 def test_heading_shown_title_wins_over_logo_section_and_navigation_headings() -> None:

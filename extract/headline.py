@@ -14,10 +14,11 @@ devsets/fields (bench/fields.py), whose reviewed headlines follow og:title more 
 - The best source's candidate is the headline, unless twitter:title, the JSON-LD headline and
   <title> all state another one, or it is about something else (a section name, a description)
   than a candidate an <h1> shows.
-- An <h1> outside navigation, asides, footers and forms that shows the chosen candidate gives
-  its words; where it adds a kicker, a date or a standfirst, or the best source states a shorter
-  form, the candidate's text stays. A heading that is a title's first segment shows the rest to
-  be an addition (a site name nothing else names: "Warm war es - Segel-Club Sarstedt e.V.").
+- The headline is written as its best source writes it (og:title's kicker and soft hyphens
+  included), except where an <h1> outside navigation, asides, footers and forms shows that form
+  to be the heading plus what sites add at the end: their name, a slogan, a rubric ("Warm war es
+  - Segel-Club Sarstedt e.V." beside the <h1> "Warm war es"). A title only <title> or
+  twitter:title states may also lose a rubric in front ("Blog - Schattiges Plätzchen").
 - An <h1> that no title states never wins on its own: it is as often the headline re-worded for
   layout ("Joburg" for the titles' "Johannesburg"), another article's headline or a section
   name. Only a page without titles takes its first heading.
@@ -211,36 +212,6 @@ def _adds_little(heading: str, title: str) -> bool:
                                             or is_date(" ".join(sorted(extra))))
 
 
-def _unrelated(title: _Candidate, other: _Candidate) -> bool:
-    """Fewer than a quarter of the title's words appear in any form of the other headline."""
-    mine = words(title.text)
-    theirs = set().union(*(words(f) for f in other.forms))
-    return len(mine & theirs) < _MIN_RELATED * len(mine)
-
-
-Shown = tuple[int, int, int, str]  # closeness, heading words, -heading index, the headline's text
-
-
-def _shown(candidate: _Candidate, headings: list[str]) -> Shown | None:
-    """The heading that best shows a candidate (the closest, the fullest, the first), if any."""
-    found = [(match[0], len(words(h)), -i, match[1])
-             for i, h in enumerate(headings) if (match := candidate.shown_as(h))]
-    return max(found, default=None)
-
-
-def _best(candidates: list[_Candidate], shown: list[Shown | None], titles: int) -> int:
-    """Which candidate is the headline: the best source's (og:title's), unless every other
-    title states one other headline, or the best source's is about something else than the
-    one a heading shows (a section name, a description)."""
-    if len(candidates) == 2 and candidates[0].votes == 1 and candidates[1].votes == titles - 1 >= 3:
-        return 1  # twitter:title, the JSON-LD headline and <title> agree against og:title
-    if shown[0] is None:
-        for i, c in enumerate(candidates[1:], 1):
-            if (found := shown[i]) and found[0] == 2 and _unrelated(candidates[0], c):
-                return i
-    return 0
-
-
 # -- candidates ------------------------------------------------------------------------------
 
 
@@ -294,6 +265,36 @@ def _candidates(titles: list[str | None]) -> list[_Candidate]:
             found.append(same)
         same.forms.append(text)
     return found
+
+
+def _unrelated(title: _Candidate, other: _Candidate) -> bool:
+    """Fewer than a quarter of the title's words appear in any form of the other headline."""
+    mine = words(title.text)
+    theirs = set().union(*(words(f) for f in other.forms))
+    return len(mine & theirs) < _MIN_RELATED * len(mine)
+
+
+Shown = tuple[int, int, int, str]  # closeness, heading words, -heading index, the headline's text
+
+
+def _shown(candidate: _Candidate, headings: list[str]) -> Shown | None:
+    """The heading that best shows a candidate (the closest, the fullest, the first), if any."""
+    found = [(match[0], len(words(h)), -i, match[1])
+             for i, h in enumerate(headings) if (match := candidate.shown_as(h))]
+    return max(found, default=None)
+
+
+def _best(candidates: list[_Candidate], shown: list[Shown | None], titles: int) -> int:
+    """Which candidate is the headline: the best source's (og:title's), unless every other
+    title states one other headline, or the best source's is about something else than the
+    one a heading shows (a section name, a description)."""
+    if len(candidates) == 2 and candidates[0].votes == 1 and candidates[1].votes == titles - 1 >= 3:
+        return 1  # twitter:title, the JSON-LD headline and <title> agree against og:title
+    if shown[0] is None:
+        for i, c in enumerate(candidates[1:], 1):
+            if (found := shown[i]) and found[0] == 2 and _unrelated(candidates[0], c):
+                return i
+    return 0
 
 
 def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[str, Any]],

@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import trafilatura
@@ -21,10 +22,11 @@ from .bylines import SEPARATOR, authors
 from .classify import access_of, binary_kind, drop_paywall_lines, not_article_reason, original_url
 from .dates import DateCandidate
 from .decode import decode_html
+from .headline import choose_title, heading_text, site_names_of
 from .meta import canonical_url, choose_lang, declared_lang, license_of, meta_content
 from .options import EXTRACTOR_VERSION, options_for
 from .prune import drop_teaser_lines, teaser_texts
-from .titles import SiteNames, choose_title, site_names_of
+from .titles import SiteNames, key
 from .trafmeta import htmldate_guess, page_metadata
 
 LOG = logging.getLogger(__name__)
@@ -111,14 +113,25 @@ def _fallback(tree: HtmlElement, text: str) -> str:
 _COPYRIGHT = re.compile(r"^(©|\(c\)|copyright\b|all rights reserved)", re.I)
 
 
-def trim_edges(text: str, title: str | None) -> str:
-    """Drop a leading copy of the headline and trailing copyright lines from the body text."""
+def trim_edges(text: str, title: str | None, *shown: str) -> str:
+    """Drop a leading copy of the headline (as chosen, as a page heading ``shown`` it, or run on
+    from its kicker: "KickerHeadline") and trailing copyright lines from the body text."""
     lines = text.split("\n")
-    if title and lines and _same(lines[0], title):
+    if lines and (any(t and _same(lines[0], t) for t in (title, *shown)) or _kicked(lines[0], title)):
         lines = lines[1:]
     while lines and len(lines[-1]) < 200 and _COPYRIGHT.match(lines[-1].strip()):
         lines.pop()
     return "\n".join(lines).strip()
+
+
+_MIN_KICKED = 20  # characters of a headline, so that a short one never ends a paragraph by chance
+_MAX_KICKER = 80
+
+
+def _kicked(line: str, title: str | None) -> bool:
+    """The line is the headline behind a kicker ("SVP-Parteitag zur MigrationChiesa ruft ...")."""
+    head = key(title or "")
+    return len(head) >= _MIN_KICKED and len(line) <= len(title or "") + _MAX_KICKER and key(line).endswith(head)
 
 
 def _same(a: str, b: str) -> bool:
@@ -162,12 +175,13 @@ def _from_tree(
         text = drop_teaser_lines(text, teaser_texts(tree))
     jsonld = dates.jsonld_objects(tree)
     doc = page_metadata(tree, url, jsonld)
-    site = SiteNames.build(site_names_of(tree, jsonld, _list_hint(hints, "site_name")),
-                           original_url(url), _list_hint(hints, "title_affixes"))
+    page_url = original_url(url)
+    site = SiteNames.build(site_names_of(tree, jsonld, _list_hint(hints, "site_name"), page_url),
+                           page_url, _list_hint(hints, "title_affixes"))
     title, page_title = choose_title(tree, doc.title, jsonld, site)
     site.learn(page_title, title)
     names = authors(tree, jsonld, site, doc.author, title)
-    text = trim_edges(text, title)
+    text = trim_edges(text, title, *(heading_text(h) for h in islice(tree.iter("h1"), 3)))
     cands = dates.collect(tree, url, lambda: htmldate_guess(tree, doc.url or url), hints, jsonld)
     first_seen = _str_hint(hints, "first_seen")
     published = dates.choose(cands, "published", first_seen)

@@ -21,7 +21,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from .titles import SiteNames, _key, heading_text
+from .headline import heading_text
+from .titles import SiteNames, key
 
 SEPARATOR = ", "
 _META_NAMES = (
@@ -101,9 +102,9 @@ def _unique(names: Iterable[str]) -> list[str]:
     """Drop repeats by their letters ("Emma-Mackenzie" = "Emma Mackenzie"), slugs last."""
     out: dict[str, str] = {}
     for name in names:
-        key = _key(name)
-        if key and (key not in out or _is_slug(out[key])):
-            out[key] = name
+        k = key(name)
+        if k and (k not in out or _is_slug(out[k])):
+            out[k] = name
     return list(out.values())
 
 

@@ -1,4 +1,4 @@
-"""The headline as the page shows it: site names stripped, the visible <h1> preferred.
+"""Site names in titles: what a site calls itself, and titles with it stripped.
 
 Pages name themselves in their titles ("Headline | Site", "Site – Headline", "Headline – DW –
 28.04.2023", "見出し：朝日新聞デジタル"). A title is split at its separators and the segments at
@@ -8,10 +8,7 @@ registry's outlet name), the page's host ("Corriere.it", "NTV Haber" on ntv.com.
 learned across the outlet's pages (``learn_affixes``), or is a bare date. Nothing else is cut:
 a headline may contain separators of its own ("BUDGET 3.0 | Sars gets R4bn...").
 
-The visible headline is the page's <h1> that shares most words with the meta titles; when it
-shares enough of them it is the headline, even where its wording differs from the SEO title
-(the page shows the <h1>). Headings that are logos, section names or other articles' headlines
-share few words with the page's own title and are passed over.
+Which of the page's titles is the headline is decided in ``headline``.
 """
 
 from __future__ import annotations
@@ -21,25 +18,14 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
-from lxml.html import HtmlElement
-from trafilatura.metadata import extract_title
-
 from .dateparse import dates_in_text
-from .meta import meta_content
 
-_SEPARATOR = re.compile(r"(\s*[|｜]\s*|\s+[-–—~·•»«/:]\s+|\s*[：]\s*|(?<=\S):\s+|\s+::\s+)")
+SEPARATOR = re.compile(r"(\s*[|｜]\s*|\s+[-–—~·•»«/:⋆★]\s+|\s*[：]\s*|(?<=\S):\s+|\s+::\s+)")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _WORD = re.compile(r"\w+")
 _HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.", "en.", "de.", "ru.", "am.", "hy.")
-# The visible headline must share at least this share of words with a meta title.
-_MIN_OVERLAP = 0.5
-_MIN_SHARE_OF_TITLE = 0.3
-_MAX_HEADLINE = 400
-_SKIP_ANCESTORS = {"nav", "footer", "aside", "form"}
-_BLOCKS = {"br", "div", "p", "li"}
 
 
 def clean(text: str | None) -> str:
@@ -48,18 +34,30 @@ def clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """NFKC, casefolded, without invisible characters (soft hyphens, zero-width spaces)."""
     return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).casefold()
 
 
-def _key(text: str) -> str:
-    return "".join(ch for ch in _fold(text) if ch.isalnum())
+def key(text: str) -> str:
+    """Only the letters and digits of ``fold(text)``: titles compared without punctuation."""
+    return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
-def _words(text: str) -> set[str]:
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def _spelled_for_hosts(k: str) -> set[str]:
+    """A key as host names spell it: "ökologischbauen" -> "oekologischbauen", "oekologischbauen"
+    (accents dropped: "télérama" -> "telerama")."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", k) if not unicodedata.combining(ch))
+    return {k, k.translate(_GERMAN), bare}
+
+
+def words(text: str) -> set[str]:
     """Words of a title; runs of CJK script (written without spaces) as character pairs."""
     out: set[str] = set()
-    for token in _WORD.findall(_fold(text)):
+    for token in _WORD.findall(fold(text)):
         if any(ch >= "\u3000" for ch in token) and len(token) > 2:
             out.update(token[i:i + 2] for i in range(len(token) - 1))
         else:
@@ -86,7 +84,7 @@ class SiteNames:
     """What a page's site calls itself: names, host labels and learned title affixes."""
 
     names: set[str] = field(default_factory=set)  # alnum keys of names ("dwcom", "毎日新聞")
-    hosts: set[str] = field(default_factory=set)  # host labels ("dw", "ntv", "corriere")
+    hosts: set[str] = field(default_factory=set)  # keys of host labels ("dw", "biathlonantholz")
     affixes: set[str] = field(default_factory=set)  # alnum keys of learned affixes
 
     @classmethod
@@ -94,15 +92,15 @@ class SiteNames:
               ) -> SiteNames:
         """Collect the keys of names, of the URL's host and of learned affixes."""
         # A "name" of many words is a page title put in the wrong field, not the site's name.
-        site = cls({k for n in names if n and len(n.split()) <= 6 and len(k := _key(n)) >= 2},
-                   affixes={k for a in affixes if (k := _key(a))})
+        site = cls({k for n in names if n and len(n.split()) <= 6 and len(k := key(n)) >= 2},
+                   affixes={k for a in affixes if (k := key(a))})
         host = (urlsplit(url).hostname or "") if url else ""
         for prefix in _HOST_PREFIXES:
             host = host.removeprefix(prefix)
         if host:
-            site.names.add(_key(host))
+            site.names.add(key(host))
             if label := _domain_label(host):
-                site.hosts.add(label)
+                site.hosts.add(key(label))  # "Biathlon Antholz" on biathlon-antholz.it
         return site
 
     def learn(self, page_title: str | None, headline: str | None) -> None:
@@ -114,10 +112,10 @@ class SiteNames:
         suffix = title[len(head):] if title.startswith(head) else None
         prefix = title[: -len(head)] if title.endswith(head) else None
         for rest, edge in ((suffix, 0), (prefix, -1)):
-            parts = _SEPARATOR.split(rest) if rest else []
+            parts = SEPARATOR.split(rest) if rest else []
             # The rest must meet the headline at a separator: "Headline - Site", not "Headl|ine".
             if len(parts) > 1 and not parts[edge].strip():
-                self.affixes.update(k for seg in parts[0::2] if len(seg) <= 80 and (k := _key(seg)))
+                self.affixes.update(k for seg in parts[0::2] if len(seg) <= 80 and (k := key(seg)))
 
     def matches(self, segment: str, loose: bool = True) -> bool:
         """True when a title segment names the site (not the article).
@@ -125,25 +123,29 @@ class SiteNames:
         ``loose`` also accepts a short segment that starts with the host's name ("NTV Haber");
         it is off for segments cut at a colon, which often start headlines ("Spiegel-Affäre:").
         """
-        key = _key(segment)
-        if not key or len(segment) > 80:
+        k = key(segment)
+        if not k or len(segment) > 80:
             return False
-        if key in self.names or key in self.affixes or key in self.hosts:
+        if k in self.names or k in self.affixes:
             return True
-        words = len(segment.split())
-        if loose and words <= 4 and any(key.startswith(h) and len(h) >= 3 for h in self.hosts):
+        spelled = _spelled_for_hosts(k)
+        if spelled & self.hosts:
+            return True
+        count = len(segment.split())
+        if loose and count <= 4 and any(s.startswith(h) and len(h) >= 3 for h in self.hosts for s in spelled):
             return True  # "NTV Haber" on ntv.com.tr, "Corriere.it" on corriere.it
         # "Deutscher Schwimm-Verband e.V." on dsv.de: the host is the name's initials.
-        initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", _fold(segment))
+        initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", fold(segment))
                            if len(w) > 2 or w[0].isupper())
-        if 2 <= words <= 6 and len(initials) >= 2 and any(initials.startswith(h) for h in self.hosts):
+        if 2 <= count <= 6 and len(initials) >= 2 and any(initials.startswith(h) for h in self.hosts):
             return True
         # "DW" for "DW.COM": the start of a name, written as a short abbreviation.
-        return words == 1 and len(key) >= 2 and segment.isupper() and any(
-            n.startswith(key) for n in self.names)
+        return count == 1 and len(k) >= 2 and segment.isupper() and any(
+            n.startswith(k) for n in self.names)
 
 
-def _is_date(segment: str) -> bool:
+def is_date(segment: str) -> bool:
+    """True when a title segment is mostly a date ("28.04.2023", "1. Februar 2022")."""
     found = dates_in_text(segment)
     return bool(found) and sum(e - s for s, e, _ in found) >= 0.6 * len(segment.strip())
 
@@ -158,7 +160,7 @@ def strip_site(title: str | None, site: SiteNames) -> str | None:
     text = clean(title)
     if not text:
         return None
-    parts = _SEPARATOR.split(text)  # [segment, separator, segment, ...]
+    parts = SEPARATOR.split(text)  # [segment, separator, segment, ...]
     segments, seps = parts[0::2], parts[1::2]
 
     def droppable(seg: str, sep: str) -> bool:
@@ -166,10 +168,10 @@ def strip_site(title: str | None, site: SiteNames) -> str | None:
 
     # A date is cut only as the outermost segment ("… – DW – 13.06.2023"): inside, it may be
     # part of the headline ("Wochenbericht 14. - 20. Januar 2022 - SLF").
-    if len(segments) > 1 and _is_date(segments[-1]):
+    if len(segments) > 1 and is_date(segments[-1]):
         segments.pop()
         seps.pop()
-    if len(segments) > 1 and _is_date(segments[0]):
+    if len(segments) > 1 and is_date(segments[0]):
         segments.pop(0)
         seps.pop(0)
 
@@ -192,127 +194,16 @@ def strip_site(title: str | None, site: SiteNames) -> str | None:
 
 def title_date(title: str | None) -> str | None:
     """The day of a date that is a whole segment at either end of a title ("… | DW | 28.04.2023")."""
-    segments = _SEPARATOR.split(clean(title))[0::2]
+    segments = SEPARATOR.split(clean(title))[0::2]
     if len(segments) < 2:
         return None
     for seg in (segments[-1], segments[0]):
-        if _is_date(seg):
+        if is_date(seg):
             return dates_in_text(seg)[0][2]
     return None
 
 
-def heading_text(el: HtmlElement) -> str:
-    """The text of a heading as displayed: blocks and line breaks become spaces."""
-    out: list[str] = []
-
-    def walk(node: HtmlElement) -> None:
-        if node.tag in ("script", "style", "noscript") or not isinstance(node.tag, str):
-            return
-        if node.tag in _BLOCKS:
-            out.append(" ")
-        if node.text:
-            out.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                out.append(child.tail)
-
-    walk(el)
-    return clean("".join(out))
-
-
-def _overlap(heading: set[str], title: set[str]) -> float:
-    """How far a heading and a title are the same headline: the share of the shorter's words
-    found in the longer, or 0 when the heading holds too little of the title (a section
-    name or kicker that happens to appear in it)."""
-    if not heading or not title:
-        return 0.0
-    common = len(heading & title)
-    if common < _MIN_SHARE_OF_TITLE * len(title) or common < min(2, len(heading), len(title)):
-        return 0.0
-    return common / min(len(heading), len(title))
-
-
-_MAX_EXTRA_WORDS = 3
-
-
-def _adds_little(heading: set[str], title: set[str]) -> bool:
-    """The heading holds every word of the title and at most a few more (or a date)."""
-    extra = heading - title
-    return title <= heading and (len(extra) <= _MAX_EXTRA_WORDS
-                                 or bool(_is_date(" ".join(sorted(extra)))))
-
-
-def _headings(tree: HtmlElement) -> list[str]:
-    out = []
-    for h1 in tree.iter("h1"):
-        if any(a.tag in _SKIP_ANCESTORS for a in h1.iterancestors()):
-            continue
-        text = heading_text(h1)
-        if 3 <= len(text) <= _MAX_HEADLINE:
-            out.append(text)
-    return out
-
-
-def _jsonld_values(jsonld: list[dict[str, Any]], *path: str) -> list[str]:
-    values = []
-    for obj in jsonld:
-        node: Any = obj
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, str) and node.strip():
-            values.append(node)
-    return values
-
-
-def site_names_of(tree: HtmlElement, jsonld: list[dict[str, Any]], hinted: Iterable[str] = ()
-                  ) -> list[str]:
-    """Names the page gives its site (og:site_name, application-name, JSON-LD publisher)."""
-    names = [meta_content(tree, "og:site_name"), meta_content(tree, "application-name"),
-             meta_content(tree, "twitter:site", "al:android:app_name", "al:ios:app_name")]
-    names += _jsonld_values(jsonld, "publisher", "name")
-    names += [obj.get("name") for obj in jsonld
-              if str(obj.get("@type")) in ("WebSite", "Organization", "NewsMediaOrganization")
-              and isinstance(obj.get("name"), str)]
-    return [n.lstrip("@") for n in [*names, *hinted] if n]
-
-
-def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[str, Any]],
-                 site: SiteNames) -> tuple[str | None, str | None]:
-    """Return (headline, raw <title>) for a page whose site calls itself ``site``."""
-    page_title = clean(tree.findtext(".//title")) or None
-    raw = [meta_content(tree, "og:title"), *(_jsonld_values(jsonld, "headline")[:1]),
-           meta_content(tree, "twitter:title"), page_title]
-    # A "title" that is only the site's name ("SLF") is no headline.
-    metas = list(dict.fromkeys(t for r in raw if (t := strip_site(r, site)) and not site.matches(t)))
-    meta_words = [_words(m) for m in metas]
-    headings = [h for h in _headings(tree) if not site.matches(h)]
-    best, score, match = None, 0.0, -1
-    for text in headings:
-        for i, words in enumerate(meta_words):
-            overlap = _overlap(_words(text), words)
-            # Ties go to the better meta title (og:title before a bare <title>'s "News").
-            if overlap > score or (overlap == score and best is not None and i < match):
-                best, score, match = text, overlap, i
-    if best is not None and score >= _MIN_OVERLAP:
-        confirmed = any(_fold(best) == _fold(m) for m in metas)  # another title says it too
-        # "Headline" in <title>, "Headline: a standfirst …" in the <h1>: the headline proper.
-        extends = len(metas[match].split()) >= 3 and _fold(best).startswith(_fold(metas[match]))
-        if not confirmed and (extends or _adds_little(_words(best), meta_words[match])):
-            # The heading is the title plus a kicker, a rubric or a date ("Politics | …",
-            # "1. Februar 2022 …"), or the same words without the title's punctuation.
-            return metas[match], page_title
-        return best, page_title
-    if metas:
-        return metas[0], page_title
-    # No title of any kind: the first heading, else trafilatura's search (title classes).
-    if headings:
-        return headings[0], page_title
-    found = strip_site(meta_title or extract_title(tree), site)
-    return (found if found and not site.matches(found) else None), page_title
-
-
-_STRONG_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[-–—~·•»«/:]\s+|\s*[：]\s*|\s+::\s+")
+_STRONG_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[-–—~·•»«/:⋆★]\s+|\s*[：]\s*|\s+::\s+")
 
 
 def learn_affixes(page_titles: Iterable[str | None], min_share: float = 0.3, min_count: int = 3

@@ -18,7 +18,7 @@ import snowballstemmer
 from extract.normalize import fold
 
 STEMMER_NAMES = {"en": "english", "ru": "russian", "hy": "armenian"}
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+WORD = _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 # Short function-word lists: enough to keep TF-IDF from linking articles through "the"
 # and "и"; IDF does the rest.

@@ -118,6 +118,10 @@ def _fmt(hit: tuple[int, int]) -> str:
     return f"{hit[0]}/{hit[1]}" + (f" ({hit[0] / hit[1]:.2f})" if hit[1] else "")
 
 
+def _by_lang(lang: str) -> Any:
+    return lambda r: _fmt(r["false_by_lang"].get(lang, (0, 0)))
+
+
 def sensitivity(halves: dict[str, set[str]], pages: dict[str, Any], pairs: list[Any],
                 base: StoryParams) -> list[tuple[str, str, dict[str, dict[str, Any]]]]:
     """Every copy threshold (and the two story thresholds that gate the aligned test) moved."""
@@ -162,8 +166,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ("translations found (listed)", lambda r: _fmt(r["translation"])),
             ("all pairs inside clusters", lambda r: _fmt(r["cluster_pairs"])),
             ("same-event reports flagged", lambda r: _fmt(r["false_copies"])),
-            *[(f"  {lang}", (lambda lang: lambda r: _fmt(r["false_by_lang"].get(lang, (0, 0))))(
-                lang)) for lang in ("en-en", "ru-ru", "hy-hy", "cross")],
+            *[(f"  {lang}", _by_lang(lang)) for lang in ("en-en", "ru-ru", "hy-hy", "cross")],
             ("links across groups / in ev_", lambda r: f"{r['wrong_links']} of {r['links']}"),
             ("gold pairs the indexes propose", lambda r: _fmt(r["proposed"])),
             ("kind (gold->found)", lambda r: ", ".join(f"{k} {v}"

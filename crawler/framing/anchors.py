@@ -25,7 +25,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from crawler.framing.lexicon import Lexicon, find_hits, fold_with_offsets
+from crawler.framing.lexicon import (
+    Lexicon,
+    find_hits,
+    find_term,
+    fold_with_offsets,
+    text_leads,
+)
 from crawler.framing.stopwords import stopwords
 from extract.normalize import fold
 
@@ -112,31 +118,54 @@ def _number(token: str) -> str | None:
     return re.sub(r"\D", "", digits).lstrip("0").rstrip("0") or "0"
 
 
-def anchors(text: str, lang: str, lexicon: Lexicon | None = None) -> list[Anchor]:
-    """The anchors of an article body, in order of appearance (headlines are rewritten freely)."""
+def split(folded: str) -> list[tuple[int, str]]:
+    """The words and numbers of a folded text with their offsets (one pass for everything)."""
+    return [(m.start(), m.group()) for m in _TOKEN.finditer(folded)]
+
+
+def anchors(text: str, lang: str, lexicon: Lexicon | None = None,
+            concepts: list[tuple[int, int, str]] | None = None,
+            folded_text: str | None = None,
+            tokens: list[tuple[int, str]] | None = None) -> list[Anchor]:
+    """The anchors of an article body, in order of appearance (headlines are rewritten freely).
+
+    `concepts` are the lexicon's naming hits in the text as (start, end, concept), when the
+    caller has them already (the archive's KWIC lines); otherwise they are searched for.
+    """
     body = text
-    found: list[Anchor] = []
-    covered: list[tuple[int, int]] = []
-    if lexicon is not None:
+    folded = fold(body) if folded_text is None else folded_text
+    # fold() keeps positions unless a character expands (և -> եւ): map back only then.
+    offsets: list[int] | None = None
+    if len(folded) != len(body):
         folded, offsets = fold_with_offsets(body)
+        tokens = None
+    found: list[Anchor] = []
+    covered = bytearray(len(body) + 1)
+    if lexicon is not None:
+        leads = text_leads(folded)
         for e in lexicon.entities:
-            for p in e.terms:
-                for m in p.finditer(folded):
-                    s, t = offsets[m.start()], offsets[m.end()]
-                    if not any(a <= s < b for a, b in covered):  # one anchor per stretch
+            for p, lead in zip(e.terms, e.leads, strict=True):
+                for m in find_term(p, lead, folded, leads):
+                    s, t = (offsets[m.start()], offsets[m.end()]) if offsets else m.span()
+                    if not covered[s]:  # one anchor per stretch
                         found.append(Anchor("e:" + e.id, s, body[s:t]))
-                        covered.append((s, t))
-        for h in find_hits(lexicon, body, lang):
-            if h.kind == "naming":
-                found.append(Anchor("c:" + h.concept, h.start, body[h.start:h.end]))
-                covered.append((h.start, h.end))
+                        covered[s:t] = b"\x01" * (t - s)
+        if concepts is None:
+            concepts = [(h.start, h.end, h.concept)
+                        for h in find_hits(lexicon, body, lang, (folded, offsets, leads))
+                        if h.kind == "naming"]
+    for s, t, concept in concepts or ():
+        found.append(Anchor("c:" + concept, s, body[s:t]))
+        covered[s:t] = b"\x01" * (t - s)
     stop = stopwords(lang)
-    tokens = [(m.start(), m.group()) for m in _TOKEN.finditer(body)]
+    if tokens is None:
+        tokens = [(offsets[m.start()] if offsets else m.start(), m.group())
+                  for m in _TOKEN.finditer(folded)]
     for i, (pos, tok) in enumerate(tokens):
         if tok[0].isdigit():
             if len(tok) <= 2 and tok.isdigit() and 1 <= int(tok) <= 31:
                 for j in (i - 1, i + 1):
-                    month = month_of(fold(tokens[j][1])) if 0 <= j < len(tokens) else None
+                    month = month_of(tokens[j][1]) if 0 <= j < len(tokens) else None
                     if month:
                         found.append(Anchor(f"d:{month:02d}-{int(tok):02d}", pos, tok))
                         break
@@ -144,14 +173,11 @@ def anchors(text: str, lang: str, lexicon: Lexicon | None = None) -> list[Anchor
             if number:
                 found.append(Anchor("n:" + number, pos, tok))
             continue
-        if not tok[0].isupper() or len(tok) < 3 or any(s <= pos < e for s, e in covered):
+        if len(tok) < 3 or covered[pos] or not body[pos].isupper() or tok in stop:
             continue
-        low = fold(tok)
-        if low in stop or month_of(low):
-            continue
-        key = phonetic_key(low, lang)
-        if key:
-            found.append(Anchor("p:" + key, pos, tok))
+        key = phonetic_key(tok, lang)
+        if key and not month_of(tok):
+            found.append(Anchor("p:" + key, pos, body[pos:pos + len(tok)]))
     found.extend(Anchor("q", m.start(), m.group()) for m in _QUOTE_OPEN.finditer(body))
     found.sort(key=lambda a: (a.start, a.key))
     return found

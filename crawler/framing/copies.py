@@ -24,13 +24,15 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from crawler.framing.anchors import Anchor, anchors, same_key
+from crawler.framing.anchors import Anchor, anchors, same_key, split
 from crawler.framing.lexicon import Lexicon
+from crawler.framing.stopwords import stopwords
 from crawler.framing.tokenize import WORD as _WORD
-from crawler.framing.tokenize import content_stems
+from crawler.framing.tokenize import stem
 from extract.normalize import fold
 
 SHINGLE = 5
@@ -77,6 +79,7 @@ class CopyEvidence:
     coverage: float  # their weight / the weight of the poorer text's anchors (or words)
     order: float  # chain length / shared-key mentions of the shorter text
     matched: tuple[str, ...]  # the aligned anchors as written in this article (first ones)
+    canonical_url: str | None = None  # the declared link, when that is the evidence
 
 
 _QUOTES = (("«", "»"), ("“", "”"), ("„", "“"), ('"', '"'))
@@ -96,16 +99,20 @@ def _quoted_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def shingle_hashes(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """(unquoted, quoted) sorted unique 64-bit hashes of word 5-grams, stable across runs."""
-    folded = fold(text)
-    toks = [(m.start(), m.group()) for m in _WORD.finditer(folded)]
+def shingle_hashes(folded: str, tokens: list[tuple[int, str]] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(unquoted, quoted) sorted unique 64-bit hashes of the word 5-grams of a folded text,
+    stable across runs (`tokens`: its words with their offsets, when already split)."""
+    toks = [(m.start(), m.group()) for m in _WORD.finditer(folded)] if tokens is None \
+        else [t for t in tokens if not t[1][0].isdigit()]
     if len(toks) < SHINGLE:
         empty = np.zeros(0, dtype=np.uint64)
         return empty, empty
-    spans = _quoted_spans(folded)
-    inside = np.array([any(s < pos < e for s, e in spans) for pos, _ in toks], dtype=bool)
-    h = np.array([zlib.crc32(w.encode()) for _, w in toks], dtype=np.uint64)
+    quoted = np.zeros(len(folded) + 1, dtype=bool)
+    for start, end in _quoted_spans(folded):
+        quoted[start + 1:end] = True
+    inside = quoted[np.fromiter((pos for pos, _ in toks), dtype=np.int64, count=len(toks))]
+    h = np.fromiter((_crc(w) for _, w in toks), dtype=np.uint64, count=len(toks))
     n = len(h) - SHINGLE + 1
     with np.errstate(over="ignore"):
         acc = np.zeros(n, dtype=np.uint64)
@@ -117,11 +124,25 @@ def shingle_hashes(text: str) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(acc[~in_quote]), np.unique(acc[in_quote])
 
 
-def copy_text(text: str, lang: str, lexicon: Lexicon | None) -> CopyText:
-    """The shingles, anchors and stems of one article body (headlines are rewritten freely)."""
-    free, quoted = shingle_hashes(text)
-    return CopyText(lang, free, quoted, anchors(text, lang, lexicon),
-                    [f"{lang}:{s}" for s in content_stems(text, lang)])
+@lru_cache(maxsize=200_000)
+def _crc(word: str) -> int:
+    return zlib.crc32(word.encode())
+
+
+def copy_text(text: str, lang: str, lexicon: Lexicon | None,
+              concepts: list[tuple[int, int, str]] | None = None) -> CopyText:
+    """The shingles, anchors and stems of one article body (headlines are rewritten freely).
+
+    `concepts`: the lexicon's naming hits in the text, when the archive has them already.
+    """
+    folded = fold(text)
+    tokens = split(folded)
+    free, quoted = shingle_hashes(folded, tokens)
+    drop = stopwords(lang)
+    stems = [f"{lang}:{stem(w, lang)}" for _, w in tokens
+             if len(w) > 1 and not w[0].isdigit() and w not in drop]
+    return CopyText(lang, free, quoted, anchors(text, lang, lexicon, concepts, folded, tokens),
+                    stems)
 
 
 def _canonical(keys_a: set[str], keys_b: set[str]) -> dict[str, str]:
@@ -225,7 +246,7 @@ def _anchors_in_common(a: CopyText, b: CopyText) -> tuple[str, ...]:
                                if x.key in keys and x.key != "q"))[:12]
 
 
-def declared(a_lang: str, b_lang: str) -> CopyEvidence:
+def declared(a_lang: str, b_lang: str, url: str | None) -> CopyEvidence:
     """The evidence of a declared canonical / "originally published at" link."""
     kind = "republication" if a_lang == b_lang else "translation"
-    return CopyEvidence(kind, "canonical", 0.0, 0.0, 0, 0, 0.0, 0.0, ())
+    return CopyEvidence(kind, "canonical", 0.0, 0.0, 0, 0, 0.0, 0.0, (), url)

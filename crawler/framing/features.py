@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -45,13 +46,46 @@ class Features:
         return set(self.counts) | {a.key for a in self.copy.anchors}
 
 
-def featurize(title: str, text: str, lang: str, lexicon: Lexicon | None) -> Features:
-    """Read one article."""
-    copy = copy_text(text, lang, lexicon)
+def featurize(title: str, text: str, lang: str, lexicon: Lexicon | None,
+              concepts: list[tuple[int, int, str]] | None = None) -> Features:
+    """Read one article (`concepts`: its naming hits in the text, when already known)."""
+    copy = copy_text(text, lang, lexicon, concepts)
     counts = Counter(copy.stems)
     for stem in content_stems(title, lang):
         counts[f"{lang}:{stem}"] += 2
     return Features(lang, counts, copy, minhash(copy.shingles))
+
+
+_LEXICON: Lexicon | None = None  # the lexicon of featurize_all's worker processes (fork)
+
+
+def _featurize_batch(items: list[tuple[str, str, str]]) -> list[Features]:
+    return [featurize(*item, _LEXICON) for item in items]
+
+
+def featurize_all(batches: Iterable[list[tuple[str, str, str]]], lexicon: Lexicon | None,
+                  jobs: int = 1) -> Iterator[list[Features]]:
+    """Features of batches of (title, text, lang), in order, read by `jobs` processes.
+
+    The batches are read in the calling thread (they may come from SQLite), and up to two
+    per process are in flight while the caller works on the previous one.
+    """
+    if jobs <= 1:
+        yield from ([featurize(*item, lexicon) for item in batch] for batch in batches)
+        return
+    import multiprocessing
+    from collections import deque
+
+    global _LEXICON
+    _LEXICON = lexicon
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pending: deque[Any] = deque()
+        for batch in batches:
+            pending.append(pool.apply_async(_featurize_batch, (batch,)))
+            if len(pending) > 2 * jobs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 @dataclass
@@ -62,6 +96,7 @@ class Vocabulary:
     df: dict[str, int] = field(default_factory=dict)
     rare_share: float = 0.001
     rare_min: int = 100
+    _idf: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, terms: Iterable[set[str]], scale: int = 1, rare_share: float = 0.001,
@@ -74,9 +109,22 @@ class Vocabulary:
             n += 1
         return cls(n * scale, {k: v * scale for k, v in df.items()}, rare_share, rare_min)
 
+    def extended(self, terms: Iterable[set[str]]) -> Vocabulary:
+        """This vocabulary plus new documents (an incremental build adds what it stores)."""
+        df = dict(self.df)
+        n = self.n
+        for keys in terms:
+            n += 1
+            for k in keys:
+                df[k] = df.get(k, 0) + 1
+        return Vocabulary(n, df, self.rare_share, self.rare_min)
+
     def idf(self, key: str) -> float:
         """Smoothed inverse document frequency (unseen keys weigh most)."""
-        return math.log((1 + self.n) / (1 + self.df.get(key, 0))) + 1
+        got = self._idf.get(key)
+        if got is None:
+            got = self._idf[key] = math.log((1 + self.n) / (1 + self.df.get(key, 0))) + 1
+        return got
 
     def rare(self, key: str) -> bool:
         """Few enough documents have the key for an index entry to stay short."""

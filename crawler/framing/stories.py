@@ -24,6 +24,7 @@ Why this design (so it can be defended in a methods section):
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,9 +45,11 @@ from crawler.framing.lexicon import Lexicon
 ROLES = ("original", "republication", "translation", "report")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_CANDIDATES = 300  # a safety bound per article; indexes of rare keys stay far below
+_ALIGNED_TRIES = 3  # most similar same-story candidates tried for a rewrite or translation
 # The strongest evidence wins, then the earliest copy: the same text beats aligned facts.
-_STRENGTH = {("text", "republication"): 0, ("aligned", "republication"): 1,
-             ("aligned", "translation"): 2}
+_STRENGTH: dict[tuple[str, str | None], int] = {
+    ("text", "republication"): 0, ("aligned", "republication"): 1,
+    ("aligned", "translation"): 2}
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class StoryDoc:
     title: str
     text: str
     republication_of: str | None = None  # an archived article this one declares as canonical
+    canonical_url: str | None = None  # that declaration as written (the evidence)
     when: datetime | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -119,9 +123,12 @@ class _Node:
     lang: str
     day: float | None
     feats: Features | None  # None: a context article whose text is read on demand
+    published: str | None = None
     root: str | None = None  # the original's id, for a copy
     vec: dict[str, float] = field(default_factory=dict)
     fvec: dict[str, float] = field(default_factory=dict)
+    story_keys: list[str] = field(default_factory=list)
+    copy_keys: list[str] = field(default_factory=list)
 
 
 class Clusterer:
@@ -132,8 +139,10 @@ class Clusterer:
     """
 
     def __init__(self, lexicon: Lexicon | None, params: StoryParams, vocab: Vocabulary,
-                 loader: Callable[[str], StoryDoc | None] | None = None) -> None:
+                 loader: Callable[[str], StoryDoc | None] | None = None,
+                 on_index: Callable[..., None] | None = None) -> None:
         self.lexicon, self.params, self.vocab, self.loader = lexicon, params, vocab, loader
+        self.on_index = on_index  # (id, published, lang, signature, story keys, copy keys)
         self.nodes: dict[int, _Node] = {}
         self.ids: list[str] = []
         self.story_at: list[int] = []  # article index -> story index
@@ -145,6 +154,7 @@ class Clusterer:
         self.roots: set[str] = set()  # ids of articles something copies
         self._sid_index: dict[str, int] = {}
         self._copies, self._story_keys, self._copy_keys = CopyIndex(), KeyIndex(), KeyIndex()
+        self._order: deque[tuple[float, int]] = deque()  # active articles by publication
 
     # -- adding ----------------------------------------------------------------------------
 
@@ -152,7 +162,7 @@ class Clusterer:
         """Cluster one article (after every earlier one)."""
         idx = self._new_index(doc.id)
         feats = feats or featurize(doc.title, doc.text, doc.lang, self.lexicon)
-        node = _Node(doc.id, doc.lang, _day(doc), feats)
+        node = _Node(doc.id, doc.lang, _day(doc), feats, doc.published)
         self._vectors(node)
         if node.day is not None:
             self._expire(node.day)
@@ -178,10 +188,14 @@ class Clusterer:
         if story is None:
             story = self._new_story(sid)
         self.story_at[idx] = story
-        node = _Node(article_id, lang, _day_of(published), None, root=copy_of)
+        node = _Node(article_id, lang, _day_of(published), None, published, root=copy_of)
         self.nodes[idx] = node
+        if node.day is not None:
+            self._order.append((node.day, idx))
         if copy_of is None:
             self.members[story].append(idx)
+        else:
+            self.roots.add(copy_of)
         if node.day is not None:
             if signature is not None:
                 self._copies.add(idx, node.day, signature)
@@ -197,10 +211,7 @@ class Clusterer:
 
     def shared_anchors(self, a: _Node, b: _Node) -> int:
         """Rare anchors (names, numbers, dates, concepts) two articles have in common."""
-        assert a.feats is not None and b.feats is not None
-        keys = set(index_keys(b.feats, b.vec, self.vocab, self.params.top_stems)[1])
-        return len(keys.intersection(index_keys(a.feats, a.vec, self.vocab,
-                                                self.params.top_stems)[1]))
+        return len(set(a.copy_keys).intersection(b.copy_keys))
 
     def _new_index(self, article_id: str) -> int:
         idx = len(self.ids)
@@ -220,6 +231,8 @@ class Clusterer:
         assert node.feats is not None
         node.vec = tfidf(node.feats.counts, self.vocab)
         node.fvec = tfidf(node.feats.anchor_counts(), self.vocab)
+        node.story_keys, node.copy_keys = index_keys(node.feats, node.vec, self.vocab,
+                                                     self.params.top_stems)
 
     def _features(self, idx: int) -> _Node | None:
         """A node with its features, reading a context article's text on first use."""
@@ -241,13 +254,21 @@ class Clusterer:
             return cosine(a.vec, b.vec) / self.params.text_threshold
         return cosine(a.fvec, b.fvec) / self.params.cross_threshold
 
-    def copy_evidence(self, a: _Node, b: _Node, shared_anchors: int) -> CopyEvidence | None:
-        """Is `a` a copy of earlier `b`? The evidence when it is (cheap tests first)."""
+    def copy_evidence(self, a: _Node, b: _Node, shared_anchors: int,
+                      aligned: bool | None = None) -> CopyEvidence | None:
+        """Is `a` a copy of earlier `b`? The evidence when it is (cheap tests first).
+
+        Ordered facts are compared only for articles about the same story (a rewrite or a
+        translation is one) and, with `aligned` False, not at all (the costly test).
+        """
         assert a.feats is not None and b.feats is not None
         same = a.lang == b.lang
         if not same and shared_anchors < self.params.min_shared_anchors:
             return None
-        aligned = not same or self.similarity(a, b) >= 1.0
+        if aligned is None or aligned:
+            aligned = self.similarity(a, b) >= 1.0
+        if not same and not aligned:
+            return None
         evidence = compare(a.feats.copy, b.feats.copy, self.params.copy, self.vocab.idf,
                            aligned=aligned)
         return evidence if evidence.kind else None
@@ -256,28 +277,37 @@ class Clusterer:
         if doc.republication_of and doc.republication_of in self.by_id:
             j = self.by_id[doc.republication_of]
             other = self.nodes.get(j)
-            return j, declared(doc.lang, other.lang if other else doc.lang)
+            return j, declared(doc.lang, other.lang if other else doc.lang,
+                               doc.canonical_url or doc.republication_of)
         if node.day is None:
             return None
         assert node.feats is not None
         since = node.day - self.params.copy_window_days
-        story_keys, copy_keys = index_keys(node.feats, node.vec, self.vocab,
-                                           self.params.top_stems)
-        shared = self._copy_keys.query(copy_keys, since)
+        shared = self._copy_keys.query(node.copy_keys, since)
         candidates = set(shared) | set(self._copies.query(node.feats.signature))
-        candidates |= set(self._story_keys.query(story_keys, node.day - self.params.window_days))
+        candidates |= set(self._story_keys.query(node.story_keys,
+                                                 node.day - self.params.window_days))
         ordered = sorted((c for c in candidates if c in self.nodes),
                          key=lambda c: (self.nodes[c].day or 0.0, self.ids[c]))
-        found: list[tuple[int, int, CopyEvidence]] = []
+        # First the same text (the earliest copy wins), then ordered facts, tried only
+        # against the few most similar candidates of the same story (the costly test).
+        similar: list[tuple[float, int, _Node]] = []
         for rank, j in enumerate(ordered[:_MAX_CANDIDATES]):
             other = self._features(j)
             if other is None or other.feats is None or other.day is None or other.day < since:
                 continue
-            evidence = self.copy_evidence(node, other, shared.get(j, 0))
+            if other.lang == node.lang:
+                evidence = self.copy_evidence(node, other, 0, aligned=False)
+                if evidence:
+                    return j, evidence
+            score = self.similarity(node, other)
+            if score >= 1.0:
+                similar.append((-score, rank, other))
+        found: list[tuple[int, int, CopyEvidence]] = []
+        for _, rank, other in sorted(similar, key=lambda s: (s[0], s[1]))[:_ALIGNED_TRIES]:
+            evidence = self.copy_evidence(node, other, shared.get(ordered[rank], 0))
             if evidence:
                 found.append((_STRENGTH[(evidence.basis, evidence.kind)], rank, evidence))
-                if found[-1][0] == 0:
-                    break  # the same text: nothing earlier can be stronger evidence
         if not found:
             return None
         _, rank, evidence = min(found, key=lambda f: (f[0], f[1]))
@@ -287,12 +317,12 @@ class Clusterer:
         """The open story this article resembles most on average, or a new one."""
         best, best_score, best_scored = -1, 1.0, []
         if node.day is not None:
-            assert node.feats is not None
-            keys, _ = index_keys(node.feats, node.vec, self.vocab, self.params.top_stems)
             since = node.day - self.params.window_days
-            stories = sorted({self.story_at[j] for j in self._story_keys.query(keys, since)})
+            stories = sorted({self.story_at[j]
+                              for j in self._story_keys.query(node.story_keys, since)})
             for s in stories:
                 scored = []
+                self.members[s] = [m for m in self.members[s] if m in self.nodes]
                 for m in self.members[s]:
                     other = self.nodes.get(m)
                     if other is None or other.day is None or other.day < since:
@@ -315,13 +345,17 @@ class Clusterer:
 
     def _index(self, idx: int, node: _Node) -> None:
         self.nodes[idx] = node
-        if node.day is None or node.feats is None:
+        if node.day is not None:
+            self._order.append((node.day, idx))
+        assert node.feats is not None
+        if self.on_index:
+            self.on_index(node.id, node.published, node.lang, node.feats.signature,
+                          node.story_keys, node.copy_keys)
+        if node.day is None:
             return
-        story_keys, copy_keys = index_keys(node.feats, node.vec, self.vocab,
-                                           self.params.top_stems)
         self._copies.add(idx, node.day, node.feats.signature)
-        self._story_keys.add(idx, node.day, story_keys)
-        self._copy_keys.add(idx, node.day, copy_keys)
+        self._story_keys.add(idx, node.day, node.story_keys)
+        self._copy_keys.add(idx, node.day, node.copy_keys)
 
     def _expire(self, day: float) -> None:
         """Forget what can no longer matter to an article published on `day` or later."""
@@ -329,14 +363,8 @@ class Clusterer:
         self._copies.expire(horizon)
         self._copy_keys.expire(horizon)
         self._story_keys.expire(day - self.params.window_days)
-        stale = [i for i, n in self.nodes.items() if n.day is not None and n.day < horizon]
-        if len(stale) > 2000:  # in batches: each pass walks the open stories
-            for i in stale:
-                del self.nodes[i]
-            gone = set(stale)
-            for members in self.members:
-                if members and members[0] in gone:
-                    members[:] = [m for m in members if m not in gone]
+        while self._order and self._order[0][0] < horizon:
+            self.nodes.pop(self._order.popleft()[1], None)
 
     # -- results ---------------------------------------------------------------------------
 

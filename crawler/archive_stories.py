@@ -1,0 +1,405 @@
+"""The archive's story writes: full rebuilds streamed in publication order, incremental updates.
+
+A full build reads each article's text once (twice for a sampled few, to count the word
+vocabulary first), keeps in memory only what the copy window needs, and replaces every
+story row. It also stores, per article, a MinHash signature and its rare keys
+(`story_sketches`) and the vocabulary (`story_vocab`), so that an update after a crawl
+reads the text of the new articles and of the few older ones the indexes propose, and
+nothing else: its cost follows the crawl, not the archive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from crawler.framing.build import StoryUpdate, link_row, story_row
+from crawler.framing.candidates import signature_bytes, signature_from
+from crawler.framing.features import (
+    Features,
+    Vocabulary,
+    featurize_all,
+    sampled,
+)
+from crawler.framing.stories import Clusterer, StoryDoc, StoryParams, order_key, parse_when
+from crawler.urls import article_id
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from crawler.framing.lexicon import Lexicon
+
+ELIGIBLE = "extraction_status = 'ok' AND coalesce(text, '') != ''"
+DOC_COLUMNS = "id, source_id, lang, published, title, text, republication_of"
+VOCAB_SAMPLE = 100_000  # articles the vocabulary is counted on (all of them below that)
+CACHE_LIMIT = 20_000  # below this, features read for the vocabulary are kept for clustering
+_CHUNK = 500
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
+def chunks(ids: Iterable[str], size: int = _CHUNK) -> Iterator[list[str]]:
+    """Ids in slices small enough for one IN (...) list (order kept)."""
+    batch: list[str] = []
+    for i in ids:
+        batch.append(i)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _in(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+class StoryStore:
+    """stories, story_articles, story_sketches and story_vocab."""
+
+    def __init__(self, db: sqlite_utils.Database,
+                 transaction: Callable[[], AbstractContextManager[None]],
+                 lexicon: Lexicon, code_version: str, jobs: int | None = None) -> None:
+        import os
+
+        self.db, self._tx, self.lexicon, self.code_version = db, transaction, lexicon, code_version
+        self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def docs(self, ids: list[str]) -> Iterator[StoryDoc]:
+        """The articles `ids` as StoryDocs, in the order given (missing ones skipped)."""
+        for chunk in chunks(ids):
+            got = {r[0]: r for r in self.db.execute(
+                f"SELECT {DOC_COLUMNS} FROM articles WHERE id IN ({_in(len(chunk))})", chunk)}
+            for aid in chunk:
+                if aid in got:
+                    r = got[aid]
+                    target = article_id(r[6]) if r[6] else None
+                    yield StoryDoc(r[0], r[1], r[2] or "", r[3], r[4] or "", r[5] or "",
+                                   republication_of=target, canonical_url=r[6])
+
+    def _load(self, aid: str) -> StoryDoc | None:
+        return next(self.docs([aid]), None)
+
+    def _ordered(self, where: str = ELIGIBLE, args: list[Any] | None = None
+                 ) -> list[tuple[datetime, str, str | None]]:
+        rows = self.db.execute(f"SELECT id, published FROM articles WHERE {where}", args or [])
+        return sorted((parse_when(p) or _FAR, aid, p) for aid, p in rows)
+
+    def vocabulary(self) -> Vocabulary | None:
+        """The stored vocabulary, or None when no build has stored one."""
+        n = self.db.execute("SELECT value FROM framing_settings "
+                            "WHERE key = 'stories_vocab_n'").fetchone()
+        if not n or n[0] is None:
+            return None
+        return Vocabulary(int(n[0]), dict(self.db.execute("SELECT key, df FROM story_vocab")))
+
+    # -- full rebuild ----------------------------------------------------------------------
+
+    def _featurized(self, ids: list[str]) -> Iterator[tuple[StoryDoc, Features]]:
+        """The articles `ids` read in order, their features computed on every core."""
+        batches: list[list[StoryDoc]] = []
+
+        def read() -> Iterator[list[tuple[str, str, str]]]:
+            batch: list[StoryDoc] = []
+            for doc in self.docs(ids):
+                batch.append(doc)
+                if len(batch) == 64:
+                    batches.append(batch)
+                    yield [(d.title, d.text, d.lang) for d in batch]
+                    batch = []
+            if batch:
+                batches.append(batch)
+                yield [(d.title, d.text, d.lang) for d in batch]
+
+        jobs = min(self.jobs, max(1, len(ids) // 200))  # a pool costs more than a few docs
+        for n, feats in enumerate(featurize_all(read(), self.lexicon, jobs)):
+            docs, batches[n] = batches[n], []  # done with their texts
+            yield from zip(docs, feats, strict=True)
+
+    def rebuild(self, params: StoryParams, started: str) -> StoryUpdate:
+        """Re-cluster every article; replace every story row."""
+        order = self._ordered()
+        every = max(1, len(order) // VOCAB_SAMPLE)
+        cache: dict[str, Features] = {}
+        keep = len(order) <= CACHE_LIMIT
+
+        def terms() -> Iterator[set[str]]:
+            for doc, feats in self._featurized([aid for _, aid, _ in order
+                                                if sampled(aid, every)]):
+                if keep:
+                    cache[doc.id] = feats
+                yield feats.terms()
+
+        vocab = Vocabulary.build(terms(), scale=every)
+        sketches: list[tuple[Any, ...]] = []
+        clusterer = Clusterer(self.lexicon, params, vocab,
+                              on_index=lambda *s: sketches.append(_sketch_row(*s)))
+        old = self.db.execute("SELECT count(*) FROM stories").fetchone()[0]
+        with self._tx():
+            # Links are written before the rows of their stories (made from the links).
+            self.db.execute("PRAGMA defer_foreign_keys = ON")
+            for table in ("story_articles", "stories", "story_sketches"):
+                self.db.execute(f"DELETE FROM {table}")
+            rest = [aid for _, aid, _ in order if aid not in cache]
+            features = self._featurized(rest) if rest else iter(())
+            for doc in self.docs([aid for _, aid, _ in order]) if not rest else ():
+                clusterer.add(doc, cache.pop(doc.id))
+            for doc, feats in features:
+                clusterer.add(doc, feats)
+                if len(sketches) >= 5000:
+                    self._write_sketches(sketches)
+            self._write_sketches(sketches)
+            links = [link_row(m) for m in clusterer.memberships()]
+            self._insert("story_articles", links)
+            written, _ = self._write_story_rows({m["story_id"] for m in links}, started)
+            self._write_vocab(vocab)
+        return StoryUpdate(full=True, loaded=[aid for _, aid, _ in order], stories=written,
+                           links=len(links), dropped=old)
+
+    # -- incremental -----------------------------------------------------------------------
+
+    def scope(self, seeds: set[str], params: StoryParams) -> set[str]:
+        """Article ids to re-cluster for changed `seeds`: every article published from the
+        earliest seed to a story window after the latest, and their whole stories."""
+        spans: list[tuple[datetime, datetime]] = []
+        for chunk in chunks(sorted(seeds)):
+            for (published,) in self.db.execute(
+                    f"SELECT published FROM articles WHERE id IN ({_in(len(chunk))})", chunk):
+                when = parse_when(published)
+                if when:
+                    spans.append((when, when + timedelta(days=params.window_days)))
+            # The story a changed article left spans its old dates: re-cluster those too.
+            for first, last in self.db.execute(
+                    "SELECT DISTINCT s.first_published, s.last_published FROM stories s "
+                    "JOIN story_articles sa ON sa.story_id = s.id "
+                    f"WHERE sa.article_id IN ({_in(len(chunk))})", chunk):
+                lo, hi = parse_when(first), parse_when(last)
+                if lo and hi:
+                    spans.append((lo, hi))
+        scope = set(seeds)
+        for lo, hi in _merge(spans):
+            scope.update(aid for when, aid, _ in self._between(lo, hi) if lo <= when <= hi)
+        # Whole stories: a story is rebuilt with all its members or not at all.
+        for chunk in chunks(sorted(scope)):
+            scope.update(r[0] for r in self.db.execute(
+                "SELECT sa2.article_id FROM story_articles sa "
+                "JOIN story_articles sa2 ON sa2.story_id = sa.story_id "
+                f"WHERE sa.article_id IN ({_in(len(chunk))})", chunk))
+        return scope
+
+    def _between(self, lo: datetime, hi: datetime) -> list[tuple[datetime, str, str | None]]:
+        day = timedelta(days=1)  # published keeps its own offset: compare strings loosely
+        return self._ordered(f"{ELIGIBLE} AND published >= ? AND published < ?",
+                             [(lo - day).date().isoformat(), (hi + day).date().isoformat()])
+
+    def update(self, params: StoryParams, seeds: set[str], started: str,
+               vocab: Vocabulary) -> StoryUpdate:
+        """Re-cluster the scope of `seeds` against the stored stories before it."""
+        scope = self.scope(seeds, params)
+        eligible = {aid for c in chunks(sorted(scope)) for (aid,) in self.db.execute(
+            f"SELECT id FROM articles WHERE {ELIGIBLE} AND id IN ({_in(len(c))})", c)}
+        order = sorted((parse_when(p) or _FAR, aid, p) for c in chunks(sorted(eligible))
+                       for aid, p in self.db.execute(
+                           f"SELECT id, published FROM articles WHERE id IN ({_in(len(c))})", c))
+        old_links = self._links(scope)
+        sketched = self._sketched(eligible)
+        new_docs = [aid for _, aid, _ in order if aid not in sketched]
+        docs, feats = [], {}
+        for doc, f in self._featurized([aid for _, aid, _ in order]):
+            docs.append(doc)
+            feats[doc.id] = f
+        vocab = vocab.extended([feats[aid].terms() for aid in new_docs])
+        sketches: list[tuple[Any, ...]] = []
+        clusterer = Clusterer(self.lexicon, params, vocab, loader=self._load,
+                              on_index=lambda *s: sketches.append(_sketch_row(*s)))
+        first = order[0][0] if order else None
+        if first is not None and first != _FAR:
+            self._add_context(clusterer, first, params, scope, docs)
+        for doc in docs:
+            clusterer.add(doc, feats[doc.id])
+        new = {m.article_id: link_row(m) for m in clusterer.memberships()}
+        for aid in clusterer.roots - set(new):  # a context article something now copies
+            new[aid] = {"original": True}
+        with self._tx():
+            self.db.execute("PRAGMA defer_foreign_keys = ON")  # links before story rows
+            touched, written_links = self._apply_links(old_links, new)
+            self._write_sketches(sketches)
+            gone = sorted(scope - eligible)
+            for chunk in chunks(gone):
+                self.db.execute(
+                    f"DELETE FROM story_sketches WHERE article_id IN ({_in(len(chunk))})", chunk)
+            before = self._story_keys(touched)
+            written, dropped = self._write_story_rows(touched, started, before)
+            self._write_vocab(vocab)
+        return StoryUpdate(full=False, loaded=sorted(eligible), stories=written,
+                           links=written_links, dropped=dropped,
+                           unchanged=len(before) - dropped)
+
+    def _add_context(self, clusterer: Clusterer, first: datetime, params: StoryParams,
+                     scope: set[str], docs: list[StoryDoc]) -> None:
+        """The stored articles a window before the scope, and declared originals, as context."""
+        since = (first - timedelta(days=params.reach_days() + 1)).date().isoformat()
+        targets = sorted({d.republication_of for d in docs if d.republication_of} - scope)
+        rows = self.db.execute(
+            "SELECT s.article_id, s.lang, s.published, s.minhash, s.story_keys, s.copy_keys, "
+            "sa.story_id, sa.copy_of FROM story_sketches s "
+            "JOIN story_articles sa ON sa.article_id = s.article_id "
+            "WHERE s.published >= ? AND s.published <= ?",
+            [since, first.date().isoformat() + "~"]).fetchall()
+        for chunk in chunks(targets):
+            rows += self.db.execute(
+                "SELECT sa.article_id, a.lang, a.published, NULL, '', '', sa.story_id, "
+                "sa.copy_of FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
+                f"WHERE sa.article_id IN ({_in(len(chunk))})", chunk).fetchall()
+        seen: set[str] = set()
+        for r in sorted(rows, key=lambda r: (parse_when(r[2]) or _FAR, r[0])):
+            when = parse_when(r[2])
+            if r[0] in scope or r[0] in seen or (when and when >= first and r[0] not in targets):
+                continue
+            seen.add(r[0])
+            clusterer.add_context(r[0], r[1] or "", r[2], r[6], r[7],
+                                  signature_from(r[3]) if r[3] else None,
+                                  ((r[4] or "").split(), (r[5] or "").split()))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.db.table(table).insert_all(rows, batch_size=2000)
+
+    def _write_sketches(self, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.db.conn.executemany("INSERT OR REPLACE INTO story_sketches VALUES (?, ?, ?, ?, ?, ?)",
+                                rows)
+            rows.clear()
+
+    def _write_vocab(self, vocab: Vocabulary) -> None:
+        self.db.execute("DELETE FROM story_vocab")
+        self.db.conn.executemany("INSERT INTO story_vocab VALUES (?, ?)", sorted(vocab.df.items()))
+        self.db.execute("UPDATE framing_settings SET value = ? WHERE key = 'stories_vocab_n'",
+                        [str(vocab.n)])
+
+    def _sketched(self, ids: set[str]) -> set[str]:
+        return {r[0] for c in chunks(sorted(ids)) for r in self.db.execute(
+            f"SELECT article_id FROM story_sketches WHERE article_id IN ({_in(len(c))})", c)}
+
+    def _links(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        out = {}
+        for chunk in chunks(sorted(ids)):
+            cur = self.db.execute(
+                f"SELECT * FROM story_articles WHERE article_id IN ({_in(len(chunk))})", chunk)
+            names = [d[0] for d in cur.description]
+            out.update({r[1]: dict(zip(names, r, strict=True)) for r in cur})
+        return out
+
+    def _apply_links(self, old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
+                     ) -> tuple[set[str], int]:
+        """Write the links that changed (story, role, copy link or evidence); return the
+        stories they touch and how many links were written."""
+        write = []
+        for aid, link in new.items():
+            before = old.get(aid)
+            if link.get("original"):  # a stored link whose article is now copied
+                if before and before["role"] == "report":
+                    self.db.execute("UPDATE story_articles SET role = 'original' "
+                                    "WHERE article_id = ?", [aid])
+                continue
+            if before and _same_link(before, link):
+                continue
+            write.append(link)
+        drop = [aid for aid in old if aid not in new]
+        # Every story the scope was or is in is re-checked (rows kept when still right).
+        touched = {link["story_id"] for link in old.values()}
+        touched.update(link["story_id"] for link in new.values() if "story_id" in link)
+        for chunk in chunks(sorted(drop) + [w["article_id"] for w in write]):
+            self.db.execute(
+                f"DELETE FROM story_articles WHERE article_id IN ({_in(len(chunk))})", chunk)
+        self._insert("story_articles", write)
+        return touched, len(write)
+
+    def _story_keys(self, story_ids: set[str]) -> dict[str, tuple[Any, ...]]:
+        from crawler.framing.build import STORY_COLUMNS
+
+        out = {}
+        for chunk in chunks(sorted(story_ids)):
+            for r in self.db.execute(f"SELECT id, {', '.join(STORY_COLUMNS)} FROM stories "
+                                     f"WHERE id IN ({_in(len(chunk))})", chunk):
+                out[r[0]] = tuple(r[1:])
+        return out
+
+    def _write_story_rows(self, story_ids: set[str], started: str,
+                          before: dict[str, tuple[Any, ...]] | None = None) -> tuple[int, int]:
+        """(Re)write the rows of `story_ids` from their links, leaving rows that are still
+        right; return (rows written, stored rows replaced or deleted)."""
+        from crawler.framing.build import STORY_COLUMNS
+
+        written = removed = 0
+        for chunk in chunks(sorted(story_ids)):
+            members: dict[str, list[dict[str, Any]]] = {sid: [] for sid in chunk}
+            cur = self.db.execute(
+                "SELECT sa.story_id, sa.role, a.id, a.source_id, a.lang, a.published, a.title, "
+                "a.on_topic FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
+                f"WHERE sa.story_id IN ({_in(len(chunk))})", chunk)
+            for sid, role, *rest in cur:
+                members[sid].append(dict(zip(("role", "id", "source_id", "lang", "published",
+                                              "title", "on_topic"), (role, *rest), strict=True)))
+            concepts: dict[str, set[str]] = {}
+            for sid, concept in self.db.execute(
+                    "SELECT DISTINCT sa.story_id, m.concept FROM story_articles sa "
+                    "JOIN mentions m ON m.article_id = sa.article_id "
+                    f"WHERE m.kind = 'naming' AND sa.story_id IN ({_in(len(chunk))})", chunk):
+                concepts.setdefault(sid, set()).add(concept)
+            rows = []
+            for sid, arts in members.items():
+                if not arts:
+                    if before and sid in before:
+                        self.db.execute("DELETE FROM stories WHERE id = ?", [sid])
+                        removed += 1
+                    continue
+                arts.sort(key=lambda a: order_key(StoryDoc(a["id"], "", "", a["published"],
+                                                           "", "")))
+                row = story_row(sid, arts, concepts.get(sid, set()), started, self.code_version)
+                if before is not None and before.get(sid) == tuple(row[c] for c in STORY_COLUMNS):
+                    continue
+                rows.append(row)
+            if before is not None:
+                for row in rows:
+                    if row["id"] in before:
+                        self.db.execute("DELETE FROM stories WHERE id = ?", [row["id"]])
+                        removed += 1
+            self._insert("stories", rows)
+            written += len(rows)
+        return written, removed
+
+
+def _same_link(before: dict[str, Any], link: dict[str, Any]) -> bool:
+    keys = ("story_id", "role", "copy_of", "copy_basis", "canonical_url")
+    return all(before.get(k) == link.get(k) for k in keys)
+
+
+def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[list[datetime]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def _sketch_row(aid: str, published: str | None, lang: str, sig: Any,
+                story_keys: list[str], copy_keys: list[str]) -> tuple[Any, ...]:
+    return (aid, published, lang, signature_bytes(sig), " ".join(story_keys),
+            " ".join(copy_keys))
+
+
+def params_json(params: StoryParams, lexicon: Lexicon, code_version: str) -> str:
+    """What a story build depends on besides the articles: parameters, lexicon and code."""
+    from dataclasses import asdict
+
+    return json.dumps({**asdict(params), "lexicon_version": lexicon.version,
+                       "code_version": code_version}, sort_keys=True)

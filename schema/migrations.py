@@ -690,8 +690,9 @@ _STORY_EVIDENCE = (
 
 @migrations(name="0009_story_evidence")
 def m0009_story_evidence(db: Database) -> None:
-    """Why each copy is a copy (story_articles), the stories' code version, and the MinHash
-    signatures, rare keys and vocabulary an incremental story build reads instead of text."""
+    """Why each copy is a copy (story_articles), the stories' code version, the MinHash
+    signatures, rare keys and vocabulary an incremental story build reads instead of text,
+    and the stop words and per-group minimums of distinctive-vocabulary runs."""
     links = db.table("story_articles")
     have = set(links.columns_dict)
     for column, kind in _STORY_EVIDENCE:
@@ -715,3 +716,11 @@ def m0009_story_evidence(db: Database) -> None:
     ) WITHOUT ROWID""")
     db.execute("INSERT OR IGNORE INTO framing_settings VALUES ('stories_vocab_n', NULL, "
                "'articles the story vocabulary (story_vocab) was counted over')")
+    # Distinctive-vocabulary runs: stop words and the per-group minimums they were made with,
+    # and in how many articles of each group a term occurs.
+    for table, columns in (("fw_runs", (("min_docs", "INTEGER"), ("stopwords", "TEXT"))),
+                           ("fw_terms", (("docs_a", "INTEGER"), ("docs_b", "INTEGER")))):
+        have = set(db.table(table).columns_dict)
+        for column, kind in columns:
+            if column not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")

@@ -76,6 +76,27 @@ def stem_counts(texts: Iterable[str], lang: str, stop: bool = False
     return counts, surfaces
 
 
+def doc_stem_counts(texts: Iterable[str], lang: str
+                    ) -> tuple[Counter[str], Counter[str], dict[str, Counter[str]]]:
+    """Stem counts over texts without stop words, the number of texts using each stem, and
+    each stem's surface forms (for distinctive-vocabulary tables)."""
+    counts: Counter[str] = Counter()
+    docs: Counter[str] = Counter()
+    surfaces: dict[str, Counter[str]] = {}
+    drop = STOPWORDS.get(lang, frozenset())
+    for text in texts:
+        seen: set[str] = set()
+        for w in words(text):
+            if w in drop or len(w) < 2:
+                continue
+            s = stem(w, lang)
+            counts[s] += 1
+            seen.add(s)
+            surfaces.setdefault(s, Counter())[w] += 1
+        docs.update(seen)
+    return counts, docs, surfaces
+
+
 def content_stems(text: str, lang: str, folded: str | None = None) -> list[str]:
     """Stems without stop words or one-letter tokens, for similarity (`folded`: fold(text))."""
     drop = stopwords(lang)

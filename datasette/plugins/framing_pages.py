@@ -329,7 +329,7 @@ ORDER BY published, article_id, "offset" LIMIT 1000""",
         },
         "framing_vocabulary_terms": {
             "title": "Top terms of a distinctive-vocabulary run",
-            "sql": """SELECT favours, rank, surface, term, z, delta, count_a, count_b
+            "sql": """SELECT favours, rank, surface, term, z, delta, count_a, count_b, docs_a, docs_b
 FROM fw_terms WHERE run_id = :run_id ORDER BY favours, rank""",
         },
     }

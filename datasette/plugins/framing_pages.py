@@ -220,7 +220,16 @@ async def kwic_page(datasette: Any, request: Any) -> Response:
     return await _render(datasette, request, "framing_kwic.html", {
         "p": p, "lines": lines[:KWIC_LIMIT], "truncated": len(lines) > KWIC_LIMIT,
         "toggle": kwic_href(**{**p, "copies": "" if p["copies"] else "1"}),
+        "withheld": await public_statement(db),
     })
+
+
+async def public_statement(db: Any) -> str | None:
+    """What a public build withholds (None for an archive or a private build)."""
+    if "public_build" not in await db.table_names():
+        return None
+    row = (await db.execute("SELECT value FROM public_build WHERE key = 'statement'")).first()
+    return row[0] if row else None
 
 
 async def stories_page(datasette: Any, request: Any) -> Response:

@@ -114,6 +114,24 @@ def score(half: set[str], pages: dict[str, Any], pairs: list[Any], params: Story
     }
 
 
+def story_pr(half: set[str], pages: dict[str, Any], pairs: list[Any], params: StoryParams
+             ) -> tuple[float, float]:
+    """Story grouping on one half: pairwise precision and recall against the devset's
+    connected components (pages joined by a group or a listed pair are one story). The
+    devset's dates are coarse or missing, so every page gets the same date: this measures
+    grouping by content alone (the time window cannot help or hurt)."""
+    from framing_eval import pairwise
+
+    from crawler.framing.stories import cluster
+
+    comp = {k: i for i, c in enumerate(copies_split.components(pages, pairs)) for k in c}
+    docs = [StoryDoc(k, pages[k].outlet, pages[k].lang, "2025-01-01T00:00:00+00:00",
+                     pages[k].title or "", pages[k].text) for k in sorted(half)]
+    members = cluster(docs, load_lexicon(), params)
+    return pairwise({m.article_id: m.story_id for m in members},
+                    {k: str(comp[k]) for k in half})
+
+
 def _fmt(hit: tuple[int, int]) -> str:
     return f"{hit[0]}/{hit[1]}" + (f" ({hit[0] / hit[1]:.2f})" if hit[1] else "")
 
@@ -159,6 +177,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     halves = copies_split.split(pages, pairs)
     params = StoryParams()
     results = {h: score(k, pages, pairs, params) for h, k in halves.items()}
+    for h, k in halves.items():
+        results[h]["stories"] = story_pr(k, pages, pairs, params)
     print(f"{'':34s}{'tune (thresholds chosen here)':>32s}{'held out':>22s}")
     rows = [("pages", lambda r: str(r["pages"])),
             ("republications found (listed)", lambda r: _fmt(r["republication"])),
@@ -169,6 +189,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             *[(f"  {lang}", _by_lang(lang)) for lang in ("en-en", "ru-ru", "hy-hy", "cross")],
             ("links across groups / in ev_", lambda r: f"{r['wrong_links']} of {r['links']}"),
             ("gold pairs the indexes propose", lambda r: _fmt(r["proposed"])),
+            ("story grouping P / R (content)", lambda r: "{:.2f} / {:.2f}".format(*r["stories"])),
             ("kind (gold->found)", lambda r: ", ".join(f"{k} {v}"
                                                      for k, v in r["confusion"].items()))]
     for label, get in rows:
@@ -190,7 +211,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                   f"[{tune['false_copies'][0]}/{tune['false_copies'][1]}]")
         out["sensitivity"] = [(n, v, r) for n, v, r in table]
     print(json.dumps({h: {k: results[h][k] for k in ("republication", "spun", "translation",
-                                                     "false_copies")} for h in results}))
+                                                     "false_copies", "stories")}
+                      for h in results}))
     return out
 
 

@@ -10,6 +10,10 @@
 5. bench/distributed.py: `crawl --redis` workers and the archiver vs one process.
 6. bench/search_scale.py: 10k / 100k / 1M-article archives, query and page latencies.
 7. bench/search_eval.py and bench/framing_eval.py: search and clustering quality.
+8. bench/copies.py: copy detection and story grouping on the copies devset, tuned half vs
+   held-out half, with each threshold's sensitivity.
+9. bench/stories_scale.py: first story build of a 1,200-article crawl, `stories --full` at
+   1M articles (time, peak RSS), the story update after adding 1,000 articles.
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ def main() -> int:
              .returncode]
     reextract_throughput()
     for script in ("throughput.py", "batching.py", "distributed.py", "search_scale.py",
-                   "search_eval.py", "framing_eval.py"):
+                   "search_eval.py", "framing_eval.py", "copies.py", "stories_scale.py"):
         print(f"\n## bench/{script}", flush=True)
         codes.append(subprocess.run([sys.executable, str(HERE / script)]).returncode)
     return max(codes)

@@ -147,6 +147,7 @@ class Clusterer:
         self.ids: list[str] = []
         self.story_at: list[int] = []  # article index -> story index
         self.score_at: list[float] = []
+        self.lang_at: list[str] = []
         self.sids: list[str] = []  # story index -> story id
         self.members: list[list[int]] = []  # story index -> independent members still near
         self.by_id: dict[str, int] = {}  # every article seen: declared copies reach far back
@@ -160,7 +161,7 @@ class Clusterer:
 
     def add(self, doc: StoryDoc, feats: Features | None = None) -> None:
         """Cluster one article (after every earlier one)."""
-        idx = self._new_index(doc.id)
+        idx = self._new_index(doc.id, doc.lang)
         feats = feats or featurize(doc.title, doc.text, doc.lang, self.lexicon)
         node = _Node(doc.id, doc.lang, _day(doc), feats, doc.published)
         self._vectors(node)
@@ -183,7 +184,7 @@ class Clusterer:
                     copy_of: str | None, signature: Any | None,
                     keys: tuple[list[str], list[str]]) -> None:
         """An article clustered before, as a candidate only (its text is read if needed)."""
-        idx = self._new_index(article_id)
+        idx = self._new_index(article_id, lang)
         story = self._sid_index.get(sid)
         if story is None:
             story = self._new_story(sid)
@@ -213,9 +214,10 @@ class Clusterer:
         """Rare anchors (names, numbers, dates, concepts) two articles have in common."""
         return len(set(a.copy_keys).intersection(b.copy_keys))
 
-    def _new_index(self, article_id: str) -> int:
+    def _new_index(self, article_id: str, lang: str) -> int:
         idx = len(self.ids)
         self.ids.append(article_id)
+        self.lang_at.append(lang)
         self.story_at.append(-1)
         self.score_at.append(0.0)
         self.by_id[article_id] = idx
@@ -276,8 +278,7 @@ class Clusterer:
     def _copy_of(self, doc: StoryDoc, node: _Node) -> tuple[int, CopyEvidence] | None:
         if doc.republication_of and doc.republication_of in self.by_id:
             j = self.by_id[doc.republication_of]
-            other = self.nodes.get(j)
-            return j, declared(doc.lang, other.lang if other else doc.lang,
+            return j, declared(doc.lang, self.lang_at[j],
                                doc.canonical_url or doc.republication_of)
         if node.day is None:
             return None

@@ -20,6 +20,7 @@ from crawler.framing.build import StoryUpdate, link_row, story_row
 from crawler.framing.candidates import signature_bytes, signature_from
 from crawler.framing.features import (
     Features,
+    Item,
     Vocabulary,
     featurize_all,
     sampled,
@@ -103,17 +104,27 @@ class StoryStore:
         """The articles `ids` read in order, their features computed on every core."""
         batches: list[list[StoryDoc]] = []
 
-        def read() -> Iterator[list[tuple[str, str, str]]]:
+        def items(batch: list[StoryDoc]) -> list[Item]:
+            # The lexicon's hits in each text were found at ingest (KWIC lines): reused.
+            hits: dict[str, list[tuple[int, int, str]]] = {d.id: [] for d in batch}
+            for aid, concept, offset, length in self.db.execute(
+                    'SELECT article_id, concept, "offset", length(hit) FROM kwic '
+                    "WHERE kind = 'naming' AND field = 'text' "
+                    f"AND article_id IN ({_in(len(batch))})", [d.id for d in batch]):
+                hits[aid].append((offset, offset + length, concept))
+            return [(d.title, d.text, d.lang, sorted(hits[d.id])) for d in batch]
+
+        def read() -> Iterator[list[Item]]:
             batch: list[StoryDoc] = []
             for doc in self.docs(ids):
                 batch.append(doc)
                 if len(batch) == 64:
                     batches.append(batch)
-                    yield [(d.title, d.text, d.lang) for d in batch]
+                    yield items(batch)
                     batch = []
             if batch:
                 batches.append(batch)
-                yield [(d.title, d.text, d.lang) for d in batch]
+                yield items(batch)
 
         jobs = min(self.jobs, max(1, len(ids) // 200))  # a pool costs more than a few docs
         for n, feats in enumerate(featurize_all(read(), self.lexicon, jobs)):
@@ -153,12 +164,23 @@ class StoryStore:
                 if len(sketches) >= 5000:
                     self._write_sketches(sketches)
             self._write_sketches(sketches)
-            links = [link_row(m) for m in clusterer.memberships()]
+            story_ids: set[str] = set()
+            links: list[dict[str, Any]] = []
+            n_links = 0
+            for m in clusterer.memberships():
+                links.append(link_row(m))
+                story_ids.add(m.story_id)
+                if len(links) == 5000:
+                    self._insert("story_articles", links)
+                    n_links += len(links)
+                    links = []
             self._insert("story_articles", links)
-            written, _ = self._write_story_rows({m["story_id"] for m in links}, started)
+            n_links += len(links)
+            del clusterer
+            written, _ = self._write_story_rows(story_ids, started)
             self._write_vocab(vocab)
         return StoryUpdate(full=True, loaded=[aid for _, aid, _ in order], stories=written,
-                           links=len(links), dropped=old)
+                           links=n_links, dropped=old)
 
     # -- incremental -----------------------------------------------------------------------
 

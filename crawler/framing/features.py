@@ -59,19 +59,24 @@ def featurize(title: str, text: str, lang: str, lexicon: Lexicon | None,
 _LEXICON: Lexicon | None = None  # the lexicon of featurize_all's worker processes (fork)
 
 
-def _featurize_batch(items: list[tuple[str, str, str]]) -> list[Features]:
-    return [featurize(*item, _LEXICON) for item in items]
+Item = tuple[str, str, str, list[tuple[int, int, str]] | None]  # title, text, lang, concepts
 
 
-def featurize_all(batches: Iterable[list[tuple[str, str, str]]], lexicon: Lexicon | None,
+def _featurize_batch(items: list[Item]) -> list[Features]:
+    return [featurize(t, x, lang, _LEXICON, concepts) for t, x, lang, concepts in items]
+
+
+def featurize_all(batches: Iterable[list[Item]], lexicon: Lexicon | None,
                   jobs: int = 1) -> Iterator[list[Features]]:
-    """Features of batches of (title, text, lang), in order, read by `jobs` processes.
+    """Features of batches of (title, text, lang, concept hits or None), in order, read by
+    `jobs` processes.
 
     The batches are read in the calling thread (they may come from SQLite), and up to two
     per process are in flight while the caller works on the previous one.
     """
     if jobs <= 1:
-        yield from ([featurize(*item, lexicon) for item in batch] for batch in batches)
+        yield from ([featurize(t, x, lang, lexicon, c) for t, x, lang, c in batch]
+                    for batch in batches)
         return
     import multiprocessing
     from collections import deque

@@ -707,13 +707,13 @@ def m0009_story_evidence(db: Database) -> None:
         minhash BLOB,                    -- 64 x 4-byte MinHash of the unquoted 5-grams
         story_keys TEXT,                 -- rare stems and anchors (same-story candidates)
         copy_keys TEXT                   -- rare anchors (translation candidates)
-    ) WITHOUT ROWID""")
+    )""")
     db.execute("CREATE INDEX IF NOT EXISTS story_sketches_published "
                "ON story_sketches(published)")
     db.execute("""CREATE TABLE IF NOT EXISTS story_vocab (
         key TEXT PRIMARY KEY,            -- "lang:stem" or an anchor ("p:ptn", "n:124", ...)
         df INTEGER NOT NULL              -- articles with the key (estimated from a sample)
-    ) WITHOUT ROWID""")
+    )""")
     db.execute("INSERT OR IGNORE INTO framing_settings VALUES ('stories_vocab_n', NULL, "
                "'articles the story vocabulary (story_vocab) was counted over')")
     # Distinctive-vocabulary runs: stop words and the per-group minimums they were made with,

@@ -111,9 +111,9 @@ def test_minhash_lsh_proposes_copies_and_forgets_old_articles() -> None:
     other = copy_text(" ".join(f"other{i}" for i in range(200)), "en", None)
     assert (minhash(base.shingles) == minhash(copy_text(text, "en", None).shingles)).all()
     index = CopyIndex()
-    index.add("base", 10.0, minhash(base.shingles))
-    index.add("other", 10.0, minhash(other.shingles))
-    assert index.query(minhash(trimmed.shingles)) == ["base"]
+    index.add(1, 10.0, minhash(base.shingles))
+    index.add(2, 10.0, minhash(other.shingles))
+    assert index.query(minhash(trimmed.shingles)) == [1]
     index.expire(11.0)
     assert index.query(minhash(trimmed.shingles)) == []
     keys = KeyIndex()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
@@ -58,9 +58,9 @@ class CopyIndex:
 
     def __init__(self) -> None:
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=BANDS)
-        self._order: deque[tuple[float, Hashable]] = deque()
+        self._order: deque[tuple[float, int]] = deque()
 
-    def add(self, key: Hashable, when: float, sig: np.ndarray) -> None:
+    def add(self, key: int, when: float, sig: np.ndarray) -> None:
         """Index one article (`when`: publication time in days, articles added in order)."""
         if (sig == _EMPTY).all():
             return  # too short to have shingles: nothing to match
@@ -72,11 +72,12 @@ class CopyIndex:
         while self._order and self._order[0][0] < before:
             self._lsh.remove(self._order.popleft()[1])
 
-    def query(self, sig: np.ndarray) -> list[Hashable]:
+    def query(self, sig: np.ndarray) -> list[int]:
         """Indexed articles whose signature shares a band with `sig`."""
         if (sig == _EMPTY).all():
             return []
-        return list(self._lsh.query(LeanMinHash(seed=1, hashvalues=sig, scheme="legacy")))
+        found = self._lsh.query(LeanMinHash(seed=1, hashvalues=sig, scheme="legacy"))
+        return [int(k) for k in found]
 
 
 class KeyIndex:

@@ -36,6 +36,8 @@ from crawler.framing.tokenize import stem
 from extract.normalize import fold
 
 SHINGLE = 5
+MAX_ANCHORS = 300  # anchors of each text compared in order (its opening, for long texts)
+MAX_WORDS = 600  # content words of each text compared in order
 _MULT = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                   0x27D4EB2F165667C5, 0xFF51AFD7ED558CCD], dtype=np.uint64)
 
@@ -46,7 +48,7 @@ class CopyParams:
 
     containment: float = 0.2  # share of one side's unquoted shingles found in the other
     min_shared: int = 8  # shared unquoted shingles, whatever the share (short texts)
-    align_coverage: float = 0.45  # weight of aligned anchors / the poorer text's anchors
+    align_coverage: float = 0.47  # weight of aligned anchors / the poorer text's anchors
     align_order: float = 0.72  # aligned / shared-anchor mentions of the shorter text
     min_aligned: int = 12  # aligned anchors (or words), whatever the shares
     align_window: int = 3  # other anchors allowed between two aligned ones (each text)
@@ -221,15 +223,18 @@ def compare(a: CopyText, b: CopyText, params: CopyParams, weight: Weights,
                             0, 0.0, 0.0, _anchors_in_common(a, b))
     if not aligned:
         return CopyEvidence(None, "none", round(c_a, 4), round(c_b, 4), shared, 0, 0.0, 0.0, ())
-    canon = _canonical({x.key for x in a.anchors}, {x.key for x in b.anchors})
-    seq_a = [canon.get(x.key, x.key) for x in a.anchors]
+    # The opening of a long article is enough to tell (and bounds the cost).
+    anchors_a, anchors_b = a.anchors[:MAX_ANCHORS], b.anchors[:MAX_ANCHORS]
+    canon = _canonical({x.key for x in anchors_a}, {x.key for x in anchors_b})
+    seq_a = [canon.get(x.key, x.key) for x in anchors_a]
     at, coverage, order = ordered_overlap(
-        seq_a, [canon.get(x.key, x.key) for x in b.anchors], weight, params.align_window)
-    matched = tuple(dict.fromkeys(a.anchors[i].surface for i in at if seq_a[i] != "q"))[:12]
+        seq_a, [canon.get(x.key, x.key) for x in anchors_b], weight, params.align_window)
+    matched = tuple(dict.fromkeys(anchors_a[i].surface for i in at if seq_a[i] != "q"))[:12]
     kind = None
     if same:
         # Same language: the content words in order (a rewrite keeps most of them).
-        at, coverage, order = ordered_overlap(a.stems, b.stems, weight, params.align_window)
+        at, coverage, order = ordered_overlap(a.stems[:MAX_WORDS], b.stems[:MAX_WORDS], weight,
+                                              params.align_window)
         if len(at) >= params.min_aligned and (coverage + order) / 2 >= params.words_score:
             kind = "republication"
     elif len(at) >= params.min_aligned and coverage >= params.align_coverage and \

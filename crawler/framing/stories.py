@@ -284,35 +284,42 @@ class Clusterer:
             return None
         assert node.feats is not None
         since = node.day - self.params.copy_window_days
-        shared = self._copy_keys.query(node.copy_keys, since)
-        candidates = set(shared) | set(self._copies.query(node.feats.signature))
-        candidates |= set(self._story_keys.query(node.story_keys,
-                                                 node.day - self.params.window_days))
-        ordered = sorted((c for c in candidates if c in self.nodes),
-                         key=lambda c: (self.nodes[c].day or 0.0, self.ids[c]))
-        # First the same text (the earliest copy wins), then ordered facts, tried only
-        # against the few most similar candidates of the same story (the costly test).
-        similar: list[tuple[float, int, _Node]] = []
-        for rank, j in enumerate(ordered[:_MAX_CANDIDATES]):
+        shared = self._copy_keys.query(node.copy_keys, since, self.params.min_shared_anchors)
+        story = set(self._story_keys.query(node.story_keys, node.day - self.params.window_days))
+        lsh = set(self._copies.query(node.feats.signature))
+
+        def ordered(cands: set[int]) -> list[int]:
+            return sorted((c for c in cands if c in self.nodes),
+                          key=lambda c: (self.nodes[c].day or 0.0, self.ids[c]))[:_MAX_CANDIDATES]
+
+        # First the same text (the earliest copy wins: cheap, shingles only) ...
+        for j in ordered(lsh | story | set(shared)):
+            other = self._features(j)
+            if other is None or other.feats is None or other.day is None or \
+                    other.day < since or other.lang != node.lang:
+                continue
+            evidence = self.copy_evidence(node, other, 0, aligned=False)
+            if evidence:
+                return j, evidence
+        # ... then ordered facts, tried against the few most similar candidates of the same
+        # story that share its words (3 days) or two of its rare anchors (the copy window).
+        similar: list[tuple[float, int, int, _Node]] = []
+        for rank, j in enumerate(ordered(story | set(shared))):
             other = self._features(j)
             if other is None or other.feats is None or other.day is None or other.day < since:
                 continue
-            if other.lang == node.lang:
-                evidence = self.copy_evidence(node, other, 0, aligned=False)
-                if evidence:
-                    return j, evidence
             score = self.similarity(node, other)
             if score >= 1.0:
-                similar.append((-score, rank, other))
-        found: list[tuple[int, int, CopyEvidence]] = []
-        for _, rank, other in sorted(similar, key=lambda s: (s[0], s[1]))[:_ALIGNED_TRIES]:
-            evidence = self.copy_evidence(node, other, shared.get(ordered[rank], 0))
+                similar.append((-score, rank, j, other))
+        found: list[tuple[int, int, int, CopyEvidence]] = []
+        for _, rank, j, other in sorted(similar, key=lambda s: (s[0], s[1]))[:_ALIGNED_TRIES]:
+            evidence = self.copy_evidence(node, other, shared.get(j, 0))
             if evidence:
-                found.append((_STRENGTH[(evidence.basis, evidence.kind)], rank, evidence))
+                found.append((_STRENGTH[(evidence.basis, evidence.kind)], rank, j, evidence))
         if not found:
             return None
-        _, rank, evidence = min(found, key=lambda f: (f[0], f[1]))
-        return ordered[rank], evidence
+        _, _, j, evidence = min(found, key=lambda f: (f[0], f[1]))
+        return j, evidence
 
     def _join(self, idx: int, node: _Node) -> int:
         """The open story this article resembles most on average, or a new one."""

@@ -120,7 +120,7 @@ def large(size: int) -> dict[str, Any]:
         _copy(src, work)
     archive = Archive(work)
     try:
-        remove_added(archive)  # left by an interrupted run
+        remove_added(archive, rebuild_follows=True)  # left by an interrupted run
     finally:
         archive.close()
     seconds, peak, code, out = _timed([MEDIAWATCH, "stories", "--full", "--db", str(work)])
@@ -163,17 +163,24 @@ def add_thousand(db: Path, n: int = 1000) -> dict[str, Any]:
     return result
 
 
-def remove_added(archive: Archive) -> None:
-    """Take the bench's added articles out again (their stories first), as a re-run expects."""
+def remove_added(archive: Archive, rebuild_follows: bool = False) -> None:
+    """Take the bench's added articles out again (their stories first), as a re-run expects.
+
+    With `rebuild_follows` (a full story build comes next) their links are simply deleted.
+    """
     ids = [r[0] for r in archive.db.execute(
         "SELECT id FROM articles WHERE id LIKE 'bench-new-%'")]
     if not ids:
         return
     marks = ", ".join("?" * len(ids))
-    with archive.transaction():
-        archive.db.execute(f"UPDATE articles SET extraction_status = 'error' WHERE id IN "
-                           f"({marks})", ids)
-    archive.update_stories()  # gone from the stories
+    if rebuild_follows:
+        with archive.transaction():
+            archive.db.execute(f"DELETE FROM story_articles WHERE article_id IN ({marks})", ids)
+    else:
+        with archive.transaction():
+            archive.db.execute(f"UPDATE articles SET extraction_status = 'error' WHERE id IN "
+                               f"({marks})", ids)
+        archive.update_stories()  # gone from the stories
     with archive.transaction():
         for table, col in (("kwic", "article_id"), ("mentions", "article_id"),
                            ("story_sketches", "article_id"), ("articles", "id")):

@@ -99,7 +99,7 @@ def run_mode(mode: str, pages: list[FetchedPage], batch: int) -> tuple[float, fl
         cls = StatementArchive if mode == "statement" else Archive
         archive = cls(Path(tmp) / "archive.db")
         archive.sync_sources(REGISTRY)
-        archive.framing_lexicon()  # load the lexicon before timing
+        archive.framing.framing_lexicon()  # load the lexicon before timing
         commits = archive.commits
         start, cpu = time.perf_counter(), time.process_time()
         if mode == "batch":

@@ -40,6 +40,8 @@ PARTS: list[tuple[str, str, bool, list[str]]] = [
     ("search_eval", "search_eval.py", False, []),
     ("framing_eval", "framing_eval.py", False, []),
     ("attention_scale", "attention_scale.py", False, []),
+    ("copies", "copies.py", True, []),
+    ("stories_scale", "stories_scale.py", False, ["--skip-large"]),
 ]
 
 

@@ -273,8 +273,8 @@ def write_bulk(path: Path, recipe: Recipe, workers: int = 2) -> int:
 
     registry_ = _registry()
     archive.sync_sources(registry_)
-    archive.reframe()
-    lexicon_version = archive.framing_lexicon().version
+    archive.framing.reframe()
+    lexicon_version = archive.framing.framing_lexicon().version
     archive.close()
     matcher = TopicMatcher(registry_.topic)
     _RECIPE, _CONTEXT = recipe, (matcher._groups, lexicon_version)

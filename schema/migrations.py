@@ -738,6 +738,59 @@ def m0008_probes(db: Database) -> None:
     )""")
 
 
+# -- 0009: the evidence of each copy decision, and what incremental story builds reuse -----
+
+_STORY_EVIDENCE = (
+    ("copy_basis", "TEXT"),         # canonical | text | aligned (copies only)
+    ("containment", "REAL"),        # share of this text's shingles found in the original
+    ("containment_other", "REAL"),  # share of the original's shingles found in this text
+    ("shared_shingles", "INTEGER"),  # unquoted word 5-grams in common
+    ("aligned", "INTEGER"),         # facts (or words) in one ordered chain
+    ("coverage", "REAL"),           # their weight / the poorer text's
+    ("align_order", "REAL"),        # chain / shared mentions of the shorter text
+    ("anchors", "TEXT"),            # JSON: names, numbers, dates, concepts both state
+    ("canonical_url", "TEXT"),      # the declared canonical link, when that was the evidence
+)
+
+
+@migrations(name="0009_story_evidence")
+def m0009_story_evidence(db: Database) -> None:
+    """Why each copy is a copy (story_articles), the stories' code version, the MinHash
+    signatures, rare keys and vocabulary an incremental story build reads instead of text,
+    and the stop words and per-group minimums of distinctive-vocabulary runs."""
+    links = db.table("story_articles")
+    have = set(links.columns_dict)
+    for column, kind in _STORY_EVIDENCE:
+        if column not in have:
+            db.execute(f"ALTER TABLE story_articles ADD COLUMN {column} {kind}")
+    if "code_version" not in db.table("stories").columns_dict:
+        db.execute("ALTER TABLE stories ADD COLUMN code_version TEXT")
+    db.execute("""CREATE TABLE IF NOT EXISTS story_sketches (
+        article_id TEXT PRIMARY KEY,
+        published TEXT,                  -- as in articles (ordering and windows)
+        lang TEXT,
+        minhash BLOB,                    -- 64 x 4-byte MinHash of the unquoted 5-grams
+        story_keys TEXT,                 -- rare stems and anchors (same-story candidates)
+        copy_keys TEXT                   -- rare anchors (translation candidates)
+    )""")
+    db.execute("CREATE INDEX IF NOT EXISTS story_sketches_published "
+               "ON story_sketches(published)")
+    db.execute("""CREATE TABLE IF NOT EXISTS story_vocab (
+        key TEXT PRIMARY KEY,            -- "lang:stem" or an anchor ("p:ptn", "n:124", ...)
+        df INTEGER NOT NULL              -- articles with the key (estimated from a sample)
+    )""")
+    db.execute("INSERT OR IGNORE INTO framing_settings VALUES ('stories_vocab_n', NULL, "
+               "'articles the story vocabulary (story_vocab) was counted over')")
+    # Distinctive-vocabulary runs: stop words and the per-group minimums they were made with,
+    # and in how many articles of each group a term occurs.
+    for table, columns in (("fw_runs", (("min_docs", "INTEGER"), ("stopwords", "TEXT"))),
+                           ("fw_terms", (("docs_a", "INTEGER"), ("docs_b", "INTEGER")))):
+        have = set(db.table(table).columns_dict)
+        for column, kind in columns:
+            if column not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 # -- 0010: the researcher's workbench (issue 16): attention over time, saved searches ----------
 #
 # /-/attention counts, per day, outlet and language, every dated article of a range and

@@ -39,7 +39,7 @@ __all__ = ["MEDIAWATCH", "Crawl", "crawl_web", "free_port", "load_bench", "make_
 TIERS = ("unit", "e2e", "browser", "redis")
 # Fixtures that start servers or crawls: a test using one is at least end to end.
 E2E_FIXTURES = {"web", "crawled", "datasette_url", "site", "hostile", "served", "browser",
-                "page"}
+                "page", "demo_archive"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -80,6 +80,15 @@ def crawled(web: FixtureWeb, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     crawl = crawl_web(web, tmp_path_factory.mktemp("crawl"))
     assert crawl.result.returncode == 0, crawl.result.stderr[-3000:]
     return crawl
+
+
+@pytest.fixture(scope="session")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`mediawatch demo --no-serve` built once per session; tests that write copy it first."""
+    folder = tmp_path_factory.mktemp("demo")
+    done = run_mediawatch("demo", "--no-serve", "--dir", str(folder), timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder / "archive.db"
 
 
 @pytest.fixture(scope="session")

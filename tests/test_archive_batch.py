@@ -114,7 +114,7 @@ def test_outside_a_batch_each_record_commits_on_its_own(archive, reader) -> None
 
 def _fail_for(archive: Archive, monkeypatch: pytest.MonkeyPatch, bad_url: str) -> None:
     """Make storing one article fail after its page, article and date rows were written."""
-    real = archive.store_mentions
+    real = archive.framing.store_mentions
 
     def store_mentions(aid: str, computed: dict | None = None) -> int:
         url = archive.db.execute("select url from articles where id = ?", [aid]).fetchone()[0]
@@ -122,7 +122,7 @@ def _fail_for(archive: Archive, monkeypatch: pytest.MonkeyPatch, bad_url: str) -
             raise RuntimeError("boom")
         return real(aid, computed)
 
-    monkeypatch.setattr(archive, "store_mentions", store_mentions)
+    monkeypatch.setattr(archive.framing, "store_mentions", store_mentions)
 
 
 def test_a_failing_item_in_a_batch_undoes_only_itself(archive, reader, monkeypatch) -> None:

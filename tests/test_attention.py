@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import query, run_mediawatch, serve
+from conftest import query, serve
 
 from crawler.search.query import expand_query
 
@@ -30,12 +30,9 @@ QUERIES = ("Artsakh", "Нагорный Карабах", "Pashinyan")
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo archive, built with the real command."""
-    out = tmp_path_factory.mktemp("demo")
-    result = run_mediawatch("demo", "--no-serve", "--dir", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out / "archive.db"
+def demo_db(demo_archive: Path) -> Path:
+    """The demo archive, built with the real command (read only here)."""
+    return demo_archive
 
 
 @pytest.fixture(scope="module")

@@ -68,6 +68,15 @@ def test_stories_cover_every_article_with_valid_roles(crawled: Crawl) -> None:
         JOIN articles o ON o.id = sa.copy_of JOIN story_articles so ON so.article_id = o.id
         WHERE a.source_id = 'tms' AND a.title LIKE 'Russian Border Guards%'""")
     assert reprint == [("republication", "armnews", 1)]
+    # Why it is a copy is recorded with the link (migration 0009): the same text both ways.
+    [(basis, mine, theirs, shared, canonical)] = query(crawled.db, """SELECT sa.copy_basis,
+        sa.containment, sa.containment_other, sa.shared_shingles, sa.canonical_url
+        FROM articles a JOIN story_articles sa ON sa.article_id = a.id
+        WHERE a.source_id = 'tms' AND a.title LIKE 'Russian Border Guards%'""")
+    assert (basis == "text" and mine > 0.5 and theirs > 0.5 and shared > 50) or \
+        (basis == "canonical" and canonical), (basis, mine, theirs, shared, canonical)
+    assert query(crawled.db, "SELECT count(*) FROM story_articles WHERE copy_of IS NULL "
+                 "AND copy_basis IS NOT NULL") == [(0,)]
     csto = query(crawled.db, """SELECT count(DISTINCT a.source_id) FROM story_articles sa
         JOIN articles a ON a.id = sa.article_id WHERE sa.story_id = (SELECT sa2.story_id
         FROM story_articles sa2 JOIN articles a2 ON a2.id = sa2.article_id
@@ -178,6 +187,7 @@ def test_story_and_vocabulary_pages(site: tuple[Path, str]) -> None:
     page = get(f"{base}/-/framing/story/{sid}")
     assert 'data-role="republication"' in page and 'data-role="original"' in page
     assert "armnews" in page and "tms" in page and "sovereignty ×" in page  # EU training cue
+    assert 'class="fr-evidence"' in page and ("same text:" in page or "canonical link" in page)
     listing = get(f"{base}/-/framing/stories")
     assert f"/-/framing/story/{sid}" in listing
     run_id = query(db, "SELECT max(id) FROM fw_runs")[0][0]

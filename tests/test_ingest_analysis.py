@@ -79,7 +79,7 @@ def test_crawled_mentions_equal_a_full_reframe(crawled: Crawl, tmp_path: Path) -
     assert before[0] and before[1]
     archive = Archive(db)
     try:
-        archive.reframe()
+        archive.framing.reframe()
     finally:
         archive.close()
     assert (query(db, rows), query(db, lines)) == before

@@ -44,7 +44,7 @@ def store(archive: Archive, docs: list[StoryDoc]) -> None:
                 "title": d.title, "text": d.text, "lang": d.lang, "published": d.published,
                 "published_month": (d.published or "")[:7], "first_seen_at": FETCHED,
                 "fetched_at": FETCHED, "extraction_status": "ok", "on_topic": 1})
-            archive.store_mentions(d.id)
+            archive.framing.store_mentions(d.id)
 
 
 def memberships(archive: Archive) -> set[frozenset[str]]:
@@ -73,12 +73,12 @@ def test_update_after_new_articles_equals_a_full_rebuild(
     rest = [d for d in docs if d not in first]
     assert len(first) >= 25 and len(rest) >= 10
     store(archive, first)
-    first_update = archive.update_stories()
+    first_update = archive.framing.update_stories()
     assert first_update.full  # no build yet: everything
     old_rows = {r[4]: r for r in snapshot(archive)}
 
     store(archive, rest)
-    done = archive.update_stories()
+    done = archive.framing.update_stories()
     assert not done.full
     incremental = memberships(archive)
     assert set().union(*incremental) == {d.id for d in docs}
@@ -94,16 +94,16 @@ def test_update_after_new_articles_equals_a_full_rebuild(
         if row[4] in far:
             assert row == old_rows[row[4]]  # same story id, row ids and built_at
 
-    full = archive.rebuild_stories()
+    full = archive.framing.rebuild_stories()
     assert memberships(archive) == incremental
     assert full[1] == len(docs)
 
 
 def test_update_with_nothing_new_does_nothing(archive: Archive, docs: list[StoryDoc]) -> None:
     store(archive, docs)
-    archive.rebuild_stories()
+    archive.framing.rebuild_stories()
     before, stamp = snapshot(archive), built_at(archive)
-    done = archive.update_stories()
+    done = archive.framing.update_stories()
     assert not done.full and done.loaded == [] and done.stories == 0 and done.dropped == 0
     assert snapshot(archive) == before and built_at(archive) == stamp
 
@@ -111,12 +111,12 @@ def test_update_with_nothing_new_does_nothing(archive: Archive, docs: list[Story
 def test_update_reads_only_the_window_around_what_changed(
         archive: Archive, docs: list[StoryDoc]) -> None:
     store(archive, docs)
-    archive.rebuild_stories()
+    archive.framing.rebuild_stories()
     before = {r[4]: r for r in snapshot(archive)}
     changed = "hynews/2020-11-10-hradadar.md"  # only 2020 articles are within 60 days of it
-    scope = archive.story_scope({changed}, StoryParams())
+    scope = archive.framing.story_scope({changed}, StoryParams())
     assert scope == {d.id for d in docs if d.published and d.published.startswith("2020-11")}
-    done = archive.update_stories(changed=[changed])
+    done = archive.framing.update_stories(changed=[changed])
     assert set(done.loaded) == scope and done.dropped == 0 and done.unchanged >= 1
     assert {r[4]: r for r in snapshot(archive)} == before  # re-clustered to the same rows
 
@@ -124,24 +124,24 @@ def test_update_reads_only_the_window_around_what_changed(
 def test_an_article_gone_from_the_archive_leaves_its_story(
         archive: Archive, docs: list[StoryDoc]) -> None:
     store(archive, docs)
-    archive.rebuild_stories()
+    archive.framing.rebuild_stories()
     gone = "tms/2024-08-05-reprint-zvartnots.md"
     with archive.transaction():
         archive.db.execute("UPDATE articles SET extraction_status = 'error' WHERE id = ?", [gone])
-    done = archive.update_stories()
+    done = archive.framing.update_stories()
     assert not done.full and done.dropped >= 1 and gone not in done.loaded
     assert gone not in set().union(*memberships(archive))
     incremental = memberships(archive)
-    archive.rebuild_stories()
+    archive.framing.rebuild_stories()
     assert memberships(archive) == incremental
 
 
 def test_other_parameters_mean_a_full_rebuild(archive: Archive, docs: list[StoryDoc]) -> None:
     store(archive, docs)
-    archive.rebuild_stories()
-    done = archive.update_stories(StoryParams(window_days=2.0))
+    archive.framing.rebuild_stories()
+    done = archive.framing.update_stories(StoryParams(window_days=2.0))
     assert done.full and len(done.loaded) == len(docs)
-    assert not archive.update_stories(StoryParams(window_days=2.0)).loaded
+    assert not archive.framing.update_stories(StoryParams(window_days=2.0)).loaded
 
 
 def test_stories_command_is_incremental_unless_full(tmp_path: Path, docs: list[StoryDoc]) -> None:

@@ -25,7 +25,7 @@ from mediawatch_schema.migrations import migrations
 
 from crawler.archive.backfill import BackfillStore
 from crawler.archive.base import RunCounters
-from crawler.archive.framing import FramingMixin
+from crawler.archive.framing import FramingStore
 from crawler.archive.frontier import FrontierStore
 from crawler.archive.monitoring import MonitoringStore
 from crawler.archive.pages import PageStore
@@ -81,12 +81,12 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
-class Archive(FramingMixin):
+class Archive:
     """The single writer of archive.db: a facade over the stores that share its connection.
 
     Stores: `pages` (captures, articles, dates), `frontier` (url_state, feed items, versions,
     removals), `monitoring` (pauses, canaries, health, alerts), `runs` (sources, crawl_runs),
-    `probes`, `watches`, `backfill`; framing writes are still methods of the Archive. The
+    `framing` (mentions, KWIC, stories, vocabulary runs), `probes`, `watches`, `backfill`. The
     facade keeps the entry points a crawl uses (record, discover, batch, the run rows).
     """
 
@@ -113,7 +113,8 @@ class Archive(FramingMixin):
         self.frontier = FrontierStore(self)
         self.monitoring = MonitoringStore(self)
         self.runs = RunStore(self)
-        self.pages = PageStore(self, self.frontier, self, self.backfill)
+        self.framing = FramingStore(self, self.lexicon_path)
+        self.pages = PageStore(self, self.frontier, self.framing, self.backfill)
         if lock:
             # Only the lock holder may repair: without it another process may be appending.
             for name, dropped in self.warc.recover():

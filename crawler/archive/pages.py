@@ -20,7 +20,7 @@ from crawler.archive.fetch_rows import (
     is_specific,
     page_outcome,
 )
-from crawler.archive.framing import FramingMixin
+from crawler.archive.framing import FramingStore
 from crawler.archive.frontier import FrontierStore
 from crawler.archive.policy import date_flags
 from crawler.archive.rows import insert_row, insert_rows, update_row
@@ -39,7 +39,7 @@ class PageStore(Store):
     """pages, articles and article_dates; the frontier, framing and backfill rows of a fetch
     through their stores."""
 
-    def __init__(self, shared: Shared, frontier: FrontierStore, framing: FramingMixin,
+    def __init__(self, shared: Shared, frontier: FrontierStore, framing: FramingStore,
                  backfill: BackfillStore) -> None:
         super().__init__(shared)
         self.frontier, self.framing, self.backfill = frontier, framing, backfill

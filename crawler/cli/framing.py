@@ -12,9 +12,9 @@ def rebuild_stories(db: str, full: bool = True) -> str:
     archive = open_archive(db)
     try:
         if full:
-            stories, links = archive.rebuild_stories()
+            stories, links = archive.framing.rebuild_stories()
             return f"stories: {stories} stories over {links} articles"
-        done = archive.update_stories()
+        done = archive.framing.update_stories()
     finally:
         archive.close()
     if not done.full and not done.loaded and not done.dropped:
@@ -46,8 +46,8 @@ def reframe(db: str) -> None:
     """Rebuild naming/frame mentions and KWIC lines from the lexicon, then the stories."""
     archive = open_archive(db)
     try:
-        articles, rows = archive.reframe()
-        version = archive.framing_lexicon().version
+        articles, rows = archive.framing.reframe()
+        version = archive.framing.framing_lexicon().version
     finally:
         archive.close()
     click.echo(f"lexicon {version}: {rows} mention rows over {articles} articles")
@@ -78,11 +78,15 @@ def stories(db: str, full: bool) -> None:
               help="Only stories both groups covered (wording, not choice of stories).")
 @click.option("--prior-strength", default=1000.0, show_default=True, type=float,
               help="Total pseudo-count of the informative Dirichlet prior.")
-@click.option("--min-count", default=3, show_default=True, type=int)
+@click.option("--min-count", default=3, show_default=True, type=int,
+              help="Uses of a term in the group it is distinctive of.")
+@click.option("--min-docs", default=2, show_default=True, type=int,
+              help="Articles of that group using the term.")
 @click.option("--top", default=40, show_default=True, type=int)
 def fightin(db: str, lang: str, group_a: tuple[str, ...], group_b: tuple[str, ...],
             label_a: str, label_b: str, period_from: str | None, period_to: str | None,
-            shared_stories: bool, prior_strength: float, min_count: int, top: int) -> None:
+            shared_stories: bool, prior_strength: float, min_count: int, min_docs: int,
+            top: int) -> None:
     """Distinctive vocabulary of A vs B (log-odds, informative Dirichlet prior); store the run."""
     from crawler.clock import utcnow
     from crawler.framing.vocab import RunSpec, run_fightin
@@ -91,16 +95,17 @@ def fightin(db: str, lang: str, group_a: tuple[str, ...], group_b: tuple[str, ..
     try:
         spec = RunSpec(lang, list(group_a), list(group_b), label_a, label_b, period_from,
                        period_to, shared_stories, prior_strength, min_count, top,
-                       archive.framing_lexicon().version)
+                       archive.framing.framing_lexicon().version, min_docs=min_docs)
         run, terms = run_fightin(archive.db, spec, utcnow())
         if not run["docs_a"] or not run["docs_b"]:
             raise click.ClickException(
                 f"nothing to compare: {run['docs_a']} articles in A, {run['docs_b']} in B "
                 f"(language {lang!r})")
-        run_id = archive.store_fw_run(run, terms)
+        run_id = archive.framing.store_fw_run(run, terms)
     finally:
         archive.close()
     click.echo(f"fightin' words run {run_id}: {run['label_a']} ({run['docs_a']} articles) vs "
                f"{run['label_b']} ({run['docs_b']} articles); see /-/framing/vocabulary/{run_id}")
     for t in terms[:10]:
-        click.echo(f"  {t['favours']} {t['z']:+7.2f}  {t['surface']}")
+        click.echo(f"  {t['favours']} {t['z']:+7.2f}  {t['surface']}  "
+                   f"(A {t['count_a']}, B {t['count_b']})")

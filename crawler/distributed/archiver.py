@@ -214,7 +214,7 @@ class Archiver:
         if self.registry is not None and self.settings.getbool("MEDIAWATCH_HEALTH"):
             self._review(wave)
         try:  # as after a one-process crawl: stories stay current with new articles
-            self.archive.update_stories(changed=wave.changed)
+            self.archive.framing.update_stories(changed=wave.changed)
         except Exception:
             logger.exception("could not update stories after run %s", wave.run_id)
         logger.info("crawl run %s %s at %s", wave.run_id, reason, utcnow())

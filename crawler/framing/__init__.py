@@ -4,4 +4,4 @@ Pure modules: they compute rows; only crawler.archive.core writes them to archiv
 """
 
 # Bumped when a change in this package changes stored results (mentions, stories, runs).
-CODE_VERSION = "framing-1"
+CODE_VERSION = "framing-2"

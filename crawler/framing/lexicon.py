@@ -71,6 +71,7 @@ class Entity:
 
     id: str
     terms: tuple[re.Pattern[str], ...]
+    leads: tuple[str, ...] = ()  # each term's first letters (see term_lead)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,61 @@ def scan(pattern: re.Pattern[str], folded: str) -> Iterator[re.Match[str]]:
     return finditer(pattern, _PREFIXES.get(pattern.pattern, ""), folded)
 
 
+def term_lead(term: str) -> str:
+    """The first (up to three) letters every match of a term starts with, folded; '' when
+    the term starts with an alternation. A text whose words start with none of its terms'
+    leads cannot match: scanning it is skipped (a regex per term per text is the cost of
+    framing analysis)."""
+    lead = ""
+    for ch in fold(term).strip():
+        if ch in "{}*- \t" or not (ch.isalnum() or ch == "_"):
+            break
+        lead += ch
+    return lead[:3]
+
+
+class TextLeads:
+    """The first one, two and three letters of the words of a folded text, and where the
+    words with a given start are (found on demand)."""
+
+    def __init__(self, folded: str) -> None:
+        self.folded = folded
+        words = set(_WORDS.findall(folded))
+        self.present = {w[:n] for w in words for n in (1, 2, 3)}
+        self._at: dict[str, list[int]] = {}
+
+    def __contains__(self, lead: object) -> bool:
+        return lead in self.present
+
+    def get(self, lead: str, default: list[int] | tuple[()] = ()) -> list[int] | tuple[()]:
+        """Offsets of the words starting with `lead`, in order."""
+        if lead not in self.present:
+            return default
+        found = self._at.get(lead)
+        if found is None:
+            found = []
+            text, i = self.folded, self.folded.find(lead)
+            while i >= 0:
+                if i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_"):
+                    found.append(i)
+                i = text.find(lead, i + 1)
+            self._at[lead] = found
+        return found
+
+
+def text_leads(folded: str) -> TextLeads:
+    """The word starts of a folded text (see TextLeads)."""
+    return TextLeads(folded)
+
+
+_WORDS = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=4096)
+def _variant_leads(variant: Variant) -> tuple[str, ...]:
+    return tuple(term_lead(t) for t in variant.terms)
+
+
 def _literal(text: str) -> str:
     if "{" in text or "}" in text:
         raise LexiconError(f"unbalanced braces in {text!r}")
@@ -187,16 +243,40 @@ def _fold_char(ch: str) -> str:
     return fold(ch)
 
 
-def match_variant(variant: Variant, folded: str) -> list[tuple[int, int]]:
-    """Spans (in folded text) of a variant's terms, minus those overlapping an exclusion."""
-    spans = [m.span() for p in variant.patterns for m in scan(p, folded)]
-    if not spans:
-        return []
+def match_variant(variant: Variant, folded: str, leads: TextLeads | None = None
+                  ) -> list[tuple[int, int]]:
+    """Spans (in folded text) of a variant's terms, minus those overlapping an exclusion.
+
+    With `leads`, a term is tried only where a word starts with its lead (same matches).
+    """
     vetoes = [m.span() for p in variant.excludes for m in scan(p, folded)]
-    return [(s, e) for s, e in spans if not any(vs < e and s < ve for vs, ve in vetoes)]
+    spans = []
+    for pattern, lead in zip(variant.patterns, _variant_leads(variant), strict=True):
+        for m in find_term(pattern, lead, folded, leads):
+            s, e = m.span()
+            if not any(vs < e and s < ve for vs, ve in vetoes):
+                spans.append((s, e))
+    return spans
 
 
-def find_hits(lexicon: Lexicon, text: str, lang: str | None) -> list[Hit]:
+def find_term(pattern: re.Pattern[str], lead: str, folded: str, leads: TextLeads | None
+              ) -> Iterator[re.Match[str]]:
+    """The matches of one compiled term, in order (at the word starts `leads` lists)."""
+    if leads is None or not lead:
+        yield from scan(pattern, folded)
+        return
+    end = -1
+    for at in leads.get(lead, ()):
+        if at < end:
+            continue
+        m = pattern.match(folded, at)
+        if m:
+            end = m.end()
+            yield m
+
+
+def find_hits(lexicon: Lexicon, text: str, lang: str | None,
+              folded: tuple[str, list[int] | None, TextLeads] | None = None) -> list[Hit]:
     """Every counted hit in one string, offsets into the original string.
 
     Within a concept each stretch of text counts once: overlapping hits are resolved
@@ -205,14 +285,20 @@ def find_hits(lexicon: Lexicon, text: str, lang: str | None) -> list[Hit]:
     """
     if not text:
         return []
-    folded, offsets = fold_with_offsets(text)
+    if folded is None:
+        folded_text, offsets = fold_with_offsets(text)
+        leads = text_leads(folded_text)
+    else:  # the caller folded it already (offsets None: positions unchanged)
+        folded_text, known, leads = folded
+        offsets = known if known is not None else list(range(len(text) + 1))
     hits: list[Hit] = []
     for concept in lexicon.concepts:
         found = [
             (s, -(e - s), e, v)
             for v in concept.variants
-            if lang is None or v.lang == lang
-            for s, e in match_variant(v, folded)
+            if (lang is None or v.lang == lang)
+            and any(not lead or lead in leads for lead in _variant_leads(v))
+            for s, e in match_variant(v, folded_text, leads)
         ]
         found.sort(key=lambda t: (t[0], t[1], t[3].id))
         last_end = -1
@@ -245,7 +331,8 @@ def load_lexicon(path: str | Path = LEXICON_PATH) -> Lexicon:
     if dupes:
         raise LexiconError(f"duplicate ids in {path}: {', '.join(dupes)}")
     entities = tuple(
-        Entity(e["id"], tuple(compile_pattern(t) for t in e["terms"]))
+        Entity(e["id"], tuple(compile_pattern(t) for t in e["terms"]),
+               tuple(term_lead(t) for t in e["terms"]))
         for e in data.get("entity", [])
     )
     return Lexicon(version, tuple(concepts), entities, str(path))

@@ -5,264 +5,352 @@ Why this design (so it can be defended in a methods section):
 - Within one language, two articles are about the same story when their TF-IDF vectors of
   normalised, stemmed content words are close (cosine) and they were published within a
   short window. Across languages words cannot be compared, so articles are compared on
-  language-independent evidence: lexicon concepts (Artsakh and Nagorno-Karabakh are one
-  concept), named entities written per language (lexicon [[entity]]), calendar dates named
-  in the text and numbers. Each kind of similarity is divided by its own threshold, so the
-  two scales can be averaged.
+  language-independent anchors: lexicon concepts (Artsakh and Nagorno-Karabakh are one
+  concept), named entities written per language (lexicon [[entity]]), calendar dates and
+  numbers. Each kind of similarity is divided by its own threshold, so the two scales can
+  be averaged. Word weights come from the whole archive (crawler.framing.features).
 - Clustering is incremental average linkage in publication order: an article joins the
   open story whose members it resembles most on average, if that average clears the bar.
   Average linkage does not chain unrelated events the way single linkage does; the fixed
   order makes rebuilds deterministic (same archive, same stories, same ids).
-- A republication (wire copy, syndicated reprint) is a same-language text whose word
-  5-grams are mostly contained in an earlier article's, or whose canonical link names it.
-  A translation is a different-language text that repeats an earlier article's entities,
-  dates and numbers in the same order. Both are linked to the earliest copy and are not
-  independent framings; the earliest copy is the `original`.
+- Only pairs proposed by an index are compared (crawler.framing.candidates): MinHash LSH
+  for copies, rare stems and anchors for stories and translations, all within the time
+  window. So a build costs in proportion to the archive, not to its square.
+- A republication or a translation (crawler.framing.copies decides, with its evidence) is
+  linked to the earliest copy and joins its story; it is not an independent framing; the
+  earliest copy is the `original`. A declared canonical link decides on its own.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
-import re
-from collections import Counter, defaultdict
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from difflib import SequenceMatcher
+from typing import Any
 
-from crawler.framing.lexicon import Lexicon, find_hits
-from crawler.framing.tokenize import content_stems, words
-from extract.normalize import fold
+from crawler.framing.candidates import CopyIndex, KeyIndex
+from crawler.framing.copies import CopyEvidence, compare, declared
+from crawler.framing.features import (
+    Features,
+    Vocabulary,
+    cosine,
+    featurize,
+    index_keys,
+    tfidf,
+)
+from crawler.framing.lexicon import Lexicon
+from crawler.framing.storydocs import (
+    ROLES,
+    Membership,
+    StoryDoc,
+    StoryParams,
+    order_key,
+    parse_when,
+)
 
-ROLES = ("original", "republication", "translation", "report")
+__all__ = ["ROLES", "Clusterer", "Membership", "StoryDoc", "StoryParams", "cluster", "order_key",
+           "parse_when"]
 
-
-@dataclass(frozen=True)
-class StoryParams:
-    """Thresholds and windows; stored with every rebuild so results can be reproduced."""
-
-    window_days: float = 3.0  # independent reports of one event appear within days
-    copy_window_days: float = 60.0  # reprints can come weeks later
-    text_threshold: float = 0.16  # same-language TF-IDF cosine that counts as "same story"
-    cross_threshold: float = 0.45  # cross-language feature cosine that counts as "same story"
-    copy_containment: float = 0.6  # share of 5-grams shared with an earlier text
-    translation_ratio: float = 0.85  # order-preserving overlap of entity/number sequences
-    translation_min_features: int = 12  # short texts share too few names to tell
-
-    def reach_days(self) -> float:
-        """How far in time one article can change another's story (story or copy window)."""
-        return max(self.window_days, self.copy_window_days)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_CANDIDATES = 300  # a safety bound per article; indexes of rare keys stay far below
+_ALIGNED_TRIES = 3  # most similar same-story candidates tried for a rewrite or translation
+# The strongest evidence wins, then the earliest copy: the same text beats aligned facts.
+_STRENGTH: dict[tuple[str, str | None], int] = {
+    ("text", "republication"): 0, ("aligned", "republication"): 1,
+    ("aligned", "translation"): 2}
 
 
 @dataclass
-class StoryDoc:
-    """What the clustering needs to know about one article."""
+class _Node:
+    """One clustered article while it can still matter to later ones."""
 
     id: str
-    source_id: str
     lang: str
-    published: str | None
-    title: str
-    text: str
-    republication_of: str | None = None  # an archived article this one declares as canonical
-    when: datetime | None = field(default=None, init=False)
-
-    def __post_init__(self) -> None:
-        self.when = parse_when(self.published)
-
-
-@dataclass(frozen=True)
-class Membership:
-    """One article's place in one story."""
-
-    story_id: str
-    article_id: str
-    role: str
-    copy_of: str | None
-    score: float
+    day: float | None
+    feats: Features | None  # None: a context article whose text is read on demand
+    published: str | None = None
+    root: str | None = None  # the original's id, for a copy
+    vec: dict[str, float] = field(default_factory=dict)
+    fvec: dict[str, float] = field(default_factory=dict)
+    story_keys: list[str] = field(default_factory=list)
+    copy_keys: list[str] = field(default_factory=list)
 
 
-def parse_when(value: str | None) -> datetime | None:
-    """An ISO 8601 date or datetime as an aware UTC datetime (naive values are taken as UTC)."""
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+class Clusterer:
+    """Streaming clustering: add articles in publication order, read memberships at the end.
 
+    Only articles within the copy window of the newest one are kept in memory. Articles
+    decided by an earlier build (`add_context`) take part as candidates but keep their story.
+    """
 
-_MONTHS = {
-    "en": "january february march april may june july august september october november december",
-    "ru": "январ феврал март апрел ма июн июл август сентябр октябр ноябр декабр",
-    "hy": "հունվար փետրվար մարտ ապրիլ մայիս հունիս հուլիս օգոստոս սեպտեմբեր հոկտեմբեր "
-          "նոյեմբեր դեկտեմբեր",
-}
-_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+(?!\d)|(?<!\w)\d+(?:[.,]\d+)?")
+    def __init__(self, lexicon: Lexicon | None, params: StoryParams, vocab: Vocabulary,
+                 loader: Callable[[str], StoryDoc | None] | None = None,
+                 on_index: Callable[..., None] | None = None) -> None:
+        self.lexicon, self.params, self.vocab, self.loader = lexicon, params, vocab, loader
+        self.on_index = on_index  # (id, published, lang, signature, story keys, copy keys)
+        self.nodes: dict[int, _Node] = {}
+        self.ids: list[str] = []
+        self.story_at: list[int] = []  # article index -> story index
+        self.score_at: list[float] = []
+        self.lang_at: list[str] = []
+        self.sids: list[str] = []  # story index -> story id
+        self.members: list[list[int]] = []  # story index -> independent members still near
+        self.by_id: dict[str, int] = {}  # every article seen: declared copies reach far back
+        self.out: list[tuple[int, str, str | None, CopyEvidence | None]] = []
+        self.roots: set[str] = set()  # ids of articles something copies
+        self._sid_index: dict[str, int] = {}
+        self._copies, self._story_keys, self._copy_keys = CopyIndex(), KeyIndex(), KeyIndex()
+        self._order: deque[tuple[float, int]] = deque()  # active articles by publication
 
+    # -- adding ----------------------------------------------------------------------------
 
-def _month(word: str) -> int | None:
-    for names in _MONTHS.values():
-        for i, name in enumerate(names.split(), 1):
-            # Russian stems are written without endings (сентябр-я); ма = май/мая only.
-            if word == name or (len(name) > 2 and word.startswith(name) and len(word) - len(name) <= 3):
-                return i
-            if name == "ма" and word in ("май", "мая", "мае"):
-                return i
-    return None
+    def add(self, doc: StoryDoc, feats: Features | None = None) -> None:
+        """Cluster one article (after every earlier one)."""
+        idx = self._new_index(doc.id, doc.lang)
+        feats = feats or featurize(doc.title, doc.text, doc.lang, self.lexicon)
+        node = _Node(doc.id, doc.lang, _day(doc), feats, doc.published)
+        self._vectors(node)
+        if node.day is not None:
+            self._expire(node.day)
+        copy = self._copy_of(doc, node)
+        if copy is not None:
+            j, evidence = copy
+            other = self.nodes.get(j)
+            node.root = (other.root if other and other.root else None) or self.ids[j]
+            self.roots.add(node.root)
+            self.story_at[idx] = self.story_at[j]
+            self.out.append((idx, evidence.kind or "republication", node.root, evidence))
+        else:
+            self.story_at[idx] = self._join(idx, node)
+            self.out.append((idx, "report", None, None))
+        self._index(idx, node)
 
+    def add_context(self, article_id: str, lang: str, published: str | None, sid: str,
+                    copy_of: str | None, signature: Any | None,
+                    keys: tuple[list[str], list[str]]) -> None:
+        """An article clustered before, as a candidate only (its text is read if needed)."""
+        idx = self._new_index(article_id, lang)
+        story = self._sid_index.get(sid)
+        if story is None:
+            story = self._new_story(sid)
+        self.story_at[idx] = story
+        node = _Node(article_id, lang, _day_of(published), None, published, root=copy_of)
+        self.nodes[idx] = node
+        if node.day is not None:
+            self._order.append((node.day, idx))
+        if copy_of is None:
+            self.members[story].append(idx)
+        else:
+            self.roots.add(copy_of)
+        if node.day is not None:
+            if signature is not None:
+                self._copies.add(idx, node.day, signature)
+            self._story_keys.add(idx, node.day, keys[0])
+            self._copy_keys.add(idx, node.day, keys[1])
 
-def features(doc: StoryDoc, lexicon: Lexicon) -> list[str]:
-    """Language-independent features in order of appearance: entities, concepts, dates, numbers."""
-    text = f"{doc.title}\n{doc.text}"
-    found: list[tuple[int, str]] = []
-    folded = fold(text)
-    for e in lexicon.entities:
-        for p in e.terms:
-            found.extend((m.start(), "e:" + e.id) for m in p.finditer(folded))
-    for h in find_hits(lexicon, text, doc.lang):
-        if h.kind == "naming":
-            found.append((h.start, "c:" + h.concept))
-    tokens = [(m.start(), m.group()) for m in re.finditer(r"\w+", folded)]
-    for i, (pos, tok) in enumerate(tokens):
-        if tok.isdigit() and len(tok) <= 2 and 1 <= int(tok) <= 31:
-            for j in (i - 1, i + 1):
-                month = _month(tokens[j][1]) if 0 <= j < len(tokens) else None
-                if month:
-                    found.append((pos, f"d:{month:02d}-{int(tok):02d}"))
-                    break
-    for m in _NUMBER.finditer(folded):
-        digits = re.sub(r"[ ,\u00a0\u202f]", "", m.group()).replace(",", ".")
-        if len(digits.replace(".", "")) >= 2:
-            found.append((m.start(), "n:" + digits))
-    return [f for _, f in sorted(found)]
+    def node(self, doc: StoryDoc, feats: Features | None = None) -> _Node:
+        """An article's features and vectors, outside any clustering (evaluation, tests)."""
+        node = _Node(doc.id, doc.lang, _day(doc),
+                     feats or featurize(doc.title, doc.text, doc.lang, self.lexicon))
+        self._vectors(node)
+        return node
 
+    def shared_anchors(self, a: _Node, b: _Node) -> int:
+        """Rare anchors (names, numbers, dates, concepts) two articles have in common."""
+        return len(set(a.copy_keys).intersection(b.copy_keys))
 
-def _tfidf(bags: list[Counter[str]]) -> list[dict[str, float]]:
-    """Sublinear TF-IDF vectors, L2-normalised."""
-    df: Counter[str] = Counter()
-    for bag in bags:
-        df.update(bag.keys())
-    n = len(bags)
-    vectors = []
-    for bag in bags:
-        vec = {t: (1 + math.log(c)) * (math.log((1 + n) / (1 + df[t])) + 1) for t, c in bag.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vec.items()})
-    return vectors
+    def _new_index(self, article_id: str, lang: str) -> int:
+        idx = len(self.ids)
+        self.ids.append(article_id)
+        self.lang_at.append(lang)
+        self.story_at.append(-1)
+        self.score_at.append(0.0)
+        self.by_id[article_id] = idx
+        return idx
 
+    def _new_story(self, sid: str) -> int:
+        self._sid_index[sid] = len(self.sids)
+        self.sids.append(sid)
+        self.members.append([])
+        return len(self.sids) - 1
 
-def _cos(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+    def _vectors(self, node: _Node) -> None:
+        assert node.feats is not None
+        node.vec = tfidf(node.feats.counts, self.vocab)
+        node.fvec = tfidf(node.feats.anchor_counts(), self.vocab)
+        node.story_keys, node.copy_keys = index_keys(node.feats, node.vec, self.vocab,
+                                                     self.params.top_stems)
 
-
-def _shingles(text: str, k: int = 5) -> set[int]:
-    toks = words(text)
-    return {hash(tuple(toks[i:i + k])) for i in range(max(len(toks) - k + 1, 0))}
-
-
-def _days(a: StoryDoc, b: StoryDoc) -> float:
-    if a.when is None or b.when is None:
-        return math.inf
-    return abs((a.when - b.when).total_seconds()) / 86400
-
-
-class _Model:
-    """Pairwise evidence for one batch of documents."""
-
-    def __init__(self, docs: list[StoryDoc], lexicon: Lexicon, params: StoryParams) -> None:
-        self.docs, self.params = docs, params
-        by_lang: dict[str, list[int]] = defaultdict(list)
-        for i, d in enumerate(docs):
-            by_lang[d.lang].append(i)
-        self.text_vec: list[dict[str, float]] = [{} for _ in docs]
-        for idx in by_lang.values():
-            # The headline says what the story is: count it twice.
-            bags = [Counter(content_stems(f"{docs[i].title}\n{docs[i].title}\n{docs[i].text}",
-                                          docs[i].lang)) for i in idx]
-            for i, vec in zip(idx, _tfidf(bags), strict=True):
-                self.text_vec[i] = vec
-        self.feats = [features(d, lexicon) for d in docs]
-        self.feat_vec = _tfidf([Counter(f) for f in self.feats])
-        self.shingles = [_shingles(d.text) for d in docs]
-
-    def score(self, i: int, j: int) -> float:
-        """Similarity of two documents in units of their threshold (>= 1 means same story)."""
-        a, b = self.docs[i], self.docs[j]
-        if a.lang == b.lang:
-            return _cos(self.text_vec[i], self.text_vec[j]) / self.params.text_threshold
-        return _cos(self.feat_vec[i], self.feat_vec[j]) / self.params.cross_threshold
-
-    def copy_kind(self, i: int, j: int) -> str | None:
-        """'republication' or 'translation' when doc i copies earlier doc j, else None."""
-        a, b = self.docs[i], self.docs[j]
-        if a.republication_of == b.id:
-            return "republication" if a.lang == b.lang else "translation"
-        if a.lang == b.lang:
-            small = min(len(self.shingles[i]), len(self.shingles[j]))
-            if small and len(self.shingles[i] & self.shingles[j]) / small >= \
-                    self.params.copy_containment:
-                return "republication"
+    def _features(self, idx: int) -> _Node | None:
+        """A node with its features, reading a context article's text on first use."""
+        node = self.nodes.get(idx)
+        if node is None or node.feats is not None:
+            return node
+        doc = self.loader(node.id) if self.loader else None
+        if doc is None:
             return None
-        fa, fb = self.feats[i], self.feats[j]
-        if min(len(fa), len(fb)) < self.params.translation_min_features:
+        node.feats = featurize(doc.title, doc.text, doc.lang, self.lexicon)
+        self._vectors(node)
+        return node
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def similarity(self, a: _Node, b: _Node) -> float:
+        """Similarity of two articles in units of their threshold (>= 1 means same story)."""
+        if a.lang == b.lang:
+            return cosine(a.vec, b.vec) / self.params.text_threshold
+        return cosine(a.fvec, b.fvec) / self.params.cross_threshold
+
+    def copy_evidence(self, a: _Node, b: _Node, shared_anchors: int,
+                      aligned: bool | None = None) -> CopyEvidence | None:
+        """Is `a` a copy of earlier `b`? The evidence when it is (cheap tests first).
+
+        Ordered facts are compared only for articles about the same story (a rewrite or a
+        translation is one) and, with `aligned` False, not at all (the costly test).
+        """
+        assert a.feats is not None and b.feats is not None
+        same = a.lang == b.lang
+        if not same and shared_anchors < self.params.min_shared_anchors:
             return None
-        ratio = SequenceMatcher(None, fa, fb, autojunk=False).ratio()
-        return "translation" if ratio >= self.params.translation_ratio else None
+        if aligned is None or aligned:
+            aligned = self.similarity(a, b) >= 1.0
+        if not same and not aligned:
+            return None
+        evidence = compare(a.feats.copy, b.feats.copy, self.params.copy, self.vocab.idf,
+                           aligned=aligned)
+        return evidence if evidence.kind else None
+
+    def _copy_of(self, doc: StoryDoc, node: _Node) -> tuple[int, CopyEvidence] | None:
+        if doc.republication_of and doc.republication_of in self.by_id:
+            j = self.by_id[doc.republication_of]
+            return j, declared(doc.lang, self.lang_at[j],
+                               doc.canonical_url or doc.republication_of)
+        if node.day is None:
+            return None
+        assert node.feats is not None
+        since = node.day - self.params.copy_window_days
+        shared = self._copy_keys.query(node.copy_keys, since, self.params.min_shared_anchors)
+        story = set(self._story_keys.query(node.story_keys, node.day - self.params.window_days))
+        lsh = set(self._copies.query(node.feats.signature))
+
+        def ordered(cands: set[int]) -> list[int]:
+            return sorted((c for c in cands if c in self.nodes),
+                          key=lambda c: (self.nodes[c].day or 0.0, self.ids[c]))[:_MAX_CANDIDATES]
+
+        # First the same text (the earliest copy wins: cheap, shingles only) ...
+        for j in ordered(lsh | story | set(shared)):
+            other = self._features(j)
+            if other is None or other.feats is None or other.day is None or \
+                    other.day < since or other.lang != node.lang:
+                continue
+            evidence = self.copy_evidence(node, other, 0, aligned=False)
+            if evidence:
+                return j, evidence
+        # ... then ordered facts, tried against the few most similar candidates of the same
+        # story that share its words (3 days) or two of its rare anchors (the copy window).
+        similar: list[tuple[float, int, int, _Node]] = []
+        for rank, j in enumerate(ordered(story | set(shared))):
+            other = self._features(j)
+            if other is None or other.feats is None or other.day is None or other.day < since:
+                continue
+            score = self.similarity(node, other)
+            if score >= 1.0:
+                similar.append((-score, rank, j, other))
+        found: list[tuple[int, int, int, CopyEvidence]] = []
+        for _, rank, j, other in sorted(similar, key=lambda s: (s[0], s[1]))[:_ALIGNED_TRIES]:
+            evidence = self.copy_evidence(node, other, shared.get(j, 0))
+            if evidence:
+                found.append((_STRENGTH[(evidence.basis, evidence.kind)], rank, j, evidence))
+        if not found:
+            return None
+        _, _, j, evidence = min(found, key=lambda f: (f[0], f[1]))
+        return j, evidence
+
+    def _join(self, idx: int, node: _Node) -> int:
+        """The open story this article resembles most on average, or a new one."""
+        best, best_score, best_scored = -1, 1.0, []
+        if node.day is not None:
+            since = node.day - self.params.window_days
+            stories = sorted({self.story_at[j]
+                              for j in self._story_keys.query(node.story_keys, since)})
+            for s in stories:
+                scored = []
+                self.members[s] = [m for m in self.members[s] if m in self.nodes]
+                for m in self.members[s]:
+                    other = self.nodes.get(m)
+                    if other is None or other.day is None or other.day < since:
+                        continue  # the story has gone quiet there: a later event is new
+                    other = self._features(m)
+                    if other is not None and other.feats is not None:
+                        scored.append((m, self.similarity(node, other)))
+                if not scored:
+                    continue
+                avg = sum(v for _, v in scored) / len(scored)
+                if avg >= best_score:
+                    best, best_score, best_scored = s, avg, scored
+        if best < 0:
+            best = self._new_story("s-" + hashlib.sha1(node.id.encode()).hexdigest()[:12])
+        for m, v in best_scored:
+            self.score_at[m] = max(self.score_at[m], v)
+            self.score_at[idx] = max(self.score_at[idx], v)
+        self.members[best].append(idx)
+        return best
+
+    def _index(self, idx: int, node: _Node) -> None:
+        self.nodes[idx] = node
+        if node.day is not None:
+            self._order.append((node.day, idx))
+        assert node.feats is not None
+        if self.on_index:
+            self.on_index(node.id, node.published, node.lang, node.feats.signature,
+                          node.story_keys, node.copy_keys)
+        if node.day is None:
+            return
+        self._copies.add(idx, node.day, node.feats.signature)
+        self._story_keys.add(idx, node.day, node.story_keys)
+        self._copy_keys.add(idx, node.day, node.copy_keys)
+
+    def _expire(self, day: float) -> None:
+        """Forget what can no longer matter to an article published on `day` or later."""
+        horizon = day - self.params.reach_days()
+        self._copies.expire(horizon)
+        self._copy_keys.expire(horizon)
+        self._story_keys.expire(day - self.params.window_days)
+        while self._order and self._order[0][0] < horizon:
+            self.nodes.pop(self._order.popleft()[1], None)
+
+    # -- results ---------------------------------------------------------------------------
+
+    def memberships(self) -> Iterator[Membership]:
+        """Every article added (not context), with its story, role and copy link."""
+        for idx, kind, root, evidence in self.out:
+            sid, aid = self.sids[self.story_at[idx]], self.ids[idx]
+            if root is not None:
+                yield Membership(sid, aid, kind, root, 1.0, evidence)
+            else:
+                role = "original" if aid in self.roots else "report"
+                yield Membership(sid, aid, role, None, round(self.score_at[idx], 4))
+
+
+def _day_of(published: str | None) -> float | None:
+    when = parse_when(published)
+    return None if when is None else (when - _EPOCH).total_seconds() / 86400
+
+
+def _day(doc: StoryDoc) -> float | None:
+    return None if doc.when is None else (doc.when - _EPOCH).total_seconds() / 86400
 
 
 def cluster(docs: list[StoryDoc], lexicon: Lexicon, params: StoryParams | None = None
             ) -> list[Membership]:
     """Assign every document to a story with its role; deterministic for the same input."""
     params = params or StoryParams()
-    docs = sorted(docs, key=lambda d: (d.when or datetime.max.replace(tzinfo=UTC), d.id))
-    model = _Model(docs, lexicon, params)
-    story_of: list[int] = []
-    members: list[list[int]] = []
-    copy_of: dict[int, tuple[int, str]] = {}
-    for i, doc in enumerate(docs):
-        # 1. A copy joins its original's story, whatever the date gap within the copy window.
-        for j in range(i):
-            if _days(doc, docs[j]) <= params.copy_window_days or doc.republication_of == docs[j].id:
-                kind = model.copy_kind(i, j)
-                if kind:
-                    root = copy_of.get(j, (j, kind))[0]
-                    copy_of[i] = (root, kind)
-                    break
-        if i in copy_of:
-            s = story_of[copy_of[i][0]]
-            story_of.append(s)
-            members[s].append(i)
-            continue
-        # 2. Otherwise the open story it resembles most on average (independent members only).
-        best, best_score = -1, 1.0
-        for s, mem in enumerate(members):
-            near = [m for m in mem if m not in copy_of and _days(doc, docs[m]) <= params.window_days]
-            if not near:
-                continue  # the story has gone quiet: a later event is a new story
-            avg = sum(model.score(i, m) for m in near) / len(near)
-            if avg >= best_score:
-                best, best_score = s, avg
-        if best < 0:
-            members.append([])
-            best = len(members) - 1
-        story_of.append(best)
-        members[best].append(i)
-    originals = {root for root, _ in copy_of.values()}
-    out = []
-    for mem in members:
-        sid = "s-" + hashlib.sha1(docs[mem[0]].id.encode()).hexdigest()[:12]
-        for m in mem:
-            if m in copy_of:
-                root, kind = copy_of[m]
-                role, of, score = kind, docs[root].id, 1.0
-            else:
-                role = "original" if m in originals else "report"
-                others = [o for o in mem if o != m and o not in copy_of]
-                of = None
-                score = max((model.score(m, o) for o in others), default=0.0)
-            out.append(Membership(sid, docs[m].id, role, of, round(score, 4)))
-    return out
+    docs = sorted(docs, key=order_key)
+    feats = [featurize(d.title, d.text, d.lang, lexicon) for d in docs]
+    vocab = Vocabulary.build(f.terms() for f in feats)
+    clusterer = Clusterer(lexicon, params, vocab)
+    for doc, f in zip(docs, feats, strict=True):
+        clusterer.add(doc, f)
+    return list(clusterer.memberships())

@@ -2,8 +2,9 @@
 
 Tokens are words of fold()-ed text (letters only: numbers are handled separately by the
 story linker), stemmed with the Snowball stemmer of the article's language, so that
-Russian and Armenian case endings do not split one word into six. Stop words are removed
-only for clustering; the log-odds comparison keeps them (its prior already discounts them).
+Russian and Armenian case endings do not split one word into six. Stop words (function
+words and neutral reporting verbs, stopwords.toml) are removed for clustering and for the
+distinctive-vocabulary tables alike: a table of "distinctive words" must show words.
 """
 
 from __future__ import annotations
@@ -11,39 +12,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache, lru_cache
+from functools import cache
 
 import snowballstemmer
 
+from crawler.framing.stopwords import stopwords
 from extract.normalize import fold
 
 STEMMER_NAMES = {"en": "english", "ru": "russian", "hy": "armenian"}
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+WORD = _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
-# Short function-word lists: enough to keep TF-IDF from linking articles through "the"
-# and "и"; IDF does the rest.
-STOPWORDS = {
-    "en": set("""a an the and or but if of to in on at by for from with without as is are was
-        were be been being has have had do does did not no nor so than that this these those
-        it its it's he she they them their his her we our you your i me my who whom which what
-        when where why how all any both each few more most other some such only own same too
-        very can will just should would could may might must shall about above after again
-        against before below between during into through under until up down out over off
-        then once here there said says also one two new""".split()),
-    "ru": set("""и в во не что он на я с со как а то все она так его но да ты к у же вы за бы
-        по только ее её мне было вот от меня еще ещё нет о из ему теперь когда даже ну вдруг ли
-        если уже или ни быть был него до вас нибудь опять уж вам ведь там потом себя ничего ей
-        может они тут где есть надо ней для мы тебя их чем была сам чтоб без будто чего раз
-        тоже себе под будет ж тогда кто этот того потому этого какой совсем ним здесь этом
-        один почти мой тем чтобы нее сейчас были куда зачем всех никогда можно при наконец два
-        об другой хоть после над больше тот через эти нас про всего них какая много разве три
-        эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им более
-        всегда конечно всю между это также заявил сообщил""".split()),
-    "hy": set("""և եւ ու է են էր էին եմ ես ենք եք որ այդ այս այն նա նրա նրանք նրանց իր իրենց
-        մենք դուք ինչ ինչպես թե բայց կամ էլ հետ համար մեջ վրա մասին կողմից նաև նաեւ հետո
-        առաջ միայն արդեն դեռ ոչ չէ չեն եթե երբ որը որոնք որի որպես մինչ մինչև մինչեւ այլ
-        բոլոր մի մեկ երկու ավելի շատ քան ըստ նույն իսկ պետք հայտնել նշել""".split()),
-}
+# Stop words come from the reviewed file stopwords.toml (sources and licences there).
+STOPWORDS = {lang: stopwords(lang) for lang in STEMMER_NAMES}
 
 
 def words(text: str) -> list[str]:
@@ -51,13 +31,23 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-@lru_cache(maxsize=200_000)
+_STEMS: dict[str, dict[str, str]] = {}  # per language: word -> stem (a plain dict: fast)
+_STEM_CACHE = 300_000
+
+
 def stem(word: str, lang: str) -> str:
     """The Snowball stem of a folded word (the word itself for languages without a stemmer)."""
-    name = STEMMER_NAMES.get(lang)
-    if name is None:
-        return word
-    return str(_stemmer(name).stemWord(word))
+    cache_ = _STEMS.get(lang)
+    if cache_ is None:
+        cache_ = _STEMS[lang] = {}
+    got = cache_.get(word)
+    if got is None:
+        name = STEMMER_NAMES.get(lang)
+        got = word if name is None else str(_stemmer(name).stemWord(word))
+        if len(cache_) >= _STEM_CACHE:
+            cache_.clear()  # a bounded cache: long runs over many texts stay small
+        cache_[word] = got
+    return got
 
 
 @cache
@@ -75,7 +65,7 @@ def stem_counts(texts: Iterable[str], lang: str, stop: bool = False
     """Stem counts over texts, and for every stem the counts of its surface forms."""
     counts: Counter[str] = Counter()
     surfaces: dict[str, Counter[str]] = {}
-    drop = STOPWORDS.get(lang, set()) if stop else set()
+    drop: frozenset[str] = STOPWORDS.get(lang, frozenset()) if stop else frozenset()
     for text in texts:
         for w in words(text):
             if w in drop:
@@ -86,7 +76,29 @@ def stem_counts(texts: Iterable[str], lang: str, stop: bool = False
     return counts, surfaces
 
 
-def content_stems(text: str, lang: str) -> list[str]:
-    """Stems without stop words or one-letter tokens, for similarity."""
-    drop = STOPWORDS.get(lang, set())
-    return [stem(w, lang) for w in words(text) if len(w) > 1 and w not in drop]
+def doc_stem_counts(texts: Iterable[str], lang: str
+                    ) -> tuple[Counter[str], Counter[str], dict[str, Counter[str]]]:
+    """Stem counts over texts without stop words, the number of texts using each stem, and
+    each stem's surface forms (for distinctive-vocabulary tables)."""
+    counts: Counter[str] = Counter()
+    docs: Counter[str] = Counter()
+    surfaces: dict[str, Counter[str]] = {}
+    drop = STOPWORDS.get(lang, frozenset())
+    for text in texts:
+        seen: set[str] = set()
+        for w in words(text):
+            if w in drop or len(w) < 2:
+                continue
+            s = stem(w, lang)
+            counts[s] += 1
+            seen.add(s)
+            surfaces.setdefault(s, Counter())[w] += 1
+        docs.update(seen)
+    return counts, docs, surfaces
+
+
+def content_stems(text: str, lang: str, folded: str | None = None) -> list[str]:
+    """Stems without stop words or one-letter tokens, for similarity (`folded`: fold(text))."""
+    drop = stopwords(lang)
+    toks = _WORD.findall(fold(text) if folded is None else folded)
+    return [stem(w, lang) for w in toks if len(w) > 1 and w not in drop]

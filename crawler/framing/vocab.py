@@ -16,7 +16,8 @@ import sqlite_utils
 
 from crawler.framing import CODE_VERSION
 from crawler.framing.fightin import log_odds_dirichlet, top_terms
-from crawler.framing.tokenize import stem_counts, tokenizer_id
+from crawler.framing.stopwords import stopwords_version
+from crawler.framing.tokenize import doc_stem_counts, stem_counts, tokenizer_id
 
 
 @dataclass
@@ -32,10 +33,11 @@ class RunSpec:
     period_to: str | None = None
     shared_stories_only: bool = False
     prior_strength: float = 1000.0
-    min_count: int = 3
+    min_count: int = 3  # in the group a term is distinctive of
     top: int = 40
     lexicon_version: str | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    min_docs: int = 2  # articles of the group a term is distinctive of that use it
 
 
 def _group_sql(members: list[str]) -> tuple[str, list[str]]:
@@ -80,17 +82,17 @@ def run_fightin(db: sqlite_utils.Database, spec: RunSpec, created_at: str
     """Score A against B; return the fw_runs row (without id) and its fw_terms rows."""
     texts_a = select_texts(db, spec, spec.group_a, spec.group_b)
     texts_b = select_texts(db, spec, spec.group_b, spec.group_a)
-    counts_a, surf_a = stem_counts((t for _, t in texts_a), spec.lang)
-    counts_b, surf_b = stem_counts((t for _, t in texts_b), spec.lang)
-    # Informative prior: the language's whole archive in the period, not just A+B,
-    # as Monroe et al. do, so a word common everywhere is not "distinctive" of either side.
+    counts_a, docs_a, surf_a = doc_stem_counts((t for _, t in texts_a), spec.lang)
+    counts_b, docs_b, surf_b = doc_stem_counts((t for _, t in texts_b), spec.lang)
+    # Informative prior: the language's whole archive, not just A+B, as Monroe et al.
+    # (2008, section 3.5) do, so a word common everywhere is not "distinctive" of either side.
     background, _ = stem_counts(
         (r[0] for r in db.execute(
             "SELECT coalesce(title, '') || '\n' || coalesce(text, '') FROM articles "
-            "WHERE lang = ? AND extraction_status = 'ok'", [spec.lang]).fetchall()),
-        spec.lang)
-    scores = log_odds_dirichlet(counts_a, counts_b, background,
-                                spec.prior_strength, spec.min_count)
+            "WHERE lang = ? AND extraction_status = 'ok'", [spec.lang])),
+        spec.lang, stop=True)
+    scores = log_odds_dirichlet(counts_a, counts_b, background, spec.prior_strength,
+                                spec.min_count, (docs_a, docs_b), spec.min_docs)
     favour_a, favour_b = top_terms(scores, spec.top)
     surfaces: dict[str, Counter[str]] = {}
     for table in (surf_a, surf_b):
@@ -102,6 +104,7 @@ def run_fightin(db: sqlite_utils.Database, spec: RunSpec, created_at: str
             surface = sorted(surfaces[s.term].items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
             terms.append({"term": s.term, "surface": surface, "favours": side, "rank": rank,
                           "count_a": s.count_a, "count_b": s.count_b,
+                          "docs_a": s.docs_a, "docs_b": s.docs_b,
                           "delta": round(s.delta, 5), "z": round(s.z, 4)})
     run = {
         "created_at": created_at, "lang": spec.lang,
@@ -111,8 +114,10 @@ def run_fightin(db: sqlite_utils.Database, spec: RunSpec, created_at: str
         "group_b": json.dumps(spec.group_b, ensure_ascii=False),
         "period_from": spec.period_from, "period_to": spec.period_to,
         "shared_stories_only": int(spec.shared_stories_only),
-        "prior": "informative Dirichlet: archive-wide stem frequencies in this language",
+        "prior": "informative Dirichlet: archive-wide stem frequencies in this language, "
+                 "stop words removed",
         "prior_strength": spec.prior_strength, "min_count": spec.min_count,
+        "min_docs": spec.min_docs, "stopwords": f"stopwords.toml {stopwords_version()}",
         "tokenizer": tokenizer_id(spec.lang), "lexicon_version": spec.lexicon_version,
         "code_version": CODE_VERSION,
         "docs_a": len(texts_a), "docs_b": len(texts_b),

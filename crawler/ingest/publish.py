@@ -3,24 +3,42 @@
 The private build is a consistent snapshot of everything (VACUUM INTO). The public build
 keeps metadata, a short excerpt and statistics for every article, but the full text only
 for outlets whose registry entry says `public_full_text = true` (their licence allows it,
-e.g. CC BY-NC for TMS). Raw response bodies never leave the archive, and the search index
-of a withheld article covers only what is published, so its text cannot be rebuilt from it.
+e.g. CC BY-NC for TMS). For every other article the whole build exposes a bounded amount
+of its text, counted over every table together: an excerpt of EXCERPT_WORDS words, at most
+KWIC_LINES keyword-in-context lines cut to KWIC_WORDS words either side of the hit, and
+fewer lines when title, excerpt and lines together would let a reader rebuild more than
+EXPOSURE_WORDS words (or EXPOSURE_SHARE of a long article). Raw response bodies, stored
+versions of the text, the story sketches and the search index of the withheld text never
+leave the archive. The build says what it withholds in a `public_build` table, in its own
+metadata file (`<out>.metadata.yaml`) and on its front page.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 import sqlite_utils
 
 from crawler.search.columns import search_columns
+from extract.normalize import fold
 
-EXCERPT_WORDS = 40
+EXCERPT_WORDS = 25
+KWIC_WORDS = 3  # words kept on each side of a KWIC hit
+KWIC_LINES = 5  # KWIC lines kept per withheld article
+# Words of a withheld article a reader may rebuild from what is published about it, or this
+# share of a long article: below the promise (60 words or 15 %), so that the phrases any
+# other text shares with it by chance still fit.
+EXPOSURE_WORDS = 50
+EXPOSURE_SHARE = 0.12
+RUN = 4  # consecutive words that count as rebuilt text
 # Tables that hold response bodies or other raw captures: never in a public build.
-RAW_TABLES = ("bodies",)
+RAW_TABLES = ("bodies", "story_sketches", "story_vocab")
 # Columns that may carry article text in tables other engineers add (versions, diffs...).
 TEXT_COLUMNS = ("text", "body", "html", "content", "search_text", "diff")
+_WORDS = re.compile(r"\w+")
 
 
 class PublishError(Exception):
@@ -31,6 +49,47 @@ def excerpt(text: str | None, words: int = EXCERPT_WORDS) -> str:
     """The first words of a text, marked as cut when it is longer."""
     parts = (text or "").split()
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def tokens(text: str | None) -> list[str]:
+    """Folded words, as a reader comparing strings with the article would see them."""
+    return _WORDS.findall(fold(text or ""))
+
+
+def grams(strings: Iterable[str]) -> set[tuple[str, ...]]:
+    """Every run of RUN consecutive words of the strings."""
+    return {tuple(t[i:i + RUN]) for s in strings for t in [tokens(s)]
+            for i in range(len(t) - RUN + 1)}
+
+
+def exposed(article: list[str], strings: list[str],
+            public: set[tuple[str, ...]] | frozenset[tuple[str, ...]] = frozenset()) -> int:
+    """How many words of `article` lie in a run of RUN or more consecutive words that some
+    string (or the `public` runs) repeats: what a reader could rebuild from them."""
+    found = grams(strings)
+    covered = [False] * len(article)
+    for i in range(len(article) - RUN + 1):
+        run = tuple(article[i:i + RUN])
+        if run in found or run in public:
+            covered[i:i + RUN] = [True] * RUN
+    return sum(covered)
+
+
+def budget(n_words: int) -> int:
+    """Words of a withheld article of `n_words` words the public build may expose."""
+    return max(EXPOSURE_WORDS, int(EXPOSURE_SHARE * n_words))
+
+
+def statement(withheld_outlets: list[str]) -> str:
+    """What the public build withholds, in a sentence a reader can check."""
+    outlets = ", ".join(withheld_outlets) or "none"
+    return (f"Full texts are published only for outlets whose licence allows it. For the "
+            f"others ({outlets}) this public archive keeps each article's metadata, an excerpt "
+            f"of at most {EXCERPT_WORDS} words and at most {KWIC_LINES} keyword-in-context "
+            f"lines of {KWIC_WORDS} words either side, no more than {EXPOSURE_WORDS} words of "
+            f"any article ({int(EXPOSURE_SHARE * 100)} % of a long one) in all; its search "
+            f"index covers only that. Counts and statistics are computed on the full texts. "
+            f"Read the articles at their original URLs.")
 
 
 def build(src: str | Path, out: str | Path, public: bool = False) -> str:
@@ -56,9 +115,13 @@ def build(src: str | Path, out: str | Path, public: bool = False) -> str:
             n = db.execute("select count(*) from articles").fetchone()[0]
             db.execute("PRAGMA journal_mode = DELETE")
             return f"{out}: private build, {n} articles with full text"
-        return _make_public(db, out)
+        summary = _make_public(db, out)
     finally:
         db.conn.close()
+    from crawler.ingest.publish_meta import write_metadata
+
+    write_metadata(out)
+    return summary
 
 
 def _make_public(db: sqlite_utils.Database, out: Path) -> str:
@@ -73,25 +136,89 @@ def _make_public(db: sqlite_utils.Database, out: Path) -> str:
             "select id from sources where coalesce(public_full_text, 0) = 1")}
         rows = db.execute("select rowid, id, source_id, title, text, description "
                           "from articles").fetchall()
+        # What is public anyway, whatever this build withholds: headlines, the lexicon's
+        # phrases and the texts published in full (a licensed reprint shares sentences).
+        public = grams([*_lexicon_phrases(db), *(r[0] or "" for r in db.execute(
+            "select title from articles")), *(r[0] for r in db.execute(
+                f"select text from articles where source_id in ({', '.join('?' * len(free))}) "
+                "and text is not null", sorted(free)))])
         withheld = []
         for rowid, aid, source_id, title, text, description in rows:
             if source_id in free:
                 db.execute("update articles set text_withheld = 0 where rowid = ?", [rowid])
                 continue
             withheld.append(aid)
-            lead = excerpt(description or text)
+            article = tokens(text)
+            lead = _excerpt_within(description or text, article, public)
             db.execute(
                 "update articles set text = null, description = ?, text_withheld = 1, "
                 "search_text = ? where rowid = ?",
                 [lead, search_columns(title, lead)["search_text"], rowid])
+            if db.table("kwic").exists():
+                _bound_kwic(db, aid, article, [lead], public)
         _scrub_other_tables(db, withheld)
         # Rebuild the index from what is published: no withheld token survives in it.
         db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+        outlets = sorted({r[0] for r in db.execute(
+            "select distinct source_id from articles where text_withheld = 1")})
+        _record(db, outlets, len(withheld))
     db.execute("VACUUM")
     db.execute("PRAGMA journal_mode = DELETE")
     kept = len(rows) - len(withheld)
     return (f"{out}: public build, {len(rows)} articles ({kept} with full text, "
             f"{len(withheld)} metadata and excerpt only)")
+
+
+def _excerpt_within(text: str | None, article: list[str], public: set[tuple[str, ...]]
+                    ) -> str:
+    """The longest excerpt (EXCERPT_WORDS words at most) within the article's budget."""
+    limit = budget(len(article))
+    for words in range(EXCERPT_WORDS, -1, -5):
+        lead = excerpt(text, words) if words else ""
+        if exposed(article, [lead], public) <= limit:
+            return lead
+    return ""
+
+
+def _lexicon_phrases(db: sqlite_utils.Database) -> list[str]:
+    """The lexicon's terms (published in lexicon_variants): phrases any text may contain."""
+    import json
+
+    if not db.table("lexicon_variants").exists():
+        return []
+    return [t for (terms,) in db.execute("select terms from lexicon_variants")
+            for t in json.loads(terms or "[]")]
+
+
+def _cut(value: str | None, keep: int, tail: bool) -> str:
+    """The `keep` words of a KWIC side next to the hit (its end for the left side)."""
+    parts = (value or "").split()
+    part = parts[-keep:] if tail else parts[:keep]
+    cut = len(parts) > keep
+    text = " ".join(part)
+    return ("… " + text if tail else text + " …") if cut and text else text
+
+
+def _bound_kwic(db: sqlite_utils.Database, aid: str, article: list[str], own: list[str],
+                public: set[tuple[str, ...]]) -> None:
+    """Cut one withheld article's KWIC lines to a few words, and keep only as many as the
+    article's exposure budget allows (title and excerpt counted)."""
+    lines = db.execute('select id, "left", hit, "right" from kwic where article_id = ? '
+                       'order by field desc, "offset"', [aid]).fetchall()
+    keep: list[tuple[int, str, str, str]] = []
+    limit = budget(len(article))
+    for line_id, left, hit, right in lines:
+        if len(keep) == KWIC_LINES:
+            break
+        short = (line_id, _cut(left, KWIC_WORDS, True), hit, _cut(right, KWIC_WORDS, False))
+        strings = own + [" ".join(k[1:]) for k in [*keep, short]]
+        if exposed(article, strings, public) <= limit:
+            keep.append(short)
+    kept = {k[0] for k in keep}
+    db.conn.executemany("delete from kwic where id = ?",
+                        [(line[0],) for line in lines if line[0] not in kept])
+    db.conn.executemany('update kwic set "left" = ?, hit = ?, "right" = ? where id = ?',
+                        [(left, hit, right, line_id) for line_id, left, hit, right in keep])
 
 
 def _scrub_other_tables(db: sqlite_utils.Database, withheld: list[str]) -> None:
@@ -100,7 +227,8 @@ def _scrub_other_tables(db: sqlite_utils.Database, withheld: list[str]) -> None:
         return
     for name in db.table_names():
         table = db.table(name)
-        if name == "articles" or name.startswith("articles_fts") or table.virtual_table_using:
+        if name in ("articles", "kwic") or name.startswith("articles_fts") or \
+                table.virtual_table_using:
             continue
         cols = set(table.columns_dict)
         if "article_id" not in cols:
@@ -108,4 +236,14 @@ def _scrub_other_tables(db: sqlite_utils.Database, withheld: list[str]) -> None:
         for col in TEXT_COLUMNS:
             if col in cols:
                 db.conn.executemany(f"update [{name}] set [{col}] = null where article_id = ?",
-                               [(aid,) for aid in withheld])
+                                    [(aid,) for aid in withheld])
+
+
+def _record(db: sqlite_utils.Database, outlets: list[str], articles: int) -> None:
+    """The `public_build` table: what this build withholds, for its pages and readers."""
+    db.execute("CREATE TABLE IF NOT EXISTS public_build (key TEXT PRIMARY KEY, value TEXT)")
+    rows = {"statement": statement(outlets), "withheld_outlets": ",".join(outlets),
+            "withheld_articles": str(articles), "excerpt_words": str(EXCERPT_WORDS),
+            "kwic_words": str(KWIC_WORDS), "kwic_lines": str(KWIC_LINES),
+            "exposure_words": str(EXPOSURE_WORDS), "exposure_share": str(EXPOSURE_SHARE)}
+    db.conn.executemany("INSERT OR REPLACE INTO public_build VALUES (?, ?)", rows.items())

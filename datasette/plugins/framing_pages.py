@@ -220,7 +220,16 @@ async def kwic_page(datasette: Any, request: Any) -> Response:
     return await _render(datasette, request, "framing_kwic.html", {
         "p": p, "lines": lines[:KWIC_LIMIT], "truncated": len(lines) > KWIC_LIMIT,
         "toggle": kwic_href(**{**p, "copies": "" if p["copies"] else "1"}),
+        "withheld": await public_statement(db),
     })
+
+
+async def public_statement(db: Any) -> str | None:
+    """What a public build withholds (None for an archive or a private build)."""
+    if "public_build" not in await db.table_names():
+        return None
+    row = (await db.execute("SELECT value FROM public_build WHERE key = 'statement'")).first()
+    return row[0] if row else None
 
 
 async def stories_page(datasette: Any, request: Any) -> Response:
@@ -241,11 +250,13 @@ async def story_page(datasette: Any, request: Any) -> Response:
     if not story:
         return Response.html("<h1>No such story</h1>", status=404)
     members = await _rows(db, """
-        SELECT sa.article_id, sa.role, sa.copy_of, sa.score, a.source_id, a.published, a.lang,
+        SELECT sa.*, a.source_id, a.published, a.lang,
                a.title, a.url, c.source_id AS copy_source, c.title AS copy_title
         FROM story_articles sa JOIN articles a ON a.id = sa.article_id
         LEFT JOIN articles c ON c.id = sa.copy_of
         WHERE sa.story_id = :id ORDER BY a.published, a.id""", {"id": sid})
+    for m in members:
+        m["evidence"] = copy_evidence(m)
     uses = await _rows(db, """
         SELECT m.article_id, m.kind, m.concept, m.naming, sum(m.n) AS n FROM mentions m
         JOIN story_articles sa ON sa.article_id = m.article_id AND sa.story_id = :id
@@ -258,6 +269,28 @@ async def story_page(datasette: Any, request: Any) -> Response:
                        and u["kind"] == "frame"]
     return await _render(datasette, request, "framing_story.html", {
         "story": story[0], "members": members, "colors": NAMING_COLORS})
+
+
+def copy_evidence(link: dict[str, Any]) -> str:
+    """Why an article is a copy, in a sentence (story_articles' evidence columns, 0009)."""
+    import json
+
+    basis = link.get("copy_basis")
+    if not basis or not link.get("copy_of"):
+        return ""
+    if basis == "canonical":
+        return f"declares the original as its canonical link: {link.get('canonical_url') or ''}"
+    anchors = ", ".join(json.loads(link.get("anchors") or "[]"))
+    if basis == "text":
+        return (f"same text: {100 * (link.get('containment') or 0):.0f} % of its 5-word "
+                f"sequences (outside quotes) are in the original, "
+                f"{100 * (link.get('containment_other') or 0):.0f} % the other way "
+                f"({link.get('shared_shingles')} shared)" + (f"; both state {anchors}"
+                                                             if anchors else ""))
+    unit = "facts" if link.get("role") == "translation" else "content words"
+    return (f"{link.get('aligned')} {unit} in the same order (weighted coverage "
+            f"{link.get('coverage') or 0:.2f}, order {link.get('align_order') or 0:.2f})"
+            + (f": {anchors}" if anchors else ""))
 
 
 async def vocabulary_page(datasette: Any, request: Any) -> Response:
@@ -329,7 +362,7 @@ ORDER BY published, article_id, "offset" LIMIT 1000""",
         },
         "framing_vocabulary_terms": {
             "title": "Top terms of a distinctive-vocabulary run",
-            "sql": """SELECT favours, rank, surface, term, z, delta, count_a, count_b
+            "sql": """SELECT favours, rank, surface, term, z, delta, count_a, count_b, docs_a, docs_b
 FROM fw_terms WHERE run_id = :run_id ORDER BY favours, rank""",
         },
     }

@@ -1,0 +1,210 @@
+"""Stories that scale: the first story build of a fresh crawl, `stories --full` at 1M articles,
+and the story update after a crawl that adds 1,000 articles to the 1M archive.
+
+1. First build: the 1,200 articles of the bench web (bench/benchweb.py, the pages
+   `make bench` crawls) stored as a crawl stores them (text, mentions, KWIC), then the
+   story update a crawl runs at its end, timed (goal: under 2 s).
+2. `mediawatch stories --full` on a copy of the 1M-article search-at-scale archive
+   (bench/scale_build.py, cached in bench/.cache; the copy too), timed with its peak RSS.
+3. 1,000 new articles (the archive's own texts, re-dated after its last day under new
+   URLs) stored into that copy, then the story update, timed (goal: under 5 s); they are
+   removed again afterwards so the next run starts from the same archive.
+
+`python bench/stories_scale.py [--size N] [--skip-large]`; `make bench` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for path in (str(ROOT), str(HERE)):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+from crawler.archive.core import Archive  # noqa: E402
+
+MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+FETCHED = "2026-01-01T00:00:00+00:00"
+
+
+def store(archive: Archive, rows: list[dict[str, Any]]) -> None:
+    """Articles as a crawl leaves them: the article row, its mentions and KWIC lines."""
+    with archive.transaction():
+        for outlet in sorted({r["source_id"] for r in rows}):
+            archive.db.table("sources").insert(
+                {"id": outlet, "name": outlet, "homepage": f"https://{outlet}.invalid/",
+                 "language": "[]", "country": "", "kind": "news"}, ignore=True)
+        for r in rows:
+            archive.db.table("articles").insert({
+                "first_seen_at": FETCHED, "fetched_at": FETCHED, "extraction_status": "ok",
+                "on_topic": 1, "published_month": (r.get("published") or "")[:7], **r})
+            archive.framing.store_mentions(r["id"])
+
+
+def first_build() -> dict[str, Any]:
+    """The bench web's 1,200 articles: the story update a fresh crawl ends with."""
+    from benchweb import BenchWeb
+
+    web = BenchWeb()
+    web.start()
+    truths = list(web.truths)
+    web.stop()
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Archive(Path(tmp) / "archive.db")
+        try:
+            store(archive, [{"id": f"bench-{i}", "source_id": t.outlet, "url": t.url,
+                             "title": t.title, "text": t.text, "lang": t.lang,
+                             "published": t.published} for i, t in enumerate(truths)])
+            archive.framing.framing_lexicon()
+            cpu, start = _cpu(), time.perf_counter()
+            done = archive.framing.update_stories()
+            seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+            stories = archive.db.execute("SELECT count(*) FROM stories").fetchone()[0]
+        finally:
+            archive.close()
+    return {"articles": len(truths), "seconds": round(seconds, 2), "full": done.full,
+            "stories": stories, "cpu_seconds": round(cpu, 2), "cores": os.cpu_count(),
+            "load": round(os.getloadavg()[0], 1)}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the feature workers)."""
+    import resource
+
+    own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """A consistent copy of an SQLite archive (WAL folded in)."""
+    tmp = dst.with_suffix(".copying")
+    tmp.unlink(missing_ok=True)
+    with sqlite3.connect(src) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _timed(cmd: list[str]) -> tuple[float, float, int, str]:
+    """Wall seconds, peak RSS (MiB) and exit code of a child process, and its output."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out, _ = proc.communicate()
+    _, status, usage = os.wait4(proc.pid, 0) if proc.returncode is None else (0, 0, None)
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    del status, usage
+    return time.perf_counter() - start, peak, proc.returncode, out
+
+
+def large(size: int) -> dict[str, Any]:
+    """`stories --full` on a copy of the cached scale archive, then +1,000 articles."""
+    from scale_build import cached_archive
+
+    src, meta = cached_archive(size)
+    work = src.with_name(src.stem + "-stories.db")
+    if not work.exists():
+        _copy(src, work)
+    archive = Archive(work)
+    try:
+        remove_added(archive, rebuild_follows=True)  # left by an interrupted run
+    finally:
+        archive.close()
+    seconds, peak, code, out = _timed([MEDIAWATCH, "stories", "--full", "--db", str(work)])
+    result: dict[str, Any] = {"size": size, "articles": meta["articles"],
+                              "full_seconds": round(seconds, 1), "full_peak_rss_mib":
+                              round(peak), "full_exit": code, "full_output": out.strip()[-300:]}
+    print(f"stories --full on {result['articles']:,} articles: {seconds:.0f} s, peak RSS "
+          f"{peak:,.0f} MiB (exit {code}: {out.strip()[-120:]})", flush=True)
+    if code == 0:
+        result.update(add_thousand(work))
+    return result
+
+
+def add_thousand(db: Path, n: int = 1000) -> dict[str, Any]:
+    """Store `n` new articles after the archive's last day, time the story update, undo."""
+    archive = Archive(db)
+    try:
+        last = archive.db.execute("SELECT max(published) FROM articles "
+                                  "WHERE extraction_status = 'ok'").fetchone()[0]
+        rows = archive.db.execute(
+            "SELECT source_id, lang, title, text FROM articles WHERE extraction_status = 'ok' "
+            "AND coalesce(text, '') != '' ORDER BY published DESC LIMIT ?", [n]).fetchall()
+        base = time.mktime(time.strptime(last[:10], "%Y-%m-%d")) + 86400
+        new = [{"id": f"bench-new-{i}", "source_id": s, "lang": lang, "url":
+                f"https://bench.invalid/new/{i}", "title": f"{title} ({i})",
+                "text": text, "published": time.strftime(
+                    "%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(base + i * 86.4))}
+               for i, (s, lang, title, text) in enumerate(rows)]
+        store(archive, new)
+        start = time.perf_counter()
+        done = archive.framing.update_stories()
+        seconds = time.perf_counter() - start
+        result = {"added": len(new), "update_seconds": round(seconds, 2),
+                  "update_loaded": len(done.loaded), "update_full": done.full}
+        print(f"a crawl adding {len(new):,} articles: stories update {seconds:.2f} s, "
+              f"{len(done.loaded):,} articles re-clustered (goal < 5 s)", flush=True)
+        remove_added(archive)
+    finally:
+        archive.close()
+    return result
+
+
+def remove_added(archive: Archive, rebuild_follows: bool = False) -> None:
+    """Take the bench's added articles out again (their stories first), as a re-run expects.
+
+    With `rebuild_follows` (a full story build comes next) their links are simply deleted.
+    """
+    ids = [r[0] for r in archive.db.execute(
+        "SELECT id FROM articles WHERE id LIKE 'bench-new-%'")]
+    if not ids:
+        return
+    marks = ", ".join("?" * len(ids))
+    if rebuild_follows:
+        with archive.transaction():
+            archive.db.execute(f"DELETE FROM story_articles WHERE article_id IN ({marks})", ids)
+    else:
+        with archive.transaction():
+            archive.db.execute(f"UPDATE articles SET extraction_status = 'error' WHERE id IN "
+                               f"({marks})", ids)
+        archive.framing.update_stories()  # gone from the stories
+    with archive.transaction():
+        for table, col in (("kwic", "article_id"), ("mentions", "article_id"),
+                           ("story_sketches", "article_id"), ("articles", "id")):
+            archive.db.execute(f"DELETE FROM {table} WHERE {col} IN ({marks})", ids)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Print the story-scaling figures; return them."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=1_000_000)
+    ap.add_argument("--skip-large", action="store_true")
+    args = ap.parse_args(argv)
+    print("\n== Stories that scale (bench/stories_scale.py) ==", flush=True)
+    out: dict[str, Any] = {"first_build": first_build()}
+    fb = out["first_build"]
+    print(f"first story build of a fresh {fb['articles']}-article crawl: {fb['seconds']:.2f} s "
+          f"({fb['cpu_seconds']:.1f} CPU-s on {fb['cores']} cores, load average {fb['load']}; "
+          f"{fb['stories']} stories; goal < 2 s)", flush=True)
+    if not args.skip_large:
+        big = out["large"] = large(args.size)
+        del big  # printed as measured
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,283 @@
+"""The archive's story writes: full rebuilds streamed in publication order, incremental updates.
+
+A full build reads each article's text once (twice for a sampled few, to count the word
+vocabulary first), keeps in memory only what the copy window needs, and replaces every
+story row. It also stores, per article, a MinHash signature and its rare keys
+(`story_sketches`) and the vocabulary (`story_vocab`), so that an update after a crawl
+reads the text of the new articles and of the few older ones the indexes propose, and
+nothing else: its cost follows the crawl, not the archive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from crawler.archive.story_rows import StoryRows, chunks, in_list, sketch_row
+from crawler.framing.build import StoryUpdate, link_row
+from crawler.framing.candidates import signature_from
+from crawler.framing.features import (
+    Features,
+    Item,
+    Vocabulary,
+    featurize_all,
+    sampled,
+)
+from crawler.framing.stories import Clusterer, StoryDoc, StoryParams, parse_when
+from crawler.web.urls import article_id
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from crawler.framing.lexicon import Lexicon
+
+ELIGIBLE = "extraction_status = 'ok' AND coalesce(text, '') != ''"
+DOC_COLUMNS = "id, source_id, lang, published, title, text, republication_of"
+VOCAB_SAMPLE = 100_000  # articles the vocabulary is counted on (all of them below that)
+CACHE_LIMIT = 20_000  # below this, features read for the vocabulary are kept for clustering
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
+class StoryStore:
+    """stories, story_articles, story_sketches and story_vocab."""
+
+    def __init__(self, db: sqlite_utils.Database,
+                 transaction: Callable[[], AbstractContextManager[None]],
+                 lexicon: Lexicon, code_version: str, jobs: int | None = None) -> None:
+        import os
+
+        self.db, self._tx, self.lexicon, self.code_version = db, transaction, lexicon, code_version
+        self.rows = StoryRows(db, code_version)
+        self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def docs(self, ids: list[str]) -> Iterator[StoryDoc]:
+        """The articles `ids` as StoryDocs, in the order given (missing ones skipped)."""
+        for chunk in chunks(ids):
+            got = {r[0]: r for r in self.db.execute(
+                f"SELECT {DOC_COLUMNS} FROM articles WHERE id IN ({in_list(len(chunk))})", chunk)}
+            for aid in chunk:
+                if aid in got:
+                    r = got[aid]
+                    target = article_id(r[6]) if r[6] else None
+                    yield StoryDoc(r[0], r[1], r[2] or "", r[3], r[4] or "", r[5] or "",
+                                   republication_of=target, canonical_url=r[6])
+
+    def _load(self, aid: str) -> StoryDoc | None:
+        return next(self.docs([aid]), None)
+
+    def _ordered(self, where: str = ELIGIBLE, args: list[Any] | None = None
+                 ) -> list[tuple[datetime, str, str | None]]:
+        rows = self.db.execute(f"SELECT id, published FROM articles WHERE {where}", args or [])
+        return sorted((parse_when(p) or _FAR, aid, p) for aid, p in rows)
+
+    def vocabulary(self) -> Vocabulary | None:
+        """The stored vocabulary, or None when no build has stored one."""
+        n = self.db.execute("SELECT value FROM framing_settings "
+                            "WHERE key = 'stories_vocab_n'").fetchone()
+        if not n or n[0] is None:
+            return None
+        return Vocabulary(int(n[0]), dict(self.db.execute("SELECT key, df FROM story_vocab")))
+
+    # -- full rebuild ----------------------------------------------------------------------
+
+    def _featurized(self, ids: list[str]) -> Iterator[tuple[StoryDoc, Features]]:
+        """The articles `ids` read in order, their features computed on every core."""
+        batches: list[list[StoryDoc]] = []
+
+        def items(batch: list[StoryDoc]) -> list[Item]:
+            # The lexicon's hits in each text were found at ingest (KWIC lines): reused.
+            hits: dict[str, list[tuple[int, int, str]]] = {d.id: [] for d in batch}
+            for aid, concept, offset, length in self.db.execute(
+                    'SELECT article_id, concept, "offset", length(hit) FROM kwic '
+                    "WHERE kind = 'naming' AND field = 'text' "
+                    f"AND article_id IN ({in_list(len(batch))})", [d.id for d in batch]):
+                hits[aid].append((offset, offset + length, concept))
+            return [(d.title, d.text, d.lang, sorted(hits[d.id])) for d in batch]
+
+        def read() -> Iterator[list[Item]]:
+            batch: list[StoryDoc] = []
+            for doc in self.docs(ids):
+                batch.append(doc)
+                if len(batch) == 64:
+                    batches.append(batch)
+                    yield items(batch)
+                    batch = []
+            if batch:
+                batches.append(batch)
+                yield items(batch)
+
+        jobs = min(self.jobs, max(1, len(ids) // 200))  # a pool costs more than a few docs
+        for n, feats in enumerate(featurize_all(read(), self.lexicon, jobs)):
+            docs, batches[n] = batches[n], []  # done with their texts
+            yield from zip(docs, feats, strict=True)
+
+    def rebuild(self, params: StoryParams, started: str) -> StoryUpdate:
+        """Re-cluster every article; replace every story row."""
+        order = self._ordered()
+        every = max(1, len(order) // VOCAB_SAMPLE)
+        cache: dict[str, Features] = {}
+        keep = len(order) <= CACHE_LIMIT
+
+        def terms() -> Iterator[set[str]]:
+            for doc, feats in self._featurized([aid for _, aid, _ in order
+                                                if sampled(aid, every)]):
+                if keep:
+                    cache[doc.id] = feats
+                yield feats.terms()
+
+        vocab = Vocabulary.build(terms(), scale=every)
+        sketches: list[tuple[Any, ...]] = []
+        clusterer = Clusterer(self.lexicon, params, vocab,
+                              on_index=lambda *s: sketches.append(sketch_row(*s)))
+        old = self.db.execute("SELECT count(*) FROM stories").fetchone()[0]
+        with self._tx():
+            # Links are written before the rows of their stories (made from the links).
+            self.db.execute("PRAGMA defer_foreign_keys = ON")
+            for table in ("story_articles", "stories", "story_sketches"):
+                self.db.execute(f"DELETE FROM {table}")
+            rest = [aid for _, aid, _ in order if aid not in cache]
+            features = self._featurized(rest) if rest else iter(())
+            for doc in self.docs([aid for _, aid, _ in order]) if not rest else ():
+                clusterer.add(doc, cache.pop(doc.id))
+            for doc, feats in features:
+                clusterer.add(doc, feats)
+                if len(sketches) >= 5000:
+                    self.rows.write_sketches(sketches)
+            self.rows.write_sketches(sketches)
+            story_ids: set[str] = set()
+            links: list[dict[str, Any]] = []
+            n_links = 0
+            for m in clusterer.memberships():
+                links.append(link_row(m))
+                story_ids.add(m.story_id)
+                if len(links) == 5000:
+                    self.rows.insert("story_articles", links)
+                    n_links += len(links)
+                    links = []
+            self.rows.insert("story_articles", links)
+            n_links += len(links)
+            del clusterer
+            written, _ = self.rows.write_story_rows(story_ids, started)
+            self.rows.write_vocab(vocab)
+        return StoryUpdate(full=True, loaded=[aid for _, aid, _ in order], stories=written,
+                           links=n_links, dropped=old)
+
+    # -- incremental -----------------------------------------------------------------------
+
+    def scope(self, seeds: set[str], params: StoryParams) -> set[str]:
+        """Article ids to re-cluster for changed `seeds`: every article published from the
+        earliest seed to a story window after the latest, and their whole stories."""
+        spans: list[tuple[datetime, datetime]] = []
+        for chunk in chunks(sorted(seeds)):
+            for (published,) in self.db.execute(
+                    f"SELECT published FROM articles WHERE id IN ({in_list(len(chunk))})", chunk):
+                when = parse_when(published)
+                if when:
+                    spans.append((when, when + timedelta(days=params.window_days)))
+            # The story a changed article left spans its old dates: re-cluster those too.
+            for first, last in self.db.execute(
+                    "SELECT DISTINCT s.first_published, s.last_published FROM stories s "
+                    "JOIN story_articles sa ON sa.story_id = s.id "
+                    f"WHERE sa.article_id IN ({in_list(len(chunk))})", chunk):
+                lo, hi = parse_when(first), parse_when(last)
+                if lo and hi:
+                    spans.append((lo, hi))
+        scope = set(seeds)
+        for lo, hi in _merge(spans):
+            scope.update(aid for when, aid, _ in self._between(lo, hi) if lo <= when <= hi)
+        # Whole stories: a story is rebuilt with all its members or not at all.
+        for chunk in chunks(sorted(scope)):
+            scope.update(r[0] for r in self.db.execute(
+                "SELECT sa2.article_id FROM story_articles sa "
+                "JOIN story_articles sa2 ON sa2.story_id = sa.story_id "
+                f"WHERE sa.article_id IN ({in_list(len(chunk))})", chunk))
+        return scope
+
+    def _between(self, lo: datetime, hi: datetime) -> list[tuple[datetime, str, str | None]]:
+        day = timedelta(days=1)  # published keeps its own offset: compare strings loosely
+        return self._ordered(f"{ELIGIBLE} AND published >= ? AND published < ?",
+                             [(lo - day).date().isoformat(), (hi + day).date().isoformat()])
+
+    def update(self, params: StoryParams, seeds: set[str], started: str,
+               vocab: Vocabulary) -> StoryUpdate:
+        """Re-cluster the scope of `seeds` against the stored stories before it."""
+        scope = self.scope(seeds, params)
+        eligible = {aid for c in chunks(sorted(scope)) for (aid,) in self.db.execute(
+            f"SELECT id FROM articles WHERE {ELIGIBLE} AND id IN ({in_list(len(c))})", c)}
+        order = sorted((parse_when(p) or _FAR, aid, p) for c in chunks(sorted(eligible))
+                       for aid, p in self.db.execute(
+                           f"SELECT id, published FROM articles WHERE id IN ({in_list(len(c))})", c))
+        old_links = self.rows.links(scope)
+        sketched = self.rows.sketched(eligible)
+        new_docs = [aid for _, aid, _ in order if aid not in sketched]
+        docs, feats = [], {}
+        for doc, f in self._featurized([aid for _, aid, _ in order]):
+            docs.append(doc)
+            feats[doc.id] = f
+        vocab = vocab.extended([feats[aid].terms() for aid in new_docs])
+        sketches: list[tuple[Any, ...]] = []
+        clusterer = Clusterer(self.lexicon, params, vocab, loader=self._load,
+                              on_index=lambda *s: sketches.append(sketch_row(*s)))
+        first = order[0][0] if order else None
+        if first is not None and first != _FAR:
+            self._add_context(clusterer, first, params, scope, docs)
+        for doc in docs:
+            clusterer.add(doc, feats[doc.id])
+        new = {m.article_id: link_row(m) for m in clusterer.memberships()}
+        for aid in clusterer.roots - set(new):  # a context article something now copies
+            new[aid] = {"original": True}
+        with self._tx():
+            self.db.execute("PRAGMA defer_foreign_keys = ON")  # links before story rows
+            touched, written_links = self.rows.apply_links(old_links, new)
+            self.rows.write_sketches(sketches)
+            gone = sorted(scope - eligible)
+            for chunk in chunks(gone):
+                self.db.execute(
+                    f"DELETE FROM story_sketches WHERE article_id IN ({in_list(len(chunk))})", chunk)
+            before = self.rows.story_keys(touched)
+            written, dropped = self.rows.write_story_rows(touched, started, before)
+            self.rows.write_vocab(vocab)
+        return StoryUpdate(full=False, loaded=sorted(eligible), stories=written,
+                           links=written_links, dropped=dropped,
+                           unchanged=len(before) - dropped)
+
+    def _add_context(self, clusterer: Clusterer, first: datetime, params: StoryParams,
+                     scope: set[str], docs: list[StoryDoc]) -> None:
+        """The stored articles a window before the scope, and declared originals, as context."""
+        since = (first - timedelta(days=params.reach_days() + 1)).date().isoformat()
+        targets = sorted({d.republication_of for d in docs if d.republication_of} - scope)
+        rows = self.db.execute(
+            "SELECT s.article_id, s.lang, s.published, s.minhash, s.story_keys, s.copy_keys, "
+            "sa.story_id, sa.copy_of FROM story_sketches s "
+            "JOIN story_articles sa ON sa.article_id = s.article_id "
+            "WHERE s.published >= ? AND s.published <= ?",
+            [since, first.date().isoformat() + "~"]).fetchall()
+        for chunk in chunks(targets):
+            rows += self.db.execute(
+                "SELECT sa.article_id, a.lang, a.published, NULL, '', '', sa.story_id, "
+                "sa.copy_of FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
+                f"WHERE sa.article_id IN ({in_list(len(chunk))})", chunk).fetchall()
+        seen: set[str] = set()
+        for r in sorted(rows, key=lambda r: (parse_when(r[2]) or _FAR, r[0])):
+            when = parse_when(r[2])
+            if r[0] in scope or r[0] in seen or (when and when >= first and r[0] not in targets):
+                continue
+            seen.add(r[0])
+            clusterer.add_context(r[0], r[1] or "", r[2], r[6], r[7],
+                                  signature_from(r[3]) if r[3] else None,
+                                  ((r[4] or "").split(), (r[5] or "").split()))
+
+def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[list[datetime]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+

@@ -1,0 +1,181 @@
+"""The rows of story builds: links with their copy evidence, story rows, sketches, vocabulary.
+
+Used by crawler.archive.stories (StoryStore), inside its transaction: rows that are still
+right are left alone, so an update writes only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from crawler.framing.build import story_row
+from crawler.framing.candidates import signature_bytes
+from crawler.framing.stories import StoryDoc, StoryParams, order_key
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from crawler.framing.features import Vocabulary
+    from crawler.framing.lexicon import Lexicon
+
+_CHUNK = 500  # ids per IN (...): under SQLite's bound-parameter limit
+
+
+def chunks(ids: Iterable[str], size: int = _CHUNK) -> Iterator[list[str]]:
+    """Ids in slices small enough for one IN (...) list (order kept)."""
+    batch: list[str] = []
+    for i in ids:
+        batch.append(i)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def in_list(n: int) -> str:
+    """n placeholders for an IN (...) list."""
+    return ", ".join("?" * n)
+
+
+class StoryRows:
+    """Writes stories, story_articles, story_sketches and story_vocab rows."""
+
+    def __init__(self, db: sqlite_utils.Database, code_version: str) -> None:
+        self.db, self.code_version = db, code_version
+
+    def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Insert rows in batches (nothing for none)."""
+        if rows:
+            self.db.table(table).insert_all(rows, batch_size=2000)
+
+    def write_sketches(self, rows: list[tuple[Any, ...]]) -> None:
+        """Store (and clear) a batch of story_sketches rows."""
+        if rows:
+            self.db.conn.executemany("INSERT OR REPLACE INTO story_sketches VALUES (?, ?, ?, ?, ?, ?)",
+                                rows)
+            rows.clear()
+
+    def write_vocab(self, vocab: Vocabulary) -> None:
+        """Replace the stored vocabulary and its article count."""
+        self.db.execute("DELETE FROM story_vocab")
+        self.db.conn.executemany("INSERT INTO story_vocab VALUES (?, ?)", sorted(vocab.df.items()))
+        self.db.execute("UPDATE framing_settings SET value = ? WHERE key = 'stories_vocab_n'",
+                        [str(vocab.n)])
+
+    def sketched(self, ids: set[str]) -> set[str]:
+        """Which of `ids` have a stored sketch."""
+        return {r[0] for c in chunks(sorted(ids)) for r in self.db.execute(
+            f"SELECT article_id FROM story_sketches WHERE article_id IN ({in_list(len(c))})", c)}
+
+    def links(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        """The stored story_articles rows of `ids`, by article id."""
+        out = {}
+        for chunk in chunks(sorted(ids)):
+            cur = self.db.execute(
+                f"SELECT * FROM story_articles WHERE article_id IN ({in_list(len(chunk))})", chunk)
+            names = [d[0] for d in cur.description]
+            out.update({r[1]: dict(zip(names, r, strict=True)) for r in cur})
+        return out
+
+    def apply_links(self, old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
+                     ) -> tuple[set[str], int]:
+        """Write the links that changed (story, role, copy link or evidence); return the
+        stories they touch and how many links were written."""
+        write = []
+        for aid, link in new.items():
+            before = old.get(aid)
+            if link.get("original"):  # a stored link whose article is now copied
+                if before and before["role"] == "report":
+                    self.db.execute("UPDATE story_articles SET role = 'original' "
+                                    "WHERE article_id = ?", [aid])
+                continue
+            if before and _same_link(before, link):
+                continue
+            write.append(link)
+        drop = [aid for aid in old if aid not in new]
+        # Every story the scope was or is in is re-checked (rows kept when still right).
+        touched = {link["story_id"] for link in old.values()}
+        touched.update(link["story_id"] for link in new.values() if "story_id" in link)
+        for chunk in chunks(sorted(drop) + [w["article_id"] for w in write]):
+            self.db.execute(
+                f"DELETE FROM story_articles WHERE article_id IN ({in_list(len(chunk))})", chunk)
+        self.insert("story_articles", write)
+        return touched, len(write)
+
+    def story_keys(self, story_ids: set[str]) -> dict[str, tuple[Any, ...]]:
+        """The stored stories' column values, to leave unchanged rows alone."""
+        from crawler.framing.build import STORY_COLUMNS
+
+        out = {}
+        for chunk in chunks(sorted(story_ids)):
+            for r in self.db.execute(f"SELECT id, {', '.join(STORY_COLUMNS)} FROM stories "
+                                     f"WHERE id IN ({in_list(len(chunk))})", chunk):
+                out[r[0]] = tuple(r[1:])
+        return out
+
+    def write_story_rows(self, story_ids: set[str], started: str,
+                          before: dict[str, tuple[Any, ...]] | None = None) -> tuple[int, int]:
+        """(Re)write the rows of `story_ids` from their links, leaving rows that are still
+        right; return (rows written, stored rows replaced or deleted)."""
+        from crawler.framing.build import STORY_COLUMNS
+
+        written = removed = 0
+        for chunk in chunks(sorted(story_ids)):
+            members: dict[str, list[dict[str, Any]]] = {sid: [] for sid in chunk}
+            cur = self.db.execute(
+                "SELECT sa.story_id, sa.role, a.id, a.source_id, a.lang, a.published, a.title, "
+                "a.on_topic FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
+                f"WHERE sa.story_id IN ({in_list(len(chunk))})", chunk)
+            for sid, role, *rest in cur:
+                members[sid].append(dict(zip(("role", "id", "source_id", "lang", "published",
+                                              "title", "on_topic"), (role, *rest), strict=True)))
+            concepts: dict[str, set[str]] = {}
+            for sid, concept in self.db.execute(
+                    "SELECT DISTINCT sa.story_id, m.concept FROM story_articles sa "
+                    "JOIN mentions m ON m.article_id = sa.article_id "
+                    f"WHERE m.kind = 'naming' AND sa.story_id IN ({in_list(len(chunk))})", chunk):
+                concepts.setdefault(sid, set()).add(concept)
+            rows = []
+            for sid, arts in members.items():
+                if not arts:
+                    if before and sid in before:
+                        self.db.execute("DELETE FROM stories WHERE id = ?", [sid])
+                        removed += 1
+                    continue
+                arts.sort(key=lambda a: order_key(StoryDoc(a["id"], "", "", a["published"],
+                                                           "", "")))
+                row = story_row(sid, arts, concepts.get(sid, set()), started, self.code_version)
+                if before is not None and before.get(sid) == tuple(row[c] for c in STORY_COLUMNS):
+                    continue
+                rows.append(row)
+            if before is not None:
+                for row in rows:
+                    if row["id"] in before:
+                        self.db.execute("DELETE FROM stories WHERE id = ?", [row["id"]])
+                        removed += 1
+            self.insert("stories", rows)
+            written += len(rows)
+        return written, removed
+
+
+def _same_link(before: dict[str, Any], link: dict[str, Any]) -> bool:
+    keys = ("story_id", "role", "copy_of", "copy_basis", "canonical_url")
+    return all(before.get(k) == link.get(k) for k in keys)
+
+
+def sketch_row(aid: str, published: str | None, lang: str, sig: Any,
+               story_keys: list[str], copy_keys: list[str]) -> tuple[Any, ...]:
+    """One story_sketches row."""
+    return (aid, published, lang, signature_bytes(sig), " ".join(story_keys),
+            " ".join(copy_keys))
+
+
+def params_json(params: StoryParams, lexicon: Lexicon, code_version: str) -> str:
+    """What a story build depends on besides the articles: parameters, lexicon and code."""
+    from dataclasses import asdict
+
+    return json.dumps({**asdict(params), "lexicon_version": lexicon.version,
+                       "code_version": code_version}, sort_keys=True)

@@ -1,0 +1,77 @@
+"""What story clustering reads and writes: its parameters, one article, one membership.
+
+Kept apart from the clusterer (crawler.framing.stories, which re-exports these) so that
+readers of stored stories need not load the clustering code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from crawler.framing.copies import CopyEvidence, CopyParams
+
+ROLES = ("original", "republication", "translation", "report")
+
+
+@dataclass(frozen=True)
+class StoryParams:
+    """Thresholds and windows; stored with every rebuild so results can be reproduced."""
+
+    window_days: float = 3.0  # independent reports of one event appear within days
+    copy_window_days: float = 60.0  # reprints can come weeks later
+    text_threshold: float = 0.16  # same-language TF-IDF cosine that counts as "same story"
+    cross_threshold: float = 0.45  # cross-language feature cosine that counts as "same story"
+    copy: CopyParams = field(default_factory=CopyParams)  # the copy decision
+    top_stems: int = 12  # an article's most distinctive stems in the candidate index
+    min_shared_anchors: int = 2  # rare anchors a translation candidate shares
+
+    def reach_days(self) -> float:
+        """How far in time one article can change another's story (story or copy window)."""
+        return max(self.window_days, self.copy_window_days)
+
+
+@dataclass
+class StoryDoc:
+    """What the clustering needs to know about one article."""
+
+    id: str
+    source_id: str
+    lang: str
+    published: str | None
+    title: str
+    text: str
+    republication_of: str | None = None  # an archived article this one declares as canonical
+    canonical_url: str | None = None  # that declaration as written (the evidence)
+    when: datetime | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.when = parse_when(self.published)
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One article's place in one story (with the evidence, for copies)."""
+
+    story_id: str
+    article_id: str
+    role: str
+    copy_of: str | None
+    score: float
+    evidence: CopyEvidence | None = None
+
+
+def parse_when(value: str | None) -> datetime | None:
+    """An ISO 8601 date or datetime as an aware UTC datetime (naive values are taken as UTC)."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def order_key(doc: StoryDoc) -> tuple[datetime, str]:
+    """Publication order (undated last), ties by id: the order every build clusters in."""
+    return (doc.when or datetime.max.replace(tzinfo=UTC), doc.id)

@@ -4,7 +4,7 @@ Each archive is generated from the fixture corpus (bench/scale_corpus.py, scale_
 and written through the documented bulk path (bench/scale_build.py, identical to
 Archive.record row for row), then cached under bench/.cache/ by generator version + size.
 Every statement timed is the project's own: /search's SQL from the pages plugin (with the
-query expansion of crawler/search.py), the canned searches of datasette/metadata.yaml,
+query expansion of crawler/search/query.py), the canned searches of datasette/metadata.yaml,
 Datasette's facet SQL over the articles table, the framing compare/KWIC statements and
 views; then real HTTP pages from `mediawatch serve` on loopback, one server per archive.
 Sizes are measured side by side (interleaved, same run), so machine load hits them alike;

@@ -1,4 +1,4 @@
-"""Work moved into the extraction workers (crawler/prepare.py) stores exactly what the
+"""Work moved into the extraction workers (crawler/archive/prepare.py) stores exactly what the
 archive writer stored when it did that work itself.
 
 The same fetch of a recorded real page is stored twice: once prepared as a crawl worker
@@ -160,7 +160,7 @@ def test_records_from_redis_that_would_tear_a_warc_file_are_refused(tmp_path: Pa
 
 
 def test_row_writes_outside_a_transaction_commit_like_sqlite_utils(tmp_path: Path) -> None:
-    """The cached-statement writers (crawler/archive_rows.py) commit a write made outside a
+    """The cached-statement writers (crawler/archive/rows.py) commit a write made outside a
     transaction, as sqlite-utils does: nothing is left open for a later BEGIN to trip on."""
     from crawler.archive.core import open_db
     from crawler.archive.rows import insert_row, insert_rows, update_row

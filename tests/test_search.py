@@ -1,4 +1,4 @@
-"""crawler/search.py: normalised columns, the alias table, query expansion, the migration."""
+"""crawler/search (columns.py, query.py): normalised columns, the alias table, query expansion, the migration."""
 
 from __future__ import annotations
 

@@ -163,7 +163,7 @@ class FramingStore(Store):
         return {r[0] for q in (new, gone, updated) for r in q}
 
     def story_scope(self, seeds: set[str], params: StoryParams) -> set[str]:
-        """Article ids to re-cluster for changed `seeds` (crawler.archive.stories.scope)."""
+        """Article ids to re-cluster for changed `seeds` (StoryStore.scope in crawler.archive.stories)."""
         return self._story_store().scope(seeds, params)
 
     def _write_stories(self, params: StoryParams | None, seeds: set[str] | None,

@@ -2,7 +2,7 @@
 
 A store composed into crawler.archive.core.Archive (`archive.watches`); every write runs in the
 archive's transaction, so it nests in a crawl's batch like any other write. Matching and
-delivery live in crawler/watch.py.
+delivery live in crawler/ops/watch.py.
 """
 
 from __future__ import annotations

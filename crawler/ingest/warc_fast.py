@@ -10,7 +10,7 @@ length known once the next record starts. A truncated last record is detected by
 checking the file's tail (FastWARC itself stops silently at a torn gzip member and may hand
 out a torn record with a short body): it is counted as malformed, never yielded.
 
-Writing stays with warcio (crawler/warc.py); ARC files are read with warcio too.
+Writing stays with warcio (crawler/archive/warc.py); ARC files are read with warcio too.
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ class AlertConfig:
 
 def describe(event: Mapping[str, Any]) -> str:
     """One line for humans: 'RAISED tass: went quiet — reason <link>'."""
-    if event["event"] == "watch_match":  # a saved search's new articles (crawler/watch.py)
+    if event["event"] == "watch_match":  # a saved search's new articles (crawler/ops/watch.py)
         lines = [f"- {a['title'] or '(no title)'} ({a['outlet']}, {(a['published'] or '')[:10]})"
                  f" <{a['link']}>" for a in event["articles"][:WATCH_LINES]]
         more = event["count"] - len(lines)

@@ -1,6 +1,6 @@
 """Saved searches that notify: match new articles, tell the alert channels, serve a feed.
 
-A watch is a query with /search's filters (crawler/search_filters.py), expanded across
+A watch is a query with /search's filters (crawler/search/filters.py), expanded across
 en/ru/hy exactly as /search expands it at every use, so an alias table change applies to
 old watches too. After each crawl run (crawler.ops.alerts.review_run_from calls
 notify_watches) every watch is matched against the articles archived since it last

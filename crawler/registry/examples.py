@@ -77,6 +77,6 @@ def example_problems(pattern: str | None, articles: Iterable[str], non_articles:
     problems += [(f"article_url_pattern accepts the variant {u}, which would be stored beside "
                   "its article",
                   "make the pattern reject the copy (e.g. end it before /amp), or list the "
-                  "tracking parameter in crawler/urls.py TRACKING_PARAMS")
+                  "tracking parameter in crawler/web/urls.py TRACKING_PARAMS")
                  for u in result.stored_variants]
     return problems

@@ -4,7 +4,7 @@ SQLite's FTS5 has no Russian or Armenian stemming, so instead of a custom tokeni
 would make archive.db unreadable in plain sqlite3, sqlite-utils or a stock Datasette) the
 archive indexes *normalised* copies of title and text (crawler/search/columns.py) with
 the built-in `unicode61` tokenizer, and every query is rewritten here into a plain FTS5 expression: a reviewed table
-of concepts (datasette/aliases.toml is not a package; the table lives in crawler/aliases.toml)
+of concepts (datasette/aliases.toml is not a package; the table lives in crawler/search/aliases.toml)
 maps a name in any script or inflection to all its spellings, and words that are not
 concepts get a light suffix-stripping prefix match. Pure: no Scrapy, no SQLite.
 """
@@ -104,7 +104,7 @@ class Concept:
 
 @dataclass(frozen=True)
 class AliasTable:
-    """The versioned concept table (crawler/aliases.toml)."""
+    """The versioned concept table (crawler/search/aliases.toml)."""
 
     version: int
     concepts: tuple[Concept, ...] = field(default_factory=tuple)

@@ -1,10 +1,10 @@
 """Datasette plugin: attention over time for any query — /-/attention(.json|.csv|.svg).
 
-Counting lives in crawler/attention.py (shared with the bench and the tests); this module
+Counting lives in crawler/search/attention.py (shared with the bench and the tests); this module
 draws it: one chart per outlet or language (small multiples) or one chart with a line per
 query, the numbers in a table under each chart, every point a link to the search it counts
 (that period, that outlet or language, the same filters), top outlets and languages per
-query, and the distinctive terms of the matches (crawler/attention_terms.py), fetched
+query, and the distinctive terms of the matches (crawler/search/attention_terms.py), fetched
 after the page by datasette/static/mw_charts.js (a plain link without JavaScript).
 Every label comes from the archive or the request: autoescaped, never marked safe.
 """

@@ -107,7 +107,7 @@ def search_sql(expr: str, lang: str = "", source: str = "", on_topic: str = "",
     """/search's statements for an expanded query: the ranked window and the total (+ params).
 
     Language, outlet and topic filters are FTS terms (search_meta), so the index alone finds
-    and counts the matches; a date range or "independent only" (crawler/search_filters.py,
+    and counts the matches; a date range or "independent only" (crawler/search/filters.py,
     shared with /-/attention) are conditions on the joined article row. The window is the
     newest RANK_WINDOW matches (more for deep pages) with their bm25 (titles x10), date and
     language: one pass over the index ranks a page and counts the languages; the total

@@ -1,4 +1,4 @@
-"""Datasette plugin: multilingual search on articles through crawler/search.py.
+"""Datasette plugin: multilingual search on articles through crawler/search/query.py.
 
 `?_search=` on the articles table is rewritten at the ASGI edge into an FTS5 expression
 (concept aliases + normalisation + light stemming) in `_mw_search`, which this plugin's

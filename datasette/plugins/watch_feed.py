@@ -2,7 +2,7 @@
 
 Searches are saved with `mediawatch watch add` (this site is read-only). A feed lists the
 newest matches of the saved query in the whole archive, expanded and filtered as /search
-does (crawler/watch.py builds the Atom document with an XML serializer: every scraped
+does (crawler/ops/watch.py builds the Atom document with an XML serializer: every scraped
 value is escaped there, and control characters XML forbids are dropped).
 """
 

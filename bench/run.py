@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     dated.write_text(text, encoding="utf-8")
     (RESULTS / "latest.md").write_text(text, encoding="utf-8")
     print(f"\nfigures written to {dated} and {RESULTS / 'latest.md'}")
-    return max(codes, default=0)
+    # A part killed by a signal has a negative code: any non-zero code fails the run.
+    return 1 if any(codes) else 0
 
 
 if __name__ == "__main__":

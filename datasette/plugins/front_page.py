@@ -129,13 +129,18 @@ async def front_page(datasette: Any, request: Any) -> Response:
             "(select max(published) from articles where published < :t)", {"t": tomorrow}))[0],
         "concepts": await concept_chart(db, today) if "framing_counts" in tables else None,
         "health": await _health(db, tables, names),
-        # A public build says what it withholds (crawler/ingest/publish.py records it).
-        "withheld": (list(await db.execute(
-            "select value from public_build where key = 'statement'")) or [[None]])[0][0]
-        if "public_build" in tables else None,
+        "withheld": await _withheld(db, tables),
     }
     html = await datasette.render_template("mw_front.html", ctx, request=request)
     return Response.html(html)
+
+
+async def _withheld(db: Any, tables: set[str]) -> str | None:
+    """A public build's statement of what it withholds (crawler/ingest/publish.py)."""
+    if "public_build" not in tables:
+        return None
+    row = (await db.execute("select value from public_build where key = 'statement'")).first()
+    return row[0] if row else None
 
 
 async def _health(db: Any, tables: set[str], names: dict[str, tuple[str, str]]

@@ -10,7 +10,8 @@ rows `Archive.record` would for the same extraction results, at about 1,500 arti
   its own `sqlite_master` SQL afterwards (a bulk load's usual trick: one sort per index
   instead of a million inserts); `framing_counts` and `article_days`, which those triggers
   maintain, are then filled by their migrations' own backfill queries
-  (schema.migrations.framing_counts_sql, article_days_sql);
+  (schema.migrations.framing_counts_sql, article_days_sql), and the story queue
+  (`story_changes`) with every article, as its insert trigger would;
 - per chunk of generated articles (bench/scale_specs.py), one transaction inserts the
   rows of `pages`, `articles`, `article_versions`, `article_dates`, `mentions`, `kwic` and
   `url_state` with the values the real code computes (id, capture key, fingerprint, text
@@ -297,6 +298,9 @@ def write_bulk(path: Path, recipe: Recipe, workers: int = 2) -> int:
         conn.execute(sql)
     conn.execute(f"INSERT INTO framing_counts {framing_counts_sql()}")  # its triggers were off
     conn.execute(article_days_sql())  # so were article_days' (schema migration 0010)
+    # and the story queue's (0013): every article waits for its first story build.
+    conn.execute("INSERT OR IGNORE INTO story_changes (article_id) SELECT id FROM articles "
+                 "ORDER BY rowid")
     conn.execute("COMMIT")
     articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     conn.execute("PRAGMA locking_mode = NORMAL")

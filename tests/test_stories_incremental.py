@@ -113,9 +113,16 @@ def test_update_reads_only_the_window_around_what_changed(
     store(archive, docs)
     archive.framing.rebuild_stories()
     before = {r[4]: r for r in snapshot(archive)}
-    changed = "hynews/2020-11-10-hradadar.md"  # only 2020 articles are within 60 days of it
+    november = {d.id for d in docs if d.published and d.published.startswith("2020-11")}
+    # The original of the ceasefire story (published first): every later article of its
+    # window, its translation among them, is decided again; nothing of other years.
+    original = "rusagency/2020-11-10-karabakh-ceasefire.md"
+    assert archive.framing.story_scope({original}, StoryParams()) == november
+    # Its last report: nothing after it can have been decided on it; earlier members of its
+    # story stay as they are and take part as context.
+    changed = "hynews/2020-11-10-hradadar.md"
     scope = archive.framing.story_scope({changed}, StoryParams())
-    assert scope == {d.id for d in docs if d.published and d.published.startswith("2020-11")}
+    assert scope == {changed}
     done = archive.framing.update_stories(changed=[changed])
     assert set(done.loaded) == scope and done.dropped == 0 and done.unchanged >= 1
     assert {r[4]: r for r in snapshot(archive)} == before  # re-clustered to the same rows
@@ -134,6 +141,51 @@ def test_an_article_gone_from_the_archive_leaves_its_story(
     incremental = memberships(archive)
     archive.framing.rebuild_stories()
     assert memberships(archive) == incremental
+
+
+def roles(archive: Archive) -> dict[str, tuple[str, str | None]]:
+    """Each article's role and copy link."""
+    return {r[0]: (r[1], r[2]) for r in archive.db.execute(
+        "SELECT article_id, role, copy_of FROM story_articles")}
+
+
+def test_an_original_whose_only_copy_leaves_becomes_a_report(
+        archive: Archive, docs: list[StoryDoc]) -> None:
+    store(archive, docs)
+    archive.framing.rebuild_stories()
+    original = "rusagency/2020-11-10-karabakh-ceasefire.md"
+    copies = [a for a, (_, of) in roles(archive).items() if of == original]
+    assert roles(archive)[original][0] == "original" and copies
+    with archive.transaction():
+        archive.db.execute(f"UPDATE articles SET extraction_status = 'error' WHERE id IN "
+                           f"({', '.join('?' * len(copies))})", copies)
+    done = archive.framing.update_stories()
+    assert not done.full and original not in done.loaded  # its role changed in place
+    assert roles(archive)[original] == ("report", None)
+    incremental = roles(archive)
+    archive.framing.rebuild_stories()
+    assert roles(archive) == incremental
+
+
+def test_changes_are_queued_as_articles_are_written(
+        archive: Archive, docs: list[StoryDoc]) -> None:
+    first = [d for d in docs if (d.published or "") < CUT]
+    store(archive, first)
+    archive.framing.rebuild_stories()
+    queued = lambda: {r[0] for r in archive.db.execute("SELECT article_id FROM story_changes")}  # noqa: E731
+    assert queued() == set()
+    with archive.transaction():  # a re-check that changes nothing clustering reads
+        archive.db.execute("UPDATE articles SET fetched_at = '2026-02-01T00:00:00+00:00'")
+    assert queued() == set() and not archive.framing.update_stories().loaded
+    later = [d for d in docs if (d.published or "") >= CUT]
+    store(archive, later)
+    assert queued() == {d.id for d in later}
+    with archive.transaction():
+        archive.db.execute("UPDATE articles SET title = title || '!' WHERE id = ?", [first[0].id])
+    assert queued() == {d.id for d in later} | {first[0].id}
+    done = archive.framing.update_stories()
+    assert {d.id for d in later} | {first[0].id} <= set(done.loaded)
+    assert queued() == set()
 
 
 def test_other_parameters_mean_a_full_rebuild(archive: Archive, docs: list[StoryDoc]) -> None:

@@ -117,9 +117,10 @@ class FramingStore(Store):
                        changed: Iterable[str] = ()) -> StoryUpdate:
         """Re-cluster only what articles stored since the last build can affect (after a crawl).
 
-        `changed` adds ids the caller knows it wrote. Nothing new since the last build costs
-        three scans of narrow indexes (no article text) and writes nothing; other parameters,
-        another lexicon or code version, or no build yet mean a full rebuild.
+        `changed` adds ids the caller knows it wrote. What changed since the last build is
+        read from the story_changes queue (its triggers fill it), so nothing new costs one
+        read of an empty table and writes nothing; other parameters, another lexicon or
+        code version, or no build yet mean a full rebuild.
         """
         # Not bit-for-bit a full rebuild: the vocabulary of the last full build (plus the
         # new articles) weighs the words, and a decision after the re-clustered span that
@@ -143,11 +144,22 @@ class FramingStore(Store):
             return self._write_stories(params, None)
         seeds = self._changed_since(built_at) | set(changed)
         if not seeds:
+            if self._queued() is None:  # compared the tables: the queue takes over from here
+                with self.transaction():
+                    self.db.execute("DELETE FROM story_changes")
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO framing_settings (key, value, note) VALUES "
+                        "('stories_changes', '1', 'story updates read story_changes')")
             return StoryUpdate(full=False)
         return self._write_stories(params, seeds, vocab)
 
     def _changed_since(self, built_at: str) -> set[str]:
-        """Articles new to the stories, gone from them, or fetched as a new capture since."""
+        """Articles new to the stories, gone from them, or changed since the last build."""
+        queued = self._queued()
+        if queued is not None:
+            return queued
+        # An archive whose queue (migration 0013) has not been through a build yet: compare
+        # the tables once, as before the queue existed.
         new = self.db.execute(
             "SELECT a.id FROM articles a WHERE a.extraction_status = 'ok' AND NOT EXISTS "
             "(SELECT 1 FROM story_articles sa WHERE sa.article_id = a.id) "
@@ -155,12 +167,18 @@ class FramingStore(Store):
         gone = self.db.execute(
             "SELECT sa.article_id FROM story_articles sa LEFT JOIN articles a "
             "ON a.id = sa.article_id WHERE a.id IS NULL OR a.extraction_status != 'ok'")
-        # A changed body is a new pages row (capture_key includes its hash); an identical
-        # re-fetch or a 304 only moves last_fetched_at, so re-checks cost nothing here.
         updated = self.db.execute(
             "SELECT DISTINCT article_id FROM pages WHERE fetched_at >= ? "
             "AND article_id IS NOT NULL", [built_at])
         return {r[0] for q in (new, gone, updated) for r in q}
+
+    def _queued(self) -> set[str] | None:
+        """The ids the story_changes triggers queued, or None when the queue is not in use yet."""
+        on = self.db.execute("SELECT value FROM framing_settings "
+                             "WHERE key = 'stories_changes'").fetchone()
+        if not on or on[0] != "1":
+            return None
+        return {r[0] for r in self.db.execute("SELECT article_id FROM story_changes")}
 
     def story_scope(self, seeds: set[str], params: StoryParams) -> set[str]:
         """Article ids to re-cluster for changed `seeds` (StoryStore.scope in crawler.archive.stories)."""
@@ -169,13 +187,16 @@ class FramingStore(Store):
     def _write_stories(self, params: StoryParams | None, seeds: set[str] | None,
                        vocab: Vocabulary | None = None) -> StoryUpdate:
         """Cluster everything (seeds None) or the scope of `seeds`; record the build."""
-        from crawler.archive.story_rows import params_json
+        from crawler.archive.story_rows import chunks, in_list, params_json
         from crawler.framing import CODE_VERSION
         from crawler.framing.stories import StoryParams
 
         params = params or StoryParams()
         store = self._story_store()
         started = utcnow()  # articles stored while this runs are picked up next time
+        # What the triggers queued so far is handled by this build (read before it starts,
+        # so an id queued while it runs stays for the next one).
+        handled = [r[0] for r in self.db.execute("SELECT article_id FROM story_changes")]
         if seeds is None or vocab is None:
             done = store.rebuild(params, started)
         else:
@@ -186,6 +207,11 @@ class FramingStore(Store):
                                 params_json(params, self.framing_lexicon(), CODE_VERSION))):
                 self.db.execute("UPDATE framing_settings SET value = ? WHERE key = ?",
                                 [value, key])
+            self.db.execute("INSERT OR REPLACE INTO framing_settings (key, value, note) VALUES "
+                            "('stories_changes', '1', 'story updates read story_changes')")
+            for chunk in chunks(handled):
+                self.db.execute("DELETE FROM story_changes WHERE article_id IN "
+                                f"({in_list(len(chunk))})", chunk)
         return done
 
     def store_fw_run(self, run: dict[str, Any], terms: list[dict[str, Any]]) -> int:

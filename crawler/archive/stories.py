@@ -169,37 +169,52 @@ class StoryStore:
     # -- incremental -----------------------------------------------------------------------
 
     def scope(self, seeds: set[str], params: StoryParams) -> set[str]:
-        """Article ids to re-cluster for changed `seeds`: every article published from the
-        earliest seed to a story window after the latest, and their whole stories."""
+        """Article ids to re-cluster for changed `seeds`: every article published from a
+        seed's date (new, and old as the last build stored it) to a story window after it,
+        and the members of their stories within a copy window of those dates."""
         spans: list[tuple[datetime, datetime]] = []
         for chunk in chunks(sorted(seeds)):
+            marks = in_list(len(chunk))
+            # The old date too: the articles after the place an article left may now decide
+            # otherwise (the sketch keeps the date the last build clustered it at).
             for (published,) in self.db.execute(
-                    f"SELECT published FROM articles WHERE id IN ({in_list(len(chunk))})", chunk):
+                    f"SELECT published FROM articles WHERE id IN ({marks}) UNION ALL "
+                    f"SELECT published FROM story_sketches WHERE article_id IN ({marks})",
+                    chunk + chunk):
                 when = parse_when(published)
                 if when:
                     spans.append((when, when + timedelta(days=params.window_days)))
-            # The story a changed article left spans its old dates: re-cluster those too.
-            for first, last in self.db.execute(
-                    "SELECT DISTINCT s.first_published, s.last_published FROM stories s "
-                    "JOIN story_articles sa ON sa.story_id = s.id "
-                    f"WHERE sa.article_id IN ({in_list(len(chunk))})", chunk):
-                lo, hi = parse_when(first), parse_when(last)
-                if lo and hi:
-                    spans.append((lo, hi))
+        merged = _merge(spans)
         scope = set(seeds)
-        for lo, hi in _merge(spans):
+        for lo, hi in merged:
             scope.update(aid for when, aid, _ in self._between(lo, hi) if lo <= when <= hi)
-        # Whole stories: a story is rebuilt with all its members or not at all.
-        for chunk in chunks(sorted(scope)):
-            scope.update(r[0] for r in self.db.execute(
-                "SELECT sa2.article_id FROM story_articles sa "
-                "JOIN story_articles sa2 ON sa2.story_id = sa.story_id "
-                f"WHERE sa.article_id IN ({in_list(len(chunk))})", chunk))
+        # Story mates a copy window after a changed date reaches: its copies and the members
+        # it linked are decided again. Not whole stories: a story can run for years (a
+        # recurring column, a chain of follow-ups); its farther members keep their links
+        # and take part as context. (The originals the scope copied keep their role unless
+        # nothing copies them any more: see `update`.)
+        reach = timedelta(days=params.reach_days())
+        after = _merge([(lo, hi + reach) for lo, hi in merged])
+        stories = {r[0] for c in chunks(sorted(scope)) for r in self.db.execute(
+            f"SELECT story_id FROM story_articles WHERE article_id IN ({in_list(len(c))})", c)}
+        mates: set[str] = set()
+        for chunk in chunks(sorted(stories)):
+            for aid, published in self.db.execute(
+                    "SELECT sa.article_id, s.published FROM story_articles sa "
+                    "JOIN story_sketches s ON s.article_id = sa.article_id "
+                    f"WHERE sa.story_id IN ({in_list(len(chunk))})", chunk):
+                when = parse_when(published)
+                if when and any(lo <= when <= hi for lo, hi in after):
+                    mates.add(aid)
+        scope |= mates
         return scope
 
     def _between(self, lo: datetime, hi: datetime) -> list[tuple[datetime, str, str | None]]:
         day = timedelta(days=1)  # published keeps its own offset: compare strings loosely
-        return self._ordered(f"{ELIGIBLE} AND published >= ? AND published < ?",
+        # "+": the date range is the narrow index here, not the status (which every
+        # article of a healthy archive shares).
+        return self._ordered("+extraction_status = 'ok' AND coalesce(text, '') != '' "
+                             "AND published >= ? AND published < ?",
                              [(lo - day).date().isoformat(), (hi + day).date().isoformat()])
 
     def update(self, params: StoryParams, seeds: set[str], started: str,
@@ -225,6 +240,10 @@ class StoryStore:
         first = order[0][0] if order else None
         if first is not None and first != _FAR:
             self._add_context(clusterer, first, params, scope, docs)
+        # The stored articles the new ones will be compared with, read on every core at once.
+        wanted = set().union(*(clusterer.wanted(doc, feats[doc.id]) for doc in docs))
+        for doc, f in self._featurized(sorted(wanted)):
+            clusterer.provide(doc.id, f)
         for doc in docs:
             clusterer.add(doc, feats[doc.id])
         new = {m.article_id: link_row(m) for m in clusterer.memberships()}
@@ -233,6 +252,8 @@ class StoryStore:
         with self._tx():
             self.db.execute("PRAGMA defer_foreign_keys = ON")  # links before story rows
             touched, written_links = self.rows.apply_links(old_links, new)
+            self.rows.unmark_originals({link["copy_of"] for link in old_links.values()
+                                        if link["copy_of"]} - scope)
             self.rows.write_sketches(sketches)
             gone = sorted(scope - eligible)
             for chunk in chunks(gone):

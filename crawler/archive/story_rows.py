@@ -105,6 +105,14 @@ class StoryRows:
         self.insert("story_articles", write)
         return touched, len(write)
 
+    def unmark_originals(self, ids: set[str]) -> None:
+        """`original` becomes `report` for those of `ids` that nothing copies any more."""
+        for aid in sorted(ids):
+            if not self.db.execute("SELECT 1 FROM story_articles WHERE copy_of = ? LIMIT 1",
+                                   [aid]).fetchone():
+                self.db.execute("UPDATE story_articles SET role = 'report' "
+                                "WHERE article_id = ? AND role = 'original'", [aid])
+
     def story_keys(self, story_ids: set[str]) -> dict[str, tuple[Any, ...]]:
         """The stored stories' column values, to leave unchanged rows alone."""
         from crawler.framing.build import STORY_COLUMNS

@@ -8,6 +8,7 @@ full rebuild and a later incremental update weigh words alike.
 
 from __future__ import annotations
 
+import heapq
 import math
 import zlib
 from collections import Counter
@@ -159,8 +160,10 @@ def index_keys(feats: Features, vec: dict[str, float], vocab: Vocabulary, top: i
                ) -> tuple[list[str], list[str]]:
     """(story keys, copy keys): the rare stems that weigh most in the article plus its rare
     anchors, for same-story candidates; its rare anchors alone, for copy candidates."""
-    stems = [t for t, _ in sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))
-             if vocab.rare(t)][:top]
+    bound, df = max(vocab.rare_min, vocab.rare_share * vocab.n), vocab.df
+    stems = [t for t, _ in heapq.nsmallest(top, ((t, v) for t, v in vec.items()
+                                                 if df.get(t, 0) <= bound),
+                                           key=lambda kv: (-kv[1], kv[0]))]
     anchors = sorted({a.key for a in feats.copy.anchors
                       if a.key.startswith(INDEXED_ANCHORS) and vocab.rare(a.key)})
     return stems + anchors, anchors

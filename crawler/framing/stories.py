@@ -55,6 +55,7 @@ __all__ = ["ROLES", "Clusterer", "Membership", "StoryDoc", "StoryParams", "clust
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_CANDIDATES = 300  # a safety bound per article; indexes of rare keys stay far below
+_PREFETCH = 2  # LSH candidates per article read ahead by an update (the rest on demand)
 _ALIGNED_TRIES = 3  # most similar same-story candidates tried for a rewrite or translation
 # The strongest evidence wins, then the earliest copy: the same text beats aligned facts.
 _STRENGTH: dict[tuple[str, str | None], int] = {
@@ -101,6 +102,7 @@ class Clusterer:
         self.out: list[tuple[int, str, str | None, CopyEvidence | None]] = []
         self.roots: set[str] = set()  # ids of articles something copies
         self._sid_index: dict[str, int] = {}
+        self._prepared: dict[str, _Node] = {}  # added next, vectors computed by `wanted`
         self._copies, self._story_keys, self._copy_keys = CopyIndex(), KeyIndex(), KeyIndex()
         self._order: deque[tuple[float, int]] = deque()  # active articles by publication
 
@@ -109,9 +111,7 @@ class Clusterer:
     def add(self, doc: StoryDoc, feats: Features | None = None) -> None:
         """Cluster one article (after every earlier one)."""
         idx = self._new_index(doc.id, doc.lang)
-        feats = feats or featurize(doc.title, doc.text, doc.lang, self.lexicon)
-        node = _Node(doc.id, doc.lang, _day(doc), feats, doc.published)
-        self._vectors(node)
+        node = self._prepared.pop(doc.id, None) or self._prepare(doc, feats)
         if node.day is not None:
             self._expire(node.day)
         copy = self._copy_of(doc, node)
@@ -127,6 +127,30 @@ class Clusterer:
             self.out.append((idx, "report", None, None))
         self._index(idx, node)
 
+    def _prepare(self, doc: StoryDoc, feats: Features | None) -> _Node:
+        feats = feats or featurize(doc.title, doc.text, doc.lang, self.lexicon)
+        node = _Node(doc.id, doc.lang, _day(doc), feats, doc.published)
+        self._vectors(node)
+        return node
+
+    def wanted(self, doc: StoryDoc, feats: Features) -> set[str]:
+        """Context articles whose text adding `doc` will read first: its earliest LSH
+        candidates (a copy is looked for before anything else, earliest first). An update
+        reads them all at once, on every core; others are read one by one when needed."""
+        node = self._prepared[doc.id] = self._prepare(doc, feats)
+        if node.day is None:
+            return set()
+        found = sorted((c for c in self._copies.query(feats.signature) if c in self.nodes),
+                       key=lambda c: (self.nodes[c].day or 0.0, self.ids[c]))[:_PREFETCH]
+        return {self.ids[j] for j in found if self.nodes[j].feats is None}
+
+    def provide(self, article_id: str, feats: Features) -> None:
+        """The features of a context article, read ahead (see `wanted`)."""
+        node = self.nodes.get(self.by_id.get(article_id, -1))
+        if node is not None and node.feats is None:
+            node.feats = feats
+            self._vectors(node, keys=False)
+
     def add_context(self, article_id: str, lang: str, published: str | None, sid: str,
                     copy_of: str | None, signature: Any | None,
                     keys: tuple[list[str], list[str]]) -> None:
@@ -136,7 +160,8 @@ class Clusterer:
         if story is None:
             story = self._new_story(sid)
         self.story_at[idx] = story
-        node = _Node(article_id, lang, _day_of(published), None, published, root=copy_of)
+        node = _Node(article_id, lang, _day_of(published), None, published, root=copy_of,
+                     story_keys=keys[0], copy_keys=keys[1])
         self.nodes[idx] = node
         if node.day is not None:
             self._order.append((node.day, idx))
@@ -176,12 +201,14 @@ class Clusterer:
         self.members.append([])
         return len(self.sids) - 1
 
-    def _vectors(self, node: _Node) -> None:
+    def _vectors(self, node: _Node, keys: bool = True) -> None:
+        """Weighted vectors, and (unless a context article's stored ones) its index keys."""
         assert node.feats is not None
         node.vec = tfidf(node.feats.counts, self.vocab)
         node.fvec = tfidf(node.feats.anchor_counts(), self.vocab)
-        node.story_keys, node.copy_keys = index_keys(node.feats, node.vec, self.vocab,
-                                                     self.params.top_stems)
+        if keys:
+            node.story_keys, node.copy_keys = index_keys(node.feats, node.vec, self.vocab,
+                                                         self.params.top_stems)
 
     def _features(self, idx: int) -> _Node | None:
         """A node with its features, reading a context article's text on first use."""
@@ -192,7 +219,7 @@ class Clusterer:
         if doc is None:
             return None
         node.feats = featurize(doc.title, doc.text, doc.lang, self.lexicon)
-        self._vectors(node)
+        self._vectors(node, keys=False)  # indexed already, under its stored keys
         return node
 
     # -- decisions -------------------------------------------------------------------------

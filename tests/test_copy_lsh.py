@@ -1,0 +1,50 @@
+"""The copy index proposes exactly the candidates datasketch's MinHashLSH proposes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import LeanMinHash, MinHashLSH
+
+from crawler.framing.candidates import BANDS, NUM_PERM, CopyIndex, minhash
+
+pytestmark = pytest.mark.unit
+
+
+def _signatures(n: int, seed: int) -> list[np.ndarray]:
+    """Signatures of shingle sets that overlap a lot, a little, or not at all."""
+    rng = np.random.RandomState(seed)
+    base = rng.randint(0, 2**62, size=400, dtype=np.int64).astype(np.uint64)
+    sigs = []
+    for i in range(n):
+        keep = base[rng.rand(len(base)) < (0.9 if i % 3 == 0 else 0.2)]
+        extra = rng.randint(0, 2**62, size=rng.randint(5, 300), dtype=np.int64).astype(np.uint64)
+        sigs.append(minhash(np.concatenate([keep, extra])))
+    return sigs
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_candidates_equal_datasketch(seed: int) -> None:
+    sigs = _signatures(120, seed)
+    ours, ref = CopyIndex(), MinHashLSH(num_perm=NUM_PERM, params=BANDS)
+    for i, sig in enumerate(sigs[:80]):
+        ours.add(i, float(i), sig)
+        ref.insert(i, LeanMinHash(seed=1, hashvalues=sig, scheme="legacy"))
+    found = 0
+    for sig in sigs[80:]:
+        want = set(ref.query(LeanMinHash(seed=1, hashvalues=sig, scheme="legacy")))
+        assert set(ours.query(sig)) == want
+        found += len(want)
+    assert found > 0  # the sets overlap enough for candidates to exist
+
+
+def test_expired_articles_are_no_longer_proposed() -> None:
+    sigs = _signatures(10, 4)
+    index = CopyIndex()
+    for i, sig in enumerate(sigs):
+        index.add(i, float(i), sig)
+    assert 0 in index.query(sigs[0])
+    index.expire(5.0)
+    assert all(k >= 5 for k in index.query(sigs[0])) and 0 not in index.query(sigs[0])
+    index.expire(100.0)
+    assert index.query(sigs[9]) == [] and not index._buckets

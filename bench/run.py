@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="The development sets (default: ../shared/devsets when present).")
     parser.add_argument("--only", default="", help="Comma-separated part names to run.")
     parser.add_argument("--quick", action="store_true", help="Smaller sizes where a part has them.")
+    parser.add_argument("--reuse-full", action="store_true",
+                        help="stories_scale: keep the 1M copy's last `stories --full`.")
     args = parser.parse_args(argv)
     only = {p for p in args.only.split(",") if p}
     unknown = only - {name for name, *_ in PARTS}
@@ -80,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--devsets", args.devsets]
         if args.quick:
             cmd += quick
+        if args.reuse_full and name == "stories_scale":
+            cmd += ["--reuse-full"]
         print(f"\n## {name} (bench/{script}); {_load()}", flush=True)
         done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         sys.stdout.write(done.stdout)
@@ -88,12 +92,46 @@ def main(argv: list[str] | None = None) -> int:
                   f"{_load()}", "", "```text", done.stdout.rstrip(), "```", ""]
     RESULTS.mkdir(exist_ok=True)
     text = "\n".join(lines) + "\n"
-    dated = RESULTS / f"{now:%Y-%m-%d}.md"
-    dated.write_text(text, encoding="utf-8")
-    (RESULTS / "latest.md").write_text(text, encoding="utf-8")
-    print(f"\nfigures written to {dated} and {RESULTS / 'latest.md'}")
+    latest = RESULTS / "latest.md"
+    if only:  # some parts: their own file, and only their sections of latest.md replaced
+        dated = RESULTS / f"{now:%Y-%m-%d}-{'+'.join(sorted(only))}.md"
+        if latest.exists():
+            text = merge(latest.read_text(encoding="utf-8"), text,
+                         f"- re-run since: {', '.join(sorted(only))} at {now:%Y-%m-%d %H:%M} "
+                         f"UTC ({dated.name}); the other parts are from the run above")
+    else:
+        dated = RESULTS / f"{now:%Y-%m-%d}.md"
+    dated.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    latest.write_text(text, encoding="utf-8")
+    print(f"\nfigures written to {dated} and {latest}")
     # A part killed by a signal has a negative code: any non-zero code fails the run.
     return 1 if any(codes) else 0
+
+
+def _sections(text: str) -> tuple[list[str], dict[str, list[str]]]:
+    """A results file as its header lines and its parts' sections (code blocks kept whole)."""
+    head: list[str] = []
+    parts: dict[str, list[str]] = {}
+    current = head
+    fenced = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("## "):
+            current = parts.setdefault(line[3:].strip(), [])
+        current.append(line)
+    return head, parts
+
+
+def merge(old: str, new: str, note: str) -> str:
+    """`old` results with the sections of `new` in place of theirs, and `note` in the header."""
+    head, parts = _sections(old)
+    _, fresh = _sections(new)
+    parts.update(fresh)
+    head = [line for line in head if line.strip()] + [note, ""]
+    order = [name for name, *_ in PARTS if name in parts] + \
+        [name for name in parts if name not in {n for n, *_ in PARTS}]
+    return "\n".join(head + [line for name in order for line in parts[name]]) + "\n"
 
 
 if __name__ == "__main__":

@@ -128,7 +128,9 @@ def merge(old: str, new: str, note: str) -> str:
     head, parts = _sections(old)
     _, fresh = _sections(new)
     parts.update(fresh)
-    head = [line for line in head if line.strip()] + [note, ""]
+    while head and not head[-1].strip():
+        head.pop()
+    head += [note, ""]
     order = [name for name, *_ in PARTS if name in parts] + \
         [name for name in parts if name not in {n for n, *_ in PARTS}]
     return "\n".join(head + [line for name in order for line in parts[name]]) + "\n"

@@ -140,7 +140,10 @@ class Clusterer:
         node = self._prepared[doc.id] = self._prepare(doc, feats)
         if node.day is None:
             return set()
-        found = sorted((c for c in self._copies.query(feats.signature) if c in self.nodes),
+        since = node.day - self.params.copy_window_days
+        found = sorted((c for c in self._copies.query(feats.signature) if c in self.nodes
+                        and self.nodes[c].lang == node.lang
+                        and (self.nodes[c].day or since - 1) >= since),
                        key=lambda c: (self.nodes[c].day or 0.0, self.ids[c]))[:_PREFETCH]
         return {self.ids[j] for j in found if self.nodes[j].feats is None}
 
@@ -268,9 +271,11 @@ class Clusterer:
 
         # First the same text (the earliest copy wins: cheap, shingles only) ...
         for j in ordered(lsh | story | set(shared)):
+            known = self.nodes[j]  # date and language are known without reading the text
+            if known.day is None or known.day < since or known.lang != node.lang:
+                continue
             other = self._features(j)
-            if other is None or other.feats is None or other.day is None or \
-                    other.day < since or other.lang != node.lang:
+            if other is None or other.feats is None:
                 continue
             evidence = self.copy_evidence(node, other, 0, aligned=False)
             if evidence:
@@ -279,8 +284,11 @@ class Clusterer:
         # story that share its words (3 days) or two of its rare anchors (the copy window).
         similar: list[tuple[float, int, int, _Node]] = []
         for rank, j in enumerate(ordered(story | set(shared))):
+            known = self.nodes[j]
+            if known.day is None or known.day < since:
+                continue
             other = self._features(j)
-            if other is None or other.feats is None or other.day is None or other.day < since:
+            if other is None or other.feats is None:
                 continue
             score = self.similarity(node, other)
             if score >= 1.0:

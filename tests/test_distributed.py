@@ -87,7 +87,9 @@ def _fetches(requests: list) -> Counter[str]:
 def test_two_workers_store_every_article_exactly_once(
         web: FixtureWeb, crawled: Crawl, tmp_path: Path, redis_url: str) -> None:
     web.set_epoch(0)
-    cluster = _setup(web, tmp_path, redis_url)
+    # A polite delay makes the wave outlast a worker's start-up on a loaded machine: with
+    # none, the first worker fetched all 55 pages before the second had started.
+    cluster = _setup(web, tmp_path, redis_url, delay=0.5)
     web.clear_requests()
     _wave(cluster)
     want = {r[0] for r in query(crawled.db, "select id from articles")}

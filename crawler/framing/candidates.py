@@ -4,10 +4,11 @@ Comparing every article with every earlier one is quadratic: at a million articl
 not finish. Two indexes over the articles inside the time window propose the pairs worth
 comparing, and only those are scored exactly (crawler.framing.copies, .stories):
 
-- MinHash LSH (datasketch's banding, in plain dicts) over each text's unquoted word 5-grams proposes republications:
-  64 permutations in 32 bands of 2 rows, so a pair whose shingle sets overlap by a third
-  (Jaccard) is proposed with probability 0.97, by a tenth with 0.28. Signatures come from
-  stable hashes (CRC-32 of words), so a rebuild proposes the same pairs every time.
+- MinHash LSH (datasketch's banding, in plain dicts) over each text's unquoted word 5-grams
+  proposes republications: 64 permutations in 32 bands of 2 rows, so a pair whose shingle
+  sets overlap by a third (Jaccard) is proposed with probability 0.97, by a tenth with 0.28.
+  Signatures come from stable hashes (CRC-32 of words), so a rebuild proposes the same pairs
+  every time.
 - An inverted index of rare keys (the article's most distinctive stems, and its names,
   numbers, dates and lexicon concepts, when rare in the archive) proposes same-story pairs
   and translations, which share no shingles.
@@ -56,8 +57,8 @@ class CopyIndex:
     """MinHash LSH over the articles of the copy window, forgetting older ones.
 
     The banding of datasketch's MinHashLSH (BANDS: 32 bands of 2 values; two signatures
-    are candidates when one band is equal), kept in plain dicts: the same candidates, at a
-    tenth of the cost per insert, which an update pays for every article of its context.
+    are candidates when one band is equal), kept in plain dicts: the same candidates at a
+    fraction of the cost per insert, which an update pays for every article of its context.
     """
 
     def __init__(self) -> None:

@@ -167,6 +167,32 @@ def test_an_original_whose_only_copy_leaves_becomes_a_report(
     assert roles(archive) == incremental
 
 
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_a_new_copy_of_a_stored_article_is_found_through_its_context(
+        archive: Archive, docs: list[StoryDoc], read_ahead: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A republication of an article of an earlier build: found whether the update read the
+    # stored candidate ahead, on every core, or reads it when the copy test comes to it
+    # (its shingles first, its whole features only when the same-text test passes).
+    from crawler.framing.stories import Clusterer
+
+    if not read_ahead:
+        monkeypatch.setattr(Clusterer, "wanted", lambda self, doc, feats: set())
+    store(archive, docs)
+    archive.framing.rebuild_stories()
+    original = next(d for d in docs if d.id == "rusagency/2020-11-10-karabakh-ceasefire.md")
+    copy = StoryDoc("reprints/2020-11-11-ceasefire.md", "reprints", original.lang,
+                    "2020-11-11T08:00:00+00:00", "Ceasefire: the statement", original.text)
+    store(archive, [copy])
+    done = archive.framing.update_stories()
+    assert not done.full and copy.id in done.loaded and original.id not in done.loaded
+    links = roles(archive)
+    assert links[copy.id] == ("republication", original.id)
+    assert links[original.id][0] == "original"
+    archive.framing.rebuild_stories()
+    assert roles(archive) == links
+
+
 def test_changes_are_queued_as_articles_are_written(
         archive: Archive, docs: list[StoryDoc]) -> None:
     first = [d for d in docs if (d.published or "") < CUT]

@@ -215,9 +215,7 @@ def compare(a: CopyText, b: CopyText, params: CopyParams, weight: Weights,
     shingles are compared (the ordered-facts test is the costly one).
     """
     same = a.lang == b.lang
-    shared = len(np.intersect1d(a.shingles, b.shingles, assume_unique=True)) if same else 0
-    c_a = shared / len(a.shingles) if len(a.shingles) else 0.0
-    c_b = shared / len(b.shingles) if len(b.shingles) else 0.0
+    shared, c_a, c_b = _contained(a.shingles, b.shingles) if same else (0, 0.0, 0.0)
     if same and shared >= params.min_shared and max(c_a, c_b) >= params.containment:
         return CopyEvidence("republication", "text", round(c_a, 4), round(c_b, 4), shared,
                             0, 0.0, 0.0, _anchors_in_common(a, b))
@@ -242,6 +240,23 @@ def compare(a: CopyText, b: CopyText, params: CopyParams, weight: Weights,
         kind = "translation"
     return CopyEvidence(kind, "aligned" if kind else "none", round(c_a, 4), round(c_b, 4),
                         shared, len(at), round(coverage, 4), round(order, 4), matched)
+
+
+def _contained(a: np.ndarray, b: np.ndarray) -> tuple[int, float, float]:
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared, shared / len(a) if len(a) else 0.0, shared / len(b) if len(b) else 0.0
+
+
+def same_text(a: np.ndarray, b: np.ndarray, params: CopyParams) -> bool:
+    """`compare`'s same-text test on two same-language texts' unquoted shingles alone."""
+    shared, c_a, c_b = _contained(a, b)
+    return shared >= params.min_shared and max(c_a, c_b) >= params.containment
+
+
+def free_shingles(text: str) -> np.ndarray:
+    """The unquoted shingles of a body, as copy_text computes them (nothing else read)."""
+    folded = fold(text)
+    return shingle_hashes(folded, split(folded))[0]
 
 
 def _anchors_in_common(a: CopyText, b: CopyText) -> tuple[str, ...]:

@@ -27,11 +27,16 @@ import hashlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from crawler.framing.candidates import CopyIndex, KeyIndex
-from crawler.framing.copies import CopyEvidence, compare, declared
+from crawler.framing.copies import (
+    CopyEvidence,
+    compare,
+    declared,
+    free_shingles,
+    same_text,
+)
 from crawler.framing.features import (
     Features,
     Vocabulary,
@@ -46,6 +51,7 @@ from crawler.framing.storydocs import (
     Membership,
     StoryDoc,
     StoryParams,
+    day_of,
     order_key,
     parse_when,
 )
@@ -53,7 +59,6 @@ from crawler.framing.storydocs import (
 __all__ = ["ROLES", "Clusterer", "Membership", "StoryDoc", "StoryParams", "cluster", "order_key",
            "parse_when"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_CANDIDATES = 300  # a safety bound per article; indexes of rare keys stay far below
 _PREFETCH = 2  # LSH candidates per article read ahead by an update (the rest on demand)
 _ALIGNED_TRIES = 3  # most similar same-story candidates tried for a rewrite or translation
@@ -77,6 +82,7 @@ class _Node:
     fvec: dict[str, float] = field(default_factory=dict)
     story_keys: list[str] = field(default_factory=list)
     copy_keys: list[str] = field(default_factory=list)
+    shingles: Any = None  # a context article's shingles alone, read for the same-text test
 
 
 class Clusterer:
@@ -129,7 +135,7 @@ class Clusterer:
 
     def _prepare(self, doc: StoryDoc, feats: Features | None) -> _Node:
         feats = feats or featurize(doc.title, doc.text, doc.lang, self.lexicon)
-        node = _Node(doc.id, doc.lang, _day(doc), feats, doc.published)
+        node = _Node(doc.id, doc.lang, day_of(doc.when), feats, doc.published)
         self._vectors(node)
         return node
 
@@ -163,7 +169,7 @@ class Clusterer:
         if story is None:
             story = self._new_story(sid)
         self.story_at[idx] = story
-        node = _Node(article_id, lang, _day_of(published), None, published, root=copy_of,
+        node = _Node(article_id, lang, day_of(parse_when(published)), None, published, root=copy_of,
                      story_keys=keys[0], copy_keys=keys[1])
         self.nodes[idx] = node
         if node.day is not None:
@@ -180,7 +186,7 @@ class Clusterer:
 
     def node(self, doc: StoryDoc, feats: Features | None = None) -> _Node:
         """An article's features and vectors, outside any clustering (evaluation, tests)."""
-        node = _Node(doc.id, doc.lang, _day(doc),
+        node = _Node(doc.id, doc.lang, day_of(doc.when),
                      feats or featurize(doc.title, doc.text, doc.lang, self.lexicon))
         self._vectors(node)
         return node
@@ -272,7 +278,8 @@ class Clusterer:
         # First the same text (the earliest copy wins: cheap, shingles only) ...
         for j in ordered(lsh | story | set(shared)):
             known = self.nodes[j]  # date and language are known without reading the text
-            if known.day is None or known.day < since or known.lang != node.lang:
+            if known.day is None or known.day < since or known.lang != node.lang or \
+                    (known.feats is None and not self._may_be_same_text(node, known)):
                 continue
             other = self._features(j)
             if other is None or other.feats is None:
@@ -302,6 +309,15 @@ class Clusterer:
             return None
         _, _, j, evidence = min(found, key=lambda f: (f[0], f[1]))
         return j, evidence
+
+    def _may_be_same_text(self, node: _Node, known: _Node) -> bool:
+        # The same-text test on a context article's shingles alone (a fraction of its
+        # features' cost): the full features are read only for the one that passes.
+        if known.shingles is None:
+            doc = self.loader(known.id) if self.loader else None
+            known.shingles = free_shingles(doc.text if doc else "")
+        assert node.feats is not None
+        return same_text(node.feats.copy.shingles, known.shingles, self.params.copy)
 
     def _join(self, idx: int, node: _Node) -> int:
         """The open story this article resembles most on average, or a new one."""
@@ -367,15 +383,6 @@ class Clusterer:
             else:
                 role = "original" if aid in self.roots else "report"
                 yield Membership(sid, aid, role, None, round(self.score_at[idx], 4))
-
-
-def _day_of(published: str | None) -> float | None:
-    when = parse_when(published)
-    return None if when is None else (when - _EPOCH).total_seconds() / 86400
-
-
-def _day(doc: StoryDoc) -> float | None:
-    return None if doc.when is None else (doc.when - _EPOCH).total_seconds() / 86400
 
 
 def cluster(docs: list[StoryDoc], lexicon: Lexicon, params: StoryParams | None = None

@@ -75,3 +75,11 @@ def parse_when(value: str | None) -> datetime | None:
 def order_key(doc: StoryDoc) -> tuple[datetime, str]:
     """Publication order (undated last), ties by id: the order every build clusters in."""
     return (doc.when or datetime.max.replace(tzinfo=UTC), doc.id)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def day_of(when: datetime | None) -> float | None:
+    """A moment in days since 1970 (the clusterer's time axis), None for none."""
+    return None if when is None else (when - _EPOCH).total_seconds() / 86400

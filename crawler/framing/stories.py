@@ -169,8 +169,8 @@ class Clusterer:
         if story is None:
             story = self._new_story(sid)
         self.story_at[idx] = story
-        node = _Node(article_id, lang, day_of(parse_when(published)), None, published, root=copy_of,
-                     story_keys=keys[0], copy_keys=keys[1])
+        node = _Node(article_id, lang, day_of(parse_when(published)), None, published,
+                     root=copy_of, story_keys=keys[0], copy_keys=keys[1])
         self.nodes[idx] = node
         if node.day is not None:
             self._order.append((node.day, idx))
@@ -186,10 +186,7 @@ class Clusterer:
 
     def node(self, doc: StoryDoc, feats: Features | None = None) -> _Node:
         """An article's features and vectors, outside any clustering (evaluation, tests)."""
-        node = _Node(doc.id, doc.lang, day_of(doc.when),
-                     feats or featurize(doc.title, doc.text, doc.lang, self.lexicon))
-        self._vectors(node)
-        return node
+        return self._prepare(doc, feats)
 
     def shared_anchors(self, a: _Node, b: _Node) -> int:
         """Rare anchors (names, numbers, dates, concepts) two articles have in common."""

@@ -214,6 +214,24 @@ def test_changes_are_queued_as_articles_are_written(
     assert queued() == set()
 
 
+def test_an_archive_from_before_the_queue_compares_tables_once(
+        archive: Archive, docs: list[StoryDoc]) -> None:
+    first = [d for d in docs if (d.published or "") < CUT]
+    later = [d for d in docs if (d.published or "") >= CUT]
+    store(archive, first)
+    archive.framing.rebuild_stories()
+    with archive.transaction():  # as an archive migrated to 0013 after its last build
+        archive.db.execute("DELETE FROM framing_settings WHERE key = 'stories_changes'")
+    store(archive, later)
+    with archive.transaction():
+        archive.db.execute("DELETE FROM story_changes")  # its triggers did not exist then
+    done = archive.framing.update_stories()
+    assert {d.id for d in later} <= set(done.loaded)  # found by comparing the tables
+    setting = "SELECT value FROM framing_settings WHERE key = 'stories_changes'"
+    assert archive.db.execute(setting).fetchone() == ("1",)
+    assert not archive.framing.update_stories().loaded
+
+
 def test_other_parameters_mean_a_full_rebuild(archive: Archive, docs: list[StoryDoc]) -> None:
     store(archive, docs)
     archive.framing.rebuild_stories()

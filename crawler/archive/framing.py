@@ -145,11 +145,9 @@ class FramingStore(Store):
         seeds = self._changed_since(built_at) | set(changed)
         if not seeds:
             if self._queued() is None:  # compared the tables: the queue takes over from here
+                handled = [r[0] for r in self.db.execute("SELECT article_id FROM story_changes")]
                 with self.transaction():
-                    self.db.execute("DELETE FROM story_changes")
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO framing_settings (key, value, note) VALUES "
-                        "('stories_changes', '1', 'story updates read story_changes')")
+                    self._dequeue(handled)
             return StoryUpdate(full=False)
         return self._write_stories(params, seeds, vocab)
 
@@ -187,7 +185,7 @@ class FramingStore(Store):
     def _write_stories(self, params: StoryParams | None, seeds: set[str] | None,
                        vocab: Vocabulary | None = None) -> StoryUpdate:
         """Cluster everything (seeds None) or the scope of `seeds`; record the build."""
-        from crawler.archive.story_rows import chunks, in_list, params_json
+        from crawler.archive.story_rows import params_json
         from crawler.framing import CODE_VERSION
         from crawler.framing.stories import StoryParams
 
@@ -207,12 +205,18 @@ class FramingStore(Store):
                                 params_json(params, self.framing_lexicon(), CODE_VERSION))):
                 self.db.execute("UPDATE framing_settings SET value = ? WHERE key = ?",
                                 [value, key])
-            self.db.execute("INSERT OR REPLACE INTO framing_settings (key, value, note) VALUES "
-                            "('stories_changes', '1', 'story updates read story_changes')")
-            for chunk in chunks(handled):
-                self.db.execute("DELETE FROM story_changes WHERE article_id IN "
-                                f"({in_list(len(chunk))})", chunk)
+            self._dequeue(handled)
         return done
+
+    def _dequeue(self, handled: list[str]) -> None:
+        """Take the ids a build handled off the queue; updates read the queue from now on."""
+        from crawler.archive.story_rows import chunks, in_list
+
+        self.db.execute("INSERT OR REPLACE INTO framing_settings (key, value, note) VALUES "
+                        "('stories_changes', '1', 'story updates read story_changes')")
+        for chunk in chunks(handled):
+            self.db.execute("DELETE FROM story_changes WHERE article_id IN "
+                            f"({in_list(len(chunk))})", chunk)
 
     def store_fw_run(self, run: dict[str, Any], terms: list[dict[str, Any]]) -> int:
         """Store one distinctive-vocabulary run and its top terms; return the run id."""

@@ -981,3 +981,20 @@ def m0013_story_changes(db: Database) -> None:
     # An update keeps `original` roles right without re-clustering far originals: it asks
     # whether anything still copies them.
     db.execute("CREATE INDEX IF NOT EXISTS story_articles_copy_of ON story_articles(copy_of)")
+
+
+@migrations(name="0014_story_features")
+def m0014_story_features(db: Database) -> None:
+    """Story features computed by the extraction workers, queued with the article's id.
+
+    A worker has each article's text in hand while the crawl waits on the network; the
+    story build after the crawl then reads these instead of featurizing every new text
+    again (crawler.framing.featblob), and drops them with the queue entry. `features_key`
+    says what they were computed from (text, title, language, lexicon, feature code): a
+    build uses them only when it matches the article as stored.
+    """
+    columns = {c[1] for c in db.execute("PRAGMA table_info(story_changes)")}
+    if "features" not in columns:
+        db.execute("ALTER TABLE story_changes ADD COLUMN features BLOB")
+    if "features_key" not in columns:
+        db.execute("ALTER TABLE story_changes ADD COLUMN features_key TEXT")

@@ -9,6 +9,8 @@ import pytest
 from conftest import Crawl, query
 
 from crawler.archive.core import Archive
+from crawler.framing.featblob import decode, features_key
+from crawler.framing.features import featurize
 from crawler.framing.kwic import analysis_key
 from crawler.framing.lexicon import LEXICON_PATH, load_lexicon
 from crawler.ingest.extraction import extract_and_analyse
@@ -68,6 +70,27 @@ def test_an_analysis_of_other_text_or_lexicon_is_recomputed(tmp_path: Path) -> N
     fresh, _ = _article(tmp_path / "c", None)
     rows = "select concept, variant, naming, n from mentions order by 1, 2"
     assert query(db, rows) == query(fresh, rows) == query(stale, rows) != []
+
+
+def test_the_worker_queues_story_features_of_the_stored_article(tmp_path: Path) -> None:
+    db, aid = _article(tmp_path, None)
+    archive = Archive(db)
+    try:
+        row = archive.db.execute("SELECT title, text, lang FROM articles WHERE id = ?",
+                                 [aid]).fetchone()
+        key, blob = archive.db.execute("SELECT features_key, features FROM story_changes "
+                                       "WHERE article_id = ?", [aid]).fetchone()
+        lexicon = archive.framing.framing_lexicon()
+    finally:
+        archive.close()
+    assert key == features_key(*row, lexicon.version)
+    hits = query(db, "select \"offset\", \"offset\" + length(hit), concept from kwic "
+                     "where kind = 'naming' and field = 'text' order by 1, 2, 3")
+    expected = featurize(*row, lexicon, [tuple(h) for h in hits])
+    got = decode(blob)
+    assert got is not None and got.counts == expected.counts and got.counts
+    assert got.copy.anchors == expected.copy.anchors
+    assert (got.signature == expected.signature).all()
 
 
 def test_crawled_mentions_equal_a_full_reframe(crawled: Crawl, tmp_path: Path) -> None:

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from crawler.framing.lexicon import Lexicon
     from crawler.framing.stories import StoryParams
 
+# Worker-computed story features kept in the queue at most (a few KB each): beyond this,
+# a backfill that runs long before its first build leaves the featurizing to that build.
+FEATURE_BACKLOG = 50_000
+
 
 class FramingStore(Store):
     """Framing tables (mentions, KWIC, stories, vocabulary runs), kept in step with the
@@ -30,6 +34,7 @@ class FramingStore(Store):
         super().__init__(shared)
         self.lexicon_path = lexicon_path
         self._lexicon: Lexicon | None = None
+        self._backlog: int | None = None  # feature blobs in the queue, counted once
 
     def framing_lexicon(self) -> Lexicon:
         """The lexicon in use; mentions are rebuilt first if they came from another version."""
@@ -64,6 +69,7 @@ class FramingStore(Store):
         if computed and computed.get("lexicon") == lexicon.version and \
                 computed.get("key") == analysis_key(row[0], row[1], row[2]):
             mentions, lines = computed["mentions"], computed["kwic"]
+            self._queue_features(aid, computed)
         else:
             from crawler.framing.kwic import analyse
 
@@ -72,6 +78,25 @@ class FramingStore(Store):
         insert_rows(self.db, "mentions", [{**m, **extra} for m in mentions])
         insert_rows(self.db, "kwic", [{**k, **extra} for k in lines])
         return len(mentions)
+
+    def _queue_features(self, aid: str, computed: dict[str, Any]) -> None:
+        """Keep a worker's story features beside the article's id in the story queue.
+
+        The next story build reads them instead of featurizing the text again, and drops
+        them with the queue entry. Past FEATURE_BACKLOG queued blobs (a long backfill before
+        any build), the build computes the rest itself rather than the archive growing.
+        """
+        blob, key = computed.get("features"), computed.get("features_key")
+        if not isinstance(blob, bytes) or not isinstance(key, str):
+            return
+        if self._backlog is None:
+            self._backlog = self.db.execute(
+                "SELECT count(*) FROM story_changes WHERE features IS NOT NULL").fetchone()[0]
+        if self._backlog >= FEATURE_BACKLOG:
+            return
+        cursor = self.db.execute("UPDATE story_changes SET features = ?, features_key = ? "
+                                 "WHERE article_id = ?", [blob, key, aid])
+        self._backlog += cursor.rowcount
 
     def reframe(self, lexicon: Lexicon | None = None) -> tuple[int, int]:
         """Rebuild every article's mentions and KWIC lines; return (articles, mention rows)."""
@@ -217,6 +242,7 @@ class FramingStore(Store):
         for chunk in chunks(handled):
             self.db.execute("DELETE FROM story_changes WHERE article_id IN "
                             f"({in_list(len(chunk))})", chunk)
+        self._backlog = None
 
     def store_fw_run(self, run: dict[str, Any], terms: list[dict[str, Any]]) -> int:
         """Store one distinctive-vocabulary run and its top terms; return the run id."""

@@ -85,35 +85,72 @@ class StoryStore:
     # -- full rebuild ----------------------------------------------------------------------
 
     def _featurized(self, ids: list[str]) -> Iterator[tuple[StoryDoc, Features]]:
-        """The articles `ids` read in order, their features computed on every core."""
-        batches: list[list[StoryDoc]] = []
+        """The articles `ids` read in order, with their features: those an extraction worker
+        queued (crawler.framing.featblob) when they match the stored article, the others
+        computed on every core."""
+        batches: list[tuple[list[StoryDoc], dict[str, Features]]] = []
 
         def items(batch: list[StoryDoc]) -> list[Item]:
+            ready = self._queued_features(batch)
+            todo = [d for d in batch if d.id not in ready]
+            batches.append((batch, ready))
             # The lexicon's hits in each text were found at ingest (KWIC lines): reused.
-            hits: dict[str, list[tuple[int, int, str]]] = {d.id: [] for d in batch}
-            for aid, concept, offset, length in self.db.execute(
-                    'SELECT article_id, concept, "offset", length(hit) FROM kwic '
-                    "WHERE kind = 'naming' AND field = 'text' "
-                    f"AND article_id IN ({in_list(len(batch))})", [d.id for d in batch]):
-                hits[aid].append((offset, offset + length, concept))
-            return [(d.title, d.text, d.lang, sorted(hits[d.id])) for d in batch]
+            hits: dict[str, list[tuple[int, int, str]]] = {d.id: [] for d in todo}
+            for chunk in chunks([d.id for d in todo]):
+                for aid, concept, offset, length in self.db.execute(
+                        'SELECT article_id, concept, "offset", length(hit) FROM kwic '
+                        "WHERE kind = 'naming' AND field = 'text' "
+                        f"AND article_id IN ({in_list(len(chunk))})", chunk):
+                    hits[aid].append((offset, offset + length, concept))
+            return [(d.title, d.text, d.lang, sorted(hits[d.id])) for d in todo]
 
         def read() -> Iterator[list[Item]]:
             batch: list[StoryDoc] = []
             for doc in self.docs(ids):
                 batch.append(doc)
                 if len(batch) == 64:
-                    batches.append(batch)
                     yield items(batch)
                     batch = []
             if batch:
-                batches.append(batch)
                 yield items(batch)
 
-        jobs = min(self.jobs, max(1, len(ids) // 200))  # a pool costs more than a few docs
-        for n, feats in enumerate(featurize_all(read(), self.lexicon, jobs)):
-            docs, batches[n] = batches[n], []  # done with their texts
-            yield from zip(docs, feats, strict=True)
+        queued = self._queued_count(ids)
+        jobs = min(self.jobs, max(1, (len(ids) - queued) // 200))  # a pool costs more than a few docs
+        for n, computed in enumerate(featurize_all(read(), self.lexicon, jobs)):
+            (docs, ready), batches[n] = batches[n], ([], {})  # done with their texts
+            made = iter(computed)
+            for doc in docs:
+                feats = ready.get(doc.id)
+                yield doc, feats if feats is not None else next(made)
+
+    def _queued_features(self, batch: list[StoryDoc]) -> dict[str, Features]:
+        """The queued worker features of `batch` that match the articles as stored."""
+        from crawler.framing.featblob import decode, features_key
+
+        docs = {d.id: d for d in batch}
+        out: dict[str, Features] = {}
+        for aid, key, blob in self.db.execute(
+                "SELECT article_id, features_key, features FROM story_changes WHERE "
+                f"features IS NOT NULL AND article_id IN ({in_list(len(docs))})", list(docs)):
+            d = docs[aid]
+            if key == features_key(d.title, d.text, d.lang, self.lexicon.version) and \
+                    (feats := decode(blob)) is not None:
+                out[aid] = feats
+        return out
+
+    def _queued_count(self, ids: list[str]) -> int:
+        """How many of `ids` have queued features (to size the pool for the rest)."""
+        total = self.db.execute(
+            "SELECT count(*) FROM story_changes WHERE features IS NOT NULL").fetchone()[0]
+        if not total:
+            return 0
+        if total <= len(ids):  # few enough to ask about one by one
+            wanted = set(ids)
+            return sum(aid in wanted for (aid,) in self.db.execute(
+                "SELECT article_id FROM story_changes WHERE features IS NOT NULL"))
+        return sum(self.db.execute(
+            "SELECT count(*) FROM story_changes WHERE features IS NOT NULL AND article_id IN "
+            f"({in_list(len(c))})", c).fetchone()[0] for c in chunks(ids))
 
     def rebuild(self, params: StoryParams, started: str) -> StoryUpdate:
         """Re-cluster every article; replace every story row."""

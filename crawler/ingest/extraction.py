@@ -85,13 +85,24 @@ def apply_result(page: FetchedPage, result: ArticleResult, matcher: TopicMatcher
 
 
 def framing_analysis(lexicon: Lexicon, title: str | None, text: str | None,
-                     lang: str | None) -> dict[str, Any]:
-    """Mentions and KWIC lines of one article (crawler.framing.kwic), tagged for reuse."""
+                     lang: str | None, features: bool = False) -> dict[str, Any]:
+    """Mentions and KWIC lines of one article (crawler.framing.kwic), tagged for reuse;
+    with `features`, also its story features (crawler.framing.featblob) for the next build."""
     from crawler.framing.kwic import analyse
 
     mentions, lines = analyse(lexicon, title, text, lang)
-    return {"lexicon": lexicon.version, "key": analysis_key(title, text, lang),
-            "mentions": mentions, "kwic": lines}
+    out: dict[str, Any] = {"lexicon": lexicon.version, "key": analysis_key(title, text, lang),
+                           "mentions": mentions, "kwic": lines}
+    if features and text:
+        from crawler.framing import featblob
+        from crawler.framing.features import featurize
+
+        # The concept hits the story build would read back from the KWIC rows.
+        hits = sorted((k["offset"], k["offset"] + len(k["hit"]), k["concept"]) for k in lines
+                      if k["kind"] == "naming" and k["field"] == "text")
+        out["features"] = featblob.encode(featurize(title or "", text, lang or "", lexicon, hits))
+        out["features_key"] = featblob.features_key(title, text, lang, lexicon.version)
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -122,7 +133,10 @@ def extract_and_analyse(body: bytes, url: str, hints: dict[str, Any], topic: Top
     match = _matcher(topic).match(result.title, result.text)
     text = stored_text(result)
     lexicon = _lexicon(str(Path(lexicon_path) if lexicon_path else LEXICON_PATH))
-    return result, match, framing_analysis(lexicon, result.title, text, result.lang)
+    # Story features too, for the articles a story build clusters (ok, with a text): the
+    # worker has the text in hand, and the build after the crawl then only clusters.
+    return result, match, framing_analysis(lexicon, result.title, text, result.lang,
+                                           features=result.status == "ok")
 
 
 def extract_prepared(page: FetchedPage, hints: dict[str, Any], topic: Topic,

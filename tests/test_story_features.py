@@ -1,0 +1,161 @@
+"""Story features computed by the extraction workers: queued with the article, read by the
+next story build instead of featurizing the text again, and never trusted blindly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import load_bench
+
+import crawler.archive.stories as stories_module
+from crawler.archive import framing as framing_module
+from crawler.archive.core import Archive
+from crawler.framing import featblob
+from crawler.framing.features import Features, featurize
+from crawler.framing.lexicon import LEXICON_PATH, load_lexicon
+from crawler.framing.stories import StoryDoc
+from crawler.ingest.extraction import framing_analysis
+
+pytestmark = pytest.mark.unit
+
+FETCHED = "2026-01-01T00:00:00+00:00"
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[StoryDoc]:
+    bench: ModuleType = load_bench("framing_eval")
+    return list(bench.load_fixture()[0])
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[Archive]:
+    a = Archive(tmp_path / "archive.db")
+    yield a
+    a.close()
+
+
+def store(archive: Archive, docs: list[StoryDoc], features: bool) -> None:
+    """Articles as a crawl writes them, with the worker's analysis (and features) or not."""
+    lexicon = archive.framing.framing_lexicon()
+    with archive.transaction():
+        for outlet in sorted({d.source_id for d in docs}):
+            archive.db.table("sources").insert(
+                {"id": outlet, "name": outlet, "homepage": f"https://{outlet}/",
+                 "language": "[]", "country": "", "kind": "news"}, ignore=True)
+        for d in docs:
+            archive.db.table("articles").insert({
+                "id": d.id, "source_id": d.source_id, "url": f"https://{d.id}",
+                "title": d.title, "text": d.text, "lang": d.lang, "published": d.published,
+                "published_month": (d.published or "")[:7], "first_seen_at": FETCHED,
+                "fetched_at": FETCHED, "extraction_status": "ok", "on_topic": 1})
+            archive.framing.store_mentions(
+                d.id, framing_analysis(lexicon, d.title, d.text, d.lang, features=features))
+
+
+def links(archive: Archive) -> list[tuple[Any, ...]]:
+    return archive.db.execute("SELECT article_id, story_id, copy_of, role, copy_basis, score "
+                              "FROM story_articles ORDER BY article_id").fetchall()
+
+
+def featurized(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the titles of the articles the build featurizes itself."""
+    seen: list[str] = []
+    real = stories_module.featurize_all
+
+    def spy(batches: Any, lexicon: Any, jobs: int = 1) -> Iterator[list[Features]]:
+        def read() -> Iterator[Any]:
+            for batch in batches:
+                seen.extend(item[0] for item in batch)
+                yield batch
+        return real(read(), lexicon, jobs)
+
+    monkeypatch.setattr(stories_module, "featurize_all", spy)
+    return seen
+
+
+def same(a: Features, b: Features) -> None:
+    assert a.lang == b.lang and a.counts == b.counts
+    assert a.copy.stems == b.copy.stems and a.copy.anchors == b.copy.anchors
+    for x, y in ((a.copy.shingles, b.copy.shingles), (a.copy.quoted, b.copy.quoted),
+                 (a.signature, b.signature)):
+        assert x.dtype == y.dtype and np.array_equal(x, y)
+
+
+def test_features_survive_their_bytes(docs: list[StoryDoc]) -> None:
+    lexicon = load_lexicon(LEXICON_PATH)
+    for d in docs[:20]:
+        feats = featurize(d.title, d.text, d.lang, lexicon)
+        back = featblob.decode(featblob.encode(feats))
+        assert back is not None
+        same(feats, back)
+
+
+def test_bytes_that_are_not_features_decode_to_nothing(docs: list[StoryDoc]) -> None:
+    blob = featblob.encode(featurize(docs[0].title, docs[0].text, docs[0].lang, None))
+    for bad in (b"", b"garbage", blob[:-3], blob + b"x", b"MWF2" + blob[4:],
+                blob[:24] + b"\x00" * (len(blob) - 24)):
+        assert featblob.decode(bad) is None
+
+
+def test_the_key_names_text_title_language_and_lexicon() -> None:
+    key = featblob.features_key("T", "text", "en", "lex-1")
+    assert key == featblob.features_key("T", "text", "en", "lex-1")
+    assert len({key, featblob.features_key("T", "text!", "en", "lex-1"),
+                featblob.features_key("T2", "text", "en", "lex-1"),
+                featblob.features_key("T", "text", "ru", "lex-1"),
+                featblob.features_key("T", "text", "en", "lex-2")}) == 5
+
+
+def test_a_build_uses_queued_features_and_clusters_alike(
+        tmp_path: Path, docs: list[StoryDoc], monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = Archive(tmp_path / "plain.db")
+    store(plain, docs, features=False)
+    plain.framing.update_stories()
+    expected = links(plain)
+    plain.close()
+
+    queued = Archive(tmp_path / "queued.db")
+    store(queued, docs, features=True)
+    assert queued.db.execute("SELECT count(*) FROM story_changes "
+                             "WHERE features IS NOT NULL").fetchone()[0] == len(docs)
+    seen = featurized(monkeypatch)
+    queued.framing.update_stories()
+    assert seen == []  # every article's features came from the queue
+    assert links(queued) == expected and expected
+    assert queued.db.execute("SELECT count(*) FROM story_changes").fetchone()[0] == 0
+    queued.close()
+
+
+def test_features_of_an_older_text_are_computed_again(
+        archive: Archive, docs: list[StoryDoc], monkeypatch: pytest.MonkeyPatch) -> None:
+    store(archive, docs, features=True)
+    edited, garbled = docs[3], docs[5]
+    archive.db.execute("UPDATE articles SET text = text || ' Updated later.' WHERE id = ?",
+                       [edited.id])
+    # A blob that does not decode (an archive from elsewhere) is computed again too.
+    archive.db.execute("UPDATE story_changes SET features = X'00' WHERE article_id = ?",
+                       [garbled.id])
+    seen = featurized(monkeypatch)
+    archive.framing.update_stories()
+    assert sorted(seen) == sorted([edited.title, garbled.title])
+    expected = links(archive)
+    monkeypatch.undo()
+    archive.framing.rebuild_stories()  # queue empty now: every text featurized here
+    assert links(archive) == expected
+
+
+def test_a_long_backlog_stops_queueing_features(
+        archive: Archive, docs: list[StoryDoc], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(framing_module, "FEATURE_BACKLOG", 4)
+    store(archive, docs[:10], features=True)
+    assert archive.db.execute("SELECT count(*) FROM story_changes "
+                              "WHERE features IS NOT NULL").fetchone()[0] == 4
+    archive.framing.update_stories()  # the build takes them off and counts again
+    store(archive, docs[10:20], features=True)
+    assert archive.db.execute("SELECT count(*) FROM story_changes "
+                              "WHERE features IS NOT NULL").fetchone()[0] == 4

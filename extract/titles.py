@@ -5,8 +5,10 @@ Pages name themselves in their titles ("Headline | Site", "Site – Headline", "
 either end that are site-like are dropped: a segment is site-like when it matches a site name
 the page or the caller gives (``og:site_name``, ``application-name``, the JSON-LD publisher, the
 registry's outlet name), the page's host ("Corriere.it", "NTV Haber" on ntv.com.tr), an affix
-learned across the outlet's pages (``learn_affixes``), or is a bare date. Nothing else is cut:
-a headline may contain separators of its own ("BUDGET 3.0 | Sars gets R4bn...").
+learned across the outlet's pages (``learn_affixes``), or is a bare date. Beside a dropped site
+name, the section path goes too ("Headline | Politics | Site", "Site » Blog Archive »
+Headline"), unless a heading shows it. Nothing else is cut: a headline may contain separators
+of its own ("BUDGET 3.0 | Sars gets R4bn...").
 
 Which of the page's titles is the headline is decided in ``headline``.
 """
@@ -155,8 +157,9 @@ def _is_crumb(segment: str) -> bool:
     return len(segment) <= 30 and len(segment.split()) <= 3
 
 
-def strip_site(title: str | None, site: SiteNames) -> str | None:
-    """Drop site-like segments (names, host, learned affixes, dates) from both ends of a title."""
+def strip_site(title: str | None, site: SiteNames, shown: Iterable[str] = ()) -> str | None:
+    """Drop site-like segments (names, host, learned affixes, dates) from both ends of a title,
+    and the section path beside them unless a heading the page ``shown`` holds it."""
     text = clean(title)
     if not text:
         return None
@@ -182,14 +185,37 @@ def strip_site(title: str | None, site: SiteNames) -> str | None:
         if site.matches(segments[i], loose=seps[i - 1].strip() != ":"):
             del segments[i + 1:], seps[i:]
             break
+    cut = ""
     while len(segments) > 1 and droppable(segments[-1], seps[-1]):
         segments.pop()
-        seps.pop()
+        cut = seps.pop()
+    visible = {key(h) for h in shown}
+    _drop_path(segments, seps, cut, -1, visible)
+    cut = ""
     while len(segments) > 1 and droppable(segments[0], seps[0]):
         segments.pop(0)
-        seps.pop(0)
+        cut = seps.pop(0)
+    _drop_path(segments, seps, cut, 0, visible)
     out = segments[0] + "".join(sep + seg for sep, seg in zip(seps, segments[1:], strict=True))
     return out.strip() or None
+
+
+def _drop_path(segments: list[str], seps: list[str], site_sep: str, edge: int, visible: set[str]) -> None:
+    """Drop the section path a title puts between the headline and the site name it just lost
+    ("Headline | Politics | Site", "Site » Blog Archive » Headline"): short segments joined by
+    the separator that joined the site name. A colon never joins a path (it starts headlines:
+    "Brexit: Deal done"), and a segment goes only while the rest keeps more words than it
+    (a short headline after a kicker stays: "Ukraine-Krieg | Selenskyj warnt"), and none goes
+    from a title that a heading shows as it is ("Hund vertreibt Einbrecher – Zeugenaufruf")."""
+    mark = site_sep.strip()
+    while (mark and mark != ":" and len(segments) > 1 and seps[edge].strip() == mark
+           and _is_crumb(segments[edge])):
+        rest = segments[:-1] if edge == -1 else segments[1:]
+        if ("".join(map(key, segments)) in visible  # separators hold no letters: the title's key
+                or sum(len(seg.split()) for seg in rest) <= len(segments[edge].split())):
+            return
+        segments.pop(edge)
+        seps.pop(edge)
 
 
 def title_date(title: str | None) -> str | None:

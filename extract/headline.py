@@ -96,7 +96,7 @@ def content_headings(tree: HtmlElement, site: SiteNames) -> list[str]:
         if _chrome(el):
             continue
         text = heading_text(el)
-        if 3 <= len(text) <= _MAX_HEADLINE and not site.matches(text):
+        if 3 <= len(text) <= _MAX_HEADLINE and not site.matches(text, bounded=True):
             found.append((not _in_content(el), len(found), text))
     return [text for *_, text in sorted(found)]
 
@@ -321,8 +321,8 @@ def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[st
            meta_content(tree, "twitter:title"), page_title]
     # A "title" that is only the site's name ("SLF") is no headline.
     headings = content_headings(tree, site)
-    stripped = [t if (t := strip_site(r, site, headings)) and len(t) <= _MAX_TITLE and not site.matches(t)
-                else None for r in raw]
+    stripped = [t if (t := strip_site(r, site, headings)) and len(t) <= _MAX_TITLE
+                and not site.matches(t, bounded=True) else None for r in raw]
     candidates = _candidates(stripped)
     shown = [_shown(c, headings) for c in candidates]
     if candidates:
@@ -332,4 +332,4 @@ def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[st
     if headings:
         return headings[0], page_title
     last = strip_site(meta_title or extract_title(tree), site)
-    return (last if last and not site.matches(last) else None), page_title
+    return (last if last and not site.matches(last, bounded=True) else None), page_title

@@ -119,31 +119,58 @@ class SiteNames:
             if len(parts) > 1 and not parts[edge].strip():
                 self.affixes.update(k for seg in parts[0::2] if len(seg) <= 80 and (k := key(seg)))
 
-    def matches(self, segment: str, loose: bool = True) -> bool:
+    def _named(self, text: str) -> bool:
+        """The text is one of the site's names: a name the page or the caller gives, a learned
+        affix, the host ("Biathlon Antholz"), or an abbreviation of a name ("DW")."""
+        k = key(text)
+        if not k or len(text) > 80:
+            return False
+        if k in self.names or k in self.affixes or _spelled_for_hosts(k) & self.hosts:
+            return True
+        # "DW" for "DW.COM": the start of a name, written as a short abbreviation.
+        return len(text.split()) == 1 and len(k) >= 2 and text.isupper() and any(
+            n.startswith(k) for n in self.names)
+
+    def matches(self, segment: str, loose: bool = True, bounded: bool = False) -> bool:
         """True when a title segment names the site (not the article).
 
         ``loose`` also accepts a short segment that starts with the host's name ("NTV Haber");
         it is off for segments cut at a colon, which often start headlines ("Spiegel-Affäre:").
+        ``bounded`` asks that the host's name end where a word does ("NTV Haber", "ZDFmediathek",
+        not "Bildungsstreik" on bild.de) and that the initials be a host of three letters or
+        more (not "Feuer im Rathaus" on fr.de): titles and headings are judged so, as a short headline
+        may start like the host; bylines keep the looser test.
         """
+        if self._named(segment):
+            return True
         k = key(segment)
         if not k or len(segment) > 80:
             return False
-        if k in self.names or k in self.affixes:
-            return True
         spelled = _spelled_for_hosts(k)
-        if spelled & self.hosts:
-            return True
         count = len(segment.split())
-        if loose and count <= 4 and any(s.startswith(h) and len(h) >= 3 for h in self.hosts for s in spelled):
+        starts = _word_starts(segment) if bounded else spelled
+        if loose and count <= 4 and any(
+                (s == h if bounded else s.startswith(h)) and len(h) >= 3
+                for h in self.hosts for start in starts for s in _spelled_for_hosts(start)):
             return True  # "NTV Haber" on ntv.com.tr, "Corriere.it" on corriere.it
         # "Deutscher Schwimm-Verband e.V." on dsv.de: the host is the name's initials.
         initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", fold(segment))
                            if len(w) > 2 or w[0].isupper())
-        if 2 <= count <= 6 and len(initials) >= 2 and any(initials.startswith(h) for h in self.hosts):
-            return True
-        # "DW" for "DW.COM": the start of a name, written as a short abbreviation.
-        return count == 1 and len(k) >= 2 and segment.isupper() and any(
-            n.startswith(k) for n in self.names)
+        return 2 <= count <= 6 and len(initials) >= 2 and any(
+            (initials == h and len(h) >= 3) if bounded else initials.startswith(h) for h in self.hosts)
+
+
+def _word_starts(segment: str) -> list[str]:
+    """Keys of the segment's starts that end where a word does, or where the case changes
+    ("ZDFmediathek" -> "zd", "zdf", ...; "NTV Haber" -> "ntv", "ntvhaber")."""
+    ends = {m.end() for m in re.finditer(r"[^\W_]+", segment)}
+    for i in range(1, len(segment)):
+        a, b = segment[i - 1], segment[i]
+        if a.islower() and b.isupper():
+            ends.add(i)  # "DimidoBlog"
+        elif a.isupper() and b.islower() and i >= 2 and segment[i - 2].isupper():
+            ends.update((i, i - 1))  # "ZDFmediathek", or "HTMLParser"
+    return [k for i in sorted(ends) if (k := key(segment[:i]))]
 
 
 def is_date(segment: str) -> bool:
@@ -167,7 +194,7 @@ def strip_site(title: str | None, site: SiteNames, shown: Iterable[str] = ()) ->
     segments, seps = parts[0::2], parts[1::2]
 
     def droppable(seg: str, sep: str) -> bool:
-        return site.matches(seg, loose=sep.strip() != ":") or not seg.strip()
+        return site.matches(seg, loose=sep.strip() != ":", bounded=True) or not seg.strip()
 
     # A date is cut only as the outermost segment ("… – DW – 13.06.2023"): inside, it may be
     # part of the headline ("Wochenbericht 14. - 20. Januar 2022 - SLF").
@@ -182,7 +209,7 @@ def strip_site(title: str | None, site: SiteNames, shown: Iterable[str] = ()) ->
     for i in range(len(segments) - 2, 0, -1):
         if not _is_crumb(segments[i + 1]):
             break
-        if site.matches(segments[i], loose=seps[i - 1].strip() != ":"):
+        if site.matches(segments[i], loose=seps[i - 1].strip() != ":", bounded=True):
             del segments[i + 1:], seps[i:]
             break
     cut = ""

@@ -150,12 +150,28 @@ def _site(*names: str, url: str = "https://www.example.com/a/1", affixes: tuple[
     # Not what a colon joins, nor a part as long as what would remain of the headline.
     ("Brexit: Deal done | Paper", _site("Paper"), "Brexit: Deal done"),
     ("Ukraine-Krieg | Selenskyj warnt | Paper", _site("Paper"), "Ukraine-Krieg | Selenskyj warnt"),
+    # The host's name must end where a word ends; initials must be the whole host.
+    ("Bildungsstreik - Tausende demonstrieren | BILD", _site(url="https://www.bild.de/x"),
+     "Bildungsstreik - Tausende demonstrieren"),
+    ("Feuer im Rathaus - Drei Verletzte", _site(url="https://www.fr.de/x"), "Feuer im Rathaus - Drei Verletzte"),
+    ("Die Anstalt - ZDFmediathek", _site(url="https://www.zdf.de/x"), "Die Anstalt"),
     # Without a site name at that end there is no path to cut.
     ("Letters: Coddling criminals | Undermining road | Tax dollars", _site("Paper"),
      "Letters: Coddling criminals | Undermining road | Tax dollars"),
 ])  # fmt: skip
 def test_strip_site(title: str, site: SiteNames, headline: str) -> None:
     assert strip_site(title, site) == headline
+
+
+@pytest.mark.parametrize(("url", "headline"), [
+    ("https://www.fr.de/frankfurt/feuer-123.html", "Feuer im Rathaus"),  # initials "fr"
+    ("https://www.zeit.de/politik/zeitumstellung", "Zeitumstellung am Sonntag"),  # starts "zeit"
+    ("https://www.bild.de/news/bildungsstreik", "Bildungsstreik in Berlin"),
+])  # fmt: skip
+def test_a_short_headline_that_looks_like_the_host_is_no_site_name(url: str, headline: str) -> None:
+    result = _titled(f"<title>{headline} | Paper</title><meta property='og:title' content='{headline}'>",
+                     f"<article><h1>{headline}</h1>" + _BODY + "</article>", url)
+    assert result.title == headline
 
 
 def test_a_heading_that_shows_the_path_keeps_it() -> None:

@@ -21,6 +21,11 @@ devsets/fields (bench/fields.py), whose reviewed headlines follow og:title more 
   in front with a bar or a dash ("SARS-2/COVID-19 - Heute schon an morgen denken"; a kicker
   before a colon stays). A title only <title> or twitter:title states loses whatever it puts
   in front of the heading, a kicker before a colon included.
+- A heading does not make the title it shows win over og:title's: where og:title states one
+  headline and the <h1> shows the one the JSON-LD headline or <title> states, the reviewed
+  headlines of the tuning half follow the <h1> on three pages (Focus, Corriere, DailyMaverick)
+  and og:title on two of the same build (EveningStandard, TheMirror); a rule for the <h1> did
+  not carry over to pages not tuned on.
 - An <h1> that no title states never wins on its own: it is as often the headline re-worded for
   layout ("Joburg" for the titles' "Johannesburg"), another article's headline or a section
   name. Only a page without titles takes its first heading.

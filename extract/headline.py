@@ -17,8 +17,15 @@ devsets/fields (bench/fields.py), whose reviewed headlines follow og:title more 
 - The headline is written as its best source writes it (og:title's kicker and soft hyphens
   included), except where an <h1> outside navigation, asides, footers and forms shows that form
   to be the heading plus what sites add at the end: their name, a slogan, a rubric ("Warm war es
-  - Segel-Club Sarstedt e.V." beside the <h1> "Warm war es"). A title only <title> or
-  twitter:title states may also lose a rubric in front ("Blog - Schattiges Plätzchen").
+  - Segel-Club Sarstedt e.V." beside the <h1> "Warm war es"), or a rubric or series name put
+  in front with a bar or a dash ("SARS-2/COVID-19 - Heute schon an morgen denken"; a kicker
+  before a colon stays). A title only <title> or twitter:title states loses whatever it puts
+  in front of the heading, a kicker before a colon included.
+- A heading does not make the title it shows win over og:title's: where og:title states one
+  headline and the <h1> shows the one the JSON-LD headline or <title> states, the reviewed
+  headlines of the tuning half follow the <h1> on three pages (Focus, Corriere, DailyMaverick)
+  and og:title on two of the same build (EveningStandard, TheMirror); a rule for the <h1> did
+  not carry over to pages not tuned on.
 - An <h1> that no title states never wins on its own: it is as often the headline re-worded for
   layout ("Joburg" for the titles' "Johannesburg"), another article's headline or a section
   name. Only a page without titles takes its first heading.
@@ -94,7 +101,7 @@ def content_headings(tree: HtmlElement, site: SiteNames) -> list[str]:
         if _chrome(el):
             continue
         text = heading_text(el)
-        if 3 <= len(text) <= _MAX_HEADLINE and not site.matches(text):
+        if 3 <= len(text) <= _MAX_HEADLINE and not site.matches(text, bounded=True):
             found.append((not _in_content(el), len(found), text))
     return [text for *_, text in sorted(found)]
 
@@ -203,6 +210,19 @@ def _heading_cut(heading: str, title: str) -> bool:
     return kind == "head" or (kind is not None and _enough(heading, title, 1))
 
 
+def _after_rubric(heading: str, title: str) -> bool:
+    """The title puts a rubric, a series or a site name before the heading it ends with, joined
+    by a separator other than a colon ("Durch die Gegend | Mit Musiker ..."); a part before a
+    colon is a kicker, which the headline keeps ("Wahl: Eva Welskop-Deffaa ...")."""
+    keys, seps = _segments(title)
+    target, tail = key(heading), ""
+    for i in range(len(keys) - 1, 0, -1):
+        tail = keys[i] + tail
+        if tail == target:
+            return seps[i - 1].strip() != ":"
+    return False
+
+
 def _adds_little(heading: str, title: str) -> bool:
     """The heading holds every word of the title and at most a few more (a kicker, a rubric,
     a badge, a date), or the same words with other punctuation."""
@@ -245,7 +265,8 @@ class _Candidate:
             kind = cut_kind(heading, text)
             # A title only <title> or twitter:title states may also add a rubric in front; the
             # reviewed headlines keep og:title's and the JSON-LD headline's kickers.
-            cut = kind == "head" or (self.rank >= _ONLY_PAGE_TITLES and _heading_cut(heading, text))
+            cut = (kind == "head" or (kind == "tail" and _after_rubric(heading, text))
+                   or (self.rank >= _ONLY_PAGE_TITLES and _heading_cut(heading, text)))
             return 2, (heading if cut else text)
         for form in self.forms:
             if key(heading) == key(form) or is_cut(form, heading) or _adds_little(heading, form):
@@ -304,10 +325,10 @@ def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[st
     raw = [meta_content(tree, "og:title"), next(iter(_jsonld_values(jsonld, "headline")), None),
            meta_content(tree, "twitter:title"), page_title]
     # A "title" that is only the site's name ("SLF") is no headline.
-    stripped = [t if (t := strip_site(r, site)) and len(t) <= _MAX_TITLE and not site.matches(t)
-                else None for r in raw]
-    candidates = _candidates(stripped)
     headings = content_headings(tree, site)
+    stripped = [t if (t := strip_site(r, site, headings)) and len(t) <= _MAX_TITLE
+                and not site.matches(t, bounded=True) else None for r in raw]
+    candidates = _candidates(stripped)
     shown = [_shown(c, headings) for c in candidates]
     if candidates:
         best = _best(candidates, shown, sum(t is not None for t in stripped))
@@ -316,4 +337,4 @@ def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[st
     if headings:
         return headings[0], page_title
     last = strip_site(meta_title or extract_title(tree), site)
-    return (last if last and not site.matches(last) else None), page_title
+    return (last if last and not site.matches(last, bounded=True) else None), page_title

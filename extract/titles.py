@@ -5,8 +5,10 @@ Pages name themselves in their titles ("Headline | Site", "Site – Headline", "
 either end that are site-like are dropped: a segment is site-like when it matches a site name
 the page or the caller gives (``og:site_name``, ``application-name``, the JSON-LD publisher, the
 registry's outlet name), the page's host ("Corriere.it", "NTV Haber" on ntv.com.tr), an affix
-learned across the outlet's pages (``learn_affixes``), or is a bare date. Nothing else is cut:
-a headline may contain separators of its own ("BUDGET 3.0 | Sars gets R4bn...").
+learned across the outlet's pages (``learn_affixes``), or is a bare date. Beside a dropped site
+name, the section path goes too ("Headline | Politics | Site", "Site » Blog Archive »
+Headline"), unless a heading shows it. Nothing else is cut: a headline may contain separators
+of its own ("BUDGET 3.0 | Sars gets R4bn...").
 
 Which of the page's titles is the headline is decided in ``headline``.
 """
@@ -117,31 +119,58 @@ class SiteNames:
             if len(parts) > 1 and not parts[edge].strip():
                 self.affixes.update(k for seg in parts[0::2] if len(seg) <= 80 and (k := key(seg)))
 
-    def matches(self, segment: str, loose: bool = True) -> bool:
+    def _named(self, text: str) -> bool:
+        """The text is one of the site's names: a name the page or the caller gives, a learned
+        affix, the host ("Biathlon Antholz"), or an abbreviation of a name ("DW")."""
+        k = key(text)
+        if not k or len(text) > 80:
+            return False
+        if k in self.names or k in self.affixes or _spelled_for_hosts(k) & self.hosts:
+            return True
+        # "DW" for "DW.COM": the start of a name, written as a short abbreviation.
+        return len(text.split()) == 1 and len(k) >= 2 and text.isupper() and any(
+            n.startswith(k) for n in self.names)
+
+    def matches(self, segment: str, loose: bool = True, bounded: bool = False) -> bool:
         """True when a title segment names the site (not the article).
 
         ``loose`` also accepts a short segment that starts with the host's name ("NTV Haber");
         it is off for segments cut at a colon, which often start headlines ("Spiegel-Affäre:").
+        ``bounded`` asks that the host's name end where a word does ("NTV Haber", "ZDFmediathek",
+        not "Bildungsstreik" on bild.de) and that the initials be a host of three letters or
+        more (not "Feuer im Rathaus" on fr.de): titles and headings are judged so, as a short headline
+        may start like the host; bylines keep the looser test.
         """
+        if self._named(segment):
+            return True
         k = key(segment)
         if not k or len(segment) > 80:
             return False
-        if k in self.names or k in self.affixes:
-            return True
         spelled = _spelled_for_hosts(k)
-        if spelled & self.hosts:
-            return True
         count = len(segment.split())
-        if loose and count <= 4 and any(s.startswith(h) and len(h) >= 3 for h in self.hosts for s in spelled):
+        starts = _word_starts(segment) if bounded else spelled
+        if loose and count <= 4 and any(
+                (s == h if bounded else s.startswith(h)) and len(h) >= 3
+                for h in self.hosts for start in starts for s in _spelled_for_hosts(start)):
             return True  # "NTV Haber" on ntv.com.tr, "Corriere.it" on corriere.it
         # "Deutscher Schwimm-Verband e.V." on dsv.de: the host is the name's initials.
         initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", fold(segment))
                            if len(w) > 2 or w[0].isupper())
-        if 2 <= count <= 6 and len(initials) >= 2 and any(initials.startswith(h) for h in self.hosts):
-            return True
-        # "DW" for "DW.COM": the start of a name, written as a short abbreviation.
-        return count == 1 and len(k) >= 2 and segment.isupper() and any(
-            n.startswith(k) for n in self.names)
+        return 2 <= count <= 6 and len(initials) >= 2 and any(
+            (initials == h and len(h) >= 3) if bounded else initials.startswith(h) for h in self.hosts)
+
+
+def _word_starts(segment: str) -> list[str]:
+    """Keys of the segment's starts that end where a word does, or where the case changes
+    ("ZDFmediathek" -> "zd", "zdf", ...; "NTV Haber" -> "ntv", "ntvhaber")."""
+    ends = {m.end() for m in re.finditer(r"[^\W_]+", segment)}
+    for i in range(1, len(segment)):
+        a, b = segment[i - 1], segment[i]
+        if a.islower() and b.isupper():
+            ends.add(i)  # "DimidoBlog"
+        elif a.isupper() and b.islower() and i >= 2 and segment[i - 2].isupper():
+            ends.update((i, i - 1))  # "ZDFmediathek", or "HTMLParser"
+    return [k for i in sorted(ends) if (k := key(segment[:i]))]
 
 
 def is_date(segment: str) -> bool:
@@ -155,8 +184,9 @@ def _is_crumb(segment: str) -> bool:
     return len(segment) <= 30 and len(segment.split()) <= 3
 
 
-def strip_site(title: str | None, site: SiteNames) -> str | None:
-    """Drop site-like segments (names, host, learned affixes, dates) from both ends of a title."""
+def strip_site(title: str | None, site: SiteNames, shown: Iterable[str] = ()) -> str | None:
+    """Drop site-like segments (names, host, learned affixes, dates) from both ends of a title,
+    and the section path beside them unless a heading the page ``shown`` holds it."""
     text = clean(title)
     if not text:
         return None
@@ -164,7 +194,7 @@ def strip_site(title: str | None, site: SiteNames) -> str | None:
     segments, seps = parts[0::2], parts[1::2]
 
     def droppable(seg: str, sep: str) -> bool:
-        return site.matches(seg, loose=sep.strip() != ":") or not seg.strip()
+        return site.matches(seg, loose=sep.strip() != ":", bounded=True) or not seg.strip()
 
     # A date is cut only as the outermost segment ("… – DW – 13.06.2023"): inside, it may be
     # part of the headline ("Wochenbericht 14. - 20. Januar 2022 - SLF").
@@ -179,17 +209,40 @@ def strip_site(title: str | None, site: SiteNames) -> str | None:
     for i in range(len(segments) - 2, 0, -1):
         if not _is_crumb(segments[i + 1]):
             break
-        if site.matches(segments[i], loose=seps[i - 1].strip() != ":"):
+        if site.matches(segments[i], loose=seps[i - 1].strip() != ":", bounded=True):
             del segments[i + 1:], seps[i:]
             break
+    cut = ""
     while len(segments) > 1 and droppable(segments[-1], seps[-1]):
         segments.pop()
-        seps.pop()
+        cut = seps.pop()
+    visible = {key(h) for h in shown}
+    _drop_path(segments, seps, cut, -1, visible)
+    cut = ""
     while len(segments) > 1 and droppable(segments[0], seps[0]):
         segments.pop(0)
-        seps.pop(0)
+        cut = seps.pop(0)
+    _drop_path(segments, seps, cut, 0, visible)
     out = segments[0] + "".join(sep + seg for sep, seg in zip(seps, segments[1:], strict=True))
     return out.strip() or None
+
+
+def _drop_path(segments: list[str], seps: list[str], site_sep: str, edge: int, visible: set[str]) -> None:
+    """Drop the section path a title puts between the headline and the site name it just lost
+    ("Headline | Politics | Site", "Site » Blog Archive » Headline"): short segments joined by
+    the separator that joined the site name. A colon never joins a path (it starts headlines:
+    "Brexit: Deal done"), and a segment goes only while the rest keeps more words than it
+    (a short headline after a kicker stays: "Ukraine-Krieg | Selenskyj warnt"), and none goes
+    from a title that a heading shows as it is ("Hund vertreibt Einbrecher – Zeugenaufruf")."""
+    mark = site_sep.strip()
+    while (mark and mark != ":" and len(segments) > 1 and seps[edge].strip() == mark
+           and _is_crumb(segments[edge])):
+        rest = segments[:-1] if edge == -1 else segments[1:]
+        if ("".join(map(key, segments)) in visible  # separators hold no letters: the title's key
+                or sum(len(seg.split()) for seg in rest) <= len(segments[edge].split())):
+            return
+        segments.pop(edge)
+        seps.pop(edge)
 
 
 def title_date(title: str | None) -> str | None:

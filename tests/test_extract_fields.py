@@ -142,9 +142,45 @@ def _site(*names: str, url: str = "https://www.example.com/a/1", affixes: tuple[
     ("Tout sur le vin | Télérama", _site(url="https://www.telerama.fr/x"), "Tout sur le vin"),
     ("Dago Leukefeld wird Botschafter ⋆ Leukefeld Handball", _site(url="https://leukefeld-handball.de/x"),
      "Dago Leukefeld wird Botschafter"),
+    # The section path between the headline and the site name goes, on either side.
+    ("Minister quits over leaked memo | Politics | The Guardian", _site(url="https://www.theguardian.com/x"),
+     "Minister quits over leaked memo"),
+    ("Four Years Remaining » Blog Archive » Interning of Small Integers in Python",
+     _site("Four Years Remaining"), "Interning of Small Integers in Python"),
+    # Not what a colon joins, nor a part as long as what would remain of the headline.
+    ("Brexit: Deal done | Paper", _site("Paper"), "Brexit: Deal done"),
+    ("Ukraine-Krieg | Selenskyj warnt | Paper", _site("Paper"), "Ukraine-Krieg | Selenskyj warnt"),
+    # The host's name must end where a word ends; initials must be the whole host.
+    ("Bildungsstreik - Tausende demonstrieren | BILD", _site(url="https://www.bild.de/x"),
+     "Bildungsstreik - Tausende demonstrieren"),
+    ("Feuer im Rathaus - Drei Verletzte", _site(url="https://www.fr.de/x"), "Feuer im Rathaus - Drei Verletzte"),
+    ("Die Anstalt - ZDFmediathek", _site(url="https://www.zdf.de/x"), "Die Anstalt"),
+    # Without a site name at that end there is no path to cut.
+    ("Letters: Coddling criminals | Undermining road | Tax dollars", _site("Paper"),
+     "Letters: Coddling criminals | Undermining road | Tax dollars"),
 ])  # fmt: skip
 def test_strip_site(title: str, site: SiteNames, headline: str) -> None:
     assert strip_site(title, site) == headline
+
+
+@pytest.mark.parametrize(("url", "headline"), [
+    ("https://www.fr.de/frankfurt/feuer-123.html", "Feuer im Rathaus"),  # initials "fr"
+    ("https://www.zeit.de/politik/zeitumstellung", "Zeitumstellung am Sonntag"),  # starts "zeit"
+    ("https://www.bild.de/news/bildungsstreik", "Bildungsstreik in Berlin"),
+])  # fmt: skip
+def test_a_short_headline_that_looks_like_the_host_is_no_site_name(url: str, headline: str) -> None:
+    result = _titled(f"<title>{headline} | Paper</title><meta property='og:title' content='{headline}'>",
+                     f"<article><h1>{headline}</h1>" + _BODY + "</article>", url)
+    assert result.title == headline
+
+
+def test_a_heading_that_shows_the_path_keeps_it() -> None:
+    # tests/pages/de-hildesheimer-heading-keeps-path: the <h1> shows "– Zeugenaufruf".
+    site = _site("Hildesheimer Presse")
+    title = "Hund vertreibt Einbrecher – Zeugenaufruf – Hildesheimer Presse"
+    assert strip_site(title, site) == "Hund vertreibt Einbrecher"
+    assert strip_site(title, site, ["Hund vertreibt Einbrecher – Zeugenaufruf"]) == (
+        "Hund vertreibt Einbrecher – Zeugenaufruf")
 
 
 def test_learn_affixes_from_one_outlets_titles() -> None:
@@ -210,6 +246,16 @@ def test_og_title_keeps_its_kicker_and_soft_hyphens_where_the_h1_differs() -> No
     result = _titled("<meta property='og:title' content='Trump plant Helikopter\u00adlandeplatz'>",
                      "<h1>Trump plant Helikopterlandeplatz</h1>" + _BODY)
     assert result.title == "Trump plant Helikopter\u00adlandeplatz"
+
+
+def test_h1_drops_a_rubric_og_title_puts_before_it_with_a_dash_or_bar() -> None:
+    # A series or rubric name joined by " | " or " - " (tests/pages/de-freitag-series-before-
+    # heading); a kicker joined by a colon stays (the test above).
+    for og in ("Durch die Gegend | Mit Musiker Voodoo Jürgens in Wien",
+               "SARS-2/COVID-19 - Mit Musiker Voodoo Jürgens in Wien"):
+        result = _titled(f"<meta property='og:title' content='{og}'>",
+                         "<article><h1>Mit Musiker Voodoo Jürgens in Wien</h1>" + _BODY + "</article>")
+        assert result.title == "Mit Musiker Voodoo Jürgens in Wien"
 
 
 def test_h1_drops_what_og_title_adds_at_its_end() -> None:

@@ -142,9 +142,18 @@ def sampled(article_id: str, every: int) -> bool:
     return every <= 1 or zlib.crc32(article_id.encode()) % every == 0
 
 
+_TF = [0.0] + [1 + math.log(c) for c in range(1, 64)]  # sublinear term weights, precomputed
+
+
 def tfidf(counts: Counter[str], vocab: Vocabulary) -> dict[str, float]:
     """Sublinear TF-IDF, L2-normalised."""
-    vec = {t: (1 + math.log(c)) * vocab.idf(t) for t, c in counts.items()}
+    # The hot loop of clustering (every article, every update): cached weights read
+    # directly, the method only for a key not seen yet.
+    known, idf, tf = vocab._idf.get, vocab.idf, _TF
+    vec = {}
+    for t, c in counts.items():
+        w = known(t)
+        vec[t] = (tf[c] if c < 64 else 1 + math.log(c)) * (idf(t) if w is None else w)
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
     return {t: v / norm for t, v in vec.items()}
 

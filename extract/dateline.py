@@ -21,6 +21,7 @@ from lxml.html import HtmlElement
 from .dateparse import ANY_STYLE, DateStyle, dates_in_text
 
 _WINDOW = 400
+_BEFORE = 200
 # Labels closer than this before a date describe it ("Updated: 12 May 2025, 10:15").
 _LABEL_REACH = 40
 _UPDATE_WORDS = (
@@ -36,6 +37,8 @@ _PUBLISH_WORDS = (
 _UPDATED = re.compile(rf"(?:{_UPDATE_WORDS})\b[^\d]{{0,25}}$", re.I)
 _ANY_LABEL = re.compile(rf"(?<![^\W\d_])(?:({_PUBLISH_WORDS})|{_UPDATE_WORDS})\b", re.I)
 _LABEL_GAP = 25
+_CLOCK_ONLY = re.compile(
+    r"\s*(?:,?\s*(?:um|at|à|alle|a las|в|saat)?\s*[\d%][\d:.%HMhm]{0,7}\s*(?:Uhr|h|ч)?\.?)?\s*", re.I)
 _NEEDLES = sorted({w.split()[0][:5] for w in f"{_UPDATE_WORDS}|{_PUBLISH_WORDS}".split("|")})
 
 
@@ -46,6 +49,10 @@ def visible_text(tree: HtmlElement) -> str:
     with an XPath that excludes scripts; the (few) script bodies are cut out afterwards.
     """
     body = tree.find("body")
+    if body is None:
+        # No <body> element: junk before <html> (a PHP warning) made the parser root the page
+        # at a <div>; the whole tree is then the page's text.
+        body = tree if tree.tag != "html" else None
     if body is None:
         return ""
     text = tostring(body, method="text", encoding=str, with_tail=False)
@@ -82,6 +89,16 @@ def _label_starts(body: str) -> list[int]:
     return sorted(starts)
 
 
+def _date_before(body: str, label: int, style: DateStyle) -> str | None:
+    """The date that a label closes, as verb-final languages write it ("Dieser Beitrag wurde
+    am 3. Dezember 2011 um 10:15 Uhr veröffentlicht"): only a clock may stand between them."""
+    before = body[max(0, label - _LABEL_REACH) : label]
+    dates = dates_in_text(before, style.order, style.lang)
+    if dates and _CLOCK_ONLY.fullmatch(before[dates[-1][1] :]):
+        return dates[-1][2]
+    return None
+
+
 def labelled_dates(tree: HtmlElement, style: DateStyle = ANY_STYLE, text: str | None = None
                    ) -> tuple[str | None, str | None]:
     """Return the first (published, updated) dates that a visible label names as such."""
@@ -96,45 +113,70 @@ def labelled_dates(tree: HtmlElement, style: DateStyle = ANY_STYLE, text: str | 
         # The date must follow the label closely ("Veröffentlicht am Samstag, 3. Mai 2025").
         if dates and dates[0][0] <= _LABEL_GAP and not _ANY_LABEL.search(after[: dates[0][0]]):
             found[is_update] = dates[0][2]
+        elif day := _date_before(body, m.start(), style):
+            found[is_update] = day
         if len(found) == 2:
             break
     return found.get(False), found.get(True)
 
 
-def _following_text(h1: HtmlElement, limit: int) -> str:
+def _shown_text(el: HtmlElement) -> str:
+    """An element's text without the scripts and styles inside it (they are not on the page)."""
+    text = el.text_content()
+    for inner in el.iter("script", "style", "noscript"):
+        if inner.text and len(inner.text) > 2:
+            text = text.replace(inner.text, " ", 1)
+    return text
+
+
+def _sibling_text(node: HtmlElement, limit: int, preceding: bool) -> tuple[str, int]:
+    """Up to ``limit`` characters of the text beside an element (the end of what precedes it,
+    or the start of what follows), and how much text that side holds (capped at ``limit``)."""
     parts: list[str] = []
     size = 0
-    for el in h1.itersiblings():
+    for el in node.itersiblings(preceding=preceding):
         if el.tag in ("script", "style") or not isinstance(el.tag, str):
             continue
-        chunk = " ".join(el.text_content().split())
+        chunk = " ".join(_shown_text(el).split())
         parts.append(chunk)
-        size += len(chunk)
+        size += len(chunk) + 1
         if size >= limit:
             break
-    return " ".join(parts)[:limit]
+    if preceding:
+        return " ".join(reversed(parts))[-limit:], min(size, limit)
+    return " ".join(parts)[:limit], min(size, limit)
+
+
+def _headline(tree: HtmlElement) -> HtmlElement | None:
+    """The page's headline element: its only <h1>, else the one that repeats the page title."""
+    h1s = [h for h in tree.iter("h1") if h.text_content().strip()]
+    if len(h1s) == 1:
+        return h1s[0]
+    title = " ".join((tree.findtext(".//title") or "").split()).casefold()
+    heads = h1s
+    # Several headings: only the one repeating the page title is the headline.
+    heads = [h for h in heads if " ".join(h.text_content().split()).casefold() in title]
+    return heads[0] if len(heads) == 1 else None
 
 
 def visible_dateline(tree: HtmlElement, style: DateStyle = ANY_STYLE) -> str | None:
     """Return the date printed beside the page's main headline, if there is one."""
-    h1s = [h for h in tree.iter("h1") if h.text_content().strip()]
-    if len(h1s) > 1:
-        # Several <h1>: only the one repeating the page title is the headline.
-        title = " ".join((tree.findtext(".//title") or "").split()).casefold()
-        h1s = [h for h in h1s if " ".join(h.text_content().split()).casefold() in title]
-    if len(h1s) != 1:
+    h1 = _headline(tree)
+    if h1 is None:
         return None
-    h1 = h1s[0]
-    # Walk up a few levels: the dateline often sits in the header block around the <h1>.
+    # Walk up a few levels: the dateline often sits in the header block around the <h1>, above
+    # it (past a kicker) or below it (past a byline). Each level reads a window of text on
+    # either side, but not beyond a side where the levels below already held a whole window
+    # of text: what lies there (comments after the post, sidebars) is not the article's header.
     node: HtmlElement | None = h1
+    before = after = 0  # text between the headline and the current level's siblings
     for _ in range(3):
-        if node is None:
+        if node is None or (before >= _BEFORE and after >= _WINDOW):
             break
-        text = _following_text(node, _WINDOW)
-        prev = node.getprevious()
-        if prev is not None and isinstance(prev.tag, str) and prev.tag not in ("script", "style"):
-            text = " ".join(prev.text_content().split())[-200:] + " " + text
-        if found := find_date(text, style):
+        above, size_above = _sibling_text(node, _BEFORE, True) if before < _BEFORE else ("", 0)
+        below, size_below = _sibling_text(node, _WINDOW, False) if after < _WINDOW else ("", 0)
+        if found := find_date(f"{above} {below}", style):
             return found
+        before, after = before + size_above, after + size_below
         node = node.getparent()
     return None

@@ -19,8 +19,9 @@ The rule for the publication date (first valid candidate wins, in this order):
 
 A structured publication time that repeats a modification time exactly, while another
 structured source states an earlier day, is a CMS rewriting the field and is set aside. When
-structured sources (generic meta names included) still disagree among themselves, the one
-htmldate agrees with wins. When the page prints, as its label or dateline, the day that
+structured sources (generic meta names included) still disagree among themselves, the day
+the page prints (label, title segment or dateline) settles it, if a structured source states
+that day other than by repeating a modification stamp; else the one htmldate agrees with wins. When the page prints, as its label or dateline, the day that
 structured data gives as the modification day and no structured source gives as publication,
 the printed day wins if that modification came at least 12 hours after the publication: the
 site re-dated the page and presents it under that date (an edit within hours is a correction). When the winner is written in
@@ -36,7 +37,9 @@ language and unambiguous dates decide whether 03/04/2025 is the 3rd of April or 
 
 "Valid" means parseable, not before 1995, and not after the crawl time (``first_seen``, else now)
 plus one day for time zones. A guess from htmldate equal to the crawl day is treated as the
-site's "today" header and loses to a feed or sitemap date when one exists. A date that only
+site's "today" header and loses to a feed or sitemap date when one exists; a guess on a day
+the page gives as its modification loses to any other publication evidence (htmldate fell
+back on the update). A date that only
 appears in body text (unlabelled) can therefore never beat structured metadata. Offsets are
 kept as written: converting to UTC would move late-evening articles to the next day.
 """
@@ -238,6 +241,7 @@ def _structured(valid: list[DateCandidate], modified: Iterable[str]) -> list[Dat
 
 def _choose_published(valid: list[DateCandidate], updated: dict[str, str],
                       modified: Iterable[str] = ()) -> DateCandidate | None:
+    modified = list(modified)
     structured = _structured(valid, modified)
     url = next((c for c in valid if c.source == "url"), None)
     guess = next((c for c in valid if c.source == "htmldate"), None)
@@ -249,8 +253,16 @@ def _choose_published(valid: list[DateCandidate], updated: dict[str, str],
         # Generic meta names still settle disagreements and time zones among structured data.
         pool = structured + [c for c in valid if c.source.startswith("weak-meta:")]
         best = structured[0]
-        if guess is not None and len(_days(pool)) > 1:
-            best = next((c for c in pool if c.value[:10] == guess.value[:10]), best)
+        if len(_days(pool)) > 1:
+            # The day the page prints settles a disagreement among its structured sources
+            # (unless they state that day only by repeating a modification stamp); htmldate,
+            # which reads the same metadata, settles it where the page prints none of them.
+            stamps = set(modified)
+            printed = visible is not None and visible.value[:10] in _days(
+                c for c in pool if c.value not in stamps)
+            judge = visible if printed else guess
+            if judge is not None:
+                best = next((c for c in pool if c.value[:10] == judge.value[:10]), best)
         # The page prints its update day as its date and no structured source calls that day
         # the publication: readers (and archives) date the page by what it prints, when it was
         # re-dated later (an edit within hours of publication is a correction, not a new date).
@@ -292,8 +304,14 @@ def choose(
         updated = {c.value[:10]: c.value for c in reversed(mods)}
         best = _choose_published(valid, updated, [c.value for c in mods])
     else:
-        best = valid[0] if valid else None
+        best, updated = (valid[0] if valid else None), {}
     latest = upper_bound(first_seen)
+    if best is not None and best.source == "htmldate" and best.value[:10] in updated:
+        # htmldate fell back on the modification day: a publication date the page marks up
+        # (its <time>, the feed) is the better evidence.
+        later = [c for c in valid if c.value[:10] != best.value[:10] and c.source != "htmldate"]
+        if later:
+            return later[0]
     if best is not None and best.source == "htmldate" and day_of(best.value) == latest - timedelta(days=1):
         hinted = [c for c in valid if c.source in ("feed", "sitemap")]
         if hinted:

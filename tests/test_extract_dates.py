@@ -1,0 +1,93 @@
+"""The publication-date rule on minimal pages: which evidence wins, and where a dateline may be."""
+
+from __future__ import annotations
+
+import pytest
+from lxml.html import document_fromstring
+
+from extract import DateCandidate, extract_article
+from extract.dateline import labelled_dates, visible_dateline
+from extract.dates import choose
+
+pytestmark = pytest.mark.unit
+
+TEXT = "<p>" + ("Der Gemeinderat hat am Abend über den neuen Haushalt beraten. " * 12) + "</p>"
+
+
+def _disagreeing(printed: str) -> list[DateCandidate]:
+    """Structured sources a day apart (an issue date in UTC, a CMS day), htmldate on the other."""
+    return [DateCandidate("published", "2019-10-19T03:00:00+00:00", "json-ld"),
+            DateCandidate("modified", "2019-10-18T20:00:25+00:00", "json-ld"),
+            DateCandidate("published", "2019-10-18", "meta:datepublished"),
+            DateCandidate("published", "2019-10-18T20:00:25+00:00", "weak-meta:date"),
+            DateCandidate("published", printed, "dateline"),
+            DateCandidate("published", "2019-10-18", "htmldate")]
+
+
+def test_printed_day_settles_structured_disagreement_before_htmldate() -> None:
+    best = choose(_disagreeing("2019-10-19"), "published", "2019-10-20")
+    assert best is not None and best.value == "2019-10-19T03:00:00+00:00"
+
+
+def test_printed_day_that_is_no_structured_day_leaves_it_to_htmldate() -> None:
+    best = choose(_disagreeing("2019-10-25"), "published", "2019-10-26")
+    assert best is not None and best.value[:10] == "2019-10-18"
+
+
+def test_printed_day_that_merely_repeats_the_modification_day_does_not_settle_it() -> None:
+    # The page prints its update day; the only structured "publication" on that day is the
+    # modification stamp written again, so htmldate's pick (the original day) stands.
+    cands = [DateCandidate("published", "2017-04-12T18:33:59+02:00", "meta:article:published_time"),
+             DateCandidate("modified", "2020-02-19", "meta:datemodified"),
+             DateCandidate("published", "2020-02-19", "meta:datepublished"),
+             DateCandidate("published", "2020-02-19", "dateline"),
+             DateCandidate("published", "2017-04-12", "htmldate")]
+    best = choose(cands, "published", "2020-03-01")
+    assert best is not None and best.value[:10] == "2017-04-12"
+
+
+def test_htmldate_on_the_modification_day_yields_to_the_time_element() -> None:
+    cands = [DateCandidate("modified", "2020-06-02T11:57:06+02:00", "meta:og:updated_time"),
+             DateCandidate("published", "2020-03-31", "time-element"),
+             DateCandidate("published", "2020-06-02", "htmldate")]
+    best = choose(cands, "published", "2020-07-01")
+    assert best is not None and best.source == "time-element"
+    alone = choose([cands[0], cands[2]], "published", "2020-07-01")
+    assert alone is not None and alone.source == "htmldate"  # nothing better to fall back on
+
+
+def test_dateline_is_not_read_beside_the_whole_article() -> None:
+    # Blog template: the headline block holds no date; what follows the post is comments.
+    html = ("<html><body><div class='post'><div class='post-headline'><h1>Virtuelle Wand</h1></div>"
+            f"<div class='byline'>von Heiner</div><div class='post-body'>{TEXT}</div></div>"
+            "<div class='comments'><p>Erkan 15. Dezember 2015 um 11:21</p></div></body></html>")
+    assert visible_dateline(document_fromstring(html)) is None
+
+
+def test_dateline_above_the_headline_past_a_kicker() -> None:
+    html = ("<html><body><article><div class='date'><time>19. November 2021</time></div>"
+            "<div class='kicker'><h2>Er sagt: die Pflege ist kein Hotspot</h2></div>"
+            "<div class='header'><h1>Caritas-Chef gegen Impfpflicht</h1></div>"
+            f"<div class='text'><p>Am 16. November sagte er:</p>{TEXT}</div></article></body></html>")
+    assert visible_dateline(document_fromstring(html)) == "2021-11-19"
+
+
+@pytest.mark.parametrize(
+    ("text", "published"),
+    [("Dieser Beitrag wurde am Samstag, 3. Dezember 2011 um 10:15 Uhr veröffentlicht.", "2011-12-03"),
+     ("Dieser Beitrag wurde am 3. Dezember 2011 um %H:%M Uhr veröffentlicht und abgelegt.", "2011-12-03"),
+     ("Am 3. Dezember 2011 hat der Verein seine Zahlen veröffentlicht.", None)],
+)
+def test_label_after_the_date_in_verb_final_phrases(text: str, published: str | None) -> None:
+    tree = document_fromstring(f"<html><body><p>{text}</p></body></html>")
+    assert labelled_dates(tree) == (published, None)
+
+
+def test_page_rooted_at_a_div_by_junk_before_html_still_shows_its_dates() -> None:
+    junk = "<br /><b>Warning</b>: Cannot modify header information in <b>/www/x.php</b><br />"
+    html = (f"{junk}<!DOCTYPE html><html lang='de'><head><title>Kein Cyberterrorismus</title></head>"
+            f"<body><div class='post'><h2>Kein Cyberterrorismus</h2>{TEXT}<p class='postmetadata'>"
+            "Dieser Beitrag wurde am Samstag, 3. Dezember 2011 um 09:12 Uhr veröffentlicht.</p>"
+            "</div></body></html>")
+    result = extract_article(html, "https://blog.example.de/news/kein-cyberterrorismus/")
+    assert result.date == "2011-12-03" and result.date_source == "label"

@@ -37,6 +37,8 @@ _PUBLISH_WORDS = (
 _UPDATED = re.compile(rf"(?:{_UPDATE_WORDS})\b[^\d]{{0,25}}$", re.I)
 _ANY_LABEL = re.compile(rf"(?<![^\W\d_])(?:({_PUBLISH_WORDS})|{_UPDATE_WORDS})\b", re.I)
 _LABEL_GAP = 25
+_CAPTION_TAGS = {"figure", "figcaption", "picture"}
+_CAPTION_CLASS = re.compile(r"caption|credit", re.I)
 _CLOCK_ONLY = re.compile(
     r"\s*(?:,?\s*(?:um|at|à|alle|a las|в|saat)?\s*[\d%][\d:.%HMhm]{0,7}\s*(?:Uhr|h|ч)?\.?)?\s*", re.I)
 _NEEDLES = sorted({w.split()[0][:5] for w in f"{_UPDATE_WORDS}|{_PUBLISH_WORDS}".split("|")})
@@ -120,12 +122,27 @@ def labelled_dates(tree: HtmlElement, style: DateStyle = ANY_STYLE, text: str | 
     return found.get(False), found.get(True)
 
 
+def _is_caption(el: HtmlElement) -> bool:
+    """A picture's caption or credit: it dates the photograph, not the article. A class named
+    "caption" alone may be a type style ("type-caption"): the block must hold a picture too."""
+    if el.tag in _CAPTION_TAGS:
+        return True
+    if not _CAPTION_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
+        return False
+    parent = el.getparent()
+    return parent is not None and next(parent.iter("img", "picture", "video"), None) is not None
+
+
 def _shown_text(el: HtmlElement) -> str:
-    """An element's text without the scripts and styles inside it (they are not on the page)."""
+    """An element's text as a dateline reader sees it: without the scripts and styles inside
+    it (they are not on the page) and without picture captions."""
     text = el.text_content()
     for inner in el.iter("script", "style", "noscript"):
         if inner.text and len(inner.text) > 2:
             text = text.replace(inner.text, " ", 1)
+    for inner in el.iter():
+        if isinstance(inner.tag, str) and inner is not el and _is_caption(inner):
+            text = text.replace(inner.text_content(), " ", 1)
     return text
 
 
@@ -135,7 +152,7 @@ def _sibling_text(node: HtmlElement, limit: int, preceding: bool) -> tuple[str, 
     parts: list[str] = []
     size = 0
     for el in node.itersiblings(preceding=preceding):
-        if el.tag in ("script", "style") or not isinstance(el.tag, str):
+        if el.tag in ("script", "style") or not isinstance(el.tag, str) or _is_caption(el):
             continue
         chunk = " ".join(_shown_text(el).split())
         parts.append(chunk)
@@ -153,10 +170,13 @@ def _headline(tree: HtmlElement) -> HtmlElement | None:
     if len(h1s) == 1:
         return h1s[0]
     title = " ".join((tree.findtext(".//title") or "").split()).casefold()
-    heads = h1s
-    # Several headings: only the one repeating the page title is the headline.
-    heads = [h for h in heads if " ".join(h.text_content().split()).casefold() in title]
-    return heads[0] if len(heads) == 1 else None
+    # Several headings: the headline is the one the page title repeats; where the title also
+    # repeats others (the site's and the section's names), it is the longest of them.
+    texts = [(" ".join(h.text_content().split()).casefold(), h) for h in h1s]
+    heads = sorted(((len(t), i) for i, (t, _) in enumerate(texts) if t in title), reverse=True)
+    if len(heads) == 1 or (len(heads) > 1 and heads[0][0] > 2 * heads[1][0]):
+        return texts[heads[0][1]][1]
+    return None
 
 
 def visible_dateline(tree: HtmlElement, style: DateStyle = ANY_STYLE) -> str | None:

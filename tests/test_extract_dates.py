@@ -91,3 +91,39 @@ def test_page_rooted_at_a_div_by_junk_before_html_still_shows_its_dates() -> Non
             "</div></body></html>")
     result = extract_article(html, "https://blog.example.de/news/kein-cyberterrorismus/")
     assert result.date == "2011-12-03" and result.date_source == "label"
+
+
+def test_dateline_skips_a_picture_caption_below_the_headline() -> None:
+    html = ("<html><body><article><h1>All paid their own way, minister says</h1>"
+            "<div class='article-image'><picture><img src='a.jpg'></picture>"
+            "<div class='image-caption'>The minister speaking in Shah Alam on November 19, 2024."
+            "</div></div><div class='byline'>By A. Reporter Friday, 22 Nov 2024 4:55 PM MYT</div>"
+            f"{TEXT}</article></body></html>")
+    assert visible_dateline(document_fromstring(html)) == "2024-11-22"
+
+
+def test_a_caption_type_style_without_a_picture_is_still_read() -> None:
+    html = ("<html><body><article><h1>Plagues of New York</h1>"
+            "<p class='type-caption'>Published Nov 8, 2023</p>"
+            f"{TEXT}</article></body></html>")
+    assert visible_dateline(document_fromstring(html)) == "2023-11-08"
+
+
+def test_headline_among_several_h1_is_the_longest_the_title_repeats() -> None:
+    # The site's and the section's names are <h1> too, and the <title> repeats all three.
+    html = ("<html><head><title>Zoll online - Fachmeldungen - Verkündung des Tabaksteuermodernisierungsgesetzes</title></head>"
+            "<body><h1>Zoll</h1><nav><p>Stand 17. August 2021</p></nav><h1>Fachmeldungen</h1>"
+            "<div><h1>Verkündung des Tabaksteuermodernisierungsgesetzes</h1><p>Datum: 18.10.2021</p></div>"
+            f"{TEXT}</body></html>")
+    assert visible_dateline(document_fromstring(html)) == "2021-10-18"
+
+
+@pytest.mark.parametrize(("raw", "iso"), [
+    ("2024. 5. 14. 10:00", "2024-05-14T10:00:00"),  # Korean: a space after each dot
+    ("입력 2024. 5. 14.", "2024-05-14"),
+    ("2024.05.14", "2024-05-14"),
+])  # fmt: skip
+def test_year_first_dates_with_spaced_dots(raw: str, iso: str) -> None:
+    from extract.dateparse import parse_date
+
+    assert parse_date(raw) == iso

@@ -27,12 +27,14 @@ _LABEL_REACH = 40
 _UPDATE_WORDS = (
     r"updated|modified|last edited|aktualisiert|letzte änderung|zuletzt geändert|geändert"
     r"|mis à jour|actualizado|actualizada|aggiornato|zaktualizowano|aktualizacja"
-    r"|обновлено|обновлен|изменено|оновлено|թարմացվել"
+    r"|обновлено|обновлен|изменено|оновлено|թարմացվել|uppdaterad|oppdatert|opdateret"
+    r"|bijgewerkt|güncellendi|güncelleme|päivitetty|수정|업데이트|更新日|更新"
 )
 _PUBLISH_WORDS = (
     r"published|posted|written|veröffentlicht|erschienen|erstellt|publié|publicado|publicada"
     r"|pubblicato|opublikowano|data publikacji|опубликовано|опубліковано|дата публикации"
-    r"|հրապարակվել"
+    r"|հրապարակվել|publicerad|publisert|publiceret|gepubliceerd|yayınlanma|yayınlandı"
+    r"|julkaistu|기사입력|입력|公開日|公開|配信日|配信|掲載日|掲載"
 )
 _UPDATED = re.compile(rf"(?:{_UPDATE_WORDS})\b[^\d]{{0,25}}$", re.I)
 _ANY_LABEL = re.compile(rf"(?<![^\W\d_])(?:({_PUBLISH_WORDS})|{_UPDATE_WORDS})\b", re.I)
@@ -40,7 +42,7 @@ _LABEL_GAP = 25
 _CAPTION_TAGS = {"figure", "figcaption", "picture"}
 _CAPTION_CLASS = re.compile(r"caption|credit", re.I)
 _CLOCK_ONLY = re.compile(
-    r"\s*(?:,?\s*(?:um|at|à|alle|a las|в|saat)?\s*[\d%][\d:.%HMhm]{0,7}\s*(?:Uhr|h|ч)?\.?)?\s*", re.I)
+    r"分?\s*(?:,?\s*(?:um|at|à|alle|a las|в|saat)?\s*[\d%][\d:.%HMhm時分]{0,7}\s*(?:Uhr|h|ч)?\.?)?\s*", re.I)
 _NEEDLES = sorted({w.split()[0][:5] for w in f"{_UPDATE_WORDS}|{_PUBLISH_WORDS}".split("|")})
 
 

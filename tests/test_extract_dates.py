@@ -127,3 +127,19 @@ def test_year_first_dates_with_spaced_dots(raw: str, iso: str) -> None:
     from extract.dateparse import parse_date
 
     assert parse_date(raw) == iso
+
+
+@pytest.mark.parametrize(("text", "published", "updated"), [
+    ("입력 2024.05.14 10:00 수정 2024.05.15 11:00", "2024-05-14", "2024-05-15"),
+    ("公開日：2024年5月14日 更新日：2024年5月15日", "2024-05-14", "2024-05-15"),
+    ("2024年5月14日 10時00分 配信", "2024-05-14", None),
+    ("Publicerad 14 maj 2024 kl 10.00 Uppdaterad 15 maj 2024", "2024-05-14", "2024-05-15"),
+    ("Publisert 9. mai 2024 Oppdatert 10. mai 2024", "2024-05-09", "2024-05-10"),
+    ("Yayınlanma: 14.05.2024 10:00 Güncelleme: 15.05.2024 11:00", "2024-05-14", "2024-05-15"),
+    ("Bitte Datum eingeben: 14.05.2024", None, None),
+    ("동영상 입력하세요 2024.05.14", None, None),  # the verb "enter", not the label
+])  # fmt: skip
+def test_publication_and_update_labels_in_more_languages(text: str, published: str | None,
+                                                        updated: str | None) -> None:
+    tree = document_fromstring(f"<html><body><p>{text}</p></body></html>")
+    assert labelled_dates(tree) == (published, updated)

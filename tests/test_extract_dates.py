@@ -143,3 +143,19 @@ def test_publication_and_update_labels_in_more_languages(text: str, published: s
                                                         updated: str | None) -> None:
     tree = document_fromstring(f"<html><body><p>{text}</p></body></html>")
     assert labelled_dates(tree) == (published, updated)
+
+
+def test_embedded_video_upload_date_does_not_date_an_article() -> None:
+    ld = ('{"@context":"https://schema.org","@graph":[{"@type":"NewsArticle","headline":"Vote",'
+          '"datePublished":"2024-10-15T23:35:43.000+0200"},{"@type":"VideoObject","name":"Clip",'
+          '"uploadDate":"2024-01-24T10:07:54Z"}]}')
+    html = (f"<html><head><script type='application/ld+json'>{ld}</script></head>"
+            f"<body><h1>Vote</h1>{TEXT}</body></html>")
+    result = extract_article(html, "https://news.example.no/a/123")
+    assert result.date == "2024-10-15T23:35:43+02:00"
+    assert not any(c.value.startswith("2024-01-24") for c in result.date_candidates)
+    video = ('{"@context":"https://schema.org","@type":"VideoObject","name":"Clip",'
+             '"uploadDate":"2020-04-04T20:57:00.000+02:00"}')
+    page = (f"<html><head><script type='application/ld+json'>{video}</script></head>"
+            f"<body><h1>Clip</h1>{TEXT}</body></html>")
+    assert extract_article(page, "https://tv.example.de/v/1").date == "2020-04-04T20:57:00+02:00"

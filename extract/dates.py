@@ -239,6 +239,17 @@ def _structured(valid: list[DateCandidate], modified: Iterable[str]) -> list[Dat
     return structured
 
 
+def _printed(visible: DateCandidate | None, pool: list[DateCandidate],
+             modified: Iterable[str]) -> DateCandidate | None:
+    """The printed date, if it is a day that some structured source states as publication
+    other than by repeating a modification stamp (a page printing its update day settles
+    nothing)."""
+    stamps = set(modified)
+    if visible is not None and visible.value[:10] in _days(c for c in pool if c.value not in stamps):
+        return visible
+    return None
+
+
 def _choose_published(valid: list[DateCandidate], updated: dict[str, str],
                       modified: Iterable[str] = ()) -> DateCandidate | None:
     modified = list(modified)
@@ -254,13 +265,9 @@ def _choose_published(valid: list[DateCandidate], updated: dict[str, str],
         pool = structured + [c for c in valid if c.source.startswith("weak-meta:")]
         best = structured[0]
         if len(_days(pool)) > 1:
-            # The day the page prints settles a disagreement among its structured sources
-            # (unless they state that day only by repeating a modification stamp); htmldate,
-            # which reads the same metadata, settles it where the page prints none of them.
-            stamps = set(modified)
-            printed = visible is not None and visible.value[:10] in _days(
-                c for c in pool if c.value not in stamps)
-            judge = visible if printed else guess
+            # The day the page prints settles a disagreement among its structured sources;
+            # htmldate, which reads the same metadata, settles it where the page prints none.
+            judge = _printed(visible, pool, modified) or guess
             if judge is not None:
                 best = next((c for c in pool if c.value[:10] == judge.value[:10]), best)
         # The page prints its update day as its date and no structured source calls that day
@@ -289,9 +296,13 @@ def needs_guess(cands: list[DateCandidate], first_seen: str | None = None) -> bo
     valid = _valid(cands, "published", first_seen)
     if not any(_group(c.source, _PUBLISHED_ORDER) < _GUESS_RANK for c in valid):
         return True
-    structured = _structured(valid, (c.value for c in _valid(cands, "modified", first_seen)))
+    modified = [c.value for c in _valid(cands, "modified", first_seen)]
+    structured = _structured(valid, modified)
     pool = structured + [c for c in valid if c.source.startswith("weak-meta:")]
-    return bool(structured) and not any(c.source == "url" for c in valid) and len(_days(pool)) > 1
+    if not structured or any(c.source == "url" for c in valid) or len(_days(pool)) < 2:
+        return False
+    visible = next((c for c in valid if c.source in _VISIBLE), None)
+    return _printed(visible, pool, modified) is None
 
 
 def choose(

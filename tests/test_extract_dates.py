@@ -7,7 +7,7 @@ from lxml.html import document_fromstring
 
 from extract import DateCandidate, extract_article
 from extract.dateline import labelled_dates, visible_dateline
-from extract.dates import choose
+from extract.dates import choose, needs_guess
 
 pytestmark = pytest.mark.unit
 
@@ -27,6 +27,12 @@ def _disagreeing(printed: str) -> list[DateCandidate]:
 def test_printed_day_settles_structured_disagreement_before_htmldate() -> None:
     best = choose(_disagreeing("2019-10-19"), "published", "2019-10-20")
     assert best is not None and best.value == "2019-10-19T03:00:00+00:00"
+
+
+def test_htmldate_is_not_run_where_the_printed_day_settles_it() -> None:
+    without_guess = _disagreeing("2019-10-19")[:-1]
+    assert not needs_guess(without_guess, "2019-10-20")
+    assert needs_guess(_disagreeing("2019-10-25")[:-1], "2019-10-26")
 
 
 def test_printed_day_that_is_no_structured_day_leaves_it_to_htmldate() -> None:

@@ -1,13 +1,16 @@
 """Find dates printed on the page: the dateline beside the headline, and labelled dates.
 
-The dateline is read only from the text just after the page's <h1> (and a little before it),
-because that is where templates print the publication date; dates further down belong to the
-body or to sidebars and must never be taken for the article's date. A date preceded by an
-"updated" label is the modification date, not the dateline.
+The dateline is read only from the text just after the page's headline <h1> (and a little
+before it, past a kicker), because that is where templates print the publication date; dates
+further down belong to the body or to sidebars and must never be taken for the article's date.
+Picture captions are skipped (they date the photograph), and a higher block's neighbours are
+not read once the text beside the headline already fills the window (they are comments and
+sidebars). A date preceded by an "updated" label is the modification date, not the dateline.
 
-A labelled date ("Veröffentlicht am 16.08.2019", "Опубликовано: 12 мая 2025") says what it is,
-so it may be read anywhere in the visible page; "Updated"/"Letzte Änderung" labels give
-modification dates. Dates are found by :func:`extract.dateparse.dates_in_text`, with the
+A labelled date ("Veröffentlicht am 16.08.2019", "Опубликовано: 12 мая 2025", "입력 2024.05.14")
+says what it is, so it may be read anywhere in the visible page, also where a verb-final
+language puts the label after it ("am 3. Dezember 2011 um 10:15 Uhr veröffentlicht");
+"Updated"/"Letzte Änderung"/"수정" labels give modification dates. Dates are found by :func:`extract.dateparse.dates_in_text`, with the
 page's own numeric order and language (month names: :mod:`extract.months`).
 """
 

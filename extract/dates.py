@@ -9,7 +9,7 @@ The rule for the publication date (first valid candidate wins, in this order):
    rewritten on updates or given in UTC;
 3. a date the page labels as its publication ("Veröffentlicht am", "Published:", "Опубликовано"),
    then a date that is a whole segment at the end (or start) of its title ("… | DW |
-   28.04.2023"), then the visible dateline printed beside the page's only ``<h1>`` (dates
+   28.04.2023"), then the visible dateline printed beside the headline ``<h1>`` (dates
    labelled as updates are never datelines);
 4. generic meta names (``date``, ``dc.date``, ``dcterms.date``, ``created``): many CMSs fill
    them with the render or last-edit time, so they rank below what the page prints;

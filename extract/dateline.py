@@ -43,6 +43,7 @@ _UPDATED = re.compile(rf"(?:{_UPDATE_WORDS})\b[^\d]{{0,25}}$", re.I)
 _ANY_LABEL = re.compile(rf"(?<![^\W\d_])(?:({_PUBLISH_WORDS})|{_UPDATE_WORDS})\b", re.I)
 _LABEL_GAP = 25
 _CAPTION_TAGS = {"figure", "figcaption", "picture"}
+_HIDDEN = {"script", "style", "noscript", "template"}
 _CAPTION_CLASS = re.compile(r"caption|credit", re.I)
 _CLOCK_ONLY = re.compile(
     r"分?\s*(?:,?\s*(?:um|at|à|alle|a las|в|saat)?\s*[\d%][\d:.%HMhm時分]{0,7}\s*(?:Uhr|h|ч)?\.?)?\s*", re.I)
@@ -139,16 +140,27 @@ def _is_caption(el: HtmlElement) -> bool:
 
 
 def _shown_text(el: HtmlElement) -> str:
-    """An element's text as a dateline reader sees it: without the scripts and styles inside
-    it (they are not on the page) and without picture captions."""
-    text = el.text_content()
-    for inner in el.iter("script", "style", "noscript"):
-        if inner.text and len(inner.text) > 2:
-            text = text.replace(inner.text, " ", 1)
-    for inner in el.iter():
-        if isinstance(inner.tag, str) and inner is not el and _is_caption(inner):
-            text = text.replace(inner.text_content(), " ", 1)
-    return text
+    """An element's text as a dateline reader sees it: without scripts and styles (they are
+    not on the page) and picture captions, and with a space where two elements' words would
+    touch ("1. November 2023" + "1. November 2023" is not "20231. November")."""
+    pieces: list[str] = []
+    _collect_text(el, pieces)
+    out = ""
+    for piece in pieces:
+        if out and piece and out[-1].isalnum() and piece[0].isalnum():
+            out += " "
+        out += piece
+    return out
+
+
+def _collect_text(el: HtmlElement, pieces: list[str]) -> None:
+    if el.text:
+        pieces.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in _HIDDEN and not _is_caption(child):
+            _collect_text(child, pieces)
+        if child.tail:
+            pieces.append(child.tail)
 
 
 def _sibling_text(node: HtmlElement, limit: int, preceding: bool) -> tuple[str, int]:

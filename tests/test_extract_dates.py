@@ -165,3 +165,13 @@ def test_embedded_video_upload_date_does_not_date_an_article() -> None:
     page = (f"<html><head><script type='application/ld+json'>{video}</script></head>"
             f"<body><h1>Clip</h1>{TEXT}</body></html>")
     assert extract_article(page, "https://tv.example.de/v/1").date == "2020-04-04T20:57:00+02:00"
+
+
+def test_dateline_separates_words_of_adjacent_elements() -> None:
+    # Two <time> printed back to back, then a body date: the glued "20231. November" must not
+    # hide the dateline and leave the body's date.
+    html = ("<html><body><header><h1>Hund vertreibt Einbrecher</h1><div class='meta'>"
+            "<time>1. November 2023</time><time>1. November 2023</time></div></header>"
+            "<p>Am 31.10.2023, gegen 23:40 Uhr, kam es zu einem Einbruch.</p>"
+            f"{TEXT}</body></html>")
+    assert visible_dateline(document_fromstring(html)) == "2023-11-01"

@@ -175,3 +175,10 @@ def test_dateline_separates_words_of_adjacent_elements() -> None:
             "<p>Am 31.10.2023, gegen 23:40 Uhr, kam es zu einem Einbruch.</p>"
             f"{TEXT}</body></html>")
     assert visible_dateline(document_fromstring(html)) == "2023-11-01"
+
+
+def test_label_in_its_own_element_next_to_the_date() -> None:
+    html = ("<html><body><div class='byline'><span>Joseph Gamp</span><span>Published</span>"
+            "<time>13:23, 4 Aug 2024</time><span>Updated</span><time>20:49, 5 Aug 2024</time>"
+            f"</div>{TEXT}</body></html>")
+    assert labelled_dates(document_fromstring(html)) == ("2024-08-04", "2024-08-05")

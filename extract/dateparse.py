@@ -49,7 +49,8 @@ _CLOCK = (r"(?:[T\s,]+(?:(?:в|um|à|at|a las|alle|kl\.?|saat)\s+)?(\d{1,2})[:.h
           r"(?::(\d{2})(?:[.,]\d+)?)?(?:\s*([AaPp])\.?\s?[Mm]\.?)?(?:\s*(?:Uhr|ч\.?|h)\b)?)?")
 _TAIL = rf"{_CLOCK}\s*(?:\(?{_ZONE}\)?)?"
 _ISO = re.compile(rf"(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})(?!\d){_TAIL}", re.I)
-_YMD = re.compile(rf"(\d{{4}})[/.](\d{{1,2}})[/.](\d{{1,2}})(?!\d)\.?{_TAIL}", re.I)
+# 2024/05/14, 2024.05.14 and the Korean "2024. 5. 14." (a space after each dot).
+_YMD = re.compile(rf"(\d{{4}})(?:/|\.\s?)(\d{{1,2}})(?:/|\.\s?)(\d{{1,2}})(?!\d)\.?{_TAIL}", re.I)
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?(Z|[+-]\d{4})?)?$")
 _NUMERIC = re.compile(rf"(\d{{1,2}})([./-])\s?(\d{{1,2}})\2\s?(\d{{4}})(?!\d)\.?{_TAIL}", re.I)
 _WORD = r"([^\W\d_]{3,}\.?)"

@@ -9,7 +9,7 @@ The rule for the publication date (first valid candidate wins, in this order):
    rewritten on updates or given in UTC;
 3. a date the page labels as its publication ("Veröffentlicht am", "Published:", "Опубликовано"),
    then a date that is a whole segment at the end (or start) of its title ("… | DW |
-   28.04.2023"), then the visible dateline printed beside the page's only ``<h1>`` (dates
+   28.04.2023"), then the visible dateline printed beside the headline ``<h1>`` (dates
    labelled as updates are never datelines);
 4. generic meta names (``date``, ``dc.date``, ``dcterms.date``, ``created``): many CMSs fill
    them with the render or last-edit time, so they rank below what the page prints;
@@ -19,8 +19,9 @@ The rule for the publication date (first valid candidate wins, in this order):
 
 A structured publication time that repeats a modification time exactly, while another
 structured source states an earlier day, is a CMS rewriting the field and is set aside. When
-structured sources (generic meta names included) still disagree among themselves, the one
-htmldate agrees with wins. When the page prints, as its label or dateline, the day that
+structured sources (generic meta names included) still disagree among themselves, the day
+the page prints (label, title segment or dateline) settles it, if a structured source states
+that day other than by repeating a modification stamp; else the one htmldate agrees with wins. When the page prints, as its label or dateline, the day that
 structured data gives as the modification day and no structured source gives as publication,
 the printed day wins if that modification came at least 12 hours after the publication: the
 site re-dated the page and presents it under that date (an edit within hours is a correction). When the winner is written in
@@ -36,7 +37,9 @@ language and unambiguous dates decide whether 03/04/2025 is the 3rd of April or 
 
 "Valid" means parseable, not before 1995, and not after the crawl time (``first_seen``, else now)
 plus one day for time zones. A guess from htmldate equal to the crawl day is treated as the
-site's "today" header and loses to a feed or sitemap date when one exists. A date that only
+site's "today" header and loses to a feed or sitemap date when one exists; a guess on a day
+the page gives as its modification loses to any other publication evidence (htmldate fell
+back on the update). A date that only
 appears in body text (unlabelled) can therefore never beat structured metadata. Offsets are
 kept as written: converting to UTC would move late-evening articles to the next day.
 """
@@ -236,8 +239,20 @@ def _structured(valid: list[DateCandidate], modified: Iterable[str]) -> list[Dat
     return structured
 
 
+def _printed(visible: DateCandidate | None, pool: list[DateCandidate],
+             modified: Iterable[str]) -> DateCandidate | None:
+    """The printed date, if it is a day that some structured source states as publication
+    other than by repeating a modification stamp (a page printing its update day settles
+    nothing)."""
+    stamps = set(modified)
+    if visible is not None and visible.value[:10] in _days(c for c in pool if c.value not in stamps):
+        return visible
+    return None
+
+
 def _choose_published(valid: list[DateCandidate], updated: dict[str, str],
                       modified: Iterable[str] = ()) -> DateCandidate | None:
+    modified = list(modified)
     structured = _structured(valid, modified)
     url = next((c for c in valid if c.source == "url"), None)
     guess = next((c for c in valid if c.source == "htmldate"), None)
@@ -249,8 +264,12 @@ def _choose_published(valid: list[DateCandidate], updated: dict[str, str],
         # Generic meta names still settle disagreements and time zones among structured data.
         pool = structured + [c for c in valid if c.source.startswith("weak-meta:")]
         best = structured[0]
-        if guess is not None and len(_days(pool)) > 1:
-            best = next((c for c in pool if c.value[:10] == guess.value[:10]), best)
+        if len(_days(pool)) > 1:
+            # The day the page prints settles a disagreement among its structured sources;
+            # htmldate, which reads the same metadata, settles it where the page prints none.
+            judge = _printed(visible, pool, modified) or guess
+            if judge is not None:
+                best = next((c for c in pool if c.value[:10] == judge.value[:10]), best)
         # The page prints its update day as its date and no structured source calls that day
         # the publication: readers (and archives) date the page by what it prints, when it was
         # re-dated later (an edit within hours of publication is a correction, not a new date).
@@ -277,9 +296,13 @@ def needs_guess(cands: list[DateCandidate], first_seen: str | None = None) -> bo
     valid = _valid(cands, "published", first_seen)
     if not any(_group(c.source, _PUBLISHED_ORDER) < _GUESS_RANK for c in valid):
         return True
-    structured = _structured(valid, (c.value for c in _valid(cands, "modified", first_seen)))
+    modified = [c.value for c in _valid(cands, "modified", first_seen)]
+    structured = _structured(valid, modified)
     pool = structured + [c for c in valid if c.source.startswith("weak-meta:")]
-    return bool(structured) and not any(c.source == "url" for c in valid) and len(_days(pool)) > 1
+    if not structured or any(c.source == "url" for c in valid) or len(_days(pool)) < 2:
+        return False
+    visible = next((c for c in valid if c.source in _VISIBLE), None)
+    return _printed(visible, pool, modified) is None
 
 
 def choose(
@@ -292,8 +315,14 @@ def choose(
         updated = {c.value[:10]: c.value for c in reversed(mods)}
         best = _choose_published(valid, updated, [c.value for c in mods])
     else:
-        best = valid[0] if valid else None
+        best, updated = (valid[0] if valid else None), {}
     latest = upper_bound(first_seen)
+    if best is not None and best.source == "htmldate" and best.value[:10] in updated:
+        # htmldate fell back on the modification day: a publication date the page marks up
+        # (its <time>, the feed) is the better evidence.
+        later = [c for c in valid if c.value[:10] != best.value[:10] and c.source != "htmldate"]
+        if later:
+            return later[0]
     if best is not None and best.source == "htmldate" and day_of(best.value) == latest - timedelta(days=1):
         hinted = [c for c in valid if c.source in ("feed", "sitemap")]
         if hinted:

@@ -79,14 +79,17 @@ def _attr(el: HtmlElement, *names: str) -> str | None:
     return None
 
 
+def _type_of(node: dict[str, Any]) -> str:
+    kind = node.get("@type", "")
+    return " ".join(map(str, kind)) if isinstance(kind, list) else str(kind)
+
+
 def _walk_jsonld(node: Any, out: list[tuple[bool, dict[str, Any]]]) -> None:
     if isinstance(node, list):
         for item in node:
             _walk_jsonld(item, out)
     elif isinstance(node, dict):
-        kind = node.get("@type", "")
-        kind = " ".join(kind) if isinstance(kind, list) else str(kind)
-        out.append((bool(_ARTICLE_TYPES.search(kind)), node))
+        out.append((bool(_ARTICLE_TYPES.search(_type_of(node))), node))
         for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement"):
             if key in node:
                 _walk_jsonld(node[key], out)
@@ -108,10 +111,18 @@ def jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
 
 def jsonld_candidates(objects: list[dict[str, Any]], style: DateStyle = ANY_STYLE
                       ) -> Iterator[DateCandidate]:
-    """JSON-LD datePublished/dateCreated/uploadDate and dateModified, in object order."""
+    """JSON-LD datePublished/dateCreated/uploadDate and dateModified, in object order.
+
+    A video's ``uploadDate`` dates the page only where no article-like object is dated: on an
+    article it is the embedded clip's upload, often months older than the article.
+    """
+    dated_article = any(_ARTICLE_TYPES.search(_type_of(obj)) and isinstance(obj.get(key), str)
+                        for obj in objects for key in ("datePublished", "dateCreated"))
     for obj in objects:
         for key, kind in (("datePublished", "published"), ("dateCreated", "published"),
                           ("uploadDate", "published"), ("dateModified", "modified")):  # fmt: skip
+            if key == "uploadDate" and dated_article:
+                continue
             value = obj.get(key)
             if isinstance(value, str) and (iso := to_iso(value, style.order, style.lang)):
                 yield DateCandidate(kind, iso, "json-ld")

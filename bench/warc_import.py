@@ -320,7 +320,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"articles/s; ratio {r['jobs2'] / r['jobs1']:.2f} (goal >= 1.8; "
               f"{os.cpu_count()} cores)")
         print(f"  CPU per article (all processes): --jobs 1 {r['cpu_ms1']:.0f} ms, --jobs 2 "
-              f"{r['cpu_ms2']:.0f} ms, of which the writing process {r['main_ms2']:.1f} ms")
+              f"{r['cpu_ms2']:.0f} ms, of which the writing process {r['main_ms2']:.1f} ms; "
+              f"ratio at most {2 * r['cpu_ms1'] / r['cpu_ms2']:.2f} with both cores free")
         print(f"  cores kept busy (CPU s / wall s, all processes): --jobs 1 {r['busy1']:.2f}, "
               f"--jobs 2 {r['busy2']:.2f}; load average after each run "
               f"{', '.join(f'{x:.1f}' for x in r['loads'])} (other work on the machine takes "

@@ -170,16 +170,19 @@ class FrontierStore(Store):
         """Add a version when the text changed beyond trivia (spacing, times, counters);
         `signature`: text_signature(text), when the extraction worker made it."""
         signature = signature or text_signature(text)
+        # The signature first: the last text is read only when a version is added.
         last = self.db.execute(
-            "SELECT version, text_hash, title, text FROM article_versions WHERE article_id = ? "
+            "SELECT version, text_hash, rowid FROM article_versions WHERE article_id = ? "
             "ORDER BY version DESC LIMIT 1", [aid]).fetchone()
         if last is not None and last[1] == signature:
             return
         version, diff, flags = 1, None, []
         if last is not None:
+            old_title, old_text = self.db.execute(
+                "SELECT title, text FROM article_versions WHERE rowid = ?", [last[2]]).fetchone()
             version = last[0] + 1
-            diff = text_diff(last[3] or "", text)
-            flags = version_flags(last[2], last[3] or "", title, text)
+            diff = text_diff(old_text or "", text)
+            flags = version_flags(old_title, old_text or "", title, text)
         insert_row(self.db, "article_versions", {
             "article_id": aid, "version": version, "fetched_at": fetched_at, "title": title,
             "text_hash": signature, "text": text, "diff": diff,

@@ -148,7 +148,7 @@ class PageStore(Store):
             metadata["hints"] = json.dumps(page.hints, ensure_ascii=False, sort_keys=True)
         metadata["first-seen"] = self._first_seen(page.url, page.fetched_at)
         prepared = page.prepared
-        if prepared is not None and revisit_of is None:
+        if prepared is not None and prepared.warc and revisit_of is None:
             # Records made by the extraction worker: appended as they are (same bytes).
             return self._shared.warc.append_exchange(prepared.warc, prepared.warc_id, url=url,
                                              fetched_at=page.fetched_at, metadata=metadata)
@@ -189,27 +189,25 @@ class PageStore(Store):
             insert_row(self.db, "articles", row)
             self.counters.articles_new += 1
         elif old[0] == row["fingerprint"] and old[1:] == tuple(row[k] for k in _FACTS):
-            # Same text, same facts: only the fetch time moves.
+            # Same text, same facts: only the fetch time moves (a re-extraction of the same
+            # capture moves nothing, and writes nothing).
             self.db.execute(
-                "UPDATE articles SET fetched_at = ?, page_id = ?, removed_at = NULL WHERE id = ?",
-                [page.fetched_at, page_id, aid],
+                "UPDATE articles SET fetched_at = ?, page_id = ?, removed_at = NULL WHERE id = ? "
+                "AND (fetched_at IS NOT ? OR page_id IS NOT ? OR removed_at IS NOT NULL)",
+                [page.fetched_at, page_id, aid, page.fetched_at, page_id],
             )
             self.counters.articles_unchanged += 1
             rewritten = False
         elif result.status != "ok" and old[1] == "ok":
             # A failed re-extraction never overwrites a good text: note it and keep the text.
-            self.db.execute(
-                "UPDATE articles SET fetched_at = ?, extraction_error = ? WHERE id = ?",
-                [page.fetched_at, f"later fetch: {result.status}: {result.error or ''}", aid],
-            )
+            self._note_later(aid, page.fetched_at,
+                             f"later fetch: {result.status}: {result.error or ''}")
             self.counters.articles_unchanged += 1
             rewritten = False
         elif row["access"] != "open" and old[1] == "ok" and old[1 + _FACTS.index("access")] == "open":
             # Nor does a later paywalled teaser overwrite the full text fetched before the wall.
-            self.db.execute(
-                "UPDATE articles SET fetched_at = ?, extraction_error = ? WHERE id = ?",
-                [page.fetched_at, f"later fetch: {row['access']}: {result.reason or ''}", aid],
-            )
+            self._note_later(aid, page.fetched_at,
+                             f"later fetch: {row['access']}: {result.reason or ''}")
             self.counters.articles_unchanged += 1
             rewritten = False
         else:
@@ -225,6 +223,14 @@ class PageStore(Store):
         # change rebuilds them all): a re-check that kept those keeps its rows as they are.
         if rewritten:
             self.framing.store_mentions(aid, page.framing)
+
+    def _note_later(self, aid: str, fetched_at: str, error: str) -> None:
+        """A later fetch that keeps the stored text: its time and why (no write if both are
+        already there, as after a re-extraction of the same capture)."""
+        self.db.execute(
+            "UPDATE articles SET fetched_at = ?, extraction_error = ? WHERE id = ? "
+            "AND (fetched_at IS NOT ? OR extraction_error IS NOT ?)",
+            [fetched_at, error, aid, fetched_at, error])
 
     def _first_seen(self, url: str, fetched_at: str) -> str:
         row = self.db.execute("SELECT first_seen FROM url_state WHERE url = ?", [url]).fetchone()
@@ -265,10 +271,12 @@ class PageStore(Store):
                 "WHERE id = ?", [aid]).fetchone()
             if result.status != "not_article":
                 self._store_article(page, aid, republication_of, page_id)
-            self.db.execute(
-                "UPDATE pages SET outcome = ?, error = ?, article_id = ? WHERE id = ?",
-                [page_outcome(page), extraction_error(page),
-                 aid if result.status != "not_article" else None, page_id])
+            outcome, error = page_outcome(page), extraction_error(page)
+            article = aid if result.status != "not_article" else None
+            self.db.execute(  # an unchanged outcome is not rewritten
+                "UPDATE pages SET outcome = ?, error = ?, article_id = ? WHERE id = ? "
+                "AND (outcome IS NOT ? OR error IS NOT ? OR article_id IS NOT ?)",
+                [outcome, error, article, page_id, outcome, error, article])
             after = self.db.execute(
                 "SELECT fingerprint, title, published, extraction_status FROM articles "
                 "WHERE id = ?", [aid]).fetchone()

@@ -29,6 +29,7 @@ class Prepared:
     body_sha256: str
     # The response and request WARC records (gzip members) and the response's record id;
     # the writer appends them and adds the metadata record, which needs the archive.
+    # Empty for a capture already stored (prepare_stored).
     warc: bytes
     warc_id: str
     # Of the text as the archive stores it (NULs removed); None for a page that is no article.
@@ -49,7 +50,17 @@ def prepare(page: FetchedPage, result: ArticleResult | None) -> Prepared:
     records, record_id = exchange_records(
         url=page.final_url or page.url, fetched_at=page.fetched_at, status=page.status,
         headers=page.headers, body=page.body, request_headers=page.request_headers)
-    prepared = Prepared(hashlib.sha256(page.body).hexdigest(), records, record_id)
+    return _article_columns(Prepared(hashlib.sha256(page.body).hexdigest(), records,
+                                     record_id), result)
+
+
+def prepare_stored(body: bytes, result: ArticleResult | None) -> Prepared:
+    """prepare() of a capture the archive already holds (a re-extraction): the same columns,
+    no WARC records (nothing is appended; the archive writer never asks for them)."""
+    return _article_columns(Prepared(hashlib.sha256(body).hexdigest(), b"", ""), result)
+
+
+def _article_columns(prepared: Prepared, result: ArticleResult | None) -> Prepared:
     if result is not None and result.status != "not_article":
         text = stored_text(result)
         search = search_columns(result.title, text)

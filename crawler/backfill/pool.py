@@ -4,7 +4,7 @@ Each page's extraction, topic match and framing analysis run in a worker process
 (crawler.ingest.extraction.extract_and_analyse, as in a crawl); the main process only reads input
 and writes the archive. Results come back in input order, so a run writes the same rows
 in the same order whatever the number of workers (a re-run after a kill is comparable
-with an uninterrupted run). At most `4 x workers` pages are in flight.
+with an uninterrupted run). At most `16 x workers` pages are in flight.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from crawler.ingest.extraction import extract_and_analyse, worker_pool
+from crawler.ingest.extraction import extract_and_analyse, extract_prepared, worker_pool
 
 if TYPE_CHECKING:
+    from crawler.items import FetchedPage
     from crawler.registry.model import Topic
 
 T = TypeVar("T")
@@ -47,7 +48,9 @@ class ExtractionPool(Generic[T]):
         None (pages that are not extracted keep their place); the exception instead of a
         value when fn raised."""
         window: deque[tuple[T, Future[Any] | None]] = deque()
-        limit = max(1, self.workers) * 4
+        # Deep enough that one slow page at the head (results leave in order) does not
+        # leave the other workers idle: they work through the rest of the window meanwhile.
+        limit = max(1, self.workers) * 16
         for item, args in jobs:
             if args is None:
                 window.append((item, None))
@@ -70,6 +73,15 @@ class ExtractionPool(Generic[T]):
         """(item, (result, topic match, framing analysis)) per (item, (body, url, hints))."""
         topic, lexicon = self.topic, self.lexicon_path
         return self.map(extract_and_analyse, (
+            (item, None if args is None else (*args, topic, lexicon)) for item, args in jobs))
+
+    def extract_prepared(self, jobs: Iterable[tuple[T, tuple[FetchedPage, dict[str, Any]] | None]]
+                         ) -> Iterator[tuple[T, Any]]:
+        """(item, (result, topic match, framing analysis, Prepared)) per (item, (page,
+        hints)): what extract() gives plus the page's WARC records, digest and search columns
+        (crawler.archive.prepare), so that the writing process only writes."""
+        topic, lexicon = self.topic, self.lexicon_path
+        return self.map(extract_prepared, (
             (item, None if args is None else (*args, topic, lexicon)) for item, args in jobs))
 
     def close(self) -> None:

@@ -203,7 +203,8 @@ def import_warcs(archive: Archive, registry: Registry, files: Iterable[Path],
     """Bring external captures into the archive; articles through the one extraction path.
 
     Records are filtered on their WARC headers before anything is decoded (the outlets'
-    hosts, aliases included), extracted on `jobs` processes, and written in batches.
+    hosts, aliases included), extracted on `jobs` processes (which also make their WARC
+    records and search columns: crawler.archive.prepare), and written in batches.
     Records already imported from the same file (capture_origins) are passed over.
     """
     from crawler.backfill.ccnews import outlet_hosts
@@ -230,8 +231,7 @@ def import_warcs(archive: Archive, registry: Registry, files: Iterable[Path],
             page = page_from_record(record, source, "warc-import", f"warc:{path.name}", origin)
             item = (page, record.metadata.get("first-seen"))
             if wants_extraction(page):
-                yield item, (page.body, page.final_url or page.url,
-                             extraction_hints(page, source))
+                yield item, (page, extraction_hints(page, source))
             else:
                 yield item, None
 
@@ -239,7 +239,7 @@ def import_warcs(archive: Archive, registry: Registry, files: Iterable[Path],
         for path in files:
             pending = 0
             with ExitStack() as batch:
-                for page, value in pool.extract(jobs_of(Path(path))):
+                for page, value in pool.extract_prepared(jobs_of(Path(path))):
                     if not pending:
                         batch.enter_context(archive.batch())
                     _store_import(archive, page, value, report)
@@ -258,8 +258,8 @@ def _store_import(archive: Archive, item: tuple[FetchedPage, str | None], value:
     page, first_seen = item
     if isinstance(value, Exception):
         page.parse_error = f"extraction failed: {type(value).__name__}: {value}"[:500]
-    elif value is not None:
-        page.extraction, page.topic, page.framing = value
+    elif value is not None:  # extracted and made ready to write in a worker
+        page.extraction, page.topic, page.framing, page.prepared = value
     try:
         with archive.transaction():
             if first_seen:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -170,6 +172,15 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
+    # A worker's work is done when it exits: skip the interpreter's teardown of every module
+    # it imported (lxml, trafilatura: up to a second of CPU per worker at each pool's end).
+    atexit.register(_fast_exit)
+
+
+def _fast_exit() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:

@@ -69,11 +69,14 @@ def stale_versions(archive: Archive, current: str, since_version: str | None) ->
 
 def _reextract_job(folder: str, name: str, offset: int, length: int, url: str,
                    hints: dict[str, Any], topic: Any, lexicon: str | None) -> Any:
-    """Worker: read one capture from its WARC by offset, extract and analyse it."""
+    """Worker: read one capture from its WARC by offset, extract and analyse it, and make
+    its search columns and text signature (crawler.archive.prepare): the writer only writes."""
+    from crawler.archive.prepare import prepare_stored
     from crawler.ingest.extraction import extract_and_analyse
 
     capture = read_capture(folder, WarcLocation(name, offset, length))
-    return extract_and_analyse(capture.body, url, hints, topic, lexicon)
+    result, match, framing = extract_and_analyse(capture.body, url, hints, topic, lexicon)
+    return result, match, framing, prepare_stored(capture.body, result)
 
 
 def reextract(archive: Archive, registry: Registry, source_ids: Iterable[str] = (),
@@ -134,7 +137,7 @@ def reextract(archive: Archive, registry: Registry, source_ids: Iterable[str] = 
                 if isinstance(value, Exception):
                     report.failed.append(f"page {pid}: {type(value).__name__}: {value}"[:300])
                     continue
-                page.extraction, page.topic, page.framing = value
+                page.extraction, page.topic, page.framing, page.prepared = value
                 changes = archive.apply_extraction(pid, page)
                 for name in ("text", "title", "date", "status"):
                     if name in changes:

@@ -236,7 +236,7 @@ class Backfill:
         url = file_url(self.options.base, path)
         with ExitStack() as batch:
             pending, opened = 0, time.monotonic()
-            for page, value in pool.extract(self._jobs(records, path, url, ending)):
+            for page, value in pool.extract_prepared(self._jobs(records, path, url, ending)):
                 if page is None:
                     if pending:
                         batch.close()
@@ -301,8 +301,7 @@ class Backfill:
             page = page_from_record(record, source, "ccnews", url, path)
             self.report.current = record.uri
             if wants_extraction(page):
-                yield page, (page.body, page.final_url or page.url,
-                             extraction_hints(page, source))
+                yield page, (page, extraction_hints(page, source))
             else:
                 yield page, None
 
@@ -313,7 +312,8 @@ class Backfill:
         if isinstance(value, Exception):
             page.parse_error = f"extraction failed: {type(value).__name__}: {value}"[:500]
             return
-        page.extraction, page.topic, page.framing = value
+        # Extracted and made ready to write (WARC records, search columns) in a worker.
+        page.extraction, page.topic, page.framing, page.prepared = value
 
     def _in_window(self, page: FetchedPage, counts: FileCounts) -> bool:
         """Count pages dated outside the requested months; with --strict-dates, drop them."""

@@ -1,7 +1,7 @@
 """Extraction on every core for bulk input (backfill, `warc import`), results in order.
 
 Each page's extraction, topic match and framing analysis run in a worker process
-(crawler.ingest.extraction.extract_and_analyse, as in a crawl); the main process only reads input
+(crawler.ingest.extraction.extract_prepared, as in a crawl); the main process only reads input
 and writes the archive. Results come back in input order, so a run writes the same rows
 in the same order whatever the number of workers (a re-run after a kill is comparable
 with an uninterrupted run). At most `16 x workers` pages are in flight.
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from crawler.ingest.extraction import extract_and_analyse, extract_prepared, worker_pool
+from crawler.ingest.extraction import extract_prepared, worker_pool
 
 if TYPE_CHECKING:
     from crawler.items import FetchedPage
@@ -67,13 +67,6 @@ class ExtractionPool(Generic[T]):
                 yield _result(window.popleft())
         while window:
             yield _result(window.popleft())
-
-    def extract(self, jobs: Iterable[tuple[T, tuple[bytes, str, dict[str, Any]] | None]]
-                ) -> Iterator[tuple[T, Any]]:
-        """(item, (result, topic match, framing analysis)) per (item, (body, url, hints))."""
-        topic, lexicon = self.topic, self.lexicon_path
-        return self.map(extract_and_analyse, (
-            (item, None if args is None else (*args, topic, lexicon)) for item, args in jobs))
 
     def extract_prepared(self, jobs: Iterable[tuple[T, tuple[FetchedPage, dict[str, Any]] | None]]
                          ) -> Iterator[tuple[T, Any]]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from conftest import load_bench, run_mediawatch
+from conftest import run_mediawatch
+from helpers.stories import fixture_docs, store_docs
 
 from crawler.archive.core import Archive
 from crawler.framing.stories import StoryDoc, StoryParams, parse_when
@@ -15,13 +15,11 @@ from crawler.framing.stories import StoryDoc, StoryParams, parse_when
 pytestmark = pytest.mark.e2e
 
 CUT = "2024-09-01"  # the first build sees the fixture up to here, the update the rest
-FETCHED = "2026-01-01T00:00:00+00:00"
 
 
 @pytest.fixture(scope="module")
 def docs() -> list[StoryDoc]:
-    bench: ModuleType = load_bench("framing_eval")
-    return list(bench.load_fixture()[0])
+    return fixture_docs()
 
 
 @pytest.fixture
@@ -33,18 +31,7 @@ def archive(tmp_path: Path) -> Iterator[Archive]:
 
 def store(archive: Archive, docs: list[StoryDoc]) -> None:
     """Articles as the ingest path leaves them: extracted text plus their mentions."""
-    with archive.transaction():
-        for outlet in sorted({d.source_id for d in docs}):
-            archive.db.table("sources").insert(
-                {"id": outlet, "name": outlet, "homepage": f"https://{outlet}/",
-                 "language": "[]", "country": "", "kind": "news"}, ignore=True)
-        for d in docs:
-            archive.db.table("articles").insert({
-                "id": d.id, "source_id": d.source_id, "url": f"https://{d.id}",
-                "title": d.title, "text": d.text, "lang": d.lang, "published": d.published,
-                "published_month": (d.published or "")[:7], "first_seen_at": FETCHED,
-                "fetched_at": FETCHED, "extraction_status": "ok", "on_topic": 1})
-            archive.framing.store_mentions(d.id)
+    store_docs(archive, docs)
 
 
 def memberships(archive: Archive) -> set[frozenset[str]]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import load_bench
+from helpers.stories import fixture_docs, store_docs
 
 import crawler.archive.stories as stories_module
 from crawler.archive import framing as framing_module
@@ -19,17 +18,13 @@ from crawler.framing import featblob
 from crawler.framing.features import Features, featurize
 from crawler.framing.lexicon import LEXICON_PATH, load_lexicon
 from crawler.framing.stories import StoryDoc
-from crawler.ingest.extraction import framing_analysis
 
 pytestmark = pytest.mark.unit
-
-FETCHED = "2026-01-01T00:00:00+00:00"
 
 
 @pytest.fixture(scope="module")
 def docs() -> list[StoryDoc]:
-    bench: ModuleType = load_bench("framing_eval")
-    return list(bench.load_fixture()[0])
+    return fixture_docs()
 
 
 @pytest.fixture
@@ -40,21 +35,7 @@ def archive(tmp_path: Path) -> Iterator[Archive]:
 
 
 def store(archive: Archive, docs: list[StoryDoc], features: bool) -> None:
-    """Articles as a crawl writes them, with the worker's analysis (and features) or not."""
-    lexicon = archive.framing.framing_lexicon()
-    with archive.transaction():
-        for outlet in sorted({d.source_id for d in docs}):
-            archive.db.table("sources").insert(
-                {"id": outlet, "name": outlet, "homepage": f"https://{outlet}/",
-                 "language": "[]", "country": "", "kind": "news"}, ignore=True)
-        for d in docs:
-            archive.db.table("articles").insert({
-                "id": d.id, "source_id": d.source_id, "url": f"https://{d.id}",
-                "title": d.title, "text": d.text, "lang": d.lang, "published": d.published,
-                "published_month": (d.published or "")[:7], "first_seen_at": FETCHED,
-                "fetched_at": FETCHED, "extraction_status": "ok", "on_topic": 1})
-            archive.framing.store_mentions(
-                d.id, framing_analysis(lexicon, d.title, d.text, d.lang, features=features))
+    store_docs(archive, docs, features)
 
 
 def links(archive: Archive) -> list[tuple[Any, ...]]:

@@ -96,12 +96,11 @@ class StoryStore:
             batches.append((batch, ready))
             # The lexicon's hits in each text were found at ingest (KWIC lines): reused.
             hits: dict[str, list[tuple[int, int, str]]] = {d.id: [] for d in todo}
-            for chunk in chunks([d.id for d in todo]):
-                for aid, concept, offset, length in self.db.execute(
-                        'SELECT article_id, concept, "offset", length(hit) FROM kwic '
-                        "WHERE kind = 'naming' AND field = 'text' "
-                        f"AND article_id IN ({in_list(len(chunk))})", chunk):
-                    hits[aid].append((offset, offset + length, concept))
+            for aid, concept, offset, length in self.db.execute(
+                    'SELECT article_id, concept, "offset", length(hit) FROM kwic '
+                    "WHERE kind = 'naming' AND field = 'text' "
+                    f"AND article_id IN ({in_list(len(todo))})", [d.id for d in todo]):
+                hits[aid].append((offset, offset + length, concept))
             return [(d.title, d.text, d.lang, sorted(hits[d.id])) for d in todo]
 
         def read() -> Iterator[list[Item]]:
@@ -144,7 +143,7 @@ class StoryStore:
             "SELECT count(*) FROM story_changes WHERE features IS NOT NULL").fetchone()[0]
         if not total:
             return 0
-        if total <= len(ids):  # few enough to ask about one by one
+        if total <= len(ids):  # fewer queued than asked about: read the queued ids
             wanted = set(ids)
             return sum(aid in wanted for (aid,) in self.db.execute(
                 "SELECT article_id FROM story_changes WHERE features IS NOT NULL"))

@@ -19,29 +19,30 @@ The rule for the publication date (first valid candidate wins, in this order):
 
 A structured publication time that repeats a modification time exactly, while another
 structured source states an earlier day, is a CMS rewriting the field and is set aside. When
-structured sources (generic meta names included) still disagree among themselves, the day
-the page prints (label, title segment or dateline) settles it, if a structured source states
-that day other than by repeating a modification stamp; else the one htmldate agrees with wins. When the page prints, as its label or dateline, the day that
-structured data gives as the modification day and no structured source gives as publication,
-the printed day wins if that modification came at least 12 hours after the publication: the
-site re-dated the page and presents it under that date (an edit within hours is a correction). When the winner is written in
-UTC and the same moment is also written in local time (with an offset, or naive with the same
-minutes and seconds), the local one wins: its day is the publication day.
+structured sources (generic meta names included) still disagree among themselves, the day the
+page prints (label, title segment or dateline) settles it, if a structured source states that
+day other than by repeating a modification stamp; else the one htmldate agrees with wins. When
+the page prints, as its label or dateline, the day that structured data gives as the
+modification day and no structured source gives as publication, the printed day wins if that
+modification came at least 12 hours after the publication: the site re-dated the page and
+presents it under that date (an edit within hours is a correction). When the winner is written
+in UTC and the same moment is also written in local time (with an offset, or naive with the
+same minutes and seconds), the local one wins: its day is the publication day.
 
 htmldate runs only when its guess can matter (``needs_guess``): when nothing ranked above it
-exists, or structured sources disagree without a URL date to settle them. When it does not run,
+exists, or structured sources disagree without a URL date or a printed day to settle them. When it does not run,
 no ``htmldate`` candidate appears.
 
 Date strings are read by :mod:`extract.dateparse` with the page's own numeric order (its locale,
 language and unambiguous dates decide whether 03/04/2025 is the 3rd of April or 4th of March).
 
-"Valid" means parseable, not before 1995, and not after the crawl time (``first_seen``, else now)
-plus one day for time zones. A guess from htmldate equal to the crawl day is treated as the
-site's "today" header and loses to a feed or sitemap date when one exists; a guess on a day
-the page gives as its modification loses to any other publication evidence (htmldate fell
-back on the update). A date that only
-appears in body text (unlabelled) can therefore never beat structured metadata. Offsets are
-kept as written: converting to UTC would move late-evening articles to the next day.
+"Valid" means parseable, not before 1995, and not after the crawl time (``first_seen``, else
+now) plus one day for time zones. A guess from htmldate equal to the crawl day is treated as
+the site's "today" header and loses to a feed or sitemap date when one exists; a guess on a day
+the page gives as its modification loses to any other publication evidence (htmldate fell back
+on the update). A date that only appears in body text (unlabelled) can therefore never beat
+structured metadata. Offsets are kept as written: converting to UTC would move late-evening
+articles to the next day.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from crawler.archive.core import Archive
+from crawler.archive.core import Archive, WriterLock
 from crawler.clock import utcnow
 from crawler.context import CrawlContext
 from crawler.ingest.extraction import (
@@ -150,7 +150,10 @@ class ArchivePipeline:
         """Open (lock, migrate) the archive, sync the registry and start a crawl_runs row."""
         crawling = CrawlContext.from_crawler(self.crawler)
         self.registry = crawling.registry
-        self.archive = Archive(self.db_path, warc_max_bytes=self.warc_max_bytes,
+        # `mediawatch crawl` took the writer lock before starting Scrapy and holds it throughout.
+        held = self.crawler.settings.getbool("MEDIAWATCH_WRITER_LOCK_HELD")
+        lock = WriterLock.inherited(self.db_path) if held else True
+        self.archive = Archive(self.db_path, lock=lock, warc_max_bytes=self.warc_max_bytes,
                                lexicon_path=self.crawler.settings.get("MEDIAWATCH_LEXICON"),
                                recheck_max_age_days=self.max_age_days)
         self.archive.sync_sources(crawling.registry)

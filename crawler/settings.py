@@ -93,7 +93,9 @@ MEDIAWATCH_MAX_SECTION_PAGES = 100
 # An outlet failing this many times in a row (no success between) is paused.
 MEDIAWATCH_PAUSE_AFTER_FAILURES = 20
 MEDIAWATCH_PAUSE_HOURS = 6
-MEDIAWATCH_MAX_RETRY_AFTER = 600  # longer Retry-After: pause the outlet instead of waiting  # refuse any request to a non-loopback host (tests, demo)
+MEDIAWATCH_MAX_RETRY_AFTER = 600  # longer Retry-After: pause the outlet instead of waiting
+# `mediawatch crawl` holds the archive's writer lock itself; the pipeline takes it over.
+MEDIAWATCH_WRITER_LOCK_HELD = False
 
 # Scheduled crawls (`crawl --due`, `mediawatch canaries`): set by the CLI.
 MEDIAWATCH_DUE_ONLY = False  # fetch only due discovery documents, articles and canaries

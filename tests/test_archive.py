@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -12,7 +13,14 @@ import pytest
 from helpers.pages import REGISTRY, page
 from mediawatch_schema.migrations import migrations
 
-from crawler.archive.core import MIGRATIONS_PATH, Archive, ArchiveError, ArchiveLocked, open_db
+from crawler.archive.core import (
+    MIGRATIONS_PATH,
+    Archive,
+    ArchiveError,
+    ArchiveLocked,
+    WriterLock,
+    open_db,
+)
 from crawler.items import FetchedPage
 from crawler.registry.model import parse_registry
 from crawler.registry.topic import TopicMatcher
@@ -73,6 +81,23 @@ def test_second_writer_is_refused(tmp_path: Path) -> None:
     finally:
         first.close()
     Archive(tmp_path / "a.db").close()  # released
+
+
+def test_a_command_holds_the_writer_lock_across_the_archives_it_opens(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    with pytest.raises(ArchiveError, match="does not"):
+        WriterLock.inherited(db)  # nobody holds it
+    lock = WriterLock(db)
+    try:
+        Archive(db, lock=lock).close()
+        Archive(db, lock=WriterLock.inherited(db)).close()  # what the crawl's pipeline does
+        with pytest.raises(ArchiveLocked, match=f"pid {os.getpid()}"):
+            Archive(db)  # closing those archives left the command's lock held
+    finally:
+        lock.release()
+    with pytest.raises(ArchiveError, match="does not"):
+        WriterLock.inherited(db)
+    Archive(db).close()
 
 
 def test_same_article_twice_is_one_row_and_only_timestamps_change(archive: Archive) -> None:

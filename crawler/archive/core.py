@@ -59,6 +59,61 @@ class ArchiveLocked(ArchiveError):
     """Another process is writing this archive."""
 
 
+class WriterLock:
+    """The archive's single-writer lock: an exclusive flock on `<db>.lock` naming its pid.
+
+    A command that must hold the archive across several steps (`crawl`: check, Scrapy, the
+    story update) takes it once and hands it to each Archive it opens, so no other writer can
+    slip in between the steps.
+    """
+
+    def __init__(self, db_path: str | Path) -> None:
+        path = Path(db_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(f"{path}.lock", "a+")  # noqa: SIM115 - held until release()
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ArchiveLocked(
+                f"{path} is being written by {holder}; wait for it to finish "
+                "(two crawls never write one archive at once)."
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        self._handle: IO[str] | None = handle
+
+    @classmethod
+    def inherited(cls, db_path: str | Path) -> WriterLock:
+        """The lock this process already holds (taken by the command that runs this crawl)."""
+        path = Path(db_path)
+        try:
+            with open(f"{path}.lock") as handle:
+                holder = handle.read().strip()
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        except BlockingIOError:  # held, and the file names the holder
+            if holder == f"pid {os.getpid()}":
+                lock = cls.__new__(cls)
+                lock._handle = None
+                return lock
+        except OSError:
+            pass
+        raise ArchiveError(f"{path}: this process was told it holds the archive's writer lock, "
+                           "but it does not (run the crawl through `mediawatch crawl`)")
+
+    def release(self) -> None:
+        """Let other writers in (an inherited lock stays with the process that took it)."""
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating and migrating if needed) an archive in WAL mode."""
     path = Path(path)
@@ -90,13 +145,16 @@ class Archive:
     facade keeps the entry points a crawl uses (record, discover, batch, the run rows).
     """
 
-    def __init__(self, path: str | Path, lock: bool = True,
+    def __init__(self, path: str | Path, lock: bool | WriterLock = True,
                  warc_max_bytes: int = DEFAULT_MAX_BYTES, recheck_max_age_days: int = 365,
                  lexicon_path: str | Path | None = None) -> None:
         self.path = Path(path)
         self.lexicon_path = Path(lexicon_path) if lexicon_path else LEXICON_PATH
         self.recheck_max_age_days = recheck_max_age_days
-        self._lock_file: IO[str] | None = self._acquire_lock() if lock else None
+        # A WriterLock passed in stays its caller's: close() leaves it held.
+        self._lock: WriterLock | None = (
+            lock if isinstance(lock, WriterLock) else WriterLock(self.path) if lock else None)
+        self._owns_lock = lock is True
         try:
             self.db = open_db(self.path)
         except ArchiveError:
@@ -122,31 +180,11 @@ class Archive:
                                name, dropped)
             self.reindex_search()
 
-    def _acquire_lock(self) -> IO[str]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(f"{self.path}.lock", "a+")  # noqa: SIM115 - held for the archive's life
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise ArchiveLocked(
-                f"{self.path} is being written by {holder}; wait for it to finish "
-                "(two crawls never write one archive at once)."
-            ) from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        return handle
-
     def release(self) -> None:
-        """Release the writer lock."""
-        if self._lock_file is not None:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-            self._lock_file.close()
-            self._lock_file = None
+        """Release the writer lock (unless the caller passed it in: then the caller does)."""
+        if self._lock is not None and self._owns_lock:
+            self._lock.release()
+        self._lock = None
 
     def close(self) -> None:
         """Close the WARC file, checkpoint, close the database and release the lock."""

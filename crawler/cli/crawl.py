@@ -14,6 +14,7 @@ from crawler.cli.options import (
     alert_options,
     contact_pairs,
     db_option,
+    hold_writer_lock,
     lexicon_path,
     open_archive,
     overrides_option,
@@ -85,20 +86,27 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
 
         run_worker(settings, registry, redis_url, redis_prefix, worker)
         return
-    open_archive(db).close()  # fail fast (unusable file, another crawl holds the lock)
-    schedule_settings(settings, registry, db, pairs, alerts_jsonl, alert_webhook, progress)
-    if due:
-        settings.set("MEDIAWATCH_DUE_ONLY", True, priority="cmdline")
-        settings.set("MEDIAWATCH_CANARY_MODE", "due", priority="cmdline")
-        if not _report_due(registry, db, list(source_ids)):
-            return  # nothing due: no Scrapy, no requests, no crawl_runs row
-    from crawler.runner import run_crawl
+    # Hold the writer lock from here to the story update: checking it and letting Scrapy take
+    # it later left a moment in which a second crawl could pass the check and then fail.
+    lock = hold_writer_lock(db)
+    try:
+        open_archive(db, lock).close()  # fail fast on an unusable file
+        settings.set("MEDIAWATCH_WRITER_LOCK_HELD", True, priority="cmdline")
+        schedule_settings(settings, registry, db, pairs, alerts_jsonl, alert_webhook, progress)
+        if due:
+            settings.set("MEDIAWATCH_DUE_ONLY", True, priority="cmdline")
+            settings.set("MEDIAWATCH_CANARY_MODE", "due", priority="cmdline")
+            if not _report_due(registry, db, list(source_ids)):
+                return  # nothing due: no Scrapy, no requests, no crawl_runs row
+        from crawler.runner import run_crawl
 
-    run_crawl(settings)
-    _print_last_run(db)
-    from crawler.cli.framing import rebuild_stories
+        run_crawl(settings)
+        _print_last_run(db)
+        from crawler.cli.framing import rebuild_stories
 
-    click.echo(rebuild_stories(db, full=False))  # only what the new articles can change
+        click.echo(rebuild_stories(db, full=False, lock=lock))  # only what the new articles change
+    finally:
+        lock.release()
 
 
 def _report_due(registry: Registry, db: str, source_ids: list[str]) -> bool:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from crawler.cli.options import db_option, load_registry, open_archive, sources_option
 
+if TYPE_CHECKING:
+    from crawler.archive.core import WriterLock
 
-def rebuild_stories(db: str, full: bool = True) -> str:
+
+def rebuild_stories(db: str, full: bool = True, lock: WriterLock | None = None) -> str:
     """Cluster the archive into stories: everything (full) or what changed since the last build."""
-    archive = open_archive(db)
+    archive = open_archive(db, lock)
     try:
         if full:
             stories, links = archive.framing.rebuild_stories()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from crawler.archive.core import Archive
+    from crawler.archive.core import Archive, WriterLock
     from crawler.registry.model import Registry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,12 +68,22 @@ def load_registry(path: str) -> Registry:
         raise click.ClickException(str(exc)) from exc
 
 
-def open_archive(db: str) -> Archive:
+def open_archive(db: str, lock: WriterLock | None = None) -> Archive:
     """The archive at `db` (created and migrated if needed), or a click error saying why not."""
     from crawler.archive.core import Archive, ArchiveError
 
     try:
-        return Archive(db, lexicon_path=lexicon_path())
+        return Archive(db, lexicon_path=lexicon_path(), lock=lock or True)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def hold_writer_lock(db: str) -> WriterLock:
+    """Take the archive's writer lock for a whole command, or a click error naming its holder."""
+    from crawler.archive.core import ArchiveError, WriterLock
+
+    try:
+        return WriterLock(db)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -13,6 +13,7 @@ from crawler.cli.crawl import schedule_settings
 from crawler.cli.options import (
     alert_options,
     db_option,
+    hold_writer_lock,
     json_option,
     load_registry,
     open_archive,
@@ -54,11 +55,16 @@ def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: boo
     if rebaseline:
         _rebaseline(db, chosen, settings)
         return
-    open_archive(db).close()
-    settings.set("MEDIAWATCH_CANARY_MODE", "only", priority="cmdline")
-    from crawler.runner import run_crawl
+    lock = hold_writer_lock(db)  # held until Scrapy is done, as `crawl` does
+    try:
+        open_archive(db, lock).close()
+        settings.set("MEDIAWATCH_WRITER_LOCK_HELD", True, priority="cmdline")
+        settings.set("MEDIAWATCH_CANARY_MODE", "only", priority="cmdline")
+        from crawler.runner import run_crawl
 
-    run_crawl(settings)
+        run_crawl(settings)
+    finally:
+        lock.release()
     _print_canaries(db, [s.id for s in chosen])
 
 

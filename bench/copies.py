@@ -35,7 +35,7 @@ for path in (str(ROOT), str(HERE)):
 import copies_split  # noqa: E402
 
 from crawler.framing.copies import CopyParams  # noqa: E402
-from crawler.framing.features import Vocabulary, featurize, index_keys  # noqa: E402
+from crawler.framing.features import Vocabulary, featurize  # noqa: E402
 from crawler.framing.lexicon import load_lexicon  # noqa: E402
 from crawler.framing.stories import Clusterer, StoryDoc, StoryParams  # noqa: E402
 
@@ -61,9 +61,8 @@ def _decide(keys: list[str], pages: dict[str, Any], params: StoryParams
         pair = frozenset((a, b))
         decided[pair] = evidence
         same_band = bool(set(_bands(na.feats.signature)) & set(_bands(nb.feats.signature)))
-        story_keys = set(index_keys(na.feats, na.vec, vocab, params.top_stems)[0])
         proposed[pair] = same_band or shared >= params.min_shared_anchors or bool(
-            story_keys & set(index_keys(nb.feats, nb.vec, vocab, params.top_stems)[0]))
+            set(na.story_keys) & set(nb.story_keys))  # clusterer.node made them (index_keys)
     return decided, proposed
 
 

@@ -998,3 +998,24 @@ def m0014_story_features(db: Database) -> None:
         db.execute("ALTER TABLE story_changes ADD COLUMN features BLOB")
     if "features_key" not in columns:
         db.execute("ALTER TABLE story_changes ADD COLUMN features_key TEXT")
+
+
+@migrations(name="0015_story_feature_cache")
+def m0015_story_feature_cache(db: Database) -> None:
+    """Story features of the newest articles, kept after the build that used them.
+
+    A story update compares each new article with the stored ones its indexes propose,
+    which are mostly recent (a copy comes within the copy window of its original), and
+    featurizing those again cost most of an update at a million articles. Builds keep the
+    features of the articles within the copy window of the newest one here (about 4 KB an
+    article; older rows are deleted at each build), in the format of the story queue
+    (crawler.framing.featblob); `features_key` says what they were computed from.
+    """
+    db.execute("CREATE TABLE IF NOT EXISTS story_features (\n"
+               "        article_id TEXT PRIMARY KEY,\n"
+               "        published TEXT,  -- the article's date when its features were kept\n"
+               "        features_key TEXT NOT NULL,\n"
+               "        features BLOB NOT NULL\n"
+               "    )")
+    db.execute("CREATE INDEX IF NOT EXISTS story_features_published "
+               "ON story_features(published)")

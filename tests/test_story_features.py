@@ -140,3 +140,99 @@ def test_a_long_backlog_stops_queueing_features(
     store(archive, docs[10:20], features=True)
     assert archive.db.execute("SELECT count(*) FROM story_changes "
                               "WHERE features IS NOT NULL").fetchone()[0] == 4
+
+
+def _kept(archive: Archive) -> set[str]:
+    return {r[0] for r in archive.db.execute("SELECT article_id FROM story_features")}
+
+
+def _reprints(docs: list[StoryDoc], n: int) -> list[StoryDoc]:
+    """Verbatim reprints of the `n` newest articles, a day after the newest one."""
+    newest = sorted((d for d in docs if d.published), key=lambda d: d.published or "")[-n:]
+    return [StoryDoc(f"reprint-{i}", "reprinter.example", d.lang, "2025-05-21T12:00:00+00:00",
+                     d.title, d.text) for i, d in enumerate(newest)]
+
+
+def test_a_build_keeps_the_newest_features_and_the_next_update_reads_them(
+        tmp_path: Path, docs: list[StoryDoc], monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = Archive(tmp_path / "kept.db")
+    store(kept, docs, features=False)
+    kept.framing.rebuild_stories()  # computes every text: keeps the copy window's
+    recent = {d.id for d in docs if (d.published or "")[:10] >= "2025-03-20"}  # 61 days
+    assert recent and _kept(kept) == recent
+    reprints = _reprints(docs, 4)
+    store(kept, reprints, features=True)  # as a crawl stores them
+    before = kept.framing._story_store().vocabulary()
+    assert before is not None
+    lexicon = kept.framing.framing_lexicon()
+    seen = featurized(monkeypatch)
+    kept.framing.update_stories()
+    assert seen == []  # the originals the reprints are compared with came from the cache
+    # The update rewrote only the vocabulary rows the reprints counted in.
+    expected = before.extended(featurize(d.title, d.text, d.lang, lexicon).terms()
+                               for d in reprints)
+    after = kept.framing._story_store().vocabulary()
+    assert after is not None and (after.n, after.df) == (expected.n, expected.df)
+    assert _kept(kept) == recent | {d.id for d in reprints}  # queued features kept too
+    monkeypatch.undo()
+
+    bare = Archive(tmp_path / "bare.db")  # same story, nothing kept: computed again
+    store(bare, docs, features=False)
+    bare.framing.rebuild_stories()
+    bare.db.execute("DELETE FROM story_features")
+    store(bare, reprints, features=False)
+    seen = featurized(monkeypatch)
+    bare.framing.update_stories()
+    assert len(seen) > len(reprints)  # the reprints and their originals
+    assert links(kept) == links(bare)
+    copies = kept.db.execute("SELECT count(*) FROM story_articles WHERE article_id LIKE "
+                             "'reprint-%' AND copy_of IS NOT NULL").fetchone()[0]
+    assert copies == len(reprints)
+    kept.close()
+    bare.close()
+
+
+def test_kept_features_of_a_stale_text_or_a_gone_article_are_not_used(
+        archive: Archive, docs: list[StoryDoc], monkeypatch: pytest.MonkeyPatch) -> None:
+    store(archive, docs, features=False)
+    archive.framing.rebuild_stories()
+    newest = sorted(_kept(archive))
+    edited, gone = newest[0], newest[1]
+    archive.db.execute("UPDATE articles SET text = text || ' Corrected.' WHERE id = ?", [edited])
+    archive.db.execute("UPDATE articles SET extraction_status = 'error' WHERE id = ?", [gone])
+    seen = featurized(monkeypatch)
+    archive.framing.update_stories()
+    titles = dict(archive.db.execute("SELECT id, title FROM articles"))
+    assert titles[edited] in seen  # its kept features no longer match its text
+    assert gone not in _kept(archive) and edited in _kept(archive)
+    key = archive.db.execute("SELECT features_key FROM story_features WHERE article_id = ?",
+                             [edited]).fetchone()[0]
+    row = archive.db.execute("SELECT title, text, lang FROM articles WHERE id = ?",
+                             [edited]).fetchone()
+    assert key == featblob.features_key(*row, archive.framing.framing_lexicon().version)
+
+
+def test_a_public_build_leaves_out_queued_and_kept_features(
+        tmp_path: Path, docs: list[StoryDoc]) -> None:
+    from conftest import run_mediawatch
+
+    db = tmp_path / "archive.db"
+    archive = Archive(db)
+    store(archive, docs[:20], features=False)
+    archive.framing.rebuild_stories()
+    store(archive, _reprints(docs, 2), features=True)  # queued, not built yet
+    assert archive.db.execute("SELECT count(*) FROM story_changes WHERE features IS NOT NULL"
+                              ).fetchone()[0] == 2
+    assert archive.db.execute("SELECT count(*) FROM story_features").fetchone()[0] > 0
+    archive.close()
+    public = tmp_path / "public.db"
+    done = run_mediawatch("publish", "--db", str(db), "--public", str(public))
+    assert done.returncode == 0, done.stderr
+    import sqlite3
+
+    tables = {r[0] for r in sqlite3.connect(public).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "articles" in tables and "story_features" not in tables
+    assert sqlite3.connect(public).execute(
+        "SELECT count(*) FROM story_changes WHERE features IS NOT NULL "
+        "OR features_key IS NOT NULL").fetchone()[0] == 0

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from crawler.archive.story_rows import StoryRows, chunks, in_list, sketch_row
+from crawler.archive.story_rows import FeatureKeep, StoryRows, chunks, in_list, sketch_row
 from crawler.framing.build import StoryUpdate, link_row
 from crawler.framing.candidates import signature_from
 from crawler.framing.features import (
@@ -84,14 +84,15 @@ class StoryStore:
 
     # -- full rebuild ----------------------------------------------------------------------
 
-    def _featurized(self, ids: list[str]) -> Iterator[tuple[StoryDoc, Features]]:
+    def _featurized(self, ids: list[str], keep: FeatureKeep | None = None
+                    ) -> Iterator[tuple[StoryDoc, Features]]:
         """The articles `ids` read in order, with their features: those an extraction worker
-        queued (crawler.framing.featblob) when they match the stored article, the others
-        computed on every core."""
+        queued or a build kept (crawler.framing.featblob) when they match the stored article,
+        the others computed on every core (and, past `keep`'s date, encoded to be kept)."""
         batches: list[tuple[list[StoryDoc], dict[str, Features]]] = []
 
         def items(batch: list[StoryDoc]) -> list[Item]:
-            ready = self._queued_features(batch)
+            ready = self._stored_features(batch)
             todo = [d for d in batch if d.id not in ready]
             batches.append((batch, ready))
             # The lexicon's hits in each text were found at ingest (KWIC lines): reused.
@@ -113,55 +114,72 @@ class StoryStore:
             if batch:
                 yield items(batch)
 
-        queued = self._queued_count(ids)
-        jobs = min(self.jobs, max(1, (len(ids) - queued) // 200))  # a pool costs more than a few docs
+        stored = self._stored_count(ids)
+        jobs = min(self.jobs, max(1, (len(ids) - stored) // 200))  # a pool costs more than a few docs
         for n, computed in enumerate(featurize_all(read(), self.lexicon, jobs)):
             (docs, ready), batches[n] = batches[n], ([], {})  # done with their texts
             made = iter(computed)
             for doc in docs:
                 feats = ready.get(doc.id)
-                yield doc, feats if feats is not None else next(made)
+                if feats is None:
+                    feats = next(made)
+                    if keep is not None:
+                        keep.computed(doc, feats, self.lexicon.version)
+                yield doc, feats
 
-    def _queued_features(self, batch: list[StoryDoc]) -> dict[str, Features]:
-        """The queued worker features of `batch` that match the articles as stored."""
+    def _stored_features(self, batch: list[StoryDoc]) -> dict[str, Features]:
+        """The features of `batch` that a worker queued or a build kept, where they match the
+        articles as stored."""
         from crawler.framing.featblob import decode, features_key
 
         docs = {d.id: d for d in batch}
         out: dict[str, Features] = {}
-        for aid, key, blob in self.db.execute(
-                "SELECT article_id, features_key, features FROM story_changes WHERE "
-                f"features IS NOT NULL AND article_id IN ({in_list(len(docs))})", list(docs)):
-            d = docs[aid]
-            if key == features_key(d.title, d.text, d.lang, self.lexicon.version) and \
-                    (feats := decode(blob)) is not None:
-                out[aid] = feats
+        for table in ("story_changes", "story_features"):
+            ids = [aid for aid in docs if aid not in out]
+            if not ids:
+                break
+            for aid, key, blob in self.db.execute(
+                    f"SELECT article_id, features_key, features FROM {table} WHERE "
+                    f"features IS NOT NULL AND article_id IN ({in_list(len(ids))})", ids):
+                d = docs[aid]
+                if aid not in out and key == features_key(
+                        d.title, d.text, d.lang, self.lexicon.version) and \
+                        (feats := decode(blob)) is not None:
+                    out[aid] = feats
         return out
 
-    def _queued_count(self, ids: list[str]) -> int:
-        """How many of `ids` have queued features (to size the pool for the rest)."""
-        total = self.db.execute(
-            "SELECT count(*) FROM story_changes WHERE features IS NOT NULL").fetchone()[0]
-        if not total:
-            return 0
-        if total <= len(ids):  # fewer queued than asked about: read the queued ids
-            wanted = set(ids)
-            return sum(aid in wanted for (aid,) in self.db.execute(
-                "SELECT article_id FROM story_changes WHERE features IS NOT NULL"))
-        return sum(self.db.execute(
-            "SELECT count(*) FROM story_changes WHERE features IS NOT NULL AND article_id IN "
-            f"({in_list(len(c))})", c).fetchone()[0] for c in chunks(ids))
+    def _stored_count(self, ids: list[str]) -> int:
+        """How many of `ids` have queued or kept features (to size the pool for the rest)."""
+        found: set[str] = set()
+        for table in ("story_changes", "story_features"):
+            total = self.db.execute(
+                f"SELECT count(*) FROM {table} WHERE features IS NOT NULL").fetchone()[0]
+            if not total:
+                continue
+            if total <= len(ids):  # fewer stored than asked about: read the stored ids
+                wanted = set(ids)
+                found.update(aid for (aid,) in self.db.execute(
+                    f"SELECT article_id FROM {table} WHERE features IS NOT NULL")
+                    if aid in wanted)
+            else:
+                for c in chunks(ids):
+                    found.update(r[0] for r in self.db.execute(
+                        f"SELECT article_id FROM {table} WHERE features IS NOT NULL AND "
+                        f"article_id IN ({in_list(len(c))})", c))
+        return len(found)
 
     def rebuild(self, params: StoryParams, started: str) -> StoryUpdate:
         """Re-cluster every article; replace every story row."""
         order = self._ordered()
+        keep = FeatureKeep.before(_newest(order), started, params.reach_days())
         every = max(1, len(order) // VOCAB_SAMPLE)
         cache: dict[str, Features] = {}
-        keep = len(order) <= CACHE_LIMIT
+        cached = len(order) <= CACHE_LIMIT
 
         def terms() -> Iterator[set[str]]:
             for doc, feats in self._featurized([aid for _, aid, _ in order
-                                                if sampled(aid, every)]):
-                if keep:
+                                                if sampled(aid, every)], keep if cached else None):
+                if cached:
                     cache[doc.id] = feats
                 yield feats.terms()
 
@@ -175,14 +193,16 @@ class StoryStore:
             self.db.execute("PRAGMA defer_foreign_keys = ON")
             for table in ("story_articles", "stories", "story_sketches"):
                 self.db.execute(f"DELETE FROM {table}")
+            self.rows.keep_features(keep)  # the queued ones; computed ones follow
             rest = [aid for _, aid, _ in order if aid not in cache]
-            features = self._featurized(rest) if rest else iter(())
+            features = self._featurized(rest, keep) if rest else iter(())
             for doc in self.docs([aid for _, aid, _ in order]) if not rest else ():
                 clusterer.add(doc, cache.pop(doc.id))
             for doc, feats in features:
                 clusterer.add(doc, feats)
                 if len(sketches) >= 5000:
                     self.rows.write_sketches(sketches)
+                    self.rows.write_kept(keep)
             self.rows.write_sketches(sketches)
             story_ids: set[str] = set()
             links: list[dict[str, Any]] = []
@@ -199,6 +219,7 @@ class StoryStore:
             del clusterer
             written, _ = self.rows.write_story_rows(story_ids, started)
             self.rows.write_vocab(vocab)
+            self.rows.write_kept(keep)
         return StoryUpdate(full=True, loaded=[aid for _, aid, _ in order], stories=written,
                            links=n_links, dropped=old)
 
@@ -265,20 +286,25 @@ class StoryStore:
         old_links = self.rows.links(scope)
         sketched = self.rows.sketched(eligible)
         new_docs = [aid for _, aid, _ in order if aid not in sketched]
+        kept = self.db.execute("SELECT max(published) FROM story_features").fetchone()[0]
+        keep = FeatureKeep.before(max(filter(None, (_newest(order), parse_when(kept))),
+                                      default=None), started, params.reach_days())
         docs, feats = [], {}
-        for doc, f in self._featurized([aid for _, aid, _ in order]):
+        for doc, f in self._featurized([aid for _, aid, _ in order], keep):
             docs.append(doc)
             feats[doc.id] = f
-        vocab = vocab.extended([feats[aid].terms() for aid in new_docs])
+        counted = [feats[aid].terms() for aid in new_docs]
+        vocab = vocab.extended(counted)
         sketches: list[tuple[Any, ...]] = []
         clusterer = Clusterer(self.lexicon, params, vocab, loader=self._load,
-                              on_index=lambda *s: sketches.append(sketch_row(*s)))
+                              on_index=lambda *s: sketches.append(sketch_row(*s)),
+                              stored=lambda doc: self._stored_features([doc]).get(doc.id))
         first = order[0][0] if order else None
         if first is not None and first != _FAR:
             self._add_context(clusterer, first, params, scope, docs)
         # The stored articles the new ones will be compared with, read on every core at once.
         wanted = set().union(*(clusterer.wanted(doc, feats[doc.id]) for doc in docs))
-        for doc, f in self._featurized(sorted(wanted)):
+        for doc, f in self._featurized(sorted(wanted), keep):
             clusterer.provide(doc.id, f)
         for doc in docs:
             clusterer.add(doc, feats[doc.id])
@@ -293,11 +319,13 @@ class StoryStore:
             self.rows.write_sketches(sketches)
             gone = sorted(scope - eligible)
             for chunk in chunks(gone):
-                self.db.execute(
-                    f"DELETE FROM story_sketches WHERE article_id IN ({in_list(len(chunk))})", chunk)
+                for table in ("story_sketches", "story_features"):
+                    self.db.execute(f"DELETE FROM {table} WHERE article_id IN "
+                                    f"({in_list(len(chunk))})", chunk)
             before = self.rows.story_keys(touched)
             written, dropped = self.rows.write_story_rows(touched, started, before)
-            self.rows.write_vocab(vocab)
+            self.rows.write_vocab(vocab, set().union(*counted))
+            self.rows.keep_features(keep)
         return StoryUpdate(full=False, loaded=sorted(eligible), stories=written,
                            links=written_links, dropped=dropped,
                            unchanged=len(before) - dropped)
@@ -327,6 +355,11 @@ class StoryStore:
             clusterer.add_context(r[0], r[1] or "", r[2], r[6], r[7],
                                   signature_from(r[3]) if r[3] else None,
                                   ((r[4] or "").split(), (r[5] or "").split()))
+
+def _newest(order: list[tuple[datetime, str, str | None]]) -> datetime | None:
+    """The latest date of a publication-ordered list (undated articles sort last)."""
+    return next((when for when, _, _ in reversed(order) if when != _FAR), None)
+
 
 def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     merged: list[list[datetime]] = []

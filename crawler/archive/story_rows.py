@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crawler.framing.build import story_row
 from crawler.framing.candidates import signature_bytes
-from crawler.framing.stories import StoryDoc, StoryParams, order_key
+from crawler.framing.stories import StoryDoc, StoryParams, order_key, parse_when
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-    from crawler.framing.features import Vocabulary
+    from crawler.framing.features import Features, Vocabulary
     from crawler.framing.lexicon import Lexicon
 
 _CHUNK = 500  # ids per IN (...): under SQLite's bound-parameter limit
@@ -40,8 +41,37 @@ def in_list(n: int) -> str:
     return ", ".join("?" * n)
 
 
+class FeatureKeep:
+    """Which articles' features a build keeps (story_features): those published on or after
+    `since`, a copy window before the newest article, where a later update's candidates
+    come from. Collects the ones a build computed; queued ones are copied in SQL."""
+
+    def __init__(self, since: str) -> None:
+        self.since = since  # YYYY-MM-DD
+        self.rows: list[tuple[str, str, str, bytes]] = []
+
+    @classmethod
+    def before(cls, newest: datetime | None, started: str, days: float) -> FeatureKeep | None:
+        """Keep `days` (and one more) before `newest`, never counted from after `started`
+        (a mistyped date in the future would otherwise make every kept row look old)."""
+        if newest is None:
+            return None
+        ceiling = parse_when(started)
+        if ceiling is not None:
+            newest = min(newest, ceiling + timedelta(days=1))
+        return cls((newest - timedelta(days=days + 1)).date().isoformat())
+
+    def computed(self, doc: StoryDoc, feats: Features, lexicon_version: str) -> None:
+        """Features a build computed: kept when the article is recent enough."""
+        from crawler.framing.featblob import encode, features_key
+
+        if doc.published and doc.published[:10] >= self.since:
+            self.rows.append((doc.id, doc.published, features_key(
+                doc.title, doc.text, doc.lang, lexicon_version), encode(feats)))
+
+
 class StoryRows:
-    """Writes stories, story_articles, story_sketches and story_vocab rows."""
+    """Writes stories, story_articles, story_sketches, story_vocab and story_features rows."""
 
     def __init__(self, db: sqlite_utils.Database, code_version: str) -> None:
         self.db, self.code_version = db, code_version
@@ -58,10 +88,34 @@ class StoryRows:
                                 rows)
             rows.clear()
 
-    def write_vocab(self, vocab: Vocabulary) -> None:
-        """Replace the stored vocabulary and its article count."""
-        self.db.execute("DELETE FROM story_vocab")
-        self.db.conn.executemany("INSERT INTO story_vocab VALUES (?, ?)", sorted(vocab.df.items()))
+    def keep_features(self, keep: FeatureKeep | None) -> None:
+        """Keep the recent articles' features for the next update (those workers queued,
+        then those this build computed so far: they win where both exist); drop older ones."""
+        if keep is None:
+            return
+        self.db.execute(
+            "INSERT OR REPLACE INTO story_features (article_id, published, features_key, "
+            "features) SELECT c.article_id, a.published, c.features_key, c.features "
+            "FROM story_changes c JOIN articles a ON a.id = c.article_id "
+            "WHERE c.features IS NOT NULL AND a.published >= ?", [keep.since])
+        self.write_kept(keep)
+        self.db.execute("DELETE FROM story_features WHERE published < ?", [keep.since])
+
+    def write_kept(self, keep: FeatureKeep | None) -> None:
+        """Store (and clear) the features a build computed and keeps."""
+        if keep is not None and keep.rows:
+            self.db.conn.executemany("INSERT OR REPLACE INTO story_features (article_id, "
+                                     "published, features_key, features) VALUES (?, ?, ?, ?)",
+                                     keep.rows)
+            keep.rows.clear()
+
+    def write_vocab(self, vocab: Vocabulary, keys: set[str] | None = None) -> None:
+        """Replace the stored vocabulary (only `keys`, when an update counted just those)
+        and its article count."""
+        if keys is None:
+            self.db.execute("DELETE FROM story_vocab")
+        self.db.conn.executemany("INSERT OR REPLACE INTO story_vocab VALUES (?, ?)", sorted(
+            vocab.df.items() if keys is None else ((k, vocab.df[k]) for k in keys)))
         self.db.execute("UPDATE framing_settings SET value = ? WHERE key = 'stories_vocab_n'",
                         [str(vocab.n)])
 

@@ -30,21 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.framing.candidates import CopyIndex, KeyIndex
-from crawler.framing.copies import (
-    CopyEvidence,
-    compare,
-    declared,
-    free_shingles,
-    same_text,
-)
-from crawler.framing.features import (
-    Features,
-    Vocabulary,
-    cosine,
-    featurize,
-    index_keys,
-    tfidf,
-)
+from crawler.framing.copies import CopyEvidence, compare, declared, free_shingles, same_text
+from crawler.framing.features import Features, Vocabulary, cosine, featurize, index_keys, tfidf
 from crawler.framing.lexicon import Lexicon
 from crawler.framing.storydocs import (
     ROLES,
@@ -78,8 +65,9 @@ class _Node:
     feats: Features | None  # None: a context article whose text is read on demand
     published: str | None = None
     root: str | None = None  # the original's id, for a copy
-    vec: dict[str, float] = field(default_factory=dict)
-    fvec: dict[str, float] = field(default_factory=dict)
+    # Weighted vectors, made when first compared (a copy decided on its text never is).
+    vec: dict[str, float] | None = None
+    fvec: dict[str, float] | None = None
     story_keys: list[str] = field(default_factory=list)
     copy_keys: list[str] = field(default_factory=list)
     shingles: Any = None  # a context article's shingles alone, read for the same-text test
@@ -94,8 +82,10 @@ class Clusterer:
 
     def __init__(self, lexicon: Lexicon | None, params: StoryParams, vocab: Vocabulary,
                  loader: Callable[[str], StoryDoc | None] | None = None,
-                 on_index: Callable[..., None] | None = None) -> None:
+                 on_index: Callable[..., None] | None = None,
+                 stored: Callable[[StoryDoc], Features | None] | None = None) -> None:
         self.lexicon, self.params, self.vocab, self.loader = lexicon, params, vocab, loader
+        self.stored = stored  # a context article's kept features, if they match its text
         self.on_index = on_index  # (id, published, lang, signature, story keys, copy keys)
         self.nodes: dict[int, _Node] = {}
         self.ids: list[str] = []
@@ -208,13 +198,22 @@ class Clusterer:
         return len(self.sids) - 1
 
     def _vectors(self, node: _Node, keys: bool = True) -> None:
-        """Weighted vectors, and (unless a context article's stored ones) its index keys."""
+        """Index keys from the weighted stem vector (unless a context article's stored ones
+        are used: then the vectors wait until it is compared)."""
         assert node.feats is not None
-        node.vec = tfidf(node.feats.counts, self.vocab)
-        node.fvec = tfidf(node.feats.anchor_counts(), self.vocab)
         if keys:
-            node.story_keys, node.copy_keys = index_keys(node.feats, node.vec, self.vocab,
-                                                         self.params.top_stems)
+            node.story_keys, node.copy_keys = index_keys(node.feats, self._vec(node),
+                                                         self.vocab, self.params.top_stems)
+
+    def _vec(self, node: _Node) -> dict[str, float]:
+        if node.vec is None and node.feats is not None:
+            node.vec = tfidf(node.feats.counts, self.vocab)
+        return node.vec or {}
+
+    def _fvec(self, node: _Node) -> dict[str, float]:
+        if node.fvec is None and node.feats is not None:
+            node.fvec = tfidf(node.feats.anchor_counts(), self.vocab)
+        return node.fvec or {}
 
     def _features(self, idx: int) -> _Node | None:
         """A node with its features, reading a context article's text on first use."""
@@ -224,7 +223,8 @@ class Clusterer:
         doc = self.loader(node.id) if self.loader else None
         if doc is None:
             return None
-        node.feats = featurize(doc.title, doc.text, doc.lang, self.lexicon)
+        node.feats = (self.stored(doc) if self.stored else None) or \
+            featurize(doc.title, doc.text, doc.lang, self.lexicon)
         self._vectors(node, keys=False)  # indexed already, under its stored keys
         return node
 
@@ -233,8 +233,8 @@ class Clusterer:
     def similarity(self, a: _Node, b: _Node) -> float:
         """Similarity of two articles in units of their threshold (>= 1 means same story)."""
         if a.lang == b.lang:
-            return cosine(a.vec, b.vec) / self.params.text_threshold
-        return cosine(a.fvec, b.fvec) / self.params.cross_threshold
+            return cosine(self._vec(a), self._vec(b)) / self.params.text_threshold
+        return cosine(self._fvec(a), self._fvec(b)) / self.params.cross_threshold
 
     def copy_evidence(self, a: _Node, b: _Node, shared_anchors: int,
                       aligned: bool | None = None) -> CopyEvidence | None:
@@ -312,7 +312,11 @@ class Clusterer:
         # features' cost): the full features are read only for the one that passes.
         if known.shingles is None:
             doc = self.loader(known.id) if self.loader else None
-            known.shingles = free_shingles(doc.text if doc else "")
+            kept = self.stored(doc) if doc and self.stored else None
+            if kept is not None:  # all of them, then: no need to read the text again
+                known.feats = kept
+                self._vectors(known, keys=False)
+            known.shingles = kept.copy.shingles if kept else free_shingles(doc.text if doc else "")
         assert node.feats is not None
         return same_text(node.feats.copy.shingles, known.shingles, self.params.copy)
 

@@ -34,8 +34,12 @@ KWIC_LINES = 5  # KWIC lines kept per withheld article
 EXPOSURE_WORDS = 50
 EXPOSURE_SHARE = 0.12
 RUN = 4  # consecutive words that count as rebuilt text
-# Tables that hold response bodies or other raw captures: never in a public build.
-RAW_TABLES = ("bodies", "story_sketches", "story_vocab")
+# Tables that hold response bodies, raw captures or what is computed from whole texts (story
+# features hold every stem of a text, in order): never in a public build.
+RAW_TABLES = ("bodies", "story_sketches", "story_vocab", "story_features")
+# Columns of the same kind in tables a public build keeps (the story queue's triggers
+# write into it as the build rewrites articles).
+RAW_COLUMNS = {"story_changes": ("features", "features_key")}
 # Columns that may carry article text in tables other engineers add (versions, diffs...).
 TEXT_COLUMNS = ("text", "body", "html", "content", "search_text", "diff")
 _WORDS = re.compile(r"\w+")
@@ -129,6 +133,9 @@ def _make_public(db: sqlite_utils.Database, out: Path) -> str:
         for table in RAW_TABLES:
             if db.table(table).exists():
                 db.table(table).drop()
+        for table, columns in RAW_COLUMNS.items():
+            if db.table(table).exists():
+                db.execute(f"UPDATE {table} SET " + ", ".join(f"{c} = NULL" for c in columns))
         articles = db.table("articles")
         if "text_withheld" not in articles.columns_dict:
             articles.add_column("text_withheld", int)

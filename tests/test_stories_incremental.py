@@ -242,3 +242,39 @@ def test_stories_command_is_incremental_unless_full(tmp_path: Path, docs: list[S
     assert f"re-clustered {len(docs)} articles (the whole archive)" in outputs[0]  # no build
     assert "up to date" in outputs[1]
     assert f"over {len(docs)} articles" in outputs[2]
+
+
+def test_a_focused_context_proposes_the_same_candidates(
+        tmp_path: Path, docs: list[StoryDoc], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The update indexes its context only under what its own articles can look up
+    (candidates.Focus); with every key indexed it decides exactly alike."""
+    from crawler.framing import candidates
+    from crawler.framing.stories import Clusterer
+
+    first = [d for d in docs if (d.published or "") < CUT]
+    rest = [d for d in docs if d not in first]
+    results, indexed = [], []
+    real_add = candidates.KeyIndex.add
+
+    def counting(self: candidates.KeyIndex, doc: int, when: float, keys: list[str],
+                 only: set[str] | None = None) -> None:
+        indexed.append(sum(1 for k in keys if only is None or k in only))
+        real_add(self, doc, when, keys, only)
+
+    monkeypatch.setattr(candidates.KeyIndex, "add", counting)
+    for focused in (True, False):
+        if not focused:
+            monkeypatch.setattr(Clusterer, "focus", lambda self: None)
+        a = Archive(tmp_path / f"{focused}.db")
+        store(a, first)
+        a.framing.rebuild_stories()
+        store(a, rest)
+        indexed.clear()
+        a.framing.update_stories()
+        results.append((memberships(a), a.db.execute(
+            "SELECT article_id, role, copy_of, copy_basis FROM story_articles "
+            "ORDER BY article_id").fetchall(), sum(indexed)))
+        a.close()
+    (focused_stories, focused_links, few), (all_stories, all_links, many) = results
+    assert focused_stories == all_stories and focused_links == all_links
+    assert few < many  # the focus left index entries out

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.archive.story_rows import FeatureKeep, StoryRows, chunks, in_list, sketch_row
 from crawler.framing.build import StoryUpdate, link_row
-from crawler.framing.candidates import signature_from
 from crawler.framing.features import (
     Features,
     Item,
@@ -299,6 +298,9 @@ class StoryStore:
         clusterer = Clusterer(self.lexicon, params, vocab, loader=self._load,
                               on_index=lambda *s: sketches.append(sketch_row(*s)),
                               stored=lambda doc: self._stored_features([doc]).get(doc.id))
+        for doc in docs:
+            clusterer.prepare(doc, feats[doc.id])
+        clusterer.focus()  # of the context, index only what these articles can look up
         first = order[0][0] if order else None
         if first is not None and first != _FAR:
             self._add_context(clusterer, first, params, scope, docs)
@@ -347,13 +349,14 @@ class StoryStore:
                 "sa.copy_of FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
                 f"WHERE sa.article_id IN ({in_list(len(chunk))})", chunk).fetchall()
         seen: set[str] = set()
-        for r in sorted(rows, key=lambda r: (parse_when(r[2]) or _FAR, r[0])):
-            when = parse_when(r[2])
-            if r[0] in scope or r[0] in seen or (when and when >= first and r[0] not in targets):
+        declared = set(targets)
+        # Signatures go to the index as stored (crawler.framing.candidates reads the bytes).
+        for when, aid, r in sorted(((parse_when(r[2]), r[0], r) for r in rows
+                                    if r[0] not in scope), key=lambda x: (x[0] or _FAR, x[1])):
+            if aid in seen or (when and when >= first and aid not in declared):
                 continue
-            seen.add(r[0])
-            clusterer.add_context(r[0], r[1] or "", r[2], r[6], r[7],
-                                  signature_from(r[3]) if r[3] else None,
+            seen.add(aid)
+            clusterer.add_context(aid, r[1] or "", r[2], r[6], r[7], r[3] or None,
                                   ((r[4] or "").split(), (r[5] or "").split()))
 
 def _newest(order: list[tuple[datetime, str, str | None]]) -> datetime | None:

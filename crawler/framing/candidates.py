@@ -31,6 +31,7 @@ _RNG = np.random.RandomState(20250512)  # fixed: the same permutations in every 
 _A = _RNG.randint(1, (1 << 31) - 1, size=NUM_PERM, dtype=np.uint64)
 _B = _RNG.randint(0, (1 << 31) - 1, size=NUM_PERM, dtype=np.uint64)
 _EMPTY = np.full(NUM_PERM, (1 << 32) - 1, dtype=np.uint64)
+_EMPTY_BYTES = _EMPTY.astype("<u4").tobytes()
 
 
 def minhash(shingles: np.ndarray) -> np.ndarray:
@@ -57,31 +58,39 @@ class CopyIndex:
     """MinHash LSH over the articles of the copy window, forgetting older ones.
 
     The banding of datasketch's MinHashLSH (BANDS: 32 bands of 2 values; two signatures
-    are candidates when one band is equal), kept in plain dicts: the same candidates at a
-    fraction of the cost per insert, which an update pays for every article of its context.
+    are candidates when one band is equal), kept in one plain dict per band: the same
+    candidates at a fraction of the cost per insert, which an update pays for every article
+    of its context. Bands are slices of the stored signature bytes (signature_bytes), so a
+    context article's signature is indexed without being decoded.
     """
 
     def __init__(self) -> None:
-        self._buckets: dict[bytes, set[int]] = {}
+        self._buckets: list[dict[bytes, set[int]]] = [{} for _ in range(BANDS[0])]
         self._keys: dict[int, list[bytes]] = {}
         self._order: deque[tuple[float, int]] = deque()
 
     @staticmethod
-    def _bands(sig: np.ndarray) -> list[bytes]:
-        raw = sig.astype("<u8").tobytes()
-        width = 8 * BANDS[1]
-        return [bytes((band,)) + raw[band * width:(band + 1) * width]
-                for band in range(BANDS[0])]
+    def bands(sig: np.ndarray | bytes) -> list[bytes] | None:
+        """The signature's band keys, by band (None for an empty signature)."""
+        raw = sig if isinstance(sig, bytes) else signature_bytes(sig)
+        if raw == _EMPTY_BYTES:
+            return None  # too short to have shingles: nothing to match
+        width = 4 * BANDS[1]
+        return [raw[at:at + width] for at in range(0, width * BANDS[0], width)]
 
-    def add(self, key: int, when: float, sig: np.ndarray) -> None:
-        """Index one article (`when`: publication time in days, articles added in order)."""
-        if (sig == _EMPTY).all():
-            return  # too short to have shingles: nothing to match
-        bands = self._bands(sig)
-        for band in bands:
-            bucket = self._buckets.get(band)
+    def add(self, key: int, when: float, sig: np.ndarray | bytes,
+            only: list[set[bytes]] | None = None) -> None:
+        """Index one article (`when`: publication time in days, articles added in order);
+        `sig` as an array or as stored; `only`: per band, the keys worth indexing."""
+        bands = self.bands(sig)
+        if bands is None:
+            return
+        for at, (buckets, band) in enumerate(zip(self._buckets, bands, strict=True)):
+            if only is not None and band not in only[at]:
+                continue
+            bucket = buckets.get(band)
             if bucket is None:
-                self._buckets[band] = {key}
+                buckets[band] = {key}
             else:
                 bucket.add(key)
         self._keys[key] = bands
@@ -91,19 +100,22 @@ class CopyIndex:
         """Forget articles published before `before` (days)."""
         while self._order and self._order[0][0] < before:
             key = self._order.popleft()[1]
-            for band in self._keys.pop(key, ()):
-                bucket = self._buckets[band]
+            for buckets, band in zip(self._buckets, self._keys.pop(key, ()), strict=False):
+                bucket = buckets.get(band)
+                if bucket is None:
+                    continue  # not indexed under this band (`only`)
                 bucket.discard(key)
                 if not bucket:
-                    del self._buckets[band]
+                    del buckets[band]
 
-    def query(self, sig: np.ndarray) -> list[int]:
+    def query(self, sig: np.ndarray | bytes) -> list[int]:
         """Indexed articles whose signature shares a band with `sig`."""
-        if (sig == _EMPTY).all():
+        bands = self.bands(sig)
+        if bands is None:
             return []
         found: set[int] = set()
-        for band in self._bands(sig):
-            bucket = self._buckets.get(band)
+        for buckets, band in zip(self._buckets, bands, strict=True):
+            bucket = buckets.get(band)
             if bucket:
                 found.update(bucket)
         return list(found)
@@ -116,9 +128,13 @@ class KeyIndex:
         self._postings: dict[str, deque[tuple[float, int]]] = {}
         self._expiry: list[tuple[float, str]] = []
 
-    def add(self, doc: int, when: float, keys: Iterable[str]) -> None:
-        """Index one article under its keys (articles added in publication order)."""
+    def add(self, doc: int, when: float, keys: Iterable[str], only: set[str] | None = None
+            ) -> None:
+        """Index one article under its keys (articles added in publication order); `only`:
+        the keys worth indexing."""
         for key in keys:
+            if only is not None and key not in only:
+                continue
             posting = self._postings.get(key)
             if posting is None:
                 posting = self._postings[key] = deque()
@@ -151,3 +167,21 @@ class KeyIndex:
                 heapq.heappush(self._expiry, (posting[0][0], key))
             else:
                 del self._postings[key]
+
+
+class Focus:
+    """The lookups some articles will make: their band keys (by LSH band) and their story
+    and copy keys. An entry under anything else can never be found by them, so an update
+    indexes its context only under these: the same candidates for less work."""
+
+    def __init__(self) -> None:
+        self.bands: list[set[bytes]] = [set() for _ in range(BANDS[0])]
+        self.story: set[str] = set()
+        self.copy: set[str] = set()
+
+    def add(self, sig: np.ndarray, story_keys: Iterable[str], copy_keys: Iterable[str]) -> None:
+        """Add one article's lookups."""
+        for at, band in enumerate(CopyIndex.bands(sig) or ()):
+            self.bands[at].add(band)
+        self.story.update(story_keys)
+        self.copy.update(copy_keys)

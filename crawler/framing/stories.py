@@ -26,10 +26,9 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.framing.candidates import CopyIndex, KeyIndex
+from crawler.framing.candidates import CopyIndex, Focus, KeyIndex
 from crawler.framing.copies import CopyEvidence, compare, declared, free_shingles, same_text
 from crawler.framing.features import Features, Vocabulary, cosine, featurize, index_keys, tfidf
 from crawler.framing.lexicon import Lexicon
@@ -37,6 +36,7 @@ from crawler.framing.storydocs import (
     ROLES,
     Membership,
     StoryDoc,
+    StoryNode,
     StoryParams,
     day_of,
     order_key,
@@ -55,24 +55,6 @@ _STRENGTH: dict[tuple[str, str | None], int] = {
     ("aligned", "translation"): 2}
 
 
-@dataclass
-class _Node:
-    """One clustered article while it can still matter to later ones."""
-
-    id: str
-    lang: str
-    day: float | None
-    feats: Features | None  # None: a context article whose text is read on demand
-    published: str | None = None
-    root: str | None = None  # the original's id, for a copy
-    # Weighted vectors, made when first compared (a copy decided on its text never is).
-    vec: dict[str, float] | None = None
-    fvec: dict[str, float] | None = None
-    story_keys: list[str] = field(default_factory=list)
-    copy_keys: list[str] = field(default_factory=list)
-    shingles: Any = None  # a context article's shingles alone, read for the same-text test
-
-
 class Clusterer:
     """Streaming clustering: add articles in publication order, read memberships at the end.
 
@@ -87,7 +69,7 @@ class Clusterer:
         self.lexicon, self.params, self.vocab, self.loader = lexicon, params, vocab, loader
         self.stored = stored  # a context article's kept features, if they match its text
         self.on_index = on_index  # (id, published, lang, signature, story keys, copy keys)
-        self.nodes: dict[int, _Node] = {}
+        self.nodes: dict[int, StoryNode] = {}
         self.ids: list[str] = []
         self.story_at: list[int] = []  # article index -> story index
         self.score_at: list[float] = []
@@ -98,9 +80,10 @@ class Clusterer:
         self.out: list[tuple[int, str, str | None, CopyEvidence | None]] = []
         self.roots: set[str] = set()  # ids of articles something copies
         self._sid_index: dict[str, int] = {}
-        self._prepared: dict[str, _Node] = {}  # added next, vectors computed by `wanted`
+        self._prepared: dict[str, StoryNode] = {}  # added next, vectors computed by `wanted`
         self._copies, self._story_keys, self._copy_keys = CopyIndex(), KeyIndex(), KeyIndex()
         self._order: deque[tuple[float, int]] = deque()  # active articles by publication
+        self._focus: Focus | None = None  # see focus()
 
     # -- adding ----------------------------------------------------------------------------
 
@@ -123,17 +106,32 @@ class Clusterer:
             self.out.append((idx, "report", None, None))
         self._index(idx, node)
 
-    def _prepare(self, doc: StoryDoc, feats: Features | None) -> _Node:
+    def _prepare(self, doc: StoryDoc, feats: Features | None) -> StoryNode:
         feats = feats or featurize(doc.title, doc.text, doc.lang, self.lexicon)
-        node = _Node(doc.id, doc.lang, day_of(doc.when), feats, doc.published)
+        node = StoryNode(doc.id, doc.lang, day_of(doc.when), feats, doc.published)
         self._vectors(node)
         return node
+
+    def prepare(self, doc: StoryDoc, feats: Features) -> None:
+        """Vectors and index keys of an article added later (an update prepares its scope
+        first, to index of its context only what the scope can look up: `focus`)."""
+        self._prepared[doc.id] = self._prepare(doc, feats)
+
+    def focus(self) -> None:
+        """From now on, index context articles only under what the prepared articles can
+        look up (candidates.Focus)."""
+        self._focus = Focus()
+        for node in self._prepared.values():
+            assert node.feats is not None
+            self._focus.add(node.feats.signature, node.story_keys, node.copy_keys)
 
     def wanted(self, doc: StoryDoc, feats: Features) -> set[str]:
         """Context articles whose text adding `doc` will read first: its earliest LSH
         candidates (a copy is looked for before anything else, earliest first). An update
         reads them all at once, on every core; others are read one by one when needed."""
-        node = self._prepared[doc.id] = self._prepare(doc, feats)
+        node = self._prepared.get(doc.id)
+        if node is None:
+            node = self._prepared[doc.id] = self._prepare(doc, feats)
         if node.day is None:
             return set()
         since = node.day - self.params.copy_window_days
@@ -159,7 +157,7 @@ class Clusterer:
         if story is None:
             story = self._new_story(sid)
         self.story_at[idx] = story
-        node = _Node(article_id, lang, day_of(parse_when(published)), None, published,
+        node = StoryNode(article_id, lang, day_of(parse_when(published)), None, published,
                      root=copy_of, story_keys=keys[0], copy_keys=keys[1])
         self.nodes[idx] = node
         if node.day is not None:
@@ -169,16 +167,17 @@ class Clusterer:
         else:
             self.roots.add(copy_of)
         if node.day is not None:
+            focus = self._focus
             if signature is not None:
-                self._copies.add(idx, node.day, signature)
-            self._story_keys.add(idx, node.day, keys[0])
-            self._copy_keys.add(idx, node.day, keys[1])
+                self._copies.add(idx, node.day, signature, focus.bands if focus else None)
+            self._story_keys.add(idx, node.day, keys[0], focus.story if focus else None)
+            self._copy_keys.add(idx, node.day, keys[1], focus.copy if focus else None)
 
-    def node(self, doc: StoryDoc, feats: Features | None = None) -> _Node:
+    def node(self, doc: StoryDoc, feats: Features | None = None) -> StoryNode:
         """An article's features and vectors, outside any clustering (evaluation, tests)."""
         return self._prepare(doc, feats)
 
-    def shared_anchors(self, a: _Node, b: _Node) -> int:
+    def shared_anchors(self, a: StoryNode, b: StoryNode) -> int:
         """Rare anchors (names, numbers, dates, concepts) two articles have in common."""
         return len(set(a.copy_keys).intersection(b.copy_keys))
 
@@ -197,7 +196,7 @@ class Clusterer:
         self.members.append([])
         return len(self.sids) - 1
 
-    def _vectors(self, node: _Node, keys: bool = True) -> None:
+    def _vectors(self, node: StoryNode, keys: bool = True) -> None:
         """Index keys from the weighted stem vector (unless a context article's stored ones
         are used: then the vectors wait until it is compared)."""
         assert node.feats is not None
@@ -205,17 +204,17 @@ class Clusterer:
             node.story_keys, node.copy_keys = index_keys(node.feats, self._vec(node),
                                                          self.vocab, self.params.top_stems)
 
-    def _vec(self, node: _Node) -> dict[str, float]:
+    def _vec(self, node: StoryNode) -> dict[str, float]:
         if node.vec is None and node.feats is not None:
             node.vec = tfidf(node.feats.counts, self.vocab)
         return node.vec or {}
 
-    def _fvec(self, node: _Node) -> dict[str, float]:
+    def _fvec(self, node: StoryNode) -> dict[str, float]:
         if node.fvec is None and node.feats is not None:
             node.fvec = tfidf(node.feats.anchor_counts(), self.vocab)
         return node.fvec or {}
 
-    def _features(self, idx: int) -> _Node | None:
+    def _features(self, idx: int) -> StoryNode | None:
         """A node with its features, reading a context article's text on first use."""
         node = self.nodes.get(idx)
         if node is None or node.feats is not None:
@@ -230,13 +229,13 @@ class Clusterer:
 
     # -- decisions -------------------------------------------------------------------------
 
-    def similarity(self, a: _Node, b: _Node) -> float:
+    def similarity(self, a: StoryNode, b: StoryNode) -> float:
         """Similarity of two articles in units of their threshold (>= 1 means same story)."""
         if a.lang == b.lang:
             return cosine(self._vec(a), self._vec(b)) / self.params.text_threshold
         return cosine(self._fvec(a), self._fvec(b)) / self.params.cross_threshold
 
-    def copy_evidence(self, a: _Node, b: _Node, shared_anchors: int,
+    def copy_evidence(self, a: StoryNode, b: StoryNode, shared_anchors: int,
                       aligned: bool | None = None) -> CopyEvidence | None:
         """Is `a` a copy of earlier `b`? The evidence when it is (cheap tests first).
 
@@ -255,7 +254,7 @@ class Clusterer:
                            aligned=aligned)
         return evidence if evidence.kind else None
 
-    def _copy_of(self, doc: StoryDoc, node: _Node) -> tuple[int, CopyEvidence] | None:
+    def _copy_of(self, doc: StoryDoc, node: StoryNode) -> tuple[int, CopyEvidence] | None:
         if doc.republication_of and doc.republication_of in self.by_id:
             j = self.by_id[doc.republication_of]
             return j, declared(doc.lang, self.lang_at[j],
@@ -286,7 +285,7 @@ class Clusterer:
                 return j, evidence
         # ... then ordered facts, tried against the few most similar candidates of the same
         # story that share its words (3 days) or two of its rare anchors (the copy window).
-        similar: list[tuple[float, int, int, _Node]] = []
+        similar: list[tuple[float, int, int, StoryNode]] = []
         for rank, j in enumerate(ordered(story | set(shared))):
             known = self.nodes[j]
             if known.day is None or known.day < since:
@@ -307,7 +306,7 @@ class Clusterer:
         _, _, j, evidence = min(found, key=lambda f: (f[0], f[1]))
         return j, evidence
 
-    def _may_be_same_text(self, node: _Node, known: _Node) -> bool:
+    def _may_be_same_text(self, node: StoryNode, known: StoryNode) -> bool:
         # The same-text test on a context article's shingles alone (a fraction of its
         # features' cost): the full features are read only for the one that passes.
         if known.shingles is None:
@@ -320,7 +319,7 @@ class Clusterer:
         assert node.feats is not None
         return same_text(node.feats.copy.shingles, known.shingles, self.params.copy)
 
-    def _join(self, idx: int, node: _Node) -> int:
+    def _join(self, idx: int, node: StoryNode) -> int:
         """The open story this article resembles most on average, or a new one."""
         best, best_score, best_scored = -1, 1.0, []
         if node.day is not None:
@@ -350,7 +349,7 @@ class Clusterer:
         self.members[best].append(idx)
         return best
 
-    def _index(self, idx: int, node: _Node) -> None:
+    def _index(self, idx: int, node: StoryNode) -> None:
         self.nodes[idx] = node
         if node.day is not None:
             self._order.append((node.day, idx))

@@ -1,4 +1,5 @@
-"""What story clustering reads and writes: its parameters, one article, one membership.
+"""What story clustering reads and writes: its parameters, one article (as given, and as the
+clusterer holds it), one membership.
 
 Kept apart from the clusterer (crawler.framing.stories, which re-exports these) so that
 readers of stored stories need not load the clustering code.
@@ -8,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from crawler.framing.copies import CopyEvidence, CopyParams
+
+if TYPE_CHECKING:
+    from crawler.framing.features import Features
 
 ROLES = ("original", "republication", "translation", "report")
 
@@ -83,3 +88,21 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def day_of(when: datetime | None) -> float | None:
     """A moment in days since 1970 (the clusterer's time axis), None for none."""
     return None if when is None else (when - _EPOCH).total_seconds() / 86400
+
+
+@dataclass
+class StoryNode:
+    """One clustered article while it can still matter to later ones."""
+
+    id: str
+    lang: str
+    day: float | None
+    feats: Features | None  # None: a context article whose text is read on demand
+    published: str | None = None
+    root: str | None = None  # the original's id, for a copy
+    # Weighted vectors, made when first compared (a copy decided on its text never is).
+    vec: dict[str, float] | None = None
+    fvec: dict[str, float] | None = None
+    story_keys: list[str] = field(default_factory=list)
+    copy_keys: list[str] = field(default_factory=list)
+    shingles: Any = None  # a context article's shingles alone, read for the same-text test

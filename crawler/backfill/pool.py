@@ -9,6 +9,7 @@ with an uninterrupted run). At most `16 x workers` pages are in flight.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
@@ -24,11 +25,11 @@ T = TypeVar("T")
 
 
 def _warm() -> None:
-    """Worker warm-up: the extraction modules are imported by now (crawler.ingest.extraction)."""
+    """Worker warm-up: makes the executor fork every worker at once."""
 
 
 class ExtractionPool(Generic[T]):
-    """`workers` spawned processes (0 or 1: work in this process, nothing to hand over)."""
+    """`workers` processes (0 or 1: work in this process, nothing to hand over)."""
 
     def __init__(self, workers: int, topic: Topic, lexicon_path: str | None) -> None:
         self.workers = workers
@@ -36,9 +37,12 @@ class ExtractionPool(Generic[T]):
         self.lexicon_path = lexicon_path
         self._pool: ProcessPoolExecutor | None = None
         if workers > 1:
-            self._pool = worker_pool(workers)
-            # Start every worker now: their imports (trafilatura, lxml) then overlap with
-            # this process reading input instead of delaying the first pages.
+            # Forked, now, when this process runs no other thread (a command: a backfill
+            # starts its download threads after this): it has imported the extraction
+            # modules (above), so the workers are ready at once, where spawned ones spend
+            # about half a second of CPU each importing them again. Beside other threads
+            # (a caller's servers) forking is unsafe: spawned then.
+            self._pool = worker_pool(workers, fork=threading.active_count() == 1)
             for _ in range(workers):
                 self._pool.submit(_warm)
 

@@ -183,8 +183,10 @@ def _fast_exit() -> None:
     os._exit(0)
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
-    """Extraction worker processes: spawned (no reactor or database state is inherited) and
-    gone with their parent, whatever kills it."""
-    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+def worker_pool(workers: int, fork: bool = False) -> ProcessPoolExecutor:
+    """Extraction worker processes, gone with their parent whatever kills it: spawned (no
+    reactor, thread or database state is inherited), or with `fork` forked from a parent
+    that has imported this module and runs no other thread yet (bulk input: the workers
+    start at once, without importing trafilatura and lxml again)."""
+    return ProcessPoolExecutor(workers, mp_context=get_context("fork" if fork else "spawn"),
                                initializer=_exit_with_parent, initargs=(os.getpid(),))

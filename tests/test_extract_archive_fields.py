@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlite_utils
@@ -137,3 +138,27 @@ def test_title_memory_passes_an_outlets_repeated_affixes_as_hints() -> None:
     assert extract_article(body, "http://127.0.0.2:8000/x", **hints).title == "Deal signed"
     alone = extract_article(body, "http://127.0.0.2:8000/x").title  # one page cannot tell
     assert alone is not None and alone.endswith("Paper Daily")
+
+
+def test_title_memory_relearns_every_tenth_page_also_once_full(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    import crawler.ingest.extraction as extraction
+
+    calls: list[int] = []
+    real = extraction.learn_affixes
+
+    def counting(titles: Any) -> list[str]:
+        calls.append(1)
+        return real(titles)
+
+    monkeypatch.setattr(extraction, "learn_affixes", counting)
+    memory = extraction.TitleMemory(per_outlet=20)
+    for i, suffix in enumerate(["Old Name"] * 100 + ["New Name"] * 100):
+        memory.remember("paper", SimpleNamespace(  # type: ignore[arg-type]
+            page_title=f"Story {i} | {suffix}", status="ok"))
+        if i == 99:
+            assert memory.affixes("paper") == ["Old Name"]
+    assert memory.affixes("paper") == ["New Name"]  # the memory keeps the last 20 titles
+    assert len(calls) == 9 + 200 // 10  # the first pages, then every tenth (not every page)

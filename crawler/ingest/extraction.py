@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from multiprocessing import get_context
@@ -38,6 +38,7 @@ class TitleMemory:
     def __init__(self, per_outlet: int = 200) -> None:
         self._titles: dict[str, deque[str]] = {}
         self._affixes: dict[str, list[str]] = {}
+        self._seen: Counter[str] = Counter()  # titles kept per outlet, ever
         self._per_outlet = per_outlet
 
     def remember(self, source_id: str, result: ArticleResult | None) -> None:
@@ -46,7 +47,11 @@ class TitleMemory:
             return
         titles = self._titles.setdefault(source_id, deque(maxlen=self._per_outlet))
         titles.append(result.page_title)
-        if len(titles) % 10 == 0 or len(titles) < 10:  # relearn now and then, not per page
+        self._seen[source_id] += 1
+        # Relearn now and then, not per page: at first every page, then every tenth (counted
+        # over all pages: the memory's length stops at its cap).
+        seen = self._seen[source_id]
+        if seen < 10 or seen % 10 == 0:
             self._affixes[source_id] = learn_affixes(titles)
 
     def affixes(self, source_id: str) -> list[str]:

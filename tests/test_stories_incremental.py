@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import run_mediawatch
@@ -278,3 +280,75 @@ def test_a_focused_context_proposes_the_same_candidates(
     (focused_stories, focused_links, few), (all_stories, all_links, many) = results
     assert focused_stories == all_stories and focused_links == all_links
     assert few < many  # the focus left index entries out
+
+
+def _rows_from_all_members(archive: Archive) -> dict[str, tuple]:
+    """Every story row as a full rebuild of the rows computes it (in a rolled-back write)."""
+    from crawler.archive.story_rows import StoryRows
+    from crawler.framing import CODE_VERSION
+
+    conn = archive.db.conn
+    conn.execute("SAVEPOINT recompute")
+    conn.execute("PRAGMA defer_foreign_keys = ON")  # the links stay; rows come back below
+    try:
+        ids = {r[0] for r in conn.execute("SELECT id FROM stories")}
+        conn.execute("DELETE FROM stories")
+        StoryRows(archive.db, CODE_VERSION).write_story_rows(ids, "now")
+        return {r[0]: r[1:] for r in conn.execute(
+            "SELECT id, headline, first_published, last_published, n_articles, n_independent, "
+            "n_outlets, languages, outlets, concepts, on_topic FROM stories")}
+    finally:
+        conn.execute("ROLLBACK TO recompute")
+        conn.execute("RELEASE recompute")
+
+
+def _stored_rows(archive: Archive) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in archive.db.execute(
+        "SELECT id, headline, first_published, last_published, n_articles, n_independent, "
+        "n_outlets, languages, outlets, concepts, on_topic FROM stories")}
+
+
+def test_story_rows_updated_from_their_new_members_equal_rows_from_all_members(
+        archive: Archive, docs: list[StoryDoc], monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.archive import story_rows
+
+    grown: list[str] = []
+    real = story_rows.StoryRows._grown_rows
+
+    def spy(self: Any, *args: Any) -> list[dict[str, Any]]:
+        rows = real(self, *args)
+        grown.extend(r["id"] for r in rows)
+        return rows
+
+    monkeypatch.setattr(story_rows.StoryRows, "_grown_rows", spy)
+    first = [d for d in docs if (d.published or "") < CUT]
+    store(archive, first)
+    archive.framing.rebuild_stories()
+    store(archive, [d for d in docs if d not in first])  # later reports join older stories
+    archive.framing.update_stories()
+    assert _stored_rows(archive) == _rows_from_all_members(archive)
+    # A reprint of the latest member of each story with several members (whose row holds
+    # more than the reprint brings), an hour after it.
+    by_id = {d.id: d for d in docs}
+    latest = {}
+    for sid, aid, _published in archive.db.execute(
+            "SELECT sa.story_id, a.id, a.published FROM story_articles sa JOIN articles a ON "
+            "a.id = sa.article_id WHERE sa.story_id IN (SELECT story_id FROM story_articles "
+            "GROUP BY story_id HAVING count(*) > 1) ORDER BY a.published"):
+        latest[sid] = aid
+    reprints = []
+    for i, aid in enumerate(sorted(latest.values())):
+        d = by_id[aid]
+        when = (parse_when(d.published) + timedelta(hours=1)).isoformat()
+        reprints.append(StoryDoc(f"reprint-{i}", "reprinter.example", d.lang, when, d.title,
+                                 d.text))
+    store(archive, reprints)  # copies after every member: rows grow from the new ones
+    archive.framing.update_stories()
+    copies = archive.db.execute("SELECT count(*) FROM story_articles WHERE article_id LIKE "
+                                "'reprint-%' AND copy_of IS NOT NULL").fetchone()[0]
+    assert copies == len(reprints) > 3
+    assert len(grown) >= 3  # the rows of grown stories were not read from all their members
+    assert _stored_rows(archive) == _rows_from_all_members(archive)
+    archive.db.execute("UPDATE articles SET title = 'Retitled' WHERE id = ?", [reprints[0].id])
+    archive.framing.update_stories()  # an edited member: its story is recomputed
+    assert _stored_rows(archive) == _rows_from_all_members(archive)

@@ -15,7 +15,14 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from crawler.archive.story_rows import FeatureKeep, StoryRows, chunks, in_list, sketch_row
+from crawler.archive.story_rows import (
+    FeatureKeep,
+    StoryDelta,
+    StoryRows,
+    chunks,
+    in_list,
+    sketch_row,
+)
 from crawler.framing.build import StoryUpdate, link_row
 from crawler.framing.features import (
     Features,
@@ -25,6 +32,7 @@ from crawler.framing.features import (
     sampled,
 )
 from crawler.framing.stories import Clusterer, StoryDoc, StoryParams, parse_when
+from crawler.framing.storydocs import date_groups, merge_spans
 from crawler.web.urls import article_id
 
 if TYPE_CHECKING:
@@ -240,7 +248,10 @@ class StoryStore:
                 when = parse_when(published)
                 if when:
                     spans.append((when, when + timedelta(days=params.window_days)))
-        merged = _merge(spans)
+        # Spans closer than the reach are joined: a stored article between two changed ones
+        # is re-clustered with them, never left out of both (it would be neither context,
+        # which comes before the first, nor part of the scope).
+        merged = merge_spans(spans, timedelta(days=params.reach_days() + 1))
         scope = set(seeds)
         for lo, hi in merged:
             scope.update(aid for when, aid, _ in self._between(lo, hi) if lo <= when <= hi)
@@ -250,7 +261,7 @@ class StoryStore:
         # and take part as context. (The originals the scope copied keep their role unless
         # nothing copies them any more: see `update`.)
         reach = timedelta(days=params.reach_days())
-        after = _merge([(lo, hi + reach) for lo, hi in merged])
+        after = merge_spans([(lo, hi + reach) for lo, hi in merged])
         stories = {r[0] for c in chunks(sorted(scope)) for r in self.db.execute(
             f"SELECT story_id FROM story_articles WHERE article_id IN ({in_list(len(c))})", c)}
         mates: set[str] = set()
@@ -295,24 +306,30 @@ class StoryStore:
         counted = [feats[aid].terms() for aid in new_docs]
         vocab = vocab.extended(counted)
         sketches: list[tuple[Any, ...]] = []
-        clusterer = Clusterer(self.lexicon, params, vocab, loader=self._load,
-                              on_index=lambda *s: sketches.append(sketch_row(*s)),
-                              stored=lambda doc: self._stored_features([doc]).get(doc.id))
-        for doc in docs:
-            clusterer.prepare(doc, feats[doc.id])
-        clusterer.focus()  # of the context, index only what these articles can look up
-        first = order[0][0] if order else None
-        if first is not None and first != _FAR:
-            self._add_context(clusterer, first, params, scope, docs)
-        # The stored articles the new ones will be compared with, read on every core at once.
-        wanted = set().union(*(clusterer.wanted(doc, feats[doc.id]) for doc in docs))
-        for doc, f in self._featurized(sorted(wanted), keep):
-            clusterer.provide(doc.id, f)
-        for doc in docs:
-            clusterer.add(doc, feats[doc.id])
-        new = {m.article_id: link_row(m) for m in clusterer.memberships()}
-        for aid in clusterer.roots - set(new):  # a context article something now copies
-            new[aid] = {"original": True}
+        new: dict[str, dict[str, Any]] = {}
+        # Articles more than the reach apart cannot be candidates of each other: each group
+        # of the scope is clustered on its own, against the stored articles just before it
+        # (one group after a crawl; several after a backfill of older dates).
+        for group in date_groups(docs, timedelta(days=params.reach_days() + 1)):
+            clusterer = Clusterer(self.lexicon, params, vocab, loader=self._load,
+                                  on_index=lambda *s: sketches.append(sketch_row(*s)),
+                                  stored=lambda doc: self._stored_features([doc]).get(doc.id))
+            for doc in group:
+                clusterer.prepare(doc, feats[doc.id])
+            clusterer.focus()  # of the context, index only what these articles can look up
+            first = group[0].when
+            if first is not None:
+                self._add_context(clusterer, first, params, scope, group)
+            # The stored articles the new ones will be compared with, read on every core.
+            wanted = set().union(*(clusterer.wanted(doc, feats[doc.id]) for doc in group))
+            for doc, f in self._featurized(sorted(wanted), keep):
+                clusterer.provide(doc.id, f)
+            for doc in group:
+                clusterer.add(doc, feats[doc.id])
+            found = {m.article_id: link_row(m) for m in clusterer.memberships()}
+            for aid in clusterer.roots - set(found):  # a context article something now copies
+                found[aid] = {"original": True}
+            new.update(found)
         with self._tx():
             self.db.execute("PRAGMA defer_foreign_keys = ON")  # links before story rows
             touched, written_links = self.rows.apply_links(old_links, new)
@@ -325,7 +342,8 @@ class StoryStore:
                     self.db.execute(f"DELETE FROM {table} WHERE article_id IN "
                                     f"({in_list(len(chunk))})", chunk)
             before = self.rows.story_keys(touched)
-            written, dropped = self.rows.write_story_rows(touched, started, before)
+            written, dropped = self.rows.write_story_rows(
+                touched, started, before, StoryDelta.of(old_links, new, seeds))
             self.rows.write_vocab(vocab, set().union(*counted))
             self.rows.keep_features(keep)
         return StoryUpdate(full=False, loaded=sorted(eligible), stories=written,
@@ -362,15 +380,3 @@ class StoryStore:
 def _newest(order: list[tuple[datetime, str, str | None]]) -> datetime | None:
     """The latest date of a publication-ordered list (undated articles sort last)."""
     return next((when for when, _, _ in reversed(order) if when != _FAR), None)
-
-
-def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    merged: list[list[datetime]] = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return [(lo, hi) for lo, hi in merged]
-
-

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crawler.framing.build import story_row
 from crawler.framing.candidates import signature_bytes
-from crawler.framing.stories import StoryDoc, StoryParams, order_key, parse_when
+from crawler.framing.stories import StoryDoc, StoryParams, parse_when
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from crawler.framing.lexicon import Lexicon
 
 _CHUNK = 500  # ids per IN (...): under SQLite's bound-parameter limit
+_FAR = datetime.max.replace(tzinfo=UTC)
+INDEPENDENT = ("original", "report")  # roles that count as a story's own reporting
 
 
 def chunks(ids: Iterable[str], size: int = _CHUNK) -> Iterator[list[str]]:
@@ -179,12 +182,28 @@ class StoryRows:
         return out
 
     def write_story_rows(self, story_ids: set[str], started: str,
-                          before: dict[str, tuple[Any, ...]] | None = None) -> tuple[int, int]:
-        """(Re)write the rows of `story_ids` from their links, leaving rows that are still
-        right; return (rows written, stored rows replaced or deleted)."""
+                          before: dict[str, tuple[Any, ...]] | None = None,
+                          delta: StoryDelta | None = None) -> tuple[int, int]:
+        """(Re)write the rows of `story_ids`, leaving rows that are still right; return
+        (rows written, stored rows replaced or deleted). With `delta` (an update), a stored
+        story that only gained later articles is updated from its row and theirs: a story
+        can have thousands of members, and reading them all was most of an update."""
         from crawler.framing.build import STORY_COLUMNS
 
         written = removed = 0
+        if before is not None and delta is not None:
+            story_ids = set(story_ids)
+            rows = self._grown_rows(story_ids, before, delta, started)
+            for row in rows:
+                story_ids.discard(row["id"])
+                if before[row["id"]] != tuple(row[c] for c in STORY_COLUMNS):
+                    self.db.execute("DELETE FROM stories WHERE id = ?", [row["id"]])
+                    self.insert("stories", [row])
+                    written, removed = written + 1, removed + 1
+            # Stored stories whose members only changed roles within their kind (a report
+            # now copied is an `original`) or copy evidence keep their rows.
+            story_ids -= {sid for sid in story_ids if sid in before and sid not in delta.full
+                          and sid not in delta.added}
         for chunk in chunks(sorted(story_ids)):
             members: dict[str, list[dict[str, Any]]] = {sid: [] for sid in chunk}
             cur = self.db.execute(
@@ -207,8 +226,11 @@ class StoryRows:
                         self.db.execute("DELETE FROM stories WHERE id = ?", [sid])
                         removed += 1
                     continue
-                arts.sort(key=lambda a: order_key(StoryDoc(a["id"], "", "", a["published"],
-                                                           "", "")))
+                # story_row reads the order only for the headline: its holder goes first.
+                independent = [a for a in arts if a["role"] in INDEPENDENT]
+                first = min(independent or arts, key=_order)
+                arts.remove(first)
+                arts.insert(0, first)
                 row = story_row(sid, arts, concepts.get(sid, set()), started, self.code_version)
                 if before is not None and before.get(sid) == tuple(row[c] for c in STORY_COLUMNS):
                     continue
@@ -221,6 +243,101 @@ class StoryRows:
             self.insert("stories", rows)
             written += len(rows)
         return written, removed
+
+
+    def _grown_rows(self, story_ids: set[str], before: dict[str, tuple[Any, ...]],
+                    delta: StoryDelta, started: str) -> list[dict[str, Any]]:
+        """New rows of the stored stories that only gained articles, all published after
+        their last member and none undated before (so the headline's holder stays first)."""
+        from crawler.framing.build import STORY_COLUMNS
+
+        grown = {sid: aids for sid, aids in delta.added.items()
+                 if sid in story_ids and sid in before and sid not in delta.full}
+        ids = sorted({aid for aids in grown.values() for aid in aids})
+        arts: dict[str, dict[str, Any]] = {}
+        for chunk in chunks(ids):
+            for r in self.db.execute(
+                    "SELECT id, source_id, lang, published, title, on_topic FROM articles "
+                    f"WHERE id IN ({in_list(len(chunk))})", chunk):
+                arts[r[0]] = dict(zip(("id", "source_id", "lang", "published", "title",
+                                       "on_topic"), r, strict=True))
+        concepts: dict[str, set[str]] = {}
+        for chunk in chunks(ids):
+            for aid, concept in self.db.execute(
+                    "SELECT DISTINCT article_id, concept FROM mentions WHERE kind = 'naming' "
+                    f"AND article_id IN ({in_list(len(chunk))})", chunk):
+                concepts.setdefault(aid, set()).add(concept)
+        rows = []
+        for sid, aids in sorted(grown.items()):
+            old = dict(zip(STORY_COLUMNS, before[sid], strict=True))
+            added = [{**arts[a], "role": delta.roles[a]} for a in aids if a in arts]
+            last = parse_when(old["last_published"])
+            if len(added) != len(aids) or last is None or any(
+                    (parse_when(a["published"]) or last) <= last for a in added):
+                continue  # not simply later: recomputed from all members
+            new_indep = sorted((a for a in added if a["role"] in INDEPENDENT), key=_order)
+            if old["n_independent"] and not self._dated_independent(sid):
+                continue  # the first independent may be undated: it would move
+            outlets = set(old["outlets"].split(",")) | {a["source_id"] for a in added}
+            dated = [p for p in (old["first_published"], old["last_published"],
+                                 *(a["published"] for a in added)) if p]
+            rows.append({
+                "id": sid,
+                "headline": old["headline"] if old["n_independent"] or not new_indep
+                else new_indep[0]["title"],
+                "first_published": min(dated), "last_published": max(dated),
+                "n_articles": old["n_articles"] + len(added),
+                "n_independent": old["n_independent"] + len(new_indep),
+                "n_outlets": len(outlets),
+                "languages": ",".join(sorted(set(old["languages"].split(",")) |
+                                             {a["lang"] or "?" for a in added})),
+                "outlets": ",".join(sorted(outlets)),
+                "concepts": ",".join(sorted({c for c in (old["concepts"] or "").split(",") if c}
+                                            .union(*(concepts.get(a, set()) for a in aids)))),
+                "on_topic": int(bool(old["on_topic"]) or any(a["on_topic"] for a in added)),
+                "built_at": started, "code_version": self.code_version})
+        return rows
+
+    def _dated_independent(self, sid: str) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
+            "WHERE sa.story_id = ? AND sa.role IN ('original', 'report') "
+            "AND a.published IS NOT NULL LIMIT 1", [sid]).fetchone() is not None
+
+
+@dataclass
+class StoryDelta:
+    """What an update changed per story: the articles each gained (with their roles), and
+    the stories that lost members, saw one change kind or hold a changed article."""
+
+    added: dict[str, list[str]] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    full: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]],
+           changed: set[str]) -> StoryDelta:
+        """From the scope's links before and after, and the articles that changed."""
+        delta = cls()
+        for aid, link in new.items():
+            if "story_id" not in link:
+                continue  # an `original` in place: still independent
+            was = old.get(aid)
+            if was is None or was["story_id"] != link["story_id"]:
+                delta.added.setdefault(link["story_id"], []).append(aid)
+                delta.roles[aid] = link["role"]
+            elif aid in changed or (was["role"] in INDEPENDENT) != (link["role"] in INDEPENDENT):
+                delta.full.add(link["story_id"])
+        for aid, was in old.items():
+            if aid not in new or "story_id" not in new[aid] or aid in changed \
+                    or new[aid]["story_id"] != was["story_id"]:
+                delta.full.add(was["story_id"])
+        return delta
+
+
+def _order(article: dict[str, Any]) -> tuple[datetime, str]:
+    """Clustering order (crawler.framing.storydocs.order_key) of a member row."""
+    return (parse_when(article["published"]) or _FAR, article["id"])
 
 
 def _same_link(before: dict[str, Any], link: dict[str, Any]) -> bool:

@@ -7,8 +7,9 @@ readers of stored stories need not load the clustering code.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crawler.framing.copies import CopyEvidence, CopyParams
@@ -106,3 +107,29 @@ class StoryNode:
     story_keys: list[str] = field(default_factory=list)
     copy_keys: list[str] = field(default_factory=list)
     shingles: Any = None  # a context article's shingles alone, read for the same-text test
+
+
+def merge_spans(spans: list[tuple[datetime, datetime]], gap: timedelta = timedelta(0)
+                ) -> list[tuple[datetime, datetime]]:
+    """Spans that overlap (or come within `gap` of each other) joined."""
+    merged: list[list[datetime]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1] + gap:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def date_groups(docs: list[StoryDoc], gap: timedelta) -> Iterator[list[StoryDoc]]:
+    """Publication-ordered articles cut where two are more than `gap` apart (undated ones
+    stay with the last group)."""
+    group: list[StoryDoc] = []
+    for doc in docs:
+        last = group[-1].when if group else None
+        if group and doc.when is not None and last is not None and doc.when - last > gap:
+            yield group
+            group = []
+        group.append(doc)
+    if group:
+        yield group

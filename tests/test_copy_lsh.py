@@ -49,3 +49,17 @@ def test_expired_articles_are_no_longer_proposed() -> None:
     assert all(k >= 5 for k in index.query(sigs[0])) and 0 not in index.query(sigs[0])
     index.expire(100.0)
     assert index.query(sigs[9]) == [] and not any(index._buckets)
+
+
+def test_focus_tells_which_stored_signatures_can_match() -> None:
+    from crawler.framing.candidates import Focus
+
+    sigs = _signatures(60, 5)
+    focus = Focus()
+    for sig in sigs[:10]:
+        focus.add(sig, [], [])
+    stored = [signature_bytes(s) for s in sigs] + [None, b"short"]
+    expected = [any(band in keys for band, keys in zip(CopyIndex.bands(s) or [], focus.bands,
+                                                       strict=False)) for s in sigs]
+    assert focus.matching(stored) == [*expected, False, False]
+    assert all(expected[:10]) and not all(expected)  # its own signatures match, not all others

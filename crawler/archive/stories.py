@@ -24,6 +24,7 @@ from crawler.archive.story_rows import (
     sketch_row,
 )
 from crawler.framing.build import StoryUpdate, link_row
+from crawler.framing.candidates import Focus
 from crawler.framing.features import (
     Features,
     Item,
@@ -133,6 +134,19 @@ class StoryStore:
                     if keep is not None:
                         keep.computed(doc, feats, self.lexicon.version)
                 yield doc, feats
+
+    def _stored_shingles(self, doc: StoryDoc) -> Any:
+        """The unquoted shingles of an article's queued or kept features, if they match it."""
+        from crawler.framing.featblob import features_key, free_shingles
+
+        key = features_key(doc.title, doc.text, doc.lang, self.lexicon.version)
+        for table in ("story_changes", "story_features"):
+            row = self.db.execute(f"SELECT features FROM {table} WHERE article_id = ? AND "
+                                  "features_key = ? AND features IS NOT NULL",
+                                  [doc.id, key]).fetchone()
+            if row and (found := free_shingles(row[0])) is not None:
+                return found
+        return None
 
     def _stored_features(self, batch: list[StoryDoc]) -> dict[str, Features]:
         """The features of `batch` that a worker queued or a build kept, where they match the
@@ -313,13 +327,14 @@ class StoryStore:
         for group in date_groups(docs, timedelta(days=params.reach_days() + 1)):
             clusterer = Clusterer(self.lexicon, params, vocab, loader=self._load,
                                   on_index=lambda *s: sketches.append(sketch_row(*s)),
-                                  stored=lambda doc: self._stored_features([doc]).get(doc.id))
+                                  stored=lambda doc: self._stored_features([doc]).get(doc.id),
+                                  stored_shingles=self._stored_shingles)
             for doc in group:
                 clusterer.prepare(doc, feats[doc.id])
-            clusterer.focus()  # of the context, index only what these articles can look up
+            focus = clusterer.focus()  # of the context, index only what these can look up
             first = group[0].when
             if first is not None:
-                self._add_context(clusterer, first, params, scope, group)
+                self._add_context(clusterer, first, params, scope, group, focus)
             # The stored articles the new ones will be compared with, read on every core.
             wanted = set().union(*(clusterer.wanted(doc, feats[doc.id]) for doc in group))
             for doc, f in self._featurized(sorted(wanted), keep):
@@ -351,7 +366,7 @@ class StoryStore:
                            unchanged=len(before) - dropped)
 
     def _add_context(self, clusterer: Clusterer, first: datetime, params: StoryParams,
-                     scope: set[str], docs: list[StoryDoc]) -> None:
+                     scope: set[str], docs: list[StoryDoc], focus: Focus | None) -> None:
         """The stored articles a window before the scope, and declared originals, as context."""
         since = (first - timedelta(days=params.reach_days() + 1)).date().isoformat()
         targets = sorted({d.republication_of for d in docs if d.republication_of} - scope)
@@ -368,13 +383,15 @@ class StoryStore:
                 f"WHERE sa.article_id IN ({in_list(len(chunk))})", chunk).fetchall()
         seen: set[str] = set()
         declared = set(targets)
-        # Signatures go to the index as stored (crawler.framing.candidates reads the bytes).
-        for when, aid, r in sorted(((parse_when(r[2]), r[0], r) for r in rows
-                                    if r[0] not in scope), key=lambda x: (x[0] or _FAR, x[1])):
+        ordered = sorted(((parse_when(r[2]), r[0], r) for r in rows if r[0] not in scope),
+                         key=lambda x: (x[0] or _FAR, x[1]))
+        # Signatures go to the LSH as stored, and only those that can match (candidates).
+        lsh = focus.matching([r[3] for _, _, r in ordered]) if focus else [True] * len(ordered)
+        for (when, aid, r), match in zip(ordered, lsh, strict=True):
             if aid in seen or (when and when >= first and aid not in declared):
                 continue
             seen.add(aid)
-            clusterer.add_context(aid, r[1] or "", r[2], r[6], r[7], r[3] or None,
+            clusterer.add_context(aid, r[1] or "", r[2], r[6], r[7], r[3] if match else None,
                                   ((r[4] or "").split(), (r[5] or "").split()))
 
 def _newest(order: list[tuple[datetime, str, str | None]]) -> datetime | None:

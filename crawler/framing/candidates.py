@@ -185,3 +185,21 @@ class Focus:
             self.bands[at].add(band)
         self.story.update(story_keys)
         self.copy.update(copy_keys)
+
+    def matching(self, signatures: list[bytes | None]) -> list[bool]:
+        """Which stored signatures (signature_bytes) share a band with these articles: the
+        others need no LSH entry (checked for all at once, not band by band in Python)."""
+        stored = [(i, sig) for i, sig in enumerate(signatures)
+                  if sig and len(sig) == len(_EMPTY_BYTES)]
+        out = [False] * len(signatures)
+        if not stored:
+            return out
+        values = np.frombuffer(b"".join(sig for _, sig in stored), dtype="<u8").reshape(
+            len(stored), BANDS[0])  # one 8-byte value per band, as CopyIndex.bands cuts them
+        hit = np.zeros(len(stored), dtype=bool)
+        for band, keys in enumerate(self.bands):
+            if keys:
+                hit |= np.isin(values[:, band], np.frombuffer(b"".join(keys), dtype="<u8"))
+        for (i, _), found in zip(stored, hit, strict=True):
+            out[i] = bool(found)
+        return out

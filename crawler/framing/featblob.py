@@ -45,6 +45,18 @@ def encode(feats: Features) -> bytes:
     return b"".join([head, *(a.tobytes() for a in arrays), packed])
 
 
+def free_shingles(blob: bytes) -> np.ndarray | None:
+    """Only the unquoted shingles of encode()'s bytes (the same-text test needs no more),
+    or None for anything else."""
+    try:
+        magic, n_free, n_quoted, n_sig, n_json = _HEAD.unpack_from(blob)
+    except struct.error:
+        return None
+    if magic != _MAGIC or len(blob) != _HEAD.size + 8 * (n_free + n_quoted + n_sig) + n_json:
+        return None
+    return np.frombuffer(blob, dtype="<u8", count=n_free, offset=_HEAD.size).astype(np.uint64)
+
+
 def decode(blob: bytes) -> Features | None:
     """Features from encode()'s bytes, or None for anything else (computed again then)."""
     try:

@@ -65,9 +65,11 @@ class Clusterer:
     def __init__(self, lexicon: Lexicon | None, params: StoryParams, vocab: Vocabulary,
                  loader: Callable[[str], StoryDoc | None] | None = None,
                  on_index: Callable[..., None] | None = None,
-                 stored: Callable[[StoryDoc], Features | None] | None = None) -> None:
+                 stored: Callable[[StoryDoc], Features | None] | None = None,
+                 stored_shingles: Callable[[StoryDoc], Any] | None = None) -> None:
         self.lexicon, self.params, self.vocab, self.loader = lexicon, params, vocab, loader
-        self.stored = stored  # a context article's kept features, if they match its text
+        # A context article's kept features (and their shingles alone), if they match it.
+        self.stored, self.stored_shingles = stored, stored_shingles
         self.on_index = on_index  # (id, published, lang, signature, story keys, copy keys)
         self.nodes: dict[int, StoryNode] = {}
         self.ids: list[str] = []
@@ -117,13 +119,14 @@ class Clusterer:
         first, to index of its context only what the scope can look up: `focus`)."""
         self._prepared[doc.id] = self._prepare(doc, feats)
 
-    def focus(self) -> None:
+    def focus(self) -> Focus:
         """From now on, index context articles only under what the prepared articles can
-        look up (candidates.Focus)."""
+        look up (candidates.Focus); return it."""
         self._focus = Focus()
         for node in self._prepared.values():
             assert node.feats is not None
             self._focus.add(node.feats.signature, node.story_keys, node.copy_keys)
+        return self._focus
 
     def wanted(self, doc: StoryDoc, feats: Features) -> set[str]:
         """Context articles whose text adding `doc` will read first: its earliest LSH
@@ -311,11 +314,8 @@ class Clusterer:
         # features' cost): the full features are read only for the one that passes.
         if known.shingles is None:
             doc = self.loader(known.id) if self.loader else None
-            kept = self.stored(doc) if doc and self.stored else None
-            if kept is not None:  # all of them, then: no need to read the text again
-                known.feats = kept
-                self._vectors(known, keys=False)
-            known.shingles = kept.copy.shingles if kept else free_shingles(doc.text if doc else "")
+            kept = self.stored_shingles(doc) if doc and self.stored_shingles else None
+            known.shingles = kept if kept is not None else free_shingles(doc.text if doc else "")
         assert node.feats is not None
         return same_text(node.feats.copy.shingles, known.shingles, self.params.copy)
 

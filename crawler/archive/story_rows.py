@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from crawler.framing.build import story_row
+from crawler.framing.build import INDEPENDENT, story_row
 from crawler.framing.candidates import signature_bytes
 from crawler.framing.stories import StoryDoc, StoryParams, parse_when
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 _CHUNK = 500  # ids per IN (...): under SQLite's bound-parameter limit
 _FAR = datetime.max.replace(tzinfo=UTC)
-INDEPENDENT = ("original", "report")  # roles that count as a story's own reporting
 
 
 def chunks(ids: Iterable[str], size: int = _CHUNK) -> Iterator[list[str]]:
@@ -193,13 +192,15 @@ class StoryRows:
         written = removed = 0
         if before is not None and delta is not None:
             story_ids = set(story_ids)
-            rows = self._grown_rows(story_ids, before, delta, started)
-            for row in rows:
-                story_ids.discard(row["id"])
-                if before[row["id"]] != tuple(row[c] for c in STORY_COLUMNS):
-                    self.db.execute("DELETE FROM stories WHERE id = ?", [row["id"]])
-                    self.insert("stories", [row])
-                    written, removed = written + 1, removed + 1
+            grown = self._grown_rows(story_ids, before, delta, started)
+            story_ids -= {row["id"] for row in grown}
+            changed = [row for row in grown
+                       if before[row["id"]] != tuple(row[c] for c in STORY_COLUMNS)]
+            for chunk in chunks([row["id"] for row in changed]):
+                self.db.execute(f"DELETE FROM stories WHERE id IN ({in_list(len(chunk))})",
+                                chunk)
+            self.insert("stories", changed)
+            written, removed = len(changed), len(changed)
             # Stored stories whose members only changed roles within their kind (a report
             # now copied is an `original`) or copy evidence keep their rows.
             story_ids -= {sid for sid in story_ids if sid in before and sid not in delta.full
@@ -243,7 +244,6 @@ class StoryRows:
             self.insert("stories", rows)
             written += len(rows)
         return written, removed
-
 
     def _grown_rows(self, story_ids: set[str], before: dict[str, tuple[Any, ...]],
                     delta: StoryDelta, started: str) -> list[dict[str, Any]]:
@@ -301,8 +301,8 @@ class StoryRows:
     def _dated_independent(self, sid: str) -> bool:
         return self.db.execute(
             "SELECT 1 FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
-            "WHERE sa.story_id = ? AND sa.role IN ('original', 'report') "
-            "AND a.published IS NOT NULL LIMIT 1", [sid]).fetchone() is not None
+            f"WHERE sa.story_id = ? AND sa.role IN ({in_list(len(INDEPENDENT))}) "
+            "AND a.published IS NOT NULL LIMIT 1", [sid, *INDEPENDENT]).fetchone() is not None
 
 
 @dataclass

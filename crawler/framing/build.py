@@ -10,6 +10,7 @@ from typing import Any
 from crawler.framing.lexicon import Lexicon
 from crawler.framing.stories import Membership
 
+INDEPENDENT = ("original", "report")  # roles that count as a story's own reporting
 STORY_COLUMNS = ("headline", "first_published", "last_published", "n_articles",
                  "n_independent", "n_outlets", "languages", "outlets", "concepts", "on_topic")
 
@@ -53,7 +54,7 @@ def link_row(m: Membership) -> dict[str, Any]:
 def story_row(sid: str, members: list[dict[str, Any]], concepts: Iterable[str],
               built_at: str, code_version: str) -> dict[str, Any]:
     """One `stories` row from its members in clustering order (role, source, lang, dates...)."""
-    independent = [a for a in members if a["role"] in ("original", "report")]
+    independent = [a for a in members if a["role"] in INDEPENDENT]
     dated = sorted(a["published"] for a in members if a.get("published"))
     return {
         "id": sid,

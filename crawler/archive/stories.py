@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crawler.archive.story_rows import (
     FeatureKeep,
@@ -46,6 +46,7 @@ DOC_COLUMNS = "id, source_id, lang, published, title, text, republication_of"
 VOCAB_SAMPLE = 100_000  # articles the vocabulary is counted on (all of them below that)
 CACHE_LIMIT = 20_000  # below this, features read for the vocabulary are kept for clustering
 _FAR = datetime.max.replace(tzinfo=UTC)
+T = TypeVar("T")
 
 
 class StoryStore:
@@ -135,26 +136,14 @@ class StoryStore:
                         keep.computed(doc, feats, self.lexicon.version)
                 yield doc, feats
 
-    def _stored_shingles(self, doc: StoryDoc) -> Any:
-        """The unquoted shingles of an article's queued or kept features, if they match it."""
-        from crawler.framing.featblob import features_key, free_shingles
-
-        key = features_key(doc.title, doc.text, doc.lang, self.lexicon.version)
-        for table in ("story_changes", "story_features"):
-            row = self.db.execute(f"SELECT features FROM {table} WHERE article_id = ? AND "
-                                  "features_key = ? AND features IS NOT NULL",
-                                  [doc.id, key]).fetchone()
-            if row and (found := free_shingles(row[0])) is not None:
-                return found
-        return None
-
-    def _stored_features(self, batch: list[StoryDoc]) -> dict[str, Features]:
-        """The features of `batch` that a worker queued or a build kept, where they match the
-        articles as stored."""
-        from crawler.framing.featblob import decode, features_key
+    def _stored(self, batch: list[StoryDoc], read: Callable[[bytes], T | None]) -> dict[str, T]:
+        """What `read` takes from the feature blobs of `batch` that a worker queued or a build
+        kept, where they were made from the articles as stored (featblob.features_key) and
+        `read` makes something of them (a queued blob that does not, yields to a kept one)."""
+        from crawler.framing.featblob import features_key
 
         docs = {d.id: d for d in batch}
-        out: dict[str, Features] = {}
+        out: dict[str, T] = {}
         for table in ("story_changes", "story_features"):
             ids = [aid for aid in docs if aid not in out]
             if not ids:
@@ -165,9 +154,21 @@ class StoryStore:
                 d = docs[aid]
                 if aid not in out and key == features_key(
                         d.title, d.text, d.lang, self.lexicon.version) and \
-                        (feats := decode(blob)) is not None:
-                    out[aid] = feats
+                        (value := read(blob)) is not None:
+                    out[aid] = value
         return out
+
+    def _stored_features(self, batch: list[StoryDoc]) -> dict[str, Features]:
+        """The stored features of `batch` (see _stored)."""
+        from crawler.framing.featblob import decode
+
+        return self._stored(batch, decode)
+
+    def _stored_shingles(self, doc: StoryDoc) -> Any:
+        """Only the unquoted shingles of an article's stored features, if any."""
+        from crawler.framing.featblob import free_shingles
+
+        return self._stored([doc], free_shingles).get(doc.id)
 
     def _stored_count(self, ids: list[str]) -> int:
         """How many of `ids` have queued or kept features (to size the pool for the rest)."""

@@ -14,12 +14,11 @@ from crawler.cli.options import (
     alert_options,
     contact_pairs,
     db_option,
-    hold_writer_lock,
     lexicon_path,
-    open_archive,
     overrides_option,
     source_ids_option,
     sources_option,
+    writer_lock_for_scrapy,
 )
 from crawler.registry.model import Registry, RegistryError
 from crawler.registry.model import load_registry as read_registry
@@ -88,10 +87,7 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         return
     # Hold the writer lock from here to the story update: checking it and letting Scrapy take
     # it later left a moment in which a second crawl could pass the check and then fail.
-    lock = hold_writer_lock(db)
-    try:
-        open_archive(db, lock).close()  # fail fast on an unusable file
-        settings.set("MEDIAWATCH_WRITER_LOCK_HELD", True, priority="cmdline")
+    with writer_lock_for_scrapy(db, settings) as lock:
         schedule_settings(settings, registry, db, pairs, alerts_jsonl, alert_webhook, progress)
         if due:
             settings.set("MEDIAWATCH_DUE_ONLY", True, priority="cmdline")
@@ -105,8 +101,6 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         from crawler.cli.framing import rebuild_stories
 
         click.echo(rebuild_stories(db, full=False, lock=lock))  # only what the new articles change
-    finally:
-        lock.release()
 
 
 def _report_due(registry: Registry, db: str, source_ids: list[str]) -> bool:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -78,14 +79,23 @@ def open_archive(db: str, lock: WriterLock | None = None) -> Archive:
         raise click.ClickException(str(exc)) from exc
 
 
-def hold_writer_lock(db: str) -> WriterLock:
-    """Take the archive's writer lock for a whole command, or a click error naming its holder."""
+@contextmanager
+def writer_lock_for_scrapy(db: str, settings: Any) -> Iterator[WriterLock]:
+    """Hold the archive's writer lock for a whole command that runs Scrapy on it: taken (and
+    the archive opened once, to fail fast on an unusable file) here, handed to Scrapy's
+    pipeline through the settings, released at the end; a click error names its holder."""
     from crawler.archive.core import ArchiveError, WriterLock
 
     try:
-        return WriterLock(db)
+        lock = WriterLock(db)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
+    try:
+        open_archive(db, lock).close()
+        settings.set("MEDIAWATCH_WRITER_LOCK_HELD", True, priority="cmdline")
+        yield lock
+    finally:
+        lock.release()
 
 
 def contact_pairs(pairs: dict[str, str]) -> dict[str, str]:

@@ -13,13 +13,13 @@ from crawler.cli.crawl import schedule_settings
 from crawler.cli.options import (
     alert_options,
     db_option,
-    hold_writer_lock,
     json_option,
     load_registry,
     open_archive,
     overrides_option,
     source_ids_option,
     sources_option,
+    writer_lock_for_scrapy,
 )
 
 
@@ -55,16 +55,11 @@ def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: boo
     if rebaseline:
         _rebaseline(db, chosen, settings)
         return
-    lock = hold_writer_lock(db)  # held until Scrapy is done, as `crawl` does
-    try:
-        open_archive(db, lock).close()
-        settings.set("MEDIAWATCH_WRITER_LOCK_HELD", True, priority="cmdline")
+    with writer_lock_for_scrapy(db, settings):  # held until Scrapy is done, as `crawl` does
         settings.set("MEDIAWATCH_CANARY_MODE", "only", priority="cmdline")
         from crawler.runner import run_crawl
 
         run_crawl(settings)
-    finally:
-        lock.release()
     _print_canaries(db, [s.id for s in chosen])
 
 

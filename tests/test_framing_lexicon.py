@@ -95,6 +95,20 @@ def test_fold_with_offsets_maps_every_folded_character_back(text: str) -> None:
         assert folded[k] in fold(text[o:end])
 
 
+def test_fold_with_offsets_of_widening_characters_equal_a_per_character_walk() -> None:
+    # Offsets are built from ranges between the characters that fold to several (ß, և, ﬁ,
+    # İ, ㎞); a walk over every character must give the same list.
+    import random
+
+    rng = random.Random(3)
+    alphabet = "abc Ерեւ.-]^\\ßևﬁİ㎞"
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        folded, offsets = fold_with_offsets(text)
+        walk = [i for i, ch in enumerate(text) for _ in fold(ch)] + [len(text)]
+        assert folded == fold(text) and offsets == walk, repr(text)
+
+
 def test_kwic_lines_show_the_sentence_and_counts_match_lines() -> None:
     text = ("Fighting stopped. Russian peacekeepers will deploy in Artsakh within hours. "
             "Later, the peacekeepers left.")
@@ -133,3 +147,29 @@ def test_lexicon_version_changes_with_content(tmp_path: Path) -> None:
     same = load_lexicon(copy).version
     copy.write_text(source + "\n# a reviewer's note\n", encoding="utf-8")
     assert same == LEXICON.version and load_lexicon(copy).version != same
+
+
+def test_sentence_bounds_by_bisection_equal_a_scan_of_the_sentence_ends() -> None:
+    # The bounds come from the text's sentence breaks, found once; the first and last
+    # sentence, a hit across a break and Armenian stops must bound as a plain scan does.
+    import random
+
+    from crawler.framing.kwic import _SENTENCE_END, sentence_bounds
+
+    def scan(text: str, start: int, end: int) -> tuple[int, int]:
+        begin, finish = 0, len(text)
+        for m in _SENTENCE_END.finditer(text):
+            if m.end() <= start:
+                begin = m.end()
+            elif m.start() >= end:
+                finish = m.start()
+                break
+        return begin, finish
+
+    rng = random.Random(5)
+    pieces = ["Word", " ", ". ", "! ", "\n\n", "։ ", "Հայ: ", "x", "… "]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 25)))
+        start = rng.randrange(len(text))
+        end = rng.randint(start + 1, len(text))
+        assert sentence_bounds(text, start, end) == scan(text, start, end), (text, start, end)

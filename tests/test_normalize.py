@@ -65,3 +65,18 @@ def test_fold_casefolds_after_normalising() -> None:
     assert fold("ՀԱՊԿ") == "հապկ"
     assert fold("Երևան") == fold("ԵՐԵՒԱՆ") == "երեւան"
     assert fold("PUTIN’S") == "putin's"
+
+
+def test_normalize_equals_its_translation_tables_on_mixed_text() -> None:
+    # normalize() finds the characters to delete or replace with a regex scan; on every
+    # mix of them with letters, marks and CJK it must give what the tables say.
+    import random
+
+    from extract.normalize import normalize_by_tables
+
+    alphabet = ("aéЁёеЕԵւև\u0308\u0301\u00ad\u200b\u200c\u200d\u2060\ufeff\u055e\u055b\u055c"
+                "\u2019\u2018\u02bcﬁＣ朝 -'")
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert normalize(text) == normalize_by_tables(text), repr(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from typing import Any
 
@@ -20,21 +21,30 @@ CONTEXT_CHARS = 160
 _SENTENCE_END = re.compile(r"(?<=[.!?…։])\s+|(?<=[\u0531-\u0587]:)\s+|\n+")
 
 
-def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The [begin, finish) of the sentence around text[start:end]."""
-    begin, finish = 0, len(text)
+def sentence_breaks(text: str) -> tuple[list[int], list[int]]:
+    """Where the sentence ends of a text start and end (found once per text, not per hit)."""
+    starts: list[int] = []
+    ends: list[int] = []
     for m in _SENTENCE_END.finditer(text):
-        if m.end() <= start:
-            begin = m.end()
-        elif m.start() >= end:
-            finish = m.start()
-            break
-    return begin, finish
+        starts.append(m.start())
+        ends.append(m.end())
+    return starts, ends
 
 
-def kwic_line(text: str, hit: Hit, width: int = CONTEXT_CHARS) -> tuple[str, str, str]:
+def sentence_bounds(text: str, start: int, end: int,
+                    breaks: tuple[list[int], list[int]] | None = None) -> tuple[int, int]:
+    """The [begin, finish) of the sentence around text[start:end] (`breaks`: the text's
+    sentence_breaks, when the caller has them)."""
+    starts, ends = breaks if breaks is not None else sentence_breaks(text)
+    i = bisect_right(ends, start)
+    j = bisect_left(starts, end)
+    return (ends[i - 1] if i else 0), (starts[j] if j < len(starts) else len(text))
+
+
+def kwic_line(text: str, hit: Hit, width: int = CONTEXT_CHARS,
+              breaks: tuple[list[int], list[int]] | None = None) -> tuple[str, str, str]:
     """(left, hit, right): the hit inside its sentence, each side at most `width` characters."""
-    begin, finish = sentence_bounds(text, hit.start, hit.end)
+    begin, finish = sentence_bounds(text, hit.start, hit.end, breaks)
     left = text[begin:hit.start]
     right = text[hit.end:finish]
     if len(left) > width:
@@ -57,9 +67,11 @@ def analyse(lexicon: Lexicon, title: str | None, text: str | None, lang: str | N
     for field_name, value in (("title", title), ("text", text)):
         if not value:
             continue
+        breaks = None
         for hit in find_hits(lexicon, value, use_lang):
             counts[(hit.kind, hit.concept, hit.variant, hit.naming)] += 1
-            left, matched, right = kwic_line(value, hit)
+            breaks = breaks or sentence_breaks(value)
+            left, matched, right = kwic_line(value, hit, breaks=breaks)
             lines.append({
                 "kind": hit.kind, "concept": hit.concept, "variant": hit.variant,
                 "naming": hit.naming, "field": field_name, "left": left, "hit": matched,

@@ -220,9 +220,8 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
         folded = text.translate({ord(ch): f for ch, f in folds.items()})
         if len(folded) == n:
             return folded, list(range(n + 1))
-        offsets = [i for i, ch in enumerate(text) for _ in folds[ch]]
-        offsets.append(n)
-        return folded, offsets
+        return folded, _widened_offsets(text, {ch: len(f) for ch, f in folds.items()
+                                               if len(f) != 1})
     out: list[str] = []
     offsets = []
     i = 0
@@ -236,6 +235,20 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
         i = j
     offsets.append(n)
     return "".join(out), offsets
+
+
+def _widened_offsets(text: str, widths: dict[str, int]) -> list[int]:
+    """fold_with_offsets' offsets where only the characters of `widths` fold to more than
+    one character (և to եւ, ß to ss): runs between them are ranges, built in C."""
+    offsets: list[int] = []
+    start = 0
+    for m in re.finditer("[" + "".join(sorted(map(re.escape, widths))) + "]", text):
+        at = m.start()
+        offsets.extend(range(start, at))
+        offsets.extend([at] * widths[m.group()])
+        start = at + 1
+    offsets.extend(range(start, len(text) + 1))
+    return offsets
 
 
 @lru_cache(maxsize=8192)

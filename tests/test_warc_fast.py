@@ -137,3 +137,20 @@ def test_a_member_that_does_not_end_where_its_header_says_is_still_read() -> Non
     got, report = records(out.getvalue(), HostFilter({"site2.example": ["x"]}))
     assert [r.uri for r in got] == [u for u, _ in pages if "site2." in u]
     assert report.malformed == 0
+
+
+def test_records_written_by_zlib_ng_read_with_the_standard_library_and_warcio() -> None:
+    # The crawl compresses captures with zlib-ng: each record must stay a standard gzip
+    # member (gzip, warcio and FastWARC readers alike), digests included.
+    from crawler.archive.warc import exchange_records
+
+    body = "<html><body><p>Пашинян и Путин в Ереване. Երևան.</p></body></html>".encode() * 200
+    records, record_id = exchange_records(
+        url="http://127.0.0.1/a.html", fetched_at="2026-01-01T00:00:00+00:00", status=200,
+        headers={"content-type": "text/html; charset=utf-8"}, body=body,
+        request_headers={"user-agent": "mediawatch"})
+    assert body in gzip.decompress(records)
+    read = [(r.rec_type, r.rec_headers.get_header("WARC-Record-ID"), r.content_stream().read())
+            for r in ArchiveIterator(io.BytesIO(records), check_digests=True)]
+    assert [t for t, _, _ in read] == ["response", "request"]
+    assert read[0][1] == record_id and read[0][2] == body

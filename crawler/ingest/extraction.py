@@ -19,12 +19,12 @@ from crawler.framing.kwic import analysis_key
 from crawler.items import FetchedPage
 from crawler.registry.model import Source
 from crawler.registry.topic import TopicMatcher
-from extract import ArticleResult, extract_article
 from extract.titles import learn_affixes
 
 if TYPE_CHECKING:
     from crawler.framing.lexicon import Lexicon
     from crawler.registry.model import Topic
+    from extract import ArticleResult
 
 
 class TitleMemory:
@@ -133,6 +133,7 @@ def extract_and_analyse(body: bytes, url: str, hints: dict[str, Any], topic: Top
     The matcher and lexicon are built once per worker process.
     """
     from crawler.framing.lexicon import LEXICON_PATH
+    from extract import extract_article
 
     result = extract_article(body, url, **hints)
     if result.status == "not_article":
@@ -161,6 +162,8 @@ def extract_page(page: FetchedPage, source: Source | None, matcher: TopicMatcher
     """Extract an article page in place (no-op for anything else)."""
     if not wants_extraction(page):
         return page
+    from extract import extract_article  # the extractor loads where pages are extracted
+
     result = extract_article(page.body, page.final_url or page.url,
                              **extraction_hints(page, source, titles))
     if titles is not None:
@@ -193,5 +196,7 @@ def worker_pool(workers: int, fork: bool = False) -> ProcessPoolExecutor:
     reactor, thread or database state is inherited), or with `fork` forked from a parent
     that has imported this module and runs no other thread yet (bulk input: the workers
     start at once, without importing trafilatura and lxml again)."""
+    if fork:  # loaded once here, so that every forked worker starts with it
+        import extract.article  # noqa: F401
     return ProcessPoolExecutor(workers, mp_context=get_context("fork" if fork else "spawn"),
                                initializer=_exit_with_parent, initargs=(os.getpid(),))

@@ -57,6 +57,22 @@ def _signature(el: HtmlElement) -> tuple[str, str]:
     return (str(el.tag), " ".join(sorted((el.get("class") or "").split())))
 
 
+def _teasers(group: list[HtmlElement], lengths: _Lengths) -> list[HtmlElement] | None:
+    """The group's teaser blocks if they are at least 80% of it, else None (decided as soon
+    as too many are not: most repeated groups on a page are no teaser list)."""
+    teasers: list[HtmlElement] = []
+    allowed = len(group) - 0.8 * len(group)  # blocks that may fail the teaser test
+    failed = 0
+    for block in group:
+        if _is_teaser(block, lengths):
+            teasers.append(block)
+        else:
+            failed += 1
+            if failed > allowed:
+                return None
+    return teasers
+
+
 def teaser_lists(tree: HtmlElement) -> list[HtmlElement]:
     """Return the outermost containers that are lists of repeated teaser blocks."""
     found: list[HtmlElement] = []
@@ -68,12 +84,13 @@ def teaser_lists(tree: HtmlElement) -> list[HtmlElement]:
         children = [c for c in parent if isinstance(c.tag, str) and c.tag not in ("script", "style")]
         if len(children) < _MIN_REPEATS:
             continue
-        sig, repeats = Counter(_signature(c) for c in children).most_common(1)[0]
+        signatures = [_signature(c) for c in children]
+        sig, repeats = Counter(signatures).most_common(1)[0]
         if repeats < _MIN_REPEATS or sig[0] in ("p", "br", "td", "option"):
             continue
-        group = [c for c in children if _signature(c) == sig]
-        teasers = [c for c in group if _is_teaser(c, lengths)]
-        if len(teasers) < 0.8 * len(group):
+        group = [c for c, s in zip(children, signatures, strict=True) if s == sig]
+        teasers = _teasers(group, lengths)
+        if teasers is None:
             continue
         parent_len = lengths.of(parent)
         if parent_len and sum(lengths.of(c) for c in teasers) >= 0.8 * parent_len:

@@ -10,6 +10,7 @@ nothing else: its cost follows the crawl, not the archive.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ from crawler.framing.features import (
     sampled,
 )
 from crawler.framing.stories import Clusterer, StoryDoc, StoryParams, parse_when
-from crawler.framing.storydocs import date_groups, merge_spans
+from crawler.framing.storydocs import date_groups, merge_spans, order_key
 from crawler.web.urls import article_id
 
 if TYPE_CHECKING:
@@ -263,10 +264,9 @@ class StoryStore:
                 when = parse_when(published)
                 if when:
                     spans.append((when, when + timedelta(days=params.window_days)))
-        # Spans closer than the reach are joined: a stored article between two changed ones
-        # is re-clustered with them, never left out of both (it would be neither context,
-        # which comes before the first, nor part of the scope).
-        merged = merge_spans(spans, timedelta(days=params.reach_days() + 1))
+        # A stored article between two changed ones is context where it was published
+        # (`_context`), never left out of both: the spans need not be joined.
+        merged = merge_spans(spans)
         scope = set(seeds)
         for lo, hi in merged:
             scope.update(aid for when, aid, _ in self._between(lo, hi) if lo <= when <= hi)
@@ -333,14 +333,18 @@ class StoryStore:
             for doc in group:
                 clusterer.prepare(doc, feats[doc.id])
             focus = clusterer.focus()  # of the context, index only what these can look up
-            first = group[0].when
-            if first is not None:
-                self._add_context(clusterer, first, params, scope, group, focus)
-            # The stored articles the new ones will be compared with, read on every core.
-            wanted = set().union(*(clusterer.wanted(doc, feats[doc.id]) for doc in group))
-            for doc, f in self._featurized(sorted(wanted), keep):
-                clusterer.provide(doc.id, f)
+            # Stored articles before the group and between its articles are context, each
+            # added where it was published: an article sees what came before it, as in a
+            # full build, and what lies between two changed ones is never left out.
+            context = deque(self._context(group, params, scope, focus)
+                            if group[0].when is not None else ())
             for doc in group:
+                while context and context[0][0] < order_key(doc):
+                    clusterer.add_context(*context.popleft()[1])
+                if doc is group[0]:  # the texts the group will compare first, on every core
+                    wanted = set().union(*(clusterer.wanted(d, feats[d.id]) for d in group))
+                    for read, f in self._featurized(sorted(wanted), keep):
+                        clusterer.provide(read.id, f)
                 clusterer.add(doc, feats[doc.id])
             found = {m.article_id: link_row(m) for m in clusterer.memberships()}
             for aid in clusterer.roots - set(found):  # a context article something now copies
@@ -366,34 +370,29 @@ class StoryStore:
                            links=written_links, dropped=dropped,
                            unchanged=len(before) - dropped)
 
-    def _add_context(self, clusterer: Clusterer, first: datetime, params: StoryParams,
-                     scope: set[str], docs: list[StoryDoc], focus: Focus | None) -> None:
-        """The stored articles a window before the scope, and declared originals, as context."""
+    def _context(self, group: list[StoryDoc], params: StoryParams, scope: set[str],
+                 focus: Focus | None) -> list[tuple[tuple[datetime, str], tuple[Any, ...]]]:
+        """The stored articles a window before the group and among it, and its declared
+        originals (first, wherever they were published), as (order key, add_context args)."""
+        first, last = group[0].when, max(d.when for d in group if d.when is not None)
+        assert first is not None
         since = (first - timedelta(days=params.reach_days() + 1)).date().isoformat()
-        targets = sorted({d.republication_of for d in docs if d.republication_of} - scope)
-        rows = self.db.execute(
-            "SELECT s.article_id, s.lang, s.published, s.minhash, s.story_keys, s.copy_keys, "
-            "sa.story_id, sa.copy_of FROM story_sketches s "
-            "JOIN story_articles sa ON sa.article_id = s.article_id "
-            "WHERE s.published >= ? AND s.published <= ?",
-            [since, first.date().isoformat() + "~"]).fetchall()
-        for chunk in chunks(targets):
-            rows += self.db.execute(
-                "SELECT sa.article_id, a.lang, a.published, NULL, '', '', sa.story_id, "
-                "sa.copy_of FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
-                f"WHERE sa.article_id IN ({in_list(len(chunk))})", chunk).fetchall()
-        seen: set[str] = set()
-        declared = set(targets)
-        ordered = sorted(((parse_when(r[2]), r[0], r) for r in rows if r[0] not in scope),
-                         key=lambda x: (x[0] or _FAR, x[1]))
+        targets = sorted({d.republication_of for d in group if d.republication_of} - scope)
+        rows = self.rows.context_rows(since, last.date().isoformat(), targets)
+        declared, seen = set(targets), set[str]()
+        start = (_FAR.replace(year=1), "")  # declared originals come before everything
+        ordered = sorted(((start if r[0] in declared else (parse_when(r[2]) or _FAR, r[0]), r)
+                          for r in rows if r[0] not in scope), key=lambda x: x[0])
         # Signatures go to the LSH as stored, and only those that can match (candidates).
-        lsh = focus.matching([r[3] for _, _, r in ordered]) if focus else [True] * len(ordered)
-        for (when, aid, r), match in zip(ordered, lsh, strict=True):
-            if aid in seen or (when and when >= first and aid not in declared):
-                continue
-            seen.add(aid)
-            clusterer.add_context(aid, r[1] or "", r[2], r[6], r[7], r[3] if match else None,
-                                  ((r[4] or "").split(), (r[5] or "").split()))
+        lsh = focus.matching([r[3] for _, r in ordered]) if focus else [True] * len(ordered)
+        out = []
+        for (key, r), match in zip(ordered, lsh, strict=True):
+            if r[0] not in seen and (r[0] in declared or key[0] <= last):
+                seen.add(r[0])
+                out.append((key, (r[0], r[1] or "", r[2], r[6], r[7], r[3] if match else None,
+                                  ((r[4] or "").split(), (r[5] or "").split()))))
+        return out
+
 
 def _newest(order: list[tuple[datetime, str, str | None]]) -> datetime | None:
     """The latest date of a publication-ordered list (undated articles sort last)."""

@@ -126,6 +126,21 @@ class StoryRows:
         return {r[0] for c in chunks(sorted(ids)) for r in self.db.execute(
             f"SELECT article_id FROM story_sketches WHERE article_id IN ({in_list(len(c))})", c)}
 
+    def context_rows(self, since: str, until: str, targets: list[str]) -> list[tuple[Any, ...]]:
+        """Sketch and story link of every article published from `since` to `until` (ISO
+        days), and of the declared originals `targets` (no sketch): an update's context."""
+        rows = self.db.execute(
+            "SELECT s.article_id, s.lang, s.published, s.minhash, s.story_keys, s.copy_keys, "
+            "sa.story_id, sa.copy_of FROM story_sketches s "
+            "JOIN story_articles sa ON sa.article_id = s.article_id "
+            "WHERE s.published >= ? AND s.published <= ?", [since, until + "~"]).fetchall()
+        for chunk in chunks(targets):
+            rows += self.db.execute(
+                "SELECT sa.article_id, a.lang, a.published, NULL, '', '', sa.story_id, "
+                "sa.copy_of FROM story_articles sa JOIN articles a ON a.id = sa.article_id "
+                f"WHERE sa.article_id IN ({in_list(len(chunk))})", chunk).fetchall()
+        return rows
+
     def links(self, ids: set[str]) -> dict[str, dict[str, Any]]:
         """The stored story_articles rows of `ids`, by article id."""
         out = {}

@@ -323,7 +323,7 @@ class StoryStore:
         sketches: list[tuple[Any, ...]] = []
         new: dict[str, dict[str, Any]] = {}
         # Articles more than the reach apart cannot be candidates of each other: each group
-        # of the scope is clustered on its own, against the stored articles just before it
+        # of the scope is clustered on its own, with the stored articles before and among it
         # (one group after a crawl; several after a backfill of older dates).
         for group in date_groups(docs, timedelta(days=params.reach_days() + 1)):
             clusterer = Clusterer(self.lexicon, params, vocab, loader=self._load,

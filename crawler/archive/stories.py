@@ -380,7 +380,7 @@ class StoryStore:
         targets = sorted({d.republication_of for d in group if d.republication_of} - scope)
         rows = self.rows.context_rows(since, last.date().isoformat(), targets)
         declared, seen = set(targets), set[str]()
-        start = (_FAR.replace(year=1), "")  # declared originals come before everything
+        start = (datetime.min.replace(tzinfo=UTC), "")  # declared originals come first
         ordered = sorted(((start if r[0] in declared else (parse_when(r[2]) or _FAR, r[0]), r)
                           for r in rows if r[0] not in scope), key=lambda x: x[0])
         # Signatures go to the LSH as stored, and only those that can match (candidates).

@@ -34,7 +34,7 @@ from crawler.framing.features import (
     sampled,
 )
 from crawler.framing.stories import Clusterer, StoryDoc, StoryParams, parse_when
-from crawler.framing.storydocs import date_groups, merge_spans, order_key
+from crawler.framing.storydocs import UNDATED, date_groups, merge_spans, order_key, published_order
 from crawler.web.urls import article_id
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ ELIGIBLE = "extraction_status = 'ok' AND coalesce(text, '') != ''"
 DOC_COLUMNS = "id, source_id, lang, published, title, text, republication_of"
 VOCAB_SAMPLE = 100_000  # articles the vocabulary is counted on (all of them below that)
 CACHE_LIMIT = 20_000  # below this, features read for the vocabulary are kept for clustering
-_FAR = datetime.max.replace(tzinfo=UTC)
 T = TypeVar("T")
 
 
@@ -82,7 +81,7 @@ class StoryStore:
     def _ordered(self, where: str = ELIGIBLE, args: list[Any] | None = None
                  ) -> list[tuple[datetime, str, str | None]]:
         rows = self.db.execute(f"SELECT id, published FROM articles WHERE {where}", args or [])
-        return sorted((parse_when(p) or _FAR, aid, p) for aid, p in rows)
+        return sorted((parse_when(p) or UNDATED, aid, p) for aid, p in rows)
 
     def vocabulary(self) -> Vocabulary | None:
         """The stored vocabulary, or None when no build has stored one."""
@@ -305,7 +304,7 @@ class StoryStore:
         scope = self.scope(seeds, params)
         eligible = {aid for c in chunks(sorted(scope)) for (aid,) in self.db.execute(
             f"SELECT id FROM articles WHERE {ELIGIBLE} AND id IN ({in_list(len(c))})", c)}
-        order = sorted((parse_when(p) or _FAR, aid, p) for c in chunks(sorted(eligible))
+        order = sorted((parse_when(p) or UNDATED, aid, p) for c in chunks(sorted(eligible))
                        for aid, p in self.db.execute(
                            f"SELECT id, published FROM articles WHERE id IN ({in_list(len(c))})", c))
         old_links = self.rows.links(scope)
@@ -381,7 +380,7 @@ class StoryStore:
         rows = self.rows.context_rows(since, last.date().isoformat(), targets)
         declared, seen = set(targets), set[str]()
         start = (datetime.min.replace(tzinfo=UTC), "")  # declared originals come first
-        ordered = sorted(((start if r[0] in declared else (parse_when(r[2]) or _FAR, r[0]), r)
+        ordered = sorted(((start if r[0] in declared else published_order(r[2], r[0]), r)
                           for r in rows if r[0] not in scope), key=lambda x: x[0])
         # Signatures go to the LSH as stored, and only those that can match (candidates).
         lsh = focus.matching([r[3] for _, r in ordered]) if focus else [True] * len(ordered)
@@ -396,4 +395,4 @@ class StoryStore:
 
 def _newest(order: list[tuple[datetime, str, str | None]]) -> datetime | None:
     """The latest date of a publication-ordered list (undated articles sort last)."""
-    return next((when for when, _, _ in reversed(order) if when != _FAR), None)
+    return next((when for when, _, _ in reversed(order) if when != UNDATED), None)

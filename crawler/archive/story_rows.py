@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crawler.framing.build import INDEPENDENT, story_row
 from crawler.framing.candidates import signature_bytes
 from crawler.framing.stories import StoryDoc, StoryParams, parse_when
+from crawler.framing.storydocs import published_order
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from crawler.framing.lexicon import Lexicon
 
 _CHUNK = 500  # ids per IN (...): under SQLite's bound-parameter limit
-_FAR = datetime.max.replace(tzinfo=UTC)
 
 
 def chunks(ids: Iterable[str], size: int = _CHUNK) -> Iterator[list[str]]:
@@ -352,7 +352,7 @@ class StoryDelta:
 
 def _order(article: dict[str, Any]) -> tuple[datetime, str]:
     """Clustering order (crawler.framing.storydocs.order_key) of a member row."""
-    return (parse_when(article["published"]) or _FAR, article["id"])
+    return published_order(article["published"], article["id"])
 
 
 def _same_link(before: dict[str, Any], link: dict[str, Any]) -> bool:

@@ -78,9 +78,17 @@ def parse_when(value: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+UNDATED = datetime.max.replace(tzinfo=UTC)  # where undated articles sort: last
+
+
 def order_key(doc: StoryDoc) -> tuple[datetime, str]:
     """Publication order (undated last), ties by id: the order every build clusters in."""
-    return (doc.when or datetime.max.replace(tzinfo=UTC), doc.id)
+    return (doc.when or UNDATED, doc.id)
+
+
+def published_order(published: str | None, article_id: str) -> tuple[datetime, str]:
+    """order_key of a stored article's `published` value and id (no StoryDoc needed)."""
+    return (parse_when(published) or UNDATED, article_id)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -192,8 +192,10 @@ def _visible(tree: HtmlElement, title: str | None = None) -> Iterator[list[str]]
     found = tree.xpath(_BYLINE_XPATH)
     root = _article_root(tree, title)
     if root is not None:
-        inside = {id(el) for el in root.xpath(".//*")}
-        found = [el for el in found if id(el) in inside] + [el for el in found if id(el) not in inside]
+        # Asked of the few bylines (not by listing every element under the root: thousands).
+        inside = [any(a is root for a in el.iterancestors()) for el in found]
+        found = [el for el, i in zip(found, inside, strict=True) if i] + \
+            [el for el, i in zip(found, inside, strict=True) if not i]
     for el in found:
         if el.tag in _SKIP or _CREDIT_CLASS.search(el.get("class") or "") or any(
                 a.tag in _SKIP or a.tag in ("figure", "figcaption")

@@ -1,0 +1,54 @@
+"""The Scrapy settings a crawl runs with, as Scrapy itself builds its components from them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.unit
+
+# A fresh interpreter: Scrapy's extension manager needs the asyncio reactor installed, and
+# the test process must not keep one.
+EXTENSIONS = """
+import sys
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from crawler.registry.model import load_registry
+from crawler.runner import crawl_settings
+
+class Probe(Spider):
+    name = "probe"
+
+settings = crawl_settings(load_registry(sys.argv[1]), sys.argv[2], [], dict(
+    arg.split("=", 1) for arg in sys.argv[3:]))
+crawler = Crawler(Probe, settings)
+crawler._apply_settings()
+print(settings.getint("CONCURRENT_ITEMS"))
+print(" ".join(type(m).__name__ for m in crawler.extensions.middlewares))
+"""
+
+
+def _crawler(tmp_path: Path, *overrides: str) -> tuple[int, set[str]]:
+    out = subprocess.run([sys.executable, "-c", EXTENSIONS, str(ROOT / "sources.toml"),
+                          str(tmp_path / "archive.db"), *overrides],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    items, names = out.stdout.strip().splitlines()[-2:]
+    return int(items), set(names.split())
+
+
+def test_no_code_execution_console_runs_in_a_crawl(tmp_path: Path) -> None:
+    items, extensions = _crawler(tmp_path)
+    assert "CoreStats" in extensions and "LogStats" in extensions  # the manager was built
+    assert "RemoteControl" not in extensions and "TelnetConsole" not in extensions
+    assert items == 8
+    # Both stay the user's choice (-s), like every Scrapy setting.
+    items, extensions = _crawler(tmp_path, "REMOTE_CONTROL_ENABLED=True", "CONCURRENT_ITEMS=50")
+    assert "RemoteControl" in extensions and items == 50

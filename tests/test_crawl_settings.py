@@ -49,6 +49,8 @@ def test_no_code_execution_console_runs_in_a_crawl(tmp_path: Path) -> None:
     assert "CoreStats" in extensions and "LogStats" in extensions  # the manager was built
     assert "RemoteControl" not in extensions and "TelnetConsole" not in extensions
     assert items == 8
-    # Both stay the user's choice (-s), like every Scrapy setting.
-    items, extensions = _crawler(tmp_path, "REMOTE_CONTROL_ENABLED=True", "CONCURRENT_ITEMS=50")
-    assert "RemoteControl" in extensions and items == 50
+
+
+def test_scrapy_settings_stay_the_users_choice(tmp_path: Path) -> None:
+    items, extensions = _crawler(tmp_path, "CONCURRENT_ITEMS=50", "TELNETCONSOLE_ENABLED=True")
+    assert items == 50 and "TelnetConsole" in extensions

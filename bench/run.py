@@ -10,7 +10,7 @@ so and skip when they are absent. `--only a,b` runs some parts; `--quick` the sm
 
 Parts: extraction quality and speed on both halves of every development set (extraction,
 fields); URL patterns; WARC input and re-extraction; the end-to-end crawl against a naive
-crawler and news-please (throughput); batched writes; distributed workers; search and
+crawler and news-please (throughput) and what Scrapy alone costs (scrapy_floor); batched writes; distributed workers; search and
 attention at scale; search, copy and story quality (search_eval, copies, framing_eval);
 stories at scale.
 """
@@ -34,6 +34,7 @@ PARTS: list[tuple[str, str, bool, list[str]]] = [
     ("url_patterns", "url_patterns.py", True, []),
     ("warc_import", "warc_import.py", True, []),
     ("throughput", "throughput.py", False, []),
+    ("scrapy_floor", "scrapy_floor.py", False, []),
     ("batching", "batching.py", False, []),
     ("distributed", "distributed.py", False, []),
     ("search_scale", "search_scale.py", False, ["--sizes", "10000,100000"]),

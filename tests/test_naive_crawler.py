@@ -1,6 +1,7 @@
 """bench/naive_crawler.py, the bench's yardstick: it must really crawl what mediawatch crawls
 (robots.txt obeyed, sitemaps and feeds read, every listed article stored), or the
-"mediawatch / naive" ratio in `make bench` means nothing."""
+"mediawatch / naive" ratio in `make bench` means nothing; and bench/scrapy_floor.py, which must
+really fetch every article page through Scrapy."""
 
 from __future__ import annotations
 
@@ -50,3 +51,11 @@ def test_the_naive_crawler_stores_every_listed_article_robots_permitting(
     for t in truths:
         if t.url in rows:
             assert t.paragraphs[0].split()[0] in rows[t.url][2], t.template
+
+
+def test_the_scrapy_floor_fetches_every_article_and_counts_its_own_cpu() -> None:
+    floor = load_bench("scrapy_floor").floor(per_outlet=3)
+    assert floor["responses"] == 15  # 3 articles on each of the 5 bench outlets
+    # Fetching costs CPU beyond start-up, and start-up (imports) is counted apart.
+    assert floor["cpu_s"] > floor["startup_cpu_s"] > 0
+    assert floor["cpu_ms_per_response"] > 0

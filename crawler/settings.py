@@ -49,7 +49,7 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # Outputs of one callback processed at once. Scrapy (asyncio) starts this many tasks for every
 # response, and an article response yields one item: 100 (its default) cost the crawl's main
-# process about 1.2 ms of CPU an article in task set-up (paired bench crawls, 11.7 -> 10.1 s).
+# process about 1.4 ms of CPU an article in task set-up (paired bench crawls, 11.8 -> 10.0 s).
 CONCURRENT_ITEMS = 8
 DNS_TIMEOUT = 20
 

@@ -192,10 +192,9 @@ def _visible(tree: HtmlElement, title: str | None = None) -> Iterator[list[str]]
     found = tree.xpath(_BYLINE_XPATH)
     root = _article_root(tree, title)
     if root is not None:
-        # Asked of the few bylines (not by listing every element under the root: thousands).
-        inside = [any(a is root for a in el.iterancestors()) for el in found]
-        found = [el for el, i in zip(found, inside, strict=True) if i] + \
-            [el for el, i in zip(found, inside, strict=True) if not i]
+        # The article's bylines first, each in document order (a stable sort); asked of the
+        # few bylines' ancestors, not by listing every element under the root (thousands).
+        found.sort(key=lambda el: root not in el.iterancestors())
     for el in found:
         if el.tag in _SKIP or _CREDIT_CLASS.search(el.get("class") or "") or any(
                 a.tag in _SKIP or a.tag in ("figure", "figcaption")

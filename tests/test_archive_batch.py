@@ -112,21 +112,37 @@ def test_outside_a_batch_each_record_commits_on_its_own(archive, reader) -> None
     assert archive.commits == commits + 2
 
 
-def _fail_for(archive: Archive, monkeypatch: pytest.MonkeyPatch, bad_url: str) -> None:
-    """Make storing one article fail after its page, article and date rows were written."""
-    real = archive.framing.store_mentions
+def _fail_for(archive: Archive, monkeypatch: pytest.MonkeyPatch, bad_url: str,
+              step: str = "dates") -> None:
+    """Make storing one article fail after its page, mentions, article and version rows were
+    written (`step` "dates"), or in the insert of its article row (`step` "article")."""
+    import crawler.archive.pages as pages
 
-    def store_mentions(aid: str, computed: dict | None = None) -> int:
-        url = archive.db.execute("select url from articles where id = ?", [aid]).fetchone()[0]
-        if url == bad_url:
+    if step == "dates":
+        real = archive.pages._store_dates
+
+        def store_dates(aid: str, result: Any, first_seen: str) -> None:
+            url = archive.db.execute("select url from articles where id = ?", [aid]).fetchone()[0]
+            if url == bad_url:
+                raise RuntimeError("boom")
+            real(aid, result, first_seen)
+
+        monkeypatch.setattr(archive.pages, "_store_dates", store_dates)
+        return
+    real_insert = pages.insert_row
+
+    def insert_row(db: Any, table: str, row: dict) -> int:
+        if table == "articles" and row["url"] == bad_url:
             raise RuntimeError("boom")
-        return real(aid, computed)
+        return real_insert(db, table, row)
 
-    monkeypatch.setattr(archive.framing, "store_mentions", store_mentions)
+    monkeypatch.setattr(pages, "insert_row", insert_row)
 
 
-def test_a_failing_item_in_a_batch_undoes_only_itself(archive, reader, monkeypatch) -> None:
-    _fail_for(archive, monkeypatch, f"{BASE}/news/2")
+@pytest.mark.parametrize("step", ["dates", "article"])
+def test_a_failing_item_in_a_batch_undoes_only_itself(archive, reader, monkeypatch,
+                                                      step: str) -> None:
+    _fail_for(archive, monkeypatch, f"{BASE}/news/2", step)
     with archive.batch():
         for n in range(4):
             try:
@@ -137,17 +153,21 @@ def test_a_failing_item_in_a_batch_undoes_only_itself(archive, reader, monkeypat
     assert urls == {f"{BASE}/news/{n}" for n in (0, 1, 3)}
     assert reader("select count(*) from articles") == 3
     assert reader(f"select count(*) from url_state where url = '{BASE}/news/2'") == 0
-    assert reader("select count(*) from article_dates where article_id not in "
-                  "(select id from articles)") == 0
+    for table in ("article_dates", "mentions", "kwic"):
+        assert reader(f"select count(*) from {table} where article_id not in "
+                      "(select id from articles)") == 0, table
+    assert reader("select count(distinct article_id) from mentions") == 3
     # The counters describe rows, so they forget the undone item too.
     assert archive.counters.articles_new == 3 and archive.counters.pages_new == 3
 
 
-def test_a_record_is_atomic_outside_a_batch(archive, reader, monkeypatch) -> None:
-    _fail_for(archive, monkeypatch, f"{BASE}/news/1")
+@pytest.mark.parametrize("step", ["dates", "article"])
+def test_a_record_is_atomic_outside_a_batch(archive, reader, monkeypatch, step: str) -> None:
+    _fail_for(archive, monkeypatch, f"{BASE}/news/1", step)
     with pytest.raises(RuntimeError):
         archive.record(article(1))
-    for table in ("pages", "articles", "article_dates", "article_versions", "url_state"):
+    for table in ("pages", "articles", "article_dates", "article_versions", "url_state",
+                  "mentions", "kwic"):
         assert reader(f"select count(*) from {table}") == 0, table
     assert archive.counters.pages_new == 0
 

@@ -6,7 +6,7 @@ one writer of archive.db): crawler/framing computes the rows, only these methods
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,16 +64,55 @@ class FramingStore(Store):
         self.db.execute("DELETE FROM kwic WHERE article_id = ?", [aid])
         if row is None:
             return 0
+        mentions, lines, reused = self._analysis(lexicon, row, computed)
+        if reused:
+            self._queue_features(aid, computed or {})
+        return self._write_mentions(aid, lexicon, mentions, lines)
+
+    def store_new_mentions(self, aid: str, row: dict[str, Any], computed: dict[str, Any] | None,
+                           insert_article: Callable[[dict[str, Any]], Any]) -> int:
+        """Mentions and KWIC lines of a new article, written around `insert_article`'s write
+        of its row.
+
+        framing_counts' per-mention trigger does three upserts per mention row of an article
+        that counts, the largest write of an article fetch after its search index. An article
+        whose extraction is "ok" is therefore written as "pending" (counted nowhere), its
+        mentions next (the trigger adds nothing), and then set to "ok": the article's update
+        trigger counts all its mentions in four grouped statements. All of it happens inside
+        the caller's savepoint, so no reader ever sees the pending row.
+        """
+        lexicon = self.framing_lexicon()
+        mentions, lines, reused = self._analysis(lexicon, (row["title"], row["text"], row["lang"]),
+                                                 computed)
+        status = row["extraction_status"]
+        if status == "ok" and mentions:
+            insert_article({**row, "extraction_status": "pending"})
+            n = self._write_mentions(aid, lexicon, mentions, lines)
+            self.db.execute("UPDATE articles SET extraction_status = ? WHERE id = ?", [status, aid])
+        else:  # not counted anyway (or nothing to count): the per-mention trigger is cheap
+            insert_article(row)
+            n = self._write_mentions(aid, lexicon, mentions, lines)
+        if reused:
+            self._queue_features(aid, computed or {})
+        return n
+
+    @staticmethod
+    def _analysis(lexicon: Lexicon, stored: tuple[Any, ...], computed: dict[str, Any] | None
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+        """(mentions, KWIC lines, whether the worker's analysis was the one used)."""
         from crawler.framing.kwic import analysis_key
 
+        title, text, lang = stored
         if computed and computed.get("lexicon") == lexicon.version and \
-                computed.get("key") == analysis_key(row[0], row[1], row[2]):
-            mentions, lines = computed["mentions"], computed["kwic"]
-            self._queue_features(aid, computed)
-        else:
-            from crawler.framing.kwic import analyse
+                computed.get("key") == analysis_key(title, text, lang):
+            return computed["mentions"], computed["kwic"], True
+        from crawler.framing.kwic import analyse
 
-            mentions, lines = analyse(lexicon, row[0], row[1], row[2])
+        mentions, lines = analyse(lexicon, title, text, lang)
+        return mentions, lines, False
+
+    def _write_mentions(self, aid: str, lexicon: Lexicon, mentions: list[dict[str, Any]],
+                        lines: list[dict[str, Any]]) -> int:
         extra = {"article_id": aid, "lexicon_version": lexicon.version}
         insert_rows(self.db, "mentions", [{**m, **extra} for m in mentions])
         insert_rows(self.db, "kwic", [{**k, **extra} for k in lines])

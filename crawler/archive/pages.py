@@ -183,10 +183,13 @@ class PageStore(Store):
         row["date_flags"] = json.dumps(date_flags(
             row["published"], row["modified"], [(c.kind, c.value) for c in result.date_candidates],
             first_seen, page.fetched_at))
-        rewritten = True  # the stored title, text or language may have changed
+        rewritten = True  # the stored title, text or language may have changed (mentions due)
         if old is None:
             row.update(id=aid, first_seen_at=first_seen)
-            insert_row(self.db, "articles", row)
+            # Row and mentions in the order that counts them cheapest (see store_new_mentions).
+            self.framing.store_new_mentions(aid, row, page.framing,
+                                            lambda values: insert_row(self.db, "articles", values))
+            rewritten = False  # its mentions are written
             self.counters.articles_new += 1
         elif old[0] == row["fingerprint"] and old[1:] == tuple(row[k] for k in _FACTS):
             # Same text, same facts: only the fetch time moves (a re-extraction of the same

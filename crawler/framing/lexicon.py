@@ -208,8 +208,10 @@ def _literal(text: str) -> str:
     return "".join(r"[-\u2010\u2011\s]" if ch == "-" else re.escape(ch) for ch in text)
 
 
+@lru_cache(maxsize=4)  # an article's text is folded so for its mentions, then its anchors
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    """fold(text) plus, for each folded character, the index of its source character.
+    """fold(text) plus, for each folded character, the index of its source character
+    (the list is shared by every caller of the same text: read it, never change it).
 
     Folding works on clusters (a base character with the combining and invisible marks
     that follow it) so composition behaves as in fold() on the whole string; the list has

@@ -46,8 +46,9 @@ class ExtractPipeline:
     (MEDIAWATCH_EXTRACT_WORKERS; 0 = in the reactor thread), so parsing never stalls
     downloads. The topic match and the framing analysis run there too: the reactor's
     process also writes the archive, and every millisecond of CPU it spends per article
-    is a millisecond the downloads wait. Workers are spawned, not forked, so they share
-    no reactor state.
+    is a millisecond the downloads wait. Workers are forked by multiprocessing's fork server
+    (crawler.ingest.extraction.worker_pool), not by this process, so they share no reactor
+    state.
     """
 
     matcher: TopicMatcher

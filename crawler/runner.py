@@ -95,6 +95,10 @@ def check_source_ids(registry: Registry, source_ids: list[str]) -> None:
 
 def run_crawl(settings: Settings) -> None:
     """Run the registry spider to completion in this process."""
+    if settings.getint("MEDIAWATCH_EXTRACT_WORKERS", -1) != 0:
+        from crawler.ingest.extraction import start_crawl_workers
+
+        start_crawl_workers()  # the workers' imports overlap Scrapy's start-up
     from crawler.spiders.outlet import OutletSpider
 
     process = CrawlerProcess(settings)

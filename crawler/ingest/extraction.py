@@ -11,6 +11,7 @@ from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from multiprocessing import get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,10 +173,14 @@ def extract_page(page: FetchedPage, source: Source | None, matcher: TopicMatcher
 
 
 def _exit_with_parent(parent: int) -> None:
-    """Worker initializer: leave when the main process is gone (e.g. killed with SIGKILL)."""
+    """Worker initializer: leave when the main process is gone (e.g. killed with SIGKILL).
+
+    A spawned worker's parent is the main process; a crawl worker's is the fork server, which
+    leaves as soon as the main process is gone. Either way the worker is re-parented then."""
+    first = os.getppid()
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == first and _alive(parent):
             time.sleep(1)
         os._exit(0)
 
@@ -185,18 +190,53 @@ def _exit_with_parent(parent: int) -> None:
     atexit.register(_fast_exit)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process took the number: ours is gone
+        return False
+    return True
+
+
 def _fast_exit() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
 
 
+# What a crawl worker imports before its first page: loaded once, by the fork server.
+_PRELOAD = ["crawler.ingest.extraction", "extract.article", "crawler.framing.kwic",
+            "crawler.framing.features", "crawler.framing.featblob", "crawler.framing.lexicon",
+            "crawler.archive.prepare"]
+
+
+def _crawl_context() -> BaseContext:
+    """Crawl workers are forked by multiprocessing's fork server: a clean single-threaded
+    process (no reactor, thread or database state) that has imported the extractor once, so
+    each worker starts in milliseconds instead of importing lxml and trafilatura again."""
+    context = get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
+
+
+def start_crawl_workers() -> None:
+    """Start the fork server now, so that its imports overlap the crawl's own start-up
+    (`mediawatch crawl` calls this before Scrapy starts; the pool forks from it later)."""
+    from multiprocessing import forkserver
+
+    _crawl_context()
+    forkserver.ensure_running()
+
+
 def worker_pool(workers: int, fork: bool = False) -> ProcessPoolExecutor:
-    """Extraction worker processes, gone with their parent whatever kills it: spawned (no
-    reactor, thread or database state is inherited), or with `fork` forked from a parent
-    that has imported this module and runs no other thread yet (bulk input: the workers
-    start at once, without importing trafilatura and lxml again)."""
+    """Extraction worker processes, gone with their parent whatever kills it: forked by the
+    fork server (crawls: see _crawl_context), or with `fork` forked from a parent that has
+    imported this module and runs no other thread yet (bulk input: the workers start at
+    once, without importing trafilatura and lxml again)."""
     if fork:  # loaded once here, so that every forked worker starts with it
         import extract.article  # noqa: F401
-    return ProcessPoolExecutor(workers, mp_context=get_context("fork" if fork else "spawn"),
+    context = get_context("fork") if fork else _crawl_context()
+    return ProcessPoolExecutor(workers, mp_context=context,
                                initializer=_exit_with_parent, initargs=(os.getpid(),))

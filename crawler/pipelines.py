@@ -86,8 +86,10 @@ class ExtractPipeline:
         if not isinstance(item, FetchedPage) or not wants_extraction(item):
             return item
         # A canary is re-extracted even when unchanged: extractor regressions show there too.
+        # A URL never stored has nothing to compare (its body is not hashed here at all).
         if item.discovered_via != "canary" and \
-                self.state.content_hash(item.url) == hashlib.sha256(item.body).hexdigest():
+                (known := self.state.content_hash(item.url)) is not None and \
+                known == hashlib.sha256(item.body).hexdigest():
             item.unchanged = True  # an identical body costs no re-extraction
             return item
         source = self.registry.get(item.source_id)

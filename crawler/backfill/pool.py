@@ -39,9 +39,8 @@ class ExtractionPool(Generic[T]):
         if workers > 1:
             # Forked, now, when this process runs no other thread (a command: a backfill
             # starts its download threads after this): it has imported the extraction
-            # modules (above), so the workers are ready at once, where spawned ones spend
-            # about half a second of CPU each importing them again. Beside other threads
-            # (a caller's servers) forking is unsafe: spawned then.
+            # modules (above), so the workers are ready at once. Beside other threads (a
+            # caller's servers) forking this process is unsafe: the fork server's then.
             self._pool = worker_pool(workers, fork=threading.active_count() == 1)
             for _ in range(workers):
                 self._pool.submit(_warm)

@@ -59,13 +59,14 @@ def parse(raw: Path) -> dict[int, dict[str, object]]:
             continue
         # --subprocesses: the sampled process's frame stands above its own Python frames,
         # its parents' process frames above it; the innermost one names the process.
-        pos, found = 0, None
+        pos, found, parent = 0, None, None
         while match := _PROCESS.match(stack, pos):
+            parent = int(found[1]) if found else None
             pos, found = match.end(), match
         if found is None:
             continue
         frames = tuple(f for f in stack[pos:].split(";") if f)
-        proc = procs.setdefault(int(found[1]), {"cmd": found[2],
+        proc = procs.setdefault(int(found[1]), {"cmd": found[2], "parent": parent,
                                                 "stacks": collections.Counter()})
         proc["stacks"][frames] += int(count)  # type: ignore[index]
     return procs
@@ -98,12 +99,16 @@ def speedscope(name: str, stacks: collections.Counter[tuple[str, ...]], rate: in
             "name": name, "exporter": "mediawatch bench/profiling.py"}
 
 
-def role(cmd: str, pid: int, root: int) -> str:
-    """main | worker | other, from a sampled process's command line."""
+def role(cmd: str, pid: int, root: int, parent: object = None) -> str:
+    """main | worker | server | other, from a sampled process's command line and parent:
+    crawl workers are forked by multiprocessing's fork server, which the crawl started
+    (both run the server's command line); spawned workers run spawn_main."""
     if pid == root:
         return "main"
-    if "spawn_main" in cmd:
+    if "spawn_main" in cmd or ("forkserver" in cmd and parent not in (None, root)):
         return "worker"
+    if "forkserver" in cmd:
+        return "server"
     return "other"
 
 
@@ -163,10 +168,11 @@ def summarise(label: str) -> str:
              f"{meta['seconds']:.1f} s "
              f"under py-spy at {rate} Hz; {os.cpu_count()} cores, load average "
              f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before"]
-    workers = sorted((p for p in procs if role(str(procs[p]["cmd"]), p, root) == "worker"),
+    workers = sorted((p for p in procs
+                      if role(str(procs[p]["cmd"]), p, root, procs[p]["parent"]) == "worker"),
                      key=lambda p: -sum(procs[p]["stacks"].values()))  # type: ignore[attr-defined]
     for pid in procs:
-        kind = role(str(procs[pid]["cmd"]), pid, root)
+        kind = role(str(procs[pid]["cmd"]), pid, root, procs[pid]["parent"])
         busy = sum(procs[pid]["stacks"].values()) / rate  # type: ignore[attr-defined]
         used = meta.get("cpu", {}).get(str(pid))
         real = (f"{used:6.1f} s CPU ({used * 1000 / max(articles, 1):5.1f} ms per stored "

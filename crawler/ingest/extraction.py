@@ -175,7 +175,7 @@ def extract_page(page: FetchedPage, source: Source | None, matcher: TopicMatcher
 def _exit_with_parent(parent: int) -> None:
     """Worker initializer: leave when the main process is gone (e.g. killed with SIGKILL).
 
-    A spawned worker's parent is the main process; a crawl worker's is the fork server, which
+    A bulk worker's parent is the main process; a crawl worker's is the fork server, which
     leaves as soon as the main process is gone. Either way the worker is re-parented then."""
     first = os.getppid()
 
@@ -193,9 +193,7 @@ def _exit_with_parent(parent: int) -> None:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process took the number: ours is gone
+    except (ProcessLookupError, PermissionError):  # gone (or its number reused by another user)
         return False
     return True
 

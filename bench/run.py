@@ -95,13 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines) + "\n"
     latest = RESULTS / "latest.md"
     if only:  # some parts: their own file, and only their sections of latest.md replaced
-        dated = RESULTS / f"{now:%Y-%m-%d}-{'+'.join(sorted(only))}.md"
+        dated = _unused(RESULTS / f"{now:%Y-%m-%d}-{'+'.join(sorted(only))}.md")
         if latest.exists():
             text = merge(latest.read_text(encoding="utf-8"), text,
                          f"- re-run since: {', '.join(sorted(only))} at {now:%Y-%m-%d %H:%M} "
                          f"UTC ({dated.name}); the other parts are from the run above")
     else:
-        dated = RESULTS / f"{now:%Y-%m-%d}.md"
+        dated = _unused(RESULTS / f"{now:%Y-%m-%d}.md")
     dated.write_text("\n".join(lines) + "\n", encoding="utf-8")
     latest.write_text(text, encoding="utf-8")
     print(f"\nfigures written to {dated} and {latest}")
@@ -122,6 +122,16 @@ def _sections(text: str) -> tuple[list[str], dict[str, list[str]]]:
             current = parts.setdefault(line[3:].strip(), [])
         current.append(line)
     return head, parts
+
+
+def _unused(path: Path) -> Path:
+    """`path`, or the first of path-b, path-c, ... not taken: a second run of the same parts
+    on the same day never overwrites the record of the first (latest.md names each)."""
+    for suffix in ["", *"bcdefghijklmnopqrstuvwxyz"]:
+        candidate = path.with_stem(f"{path.stem}-{suffix}") if suffix else path
+        if not candidate.exists():
+            return candidate
+    raise SystemExit(f"too many result files named like {path.name} today")
 
 
 def merge(old: str, new: str, note: str) -> str:

@@ -56,3 +56,15 @@ def test_a_partial_run_replaces_only_its_parts() -> None:
     assert "2.10 s" in story and "2.62 s" not in story
     assert head[0] == "# mediawatch bench, 2026-12-05 23:01 UTC"
     assert "- re-run since: stories_scale" in head
+
+
+def test_a_second_run_of_the_same_parts_gets_its_own_file(tmp_path) -> None:
+    run = load_bench("run")
+    first = tmp_path / "2026-12-06-throughput.md"
+    assert run._unused(first) == first
+    first.write_text("the first run's record")
+    second = run._unused(first)
+    assert second == tmp_path / "2026-12-06-throughput-b.md"
+    second.write_text("the second run's record")
+    assert run._unused(first) == tmp_path / "2026-12-06-throughput-c.md"
+    assert first.read_text() == "the first run's record"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import load_bench
 
@@ -58,7 +60,7 @@ def test_a_partial_run_replaces_only_its_parts() -> None:
     assert "- re-run since: stories_scale" in head
 
 
-def test_a_second_run_of_the_same_parts_gets_its_own_file(tmp_path) -> None:
+def test_a_second_run_of_the_same_parts_gets_its_own_file(tmp_path: Path) -> None:
     run = load_bench("run")
     first = tmp_path / "2026-12-06-throughput.md"
     assert run._unused(first) == first

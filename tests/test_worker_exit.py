@@ -64,3 +64,12 @@ def test_sigkill_of_the_crawl_takes_its_workers_and_their_fork_server() -> None:
     while time.monotonic() < deadline and any(map(_running, [*workers, *servers])):
         time.sleep(0.2)
     assert not [p for p in [*workers, *servers] if _running(p)]
+
+
+def test_without_a_fork_server_workers_are_spawned(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.ingest.extraction as extraction
+
+    assert extraction._crawl_context().get_start_method() == "forkserver"  # Linux
+    monkeypatch.setattr(extraction, "get_all_start_methods", lambda: ["spawn"])  # Windows
+    assert extraction._crawl_context().get_start_method() == "spawn"
+    extraction.start_crawl_workers()  # nothing to start, and no error

@@ -10,7 +10,7 @@ import time
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -213,7 +213,10 @@ _PRELOAD = ["crawler.ingest.extraction", "extract.article", "crawler.framing.kwi
 def _crawl_context() -> BaseContext:
     """Crawl workers are forked by multiprocessing's fork server: a clean single-threaded
     process (no reactor, thread or database state) that has imported the extractor once, so
-    each worker starts in milliseconds instead of importing lxml and trafilatura again."""
+    each worker starts in milliseconds instead of importing lxml and trafilatura again.
+    Where there is no fork server (Windows), workers are spawned."""
+    if "forkserver" not in get_all_start_methods():
+        return get_context("spawn")
     context = get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD)
     return context
@@ -222,10 +225,10 @@ def _crawl_context() -> BaseContext:
 def start_crawl_workers() -> None:
     """Start the fork server now, so that its imports overlap the crawl's own start-up
     (`mediawatch crawl` calls this before Scrapy starts; the pool forks from it later)."""
-    from multiprocessing import forkserver
+    if _crawl_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
 
-    _crawl_context()
-    forkserver.ensure_running()
+        forkserver.ensure_running()
 
 
 def worker_pool(workers: int, fork: bool = False) -> ProcessPoolExecutor:

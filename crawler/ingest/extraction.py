@@ -204,10 +204,10 @@ def _fast_exit() -> None:
     os._exit(0)
 
 
-# What a crawl worker imports before its first page: loaded once, by the fork server.
-_PRELOAD = ["crawler.ingest.extraction", "extract.article", "crawler.framing.kwic",
-            "crawler.framing.features", "crawler.framing.featblob", "crawler.framing.lexicon",
-            "crawler.archive.prepare"]
+# What a crawl worker imports before its first page: loaded once, by the fork server. This
+# module brings the archive's prepare step and the mentions code; the rest it imports lazily.
+_PRELOAD = ["crawler.ingest.extraction", "extract.article", "crawler.framing.features",
+            "crawler.framing.featblob"]
 
 
 def _crawl_context() -> BaseContext:

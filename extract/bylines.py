@@ -5,7 +5,11 @@ references resolved in the ``@graph``), then author meta tags, then the visible 
 (``itemprop=author``, ``rel=author``, elements classed byline/author). The first source that
 names a person wins; organisations other than the site itself (news agencies: "SDA", "dpa")
 are kept beside people from the same source. When no source names anyone but the site, the site
-is the author ("DER SPIEGEL"), as the page says.
+is the author ("DER SPIEGEL"), as the page says. The publisher's name in meta tags that name the
+site's domain ("Deutsche Welle (www.dw.com)") and the names of CMS accounts in JSON-LD
+(".../author/admin/") count as the site. When no source names a person, two more are read: a
+labelled byline ("<strong>Autorin/Autor</strong> Roman Goncharenko") and, on pages typed as
+articles, a bold first paragraph under the headline; both must look like people's names.
 
 Every name is cleaned: "By"/"Von"/"Автор:" and other prefixes, roles ("Lifestyle Writer",
 "Redakteur"), dates and times, e-mail addresses, social handles and URLs are removed, lists are
@@ -217,12 +221,17 @@ def authors(tree: HtmlElement, jsonld: list[dict[str, Any]], site: SiteNames,
     """The page's authors, names only, in its order (see the module doc)."""
     people, orgs = _ld_people(jsonld)
     fallback: list[str] = []
-    for names in _sources(tree, people + orgs, meta_author, title):
+    house: set[str] | None = None  # the publisher's and its accounts' names, read if needed
+    for names in _sources(tree, jsonld, people + orgs, meta_author, title):
         names = _unique(_without_site(n, site) for n in names)
         own = [n for n in names if not site.matches(n)]
+        if own and house is None:
+            house = _house_names(tree, jsonld, site)
+        own = [n for n in own if key(n) not in (house or ())]
         if own:
             return own
-        fallback = fallback or names
+        # The site's own name as the page prints it ("Suedtirol Online", not "stol.it").
+        fallback = fallback or [n for n in names if not site.matches(n)] or names
     return fallback
 
 
@@ -240,11 +249,131 @@ def _without_site(name: str, site: SiteNames) -> str:
     return name
 
 
-def _sources(tree: HtmlElement, ld: list[str], meta_author: str | None, title: str | None
-             ) -> Iterator[list[str]]:
-    """Candidate name lists, best source first; the visible byline is read only if needed."""
+def _sources(tree: HtmlElement, jsonld: list[dict[str, Any]], ld: list[str],
+             meta_author: str | None, title: str | None) -> Iterator[list[str]]:
+    """Candidate name lists, best source first; the visible byline is read only if needed, the
+    labelled and the bold lead bylines only when nothing before names a person."""
     yield ld
     yield _meta_names(tree)
     if meta_author:
         yield clean_names(meta_author)
     yield from _visible(tree, title)
+    yield from _labelled(tree)
+    if _typed_article(tree, jsonld):
+        yield _bold_lead(tree, title)
+
+
+# -- names that are the house's, not a person's -----------------------------------------------
+
+_PUBLISHER_META = ("publisher", "dc.publisher", "dcterms.publisher", "copyright")
+_COPYRIGHT = re.compile(r"©|\(c\)|\bcopyright\b|\b(?:19|20)\d\d\b|all rights reserved", re.I)
+_EMAIL = re.compile(r"\S+@\S+")
+_DOMAIN = re.compile(r"(?:www\.)?([\w-]+(?:\.[\w-]+)*\.[a-z]{2,})\b", re.I)
+# A CMS account rather than a person: WordPress's "admin" signing as "Ilanga D".
+_ACCOUNT_URL = re.compile(r"/(?:author|authors|autor|user|users|profile)/(?:admin|administrator|"
+                          r"editor|editors|redaktion|staff|team|webmaster|newsroom|desk)/?$", re.I)
+
+
+def _house_names(tree: HtmlElement, jsonld: list[dict[str, Any]], site: SiteNames) -> set[str]:
+    """Keys of the publisher's names from its meta tags, when they name the site's own domain
+    ("Deutsche Welle (www.dw.com)": on small sites the publisher is often the author himself),
+    and of the names CMS accounts sign with in JSON-LD (not visible links: teasers of other
+    articles link people's names to the same account): a byline that is either is the site's."""
+    out: set[str] = set()
+    for meta in tree.iter("meta"):
+        if (meta.get("name") or meta.get("property") or "").lower() in _PUBLISHER_META:
+            content = meta.get("content") or ""
+            # An e-mail address names the mailbox's domain, not the publisher's.
+            if any(site.matches(d) for d in _DOMAIN.findall(_EMAIL.sub(" ", content))):
+                out.update(key(n) for n in clean_names(_COPYRIGHT.sub(" ", content)))
+    for obj in _walk_ld(jsonld):
+        link = obj.get("url") or obj.get("@id")
+        if isinstance(link, str) and _ACCOUNT_URL.search(link) and isinstance(obj.get("name"), str):
+            out.add(key(obj["name"]))
+    out.discard("")
+    return out
+
+
+def _walk_ld(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object inside JSON-LD, nested ones included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk_ld(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk_ld(item)
+
+
+# -- bylines without a byline class ----------------------------------------------------------
+
+# A label followed by the name in the same element ("<li><strong>Autorin/Autor</strong> Roman
+# Goncharenko</li>") or in the next cell (<dt>/<dd>, <th>/<td>).
+_LABEL = re.compile(r"^(?:autor(?:in)?(?:\s*/\s*autor(?:in)?)?|autoren|author|authors|"
+                    r"written by|reported by|by|von|auteur|autore|автор|авторы|текст|"
+                    r"yazar|հեղինակ)\s*[:：]?$", re.I)
+_LABEL_TAGS = ("strong", "b", "em", "span", "label", "dt", "th")
+
+
+def _labelled(tree: HtmlElement) -> Iterator[list[str]]:
+    """Names after a byline label, in document order."""
+    for el in tree.iter(*_LABEL_TAGS):
+        label = " ".join(el.text_content().split())
+        if len(label) > 20 or not _LABEL.match(label) or any(
+                a.tag in _SKIP for a in el.iterancestors()):
+            continue
+        if el.tag in ("dt", "th"):
+            cell = el.getnext()
+            text = heading_text(cell) if cell is not None else ""
+        else:
+            parent = el.getparent()
+            text = heading_text(parent) if parent is not None else ""
+            text = text.strip()[len(label):] if text.strip().startswith(label) else ""
+        if len(text) <= 100 and (names := clean_names(text)) and all(map(_personal, names)):
+            yield names
+
+
+_NAME_WORD = re.compile(r"^[^\W\d_][\w.'’-]*$")
+
+
+def _bold_lead(tree: HtmlElement, title: str | None) -> list[str]:
+    """A byline printed as the body's first bold paragraph ("<p><strong>Mohloai Mpesi</strong>
+    </p>" right under the headline): names of two to four capitalised words each."""
+    h1s = [h for h in tree.iter("h1") if heading_text(h)]
+    h1 = next((h for h in h1s if title and key(heading_text(h)) == key(title)),
+              h1s[0] if h1s else None)
+    if h1 is None:
+        return []
+    seen = 0
+    for p in h1.xpath("following::p[position() <= 8]"):
+        text = " ".join(heading_text(p).split())
+        if not text:
+            continue
+        seen += 1
+        bold = " ".join(" ".join(heading_text(b) for b in p.iter("strong", "b")).split())
+        if bold == text and len(text) <= 60:
+            names = clean_names(text)
+            if names and all(_personal(n) for n in names):
+                return names
+        if seen >= 3 or len(text) > 120:
+            break
+    return []
+
+
+def _personal(name: str) -> bool:
+    """Two to four capitalised words of letters: how a person's name is printed."""
+    words = name.split()
+    return 2 <= len(words) <= 4 and all(
+        w[0].isupper() and _NAME_WORD.match(w) and w.casefold() not in _NOT_NAMES for w in words)
+
+
+_ARTICLE_TYPES = ("article", "blogposting", "report", "posting")
+
+
+def _typed_article(tree: HtmlElement, jsonld: list[dict[str, Any]]) -> bool:
+    """The page says it is an article (og:type or a JSON-LD type): only those carry bylines in
+    their first paragraph; a documentation page's bold line is a heading."""
+    og = " ".join(m.get("content") or "" for m in tree.iter("meta")
+                  if (m.get("property") or m.get("name") or "").lower() == "og:type")
+    types = " ".join(str(o.get("@type") or "") for o in _walk_ld(jsonld))
+    return any(t in og.lower() or t in types.lower() for t in _ARTICLE_TYPES)

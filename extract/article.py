@@ -15,7 +15,6 @@ import trafilatura
 from lxml.etree import XPath, XPathError
 from lxml.html import HtmlElement
 from trafilatura.settings import Document
-from trafilatura.utils import load_html
 
 from . import dates
 from .bylines import SEPARATOR, authors
@@ -25,6 +24,7 @@ from .decode import decode_html
 from .headline import choose_title, heading_text, site_names_of
 from .meta import canonical_url, choose_lang, declared_lang, license_of, meta_content
 from .options import EXTRACTOR_VERSION, options_for
+from .parse import load_page
 from .prune import drop_teaser_lines, teaser_texts
 from .titles import SiteNames, key
 from .trafmeta import htmldate_guess, page_metadata
@@ -150,7 +150,7 @@ def _extract(html: str | bytes, url: str | None, hints: Mapping[str, Any]) -> Ar
     html = html.replace("\x00", "")
     if not html.strip():
         return ArticleResult(status="empty", encoding=encoding, reason="no content")
-    tree = load_html(html)
+    tree = load_page(html)
     if tree is None:
         return ArticleResult(status="empty", encoding=encoding, reason="unparseable HTML")
     return _from_tree(tree, url, hints, encoding)

@@ -295,14 +295,16 @@ def _house_names(tree: HtmlElement, jsonld: list[dict[str, Any]], site: SiteName
 
 
 def _walk_ld(node: Any) -> Iterator[dict[str, Any]]:
-    """Every object inside JSON-LD, nested ones included."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk_ld(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk_ld(item)
+    """Every object inside JSON-LD, nested ones included (a loop, not recursion: hostile
+    pages nest as deep as the JSON parser allows)."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            yield item
+            todo.extend(reversed(item.values()))
+        elif isinstance(item, list):
+            todo.extend(reversed(item))
 
 
 # -- bylines without a byline class ----------------------------------------------------------

@@ -103,9 +103,9 @@ def jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
         raw = raw.removeprefix("<![CDATA[").removesuffix("]]>").strip()
         try:
             data = json.loads(raw, strict=False)
-        except ValueError:
+            _walk_jsonld(data, found)
+        except (ValueError, RecursionError):  # a hostile page nests thousands of levels deep
             continue
-        _walk_jsonld(data, found)
     return [obj for _, obj in sorted(found, key=lambda pair: not pair[0])]
 
 

@@ -98,3 +98,15 @@ def test_an_account_named_like_a_person_in_a_teaser_link_stays_a_person() -> Non
             "</a></aside>")
     result = extract_article(_page(head, body), "https://jf.example/kommentar/2019/a/")
     assert result.authors == ["Boris T. Kaiser"]
+
+
+@pytest.mark.parametrize("depth", [5000, 900])
+def test_json_ld_nested_beyond_reason_is_skipped_not_an_error(depth: int) -> None:
+    # A hostile page: 5,000 levels exceed the JSON parser (RecursionError made the whole page
+    # an extraction error); 900 parse, and no walk over them may recurse that deep.
+    nested = '{"@type": "NewsArticle", "author": ' + '[' * depth + ']' * depth + '}'
+    head = f"<script type='application/ld+json'>{nested}</script>"
+    head += "<meta property='og:site_name' content='Paper'>"
+    body = "<ul><li><strong>Autor</strong> Ana Renz</li></ul>"
+    result = extract_article(_page(head, body), "https://paper.example/a")
+    assert result.status == "ok" and result.authors == ["Ana Renz"]

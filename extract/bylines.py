@@ -38,7 +38,7 @@ _PREFIX = re.compile(
     r"^\s*(?:(?:written|reported|posted|text|story|words|reporting|edited|compiled|"
     r"additional reporting)\s+by|by|von|vom|di|da|par|por|door|av|af|de|от|автор(?:ы)?|авторы|"
     r"текст|հեղինակ|text|texte|texto|autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
-    r"yazar|muhabir|kirjoittaja|skrevet av|tekst)\b\s*[:：]?\s*", re.I)
+    r"yazar|muhabir|kirjoittaja|skrevet av|tekst)\b\s*[:：՝]?\s*", re.I)  # ՝: "Հեղինակ՝ Անուն"
 _SPLIT = re.compile(r"\s*(?:[,;|/&+·•]|\s(?:and|und|et|e|y|og|och|en|ve|и|і|та|և|ու|dan)\s)\s*",
                     re.I)
 _ROLE_WORDS = re.compile(
@@ -76,7 +76,7 @@ def clean_names(raw: str | None) -> list[str]:
         part = _PREFIX.sub("", part)
         part = _without_role(part)
         part = _DIGIT_TAIL.sub("", part)
-        part = part.strip(" \t-–—:：.,;|'\"«»“”")
+        part = part.strip(" \t-–—:：՝.,;|'\"«»“”")
         if _is_name(part):
             names.append(part)
     return names

@@ -387,6 +387,8 @@ def test_is_cut_needs_most_of_the_title() -> None:
      ["Mamokete Modiba", "Claire Benit-Gbaffou", "Sarah Charlton", "Tanya Zack"]),
     ("Автор: Андрей Колесников", ["Андрей Колесников"]),
     ("Արմինե Սարգսյան և Տիգրան Մելքոնյան", ["Արմինե Սարգսյան", "Տիգրան Մելքոնյան"]),
+    # The Armenian comma after a label (the demo's hynews outlet: "Հեղինակ՝ Դավիթ Հովհաննիսյան").
+    ("Հեղինակ՝ Դավիթ Հովհաննիսյան", ["Դավիթ Հովհաննիսյան"]),
     ("Emma Mackenzie Lifestyle Writer 14:00, 28 Apr 2024", ["Emma Mackenzie"]),
     ("Daniel Großert Redakteur", ["Daniel Großert"]),
     ("John Smith (john.smith@paper.example) @jsmith", ["John Smith"]),

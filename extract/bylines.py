@@ -178,10 +178,16 @@ _CREDIT_TEXT = re.compile(r"^\W*(photo|foto|фото|լուսանկար|image|bi
                           r"credit|quelle|source|getty|reuters/|afp/|©|\(c\))", re.I)
 
 
+def _headline_h1(tree: HtmlElement, title: str | None) -> HtmlElement | None:
+    """The <h1> that shows the headline (compared by letters and digits), else the first."""
+    h1s = [h for h in tree.iter("h1") if heading_text(h)]
+    return next((h for h in h1s if title and key(heading_text(h)) == key(title)),
+                h1s[0] if h1s else None)
+
+
 def _article_root(tree: HtmlElement, title: str | None) -> HtmlElement | None:
     """The <article>, <main> or schema.org Article element around the page's headline."""
-    h1s = [h for h in tree.iter("h1") if heading_text(h)]
-    h1 = next((h for h in h1s if title and heading_text(h) == title), h1s[0] if h1s else None)
+    h1 = _headline_h1(tree, title)
     if h1 is None:
         return None
     for el in h1.iterancestors():
@@ -341,9 +347,7 @@ _NAME_WORD = re.compile(r"^[^\W\d_][\w.'’-]*$")
 def _bold_lead(tree: HtmlElement, title: str | None) -> list[str]:
     """A byline printed as the body's first bold paragraph ("<p><strong>Mohloai Mpesi</strong>
     </p>" right under the headline): names of two to four capitalised words each."""
-    h1s = [h for h in tree.iter("h1") if heading_text(h)]
-    h1 = next((h for h in h1s if title and key(heading_text(h)) == key(title)),
-              h1s[0] if h1s else None)
+    h1 = _headline_h1(tree, title)
     if h1 is None:
         return []
     seen = 0

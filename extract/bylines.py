@@ -26,6 +26,7 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from .headline import heading_text
+from .meta import meta_content
 from .titles import SiteNames, key
 
 SEPARATOR = ", "
@@ -379,7 +380,6 @@ _ARTICLE_TYPES = ("article", "blogposting", "report", "posting")
 def _typed_article(tree: HtmlElement, jsonld: list[dict[str, Any]]) -> bool:
     """The page says it is an article (og:type or a JSON-LD type): only those carry bylines in
     their first paragraph; a documentation page's bold line is a heading."""
-    og = " ".join(m.get("content") or "" for m in tree.iter("meta")
-                  if (m.get("property") or m.get("name") or "").lower() == "og:type")
+    og = meta_content(tree, "og:type") or ""
     types = " ".join(str(o.get("@type") or "") for o in _walk_ld(jsonld))
     return any(t in og.lower() or t in types.lower() for t in _ARTICLE_TYPES)

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from lxml.etree import Element
 from lxml.html import HtmlElement
 
 from .headline import heading_text
@@ -164,11 +165,23 @@ def _meta_names(tree: HtmlElement) -> list[str]:
     return out
 
 
-_BYLINE_XPATH = (
-    '//*[@itemprop="author"]|//a[contains(concat(" ", @rel, " "), " author ")]'
-    '|//*[contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "byline")'
-    ' or contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "author")]|//address'
-)
+def _byline_elements(tree: HtmlElement) -> list[HtmlElement]:
+    """Elements that may hold a byline, in document order: itemprop="author", rel="author"
+    links, <address>, and classes containing "byline" or "author" in any case.
+
+    One walk in Python: the same test as an XPath union with translate() took ~2 ms a page
+    (four walks, two translate() calls an element), this ~0.5 ms."""
+    found = []
+    for el in tree.iter(Element):
+        get = el.get
+        cls = get("class")
+        if cls and ("byline" in (low := cls.lower()) or "author" in low) \
+                or get("itemprop") == "author" or el.tag == "address" \
+                or (el.tag == "a" and " author " in f" {get('rel')} "):
+            found.append(el)
+    return found
+
+
 # Not <aside>: some templates put the whole article in one (mk.ru); ranking handles teasers.
 _SKIP = {"nav", "footer", "script", "style", "form", "noscript", "template"}
 
@@ -200,7 +213,7 @@ def _article_root(tree: HtmlElement, title: str | None) -> HtmlElement | None:
 def _visible(tree: HtmlElement, title: str | None = None) -> Iterator[list[str]]:
     """Names of each visible byline element: those in the headline's article first, then the
     rest in document order (teasers of other articles carry bylines too)."""
-    found = tree.xpath(_BYLINE_XPATH)
+    found = _byline_elements(tree)
     root = _article_root(tree, title)
     if root is not None:
         # The article's bylines first, each in document order (a stable sort); asked of the

@@ -121,10 +121,25 @@ def _cc_name(kind: str, code: str, version: str | None) -> str:
     return f"{label} {version}" if version else label
 
 
+def _licence_links(tree: HtmlElement) -> list[str]:
+    """hrefs of rel="license" links and anchors, then of links to creativecommons.org.
+
+    Walks only <link> and <a> (chosen in C): two XPaths over every element cost ~0.5 ms a page."""
+    licence, cc = [], []
+    for el in tree.iter("link", "a"):
+        href = el.get("href")
+        if href is None:
+            continue
+        if " license " in f" {el.get('rel')} ":
+            licence.append(href)
+        if el.tag == "a" and "creativecommons.org/" in href:
+            cc.append(href)
+    return licence + cc
+
+
 def license_of(tree: HtmlElement, url: str | None) -> str | None:
     """Return the page's licence: CC short name (e.g. "CC BY-NC 4.0") or the licence link."""
-    hrefs = tree.xpath('//*[self::link or self::a][contains(concat(" ", @rel, " "), " license ")]/@href')
-    hrefs += tree.xpath('//a[contains(@href, "creativecommons.org/")]/@href')
+    hrefs = _licence_links(tree)
     for href in hrefs:
         if match := _CC_URL.search(href):
             return _cc_name(*match.groups())

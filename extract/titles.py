@@ -20,6 +20,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from .dateparse import dates_in_text
@@ -41,9 +42,12 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).casefold()
 
 
+@lru_cache(maxsize=2048)
 def key(text: str) -> str:
     """Only the letters and digits of ``fold(text)``: titles compared without punctuation."""
-    return "".join(ch for ch in fold(text) if ch.isalnum())
+    # Cached (a bounded few MB at most): a page asks for the same headings' and title
+    # prefixes' keys dozens of times.
+    return "".join(filter(str.isalnum, fold(text)))
 
 
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})

@@ -1,8 +1,9 @@
-"""Walks that replaced XPaths for speed select exactly what the XPaths selected.
+"""Shortcuts taken for speed decide exactly as the slower code they replaced.
 
-Each reference XPath below is the definition the walk was written from; the walks run in
+Each reference XPath below is the definition a walk was written from; the walks run in
 Python over elements chosen in C because the XPaths (translate(), unions of `//` steps,
-equality tests on every element) cost up to 2 ms a page."""
+equality tests on every element) cost up to 2 ms a page. A cheap regex that rules out
+slashed dates must never rule one out that the exact regex finds."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from lxml import html as lhtml
 
 from extract.bylines import _byline_elements
+from extract.dates import _SLASHED, _SLASHED_HINT, date_style
 from extract.datesources import microdata_candidates
 from extract.decode import decode_html
 from extract.meta import _licence_links
@@ -69,3 +71,22 @@ def test_microdata_dates_come_from_visible_elements_only() -> None:
                      '<time itemprop="datePublished" datetime="2024-05-02">x</time></body></html>')
     found = [(c.kind, c.value[:10]) for c in microdata_candidates(tree)]
     assert found == [("modified", "2024-05-03"), ("published", "2024-05-02")]
+
+
+@pytest.mark.parametrize("text", [
+    "3/4/2024", "on 12/31/2024, then", "x1/2/2020", "05/06/20245", "/1/1/2000", "11/1/1999.",
+    "1/2/3/2004", "a 3 / 4 / 2024", "2024/03/04", "12/2024", "no dates at all"])
+def test_the_slash_hint_matches_wherever_a_slashed_date_does(text: str) -> None:
+    assert bool(_SLASHED_HINT.search(text)) >= bool(_SLASHED.search(text))
+
+
+@pytest.mark.parametrize(("known", "visible", "order"), [
+    ('<time datetime="2024-04-03">x</time>', "Posted 4/3/2024", "mdy"),
+    ('<time datetime="2024-03-04">x</time>', "Posted 4/3/2024", "dmy"),
+    ("", "Posted 25/3/2024", "dmy"),
+    ("", "Posted 3/25/2024", "mdy"),
+    ("", "Posted 3 April 2024", None)])
+def test_the_date_order_still_comes_from_slashed_dates(known: str, visible: str,
+                                                       order: str | None) -> None:
+    tree = load_page(f"<html lang=en><body>{known}<p>{visible}</p></body></html>")
+    assert date_style(tree, [], visible).order == order

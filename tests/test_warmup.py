@@ -61,3 +61,21 @@ def test_the_built_in_pages_take_the_whole_extraction_path() -> None:
         analysis = framing_analysis(lexicon, got.title, stored_text(got), got.lang, features=True)
         assert analysis["mentions"] and analysis["features"]
     assert seen["undated"].date_source == "htmldate"  # the page-text date search ran too
+
+
+BULK = """
+import os
+from crawler.backfill.pool import ExtractionPool
+from crawler.registry.model import Topic
+pool = ExtractionPool(2, Topic(id="t", name="T", require=(("x",),)), None)
+expr = "(__import__('os').getpid(), __import__('sys').modules['crawler.ingest.warmup'].PID)"
+print(pool._pool.submit(eval, expr).result(), os.getpid())
+pool._pool.shutdown()
+"""
+
+
+def test_bulk_extraction_workers_inherit_the_warm_up_of_the_command() -> None:
+    out = subprocess.run([sys.executable, "-c", BULK], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    (worker, warmed_in), command = eval(out.rsplit(" ", 1)[0]), int(out.split()[-1])
+    assert warmed_in == command != worker  # warmed before the fork, by the command

@@ -41,7 +41,10 @@ class ExtractionPool(Generic[T]):
             # starts its download threads after this): it has imported the extraction
             # modules (above), so the workers are ready at once. Beside other threads (a
             # caller's servers) forking this process is unsafe: the fork server's then.
-            self._pool = worker_pool(workers, fork=threading.active_count() == 1)
+            fork = threading.active_count() == 1
+            if fork:  # and warmed once, here, for every worker (the fork server warms its own)
+                import crawler.ingest.warmup  # noqa: F401
+            self._pool = worker_pool(workers, fork=fork)
             for _ in range(workers):
                 self._pool.submit(_warm)
 

@@ -238,8 +238,8 @@ def worker_pool(workers: int, fork: bool = False) -> ProcessPoolExecutor:
     fork server (crawls: see _crawl_context), or with `fork` forked from a parent that has
     imported this module and runs no other thread yet (bulk input: the workers start at
     once, without importing trafilatura and lxml again)."""
-    if fork:  # loaded (and warmed) once here, so that every forked worker starts with it
-        import crawler.ingest.warmup  # noqa: F401
+    if fork:  # loaded once here, so that every forked worker starts with it
+        import extract.article  # noqa: F401
     context = get_context("fork") if fork else _crawl_context()
     return ProcessPoolExecutor(workers, mp_context=context,
                                initializer=_exit_with_parent, initargs=(os.getpid(),))

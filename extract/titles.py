@@ -45,7 +45,7 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=2048)
 def key(text: str) -> str:
     """Only the letters and digits of ``fold(text)``: titles compared without punctuation."""
-    # Cached (a bounded few MB at most): a page asks for the same headings' and title
+    # Cached (2,048 strings at most): a page asks for the same headings' and title
     # prefixes' keys dozens of times.
     return "".join(filter(str.isalnum, fold(text)))
 

@@ -1,15 +1,16 @@
 """Load what an extraction worker loads on its first pages, once, in the fork server.
 
-A crawl worker's first pages cost many times a later page's CPU: justext's stop words of
-every language (read when trafilatura falls back to justext), dateparser's language data
-(read per language when htmldate searches a page's text), regexes compiled on first use,
-the default framing lexicon. Workers forked by the fork server inherit its memory, so what
-the server has loaded every worker of the crawl has too. The server does this while the
-crawl's own start-up runs in the main process, on another core.
+A crawl worker's first pages cost several times a later page's CPU: justext's stop words of
+every language (read the first time trafilatura falls back to justext), the patterns that
+our date rules and htmldate compile on first use, the default framing lexicon. Workers
+forked by the fork server inherit its memory, so what the server has loaded every worker of
+the crawl has too. The server does this while the crawl's own start-up runs in the main
+process, on another core.
 
 Importing this module does the loading: multiprocessing's fork-server preload only imports
-modules (crawler.ingest.extraction lists this one). It reads three small pages built here
-(English, Russian, Armenian: the registry's languages), never a network or a file of the
+modules (crawler.ingest.extraction lists this one; bulk extraction imports it before it
+forks). It reads five small pages built here (English, Russian and Armenian articles, the
+registry's languages; a short page and an undated one), never a network or a file of the
 user's. A failure here only costs the speed it was meant to gain, so it is logged, not
 raised: the workers then load what they need themselves, as before.
 """
@@ -30,8 +31,8 @@ _PAGE = """<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title
 <p class="byline">{author}</p><p class="date">{date}</p>{body}</article>
 <footer><p>© 2025</p></footer></body></html>"""
 
-# Each page's text names the topic's people and places, so the framing analysis runs too;
-# the short one falls back to justext.
+# The articles name the topic's people and places, so the framing analysis runs too; the
+# short page makes trafilatura fall back to justext.
 _PAGES = {
     "en": ("Putin and Pashinyan meet in Moscow", "Anna Petrosyan", "12 May 2025, 10:15",
            "Armenian Prime Minister Nikol Pashinyan met Russian President Vladimir Putin in "
@@ -46,7 +47,7 @@ _PAGES = {
            "Վլադիմիր Պուտինի հետ։ Կողմերը քննարկեցին ՀԱՊԿ-ը, ԵԱՏՄ-ն և Գյումրիի ռուսական "
            "ռազմաբազան։ " * 6),
     "short": ("Brief", "", "", "Yerevan, 3 June 2024."),
-    # No date anywhere: htmldate searches the text (and loads its date parser).
+    # No date but the footer's year: the date rules leave the choice to htmldate.
     "undated": ("Notes", "", "", "Statement of the ministry. " * 3),
 }
 

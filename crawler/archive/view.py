@@ -93,6 +93,11 @@ class CrawlState:
         return int(self.conn.execute(f"SELECT count(*) FROM url_state WHERE {where}",
                                      params).fetchone()[0])
 
+    def newest_fetch(self) -> str | None:
+        """The latest fetch time recorded for any URL (second precision), if any."""
+        row = self.conn.execute("SELECT max(last_fetched) FROM url_state").fetchone()
+        return row[0] if row else None
+
     def fetched_since(self, urls: Collection[str], since: str) -> set[str]:
         """Which of `urls` the archive shows as fetched at or after `since` (committed)."""
         if not urls:

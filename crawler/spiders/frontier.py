@@ -9,19 +9,22 @@ re-check budget. Budgets are spent across pages; what is left over is counted as
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from crawler.archive.view import Due
-from crawler.clock import utcnow
+from crawler.clock import utcnow, utcnow_after
 from crawler.context import CrawlContext
 from crawler.registry.model import Source
 
 if TYPE_CHECKING:
     import scrapy
     from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
 
 
 class FrontierPager:
@@ -36,7 +39,7 @@ class FrontierPager:
         budget = settings.getint("MEDIAWATCH_RECHECK_BUDGET")
         self.recheck_budget: int | None = None if self.recheck_all or budget <= 0 else budget
         self.page_size = max(1, settings.getint("MEDIAWATCH_FRONTIER_PAGE", 500))
-        self.started = utcnow()
+        self.started = self._start_after_earlier_fetches() if self.recheck_all else utcnow()
         # Article URLs scheduled at the last idle moment (their rows may not be committed
         # yet), the ones before them (committed by the archive's own idle handler since),
         # and any whose fetch never reached the archive. Bounded by the page size.
@@ -86,6 +89,19 @@ class FrontierPager:
     def _since(self) -> str | None:
         """With --recheck a re-fetched article stays due: leave out what this run fetched."""
         return self.started if self.recheck_all else None
+
+    def _start_after_earlier_fetches(self) -> str:
+        """This run's start, strictly after every fetch time in the archive.
+
+        _since() tells this run's fetches from earlier runs' by time, to the second: a run
+        started in the second an earlier one fetched its last pages would skip those."""
+        newest_fetch = getattr(self.context.state, "newest_fetch", None)
+        newest = newest_fetch() if newest_fetch else None
+        started = utcnow_after(newest)
+        if newest is not None and started <= newest:
+            logger.warning("the archive has fetches dated %s, after this crawl's start %s (was "
+                           "the clock set back?): --recheck leaves those URLs out", newest, started)
+        return started
 
     def _settle(self, state: Any) -> set[str]:
         """URLs scheduled in this crawl whose fetch the frontier may not show yet.

@@ -30,11 +30,13 @@ def utcnow_after(newest: str | None, patience: float = 2.0) -> str:
 
     Times are kept to the second, so "fetched at or after this run started" cannot tell this
     run's fetches from a previous run's in the same second; starting a run one tick later
-    can. A `newest` further ahead (a clock set back) is returned as is, after the wait.
+    can. A `newest` further ahead (a clock set back) is returned as is, after the wait; a
+    fixed clock (a replayed run) is never waited for.
     """
     started = utcnow()
     deadline = time.monotonic() + patience
-    while newest is not None and started <= newest and time.monotonic() < deadline:
+    while newest is not None and started <= newest and _fixed is None \
+            and time.monotonic() < deadline:
         time.sleep(0.02)
         started = utcnow()
     return started

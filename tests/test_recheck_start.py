@@ -6,6 +6,7 @@ tests/test_frontier_paging.py, a re-check started in the second the crawl before
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from scrapy.utils.test import get_crawler
 import crawler.settings as project_settings
 from crawler.archive.core import Archive
 from crawler.archive.view import CrawlState
-from crawler.clock import now, utcnow, utcnow_after
+from crawler.clock import now, set_now, utcnow, utcnow_after
 from crawler.context import CrawlContext
 from crawler.registry.model import parse_registry
 from crawler.spiders.frontier import FrontierPager
@@ -76,3 +77,16 @@ def test_utcnow_after_waits_out_the_shared_second_only() -> None:
     # A time far ahead (a clock set back) is not waited for beyond the patience.
     ahead = (now() + timedelta(hours=1)).isoformat()
     assert utcnow_after(ahead, patience=0.1) < ahead
+
+
+def test_a_fixed_clock_is_not_waited_for() -> None:
+    # A replayed run (MEDIAWATCH_NOW) stamps every fetch with the same time: waiting would
+    # only cost the patience.
+    set_now(now())
+    try:
+        fixed = utcnow()
+        began = time.monotonic()
+        assert utcnow_after(fixed, patience=5) == fixed
+        assert time.monotonic() - began < 1
+    finally:
+        set_now(None)

@@ -93,10 +93,13 @@ class CrawlState:
         return int(self.conn.execute(f"SELECT count(*) FROM url_state WHERE {where}",
                                      params).fetchone()[0])
 
-    def newest_fetch(self) -> str | None:
-        """The latest fetch time recorded for any URL (second precision), if any."""
-        row = self.conn.execute("SELECT max(last_fetched) FROM url_state").fetchone()
-        return row[0] if row else None
+    def newest_fetch(self, source_ids: Collection[str]) -> str | None:
+        """The latest fetch time (second precision) of any article of these outlets, if any."""
+        # One index seek per outlet (url_state_due leads with source_id, kind, last_fetched).
+        times = [self.conn.execute("SELECT max(last_fetched) FROM url_state WHERE source_id = ?"
+                                   " AND kind = 'article'", [sid]).fetchone()[0]
+                 for sid in source_ids]
+        return max((t for t in times if t), default=None)
 
     def fetched_since(self, urls: Collection[str], since: str) -> set[str]:
         """Which of `urls` the archive shows as fetched at or after `since` (committed)."""

@@ -96,11 +96,12 @@ class FrontierPager:
         _since() tells this run's fetches from earlier runs' by time, to the second: a run
         started in the second an earlier one fetched its last pages would skip those."""
         newest_fetch = getattr(self.context.state, "newest_fetch", None)
-        newest = newest_fetch() if newest_fetch else None
+        newest = newest_fetch([s.id for s in self.context.outlets]) if newest_fetch else None
         started = utcnow_after(newest)
         if newest is not None and started <= newest:
-            logger.warning("the archive has fetches dated %s, after this crawl's start %s (was "
-                           "the clock set back?): --recheck leaves those URLs out", newest, started)
+            logger.warning("the archive has fetches dated %s, not before this crawl's start %s "
+                           "(a clock set back, or a fixed MEDIAWATCH_NOW): --recheck leaves "
+                           "those URLs out", newest, started)
         return started
 
     def _settle(self, state: Any) -> set[str]:

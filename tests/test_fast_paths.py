@@ -13,6 +13,7 @@ import pytest
 from lxml import html as lhtml
 
 from extract.bylines import _byline_elements
+from extract.classify import binary_kind, control_bytes
 from extract.dates import _SLASHED, _SLASHED_HINT, date_style
 from extract.datesources import microdata_candidates
 from extract.decode import decode_html
@@ -90,3 +91,15 @@ def test_the_date_order_still_comes_from_slashed_dates(known: str, visible: str,
                                                        order: str | None) -> None:
     tree = load_page(f"<html lang=en><body>{known}<p>{visible}</p></body></html>")
     assert date_style(tree, [], visible).order == order
+
+
+def test_control_bytes_count_what_the_byte_loop_counted() -> None:
+    # The definition control_bytes() was written from: bytes below 32 other than 9-13.
+    samples = [bytes(range(256)), b"", b"plain text\r\n\tand a form feed \x0c",
+               bytes(range(256)) * 9, b"\x00" * 100 + b"<html>", "Հայերեն, русский".encode()]
+    samples += [page.read_bytes()[:2048] for page in sorted(PAGES.glob("*/input.html"))]
+    for sample in samples:
+        assert control_bytes(sample) == sum(b < 9 or 13 < b < 32 for b in sample)
+    # And the verdict it feeds: more than one byte in ten makes binary data (300 bytes here).
+    assert binary_kind(b"<p>" + b"\x01" * 31 + b"a" * 266, None) == "binary data"
+    assert binary_kind(b"<p>" + b"\x01" * 30 + b"a" * 267, None) is None

@@ -11,16 +11,13 @@ site's domain ("Deutsche Welle (www.dw.com)") and the names of CMS accounts in J
 labelled byline ("<strong>Autorin/Autor</strong> Roman Goncharenko") and, on pages typed as
 articles, a bold first paragraph under the headline; both must look like people's names.
 
-Every name is cleaned: "By"/"Von"/"Автор:" and other prefixes, roles ("Lifestyle Writer",
-"Redakteur"), dates and times, e-mail addresses, social handles and URLs are removed, lists are
-split at commas, semicolons, "and"/"und"/"и"/"և"…, and duplicates (also "emma-mackenzie" beside
-"Emma Mackenzie") dropped.
+Every name is cleaned by extract.names (prefixes, roles, dates, handles, markup; lists split).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from lxml.etree import Element
@@ -28,6 +25,7 @@ from lxml.html import HtmlElement
 
 from .headline import heading_text
 from .meta import meta_content
+from .names import clean_names, personal_name, unique_names
 from .titles import SiteNames, key
 
 SEPARATOR = ", "
@@ -36,86 +34,6 @@ _META_NAMES = (
     "parsely-author", "sailthru.author", "cxenseparse:author", "dc.creator", "dcterms.creator",
     "citation_author", "articleauthor", "lp.article:author",
 )  # fmt: skip
-_PREFIX = re.compile(
-    r"^\s*(?:(?:written|reported|posted|text|story|words|reporting|edited|compiled|"
-    r"additional reporting)\s+by|by|von|vom|di|da|par|por|door|av|af|de|от|автор(?:ы)?|авторы|"
-    r"текст|հեղինակ|text|texte|texto|autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
-    r"yazar|muhabir|kirjoittaja|skrevet av|tekst)\b\s*[:：՝]?\s*", re.I)  # ՝: "Հեղինակ՝ Անուն"
-_SPLIT = re.compile(r"\s*(?:[,;|/&+·•]|\s(?:and|und|et|e|y|og|och|en|ve|и|і|та|և|ու|dan)\s)\s*",
-                    re.I)
-_ROLE_WORDS = re.compile(
-    r"\b(?:writer|editor|reporter|correspondent|journalist|journalistin|redakteur|redakteurin|"
-    r"redaktor|columnist|contributor|staff|photographer|producer|analyst|intern|"
-    r"корреспондент|обозреватель|редактор|журналист|for\s+\S+)\b.*$", re.I)
-# Words that qualify a role printed after a name ("Emma Mackenzie Lifestyle Writer").
-_ROLE_QUALIFIERS = frozenset(
-    "senior chief political lifestyle sports sport business foreign staff deputy associate "
-    "assistant managing digital news science health home economics economic technology tech "
-    "travel royal crime court showbiz entertainment culture money consumer investigations "
-    "environment education world europe us uk washington moscow contributing special freier "
-    "freie stellvertretender leitender".split())
-_JUNK = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|@\w+|\([^)]*\)|\[[^\]]*\]")
-_DIGIT_TAIL = re.compile(r"\s*\d.*$")
-_NOT_NAMES = {"admin", "administrator", "editor", "redaktion", "staff", "follow", "folgen",
-              "anonymous", "guest", "unknown", "none", "null", "team"}
-# Links beside a byline ("Twitter Facebook", "Tips meg") are not names.
-_SOCIAL = ("twitter", "facebook", "instagram", "linkedin", "youtube", "telegram", "whatsapp",
-           "tiktok", "threads", "bluesky", "mastodon", "email", "e-mail", "mail", "rss", "share",
-           "teilen", "tips", "kontakt", "contact", "profile", "profil", "more", "mehr",
-           "инстаграм", "фейсбук", "твиттер", "телеграм", "ютуб", "вконтакте")
-_MAX_WORDS = 6
-_MAX_CHARS = 60
-
-
-def clean_names(raw: str | None) -> list[str]:
-    """Split and clean one byline string into names (see the module doc)."""
-    text = " ".join((raw or "").split())
-    if not text or text.startswith(("http://", "https://")):
-        return []
-    text = _JUNK.sub(" ", text)
-    names: list[str] = []
-    for part in _SPLIT.split(text):
-        part = _PREFIX.sub("", part)
-        part = _without_role(part)
-        part = _DIGIT_TAIL.sub("", part)
-        part = part.strip(" \t-–—:：՝.,;|'\"«»“”")
-        if _is_name(part):
-            names.append(part)
-    return names
-
-
-def _without_role(part: str) -> str:
-    """Cut a role after a name, with the words that qualify it ("Lifestyle Writer")."""
-    match = _ROLE_WORDS.search(part)
-    if not match:
-        return part
-    words = part[: match.start()].split()
-    if len(words) < 2:
-        return part  # "Ann Writer": the word is her name, not her role
-    while len(words) > 2 and words[-1].casefold() in _ROLE_QUALIFIERS:
-        words.pop()
-    return " ".join(words)
-
-
-def _is_name(text: str) -> bool:
-    words = text.split()
-    return (0 < len(words) <= _MAX_WORDS and 2 <= len(text) <= _MAX_CHARS
-            and sum(ch.isalpha() for ch in text) >= 2 and text.casefold() not in _NOT_NAMES
-            and not any(w.casefold().startswith(_SOCIAL) for w in words))
-
-
-def _unique(names: Iterable[str]) -> list[str]:
-    """Drop repeats by their letters ("Emma-Mackenzie" = "Emma Mackenzie"), slugs last."""
-    out: dict[str, str] = {}
-    for name in names:
-        k = key(name)
-        if k and (k not in out or _is_slug(out[k])):
-            out[k] = name
-    return list(out.values())
-
-
-def _is_slug(name: str) -> bool:
-    return " " not in name and name == name.lower() and "-" in name
 
 
 def _ld_people(jsonld: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
@@ -243,7 +161,7 @@ def authors(tree: HtmlElement, jsonld: list[dict[str, Any]], site: SiteNames,
     fallback: list[str] = []
     house: set[str] | None = None  # the publisher's and its accounts' names, read if needed
     for names in _sources(tree, jsonld, people + orgs, meta_author, title):
-        names = _unique(_without_site(n, site) for n in names)
+        names = unique_names(_without_site(n, site) for n in names)
         own = [n for n in names if not site.matches(n)]
         if own and house is None:
             house = _house_names(tree, jsonld, site)
@@ -351,11 +269,10 @@ def _labelled(tree: HtmlElement) -> Iterator[list[str]]:
             parent = el.getparent()
             text = heading_text(parent) if parent is not None else ""
             text = text.strip()[len(label):] if text.strip().startswith(label) else ""
-        if len(text) <= 100 and (names := clean_names(text)) and all(map(_personal, names)):
+        if len(text) <= 100 and (names := clean_names(text)) and all(map(personal_name, names)):
             yield names
 
 
-_NAME_WORD = re.compile(r"^[^\W\d_][\w.'’-]*$")
 
 
 def _bold_lead(tree: HtmlElement, title: str | None) -> list[str]:
@@ -373,18 +290,13 @@ def _bold_lead(tree: HtmlElement, title: str | None) -> list[str]:
         bold = " ".join(" ".join(heading_text(b) for b in p.iter("strong", "b")).split())
         if bold == text and len(text) <= 60:
             names = clean_names(text)
-            if names and all(_personal(n) for n in names):
+            if names and all(personal_name(n) for n in names):
                 return names
         if seen >= 3 or len(text) > 120:
             break
     return []
 
 
-def _personal(name: str) -> bool:
-    """Two to four capitalised words of letters: how a person's name is printed."""
-    words = name.split()
-    return 2 <= len(words) <= 4 and all(
-        w[0].isupper() and _NAME_WORD.match(w) and w.casefold() not in _NOT_NAMES for w in words)
 
 
 _ARTICLE_TYPES = ("article", "blogposting", "report", "posting")

@@ -110,3 +110,16 @@ def test_json_ld_nested_beyond_reason_is_skipped_not_an_error(depth: int) -> Non
     body = "<ul><li><strong>Autor</strong> Ana Renz</li></ul>"
     result = extract_article(_page(head, body), "https://paper.example/a")
     assert result.status == "ok" and result.authors == ["Ana Renz"]
+
+
+@pytest.mark.parametrize(("author_ld", "authors"), [
+    # osw.waw.pl (tests/pages/pl-osw-jsonld-author-markup): Drupal writes each name as its link.
+    ('{"@type": "Person", "name": ["<a href=\\"/pl/eksperci/ann-lee\\" hreflang=\\"pl\\">Ann Lee'
+     '</a>", "<a href=\\"/pl/eksperci/bo-kim\\">Bo Kim</a>"]}', ["Ann Lee", "Bo Kim"]),
+    ('{"@type": "Person", "name": "<b>Ann Lee</b> and <i>Bo Kim</i>"}', ["Ann Lee", "Bo Kim"]),
+    ('{"@type": "Person", "name": "Ann <Lee"}', ["Ann <Lee"]),  # no tag: left as written
+])  # fmt: skip
+def test_markup_in_a_metadata_author_is_not_part_of_the_names(author_ld: str,
+                                                               authors: list[str]) -> None:
+    head = f'<script type="application/ld+json">{{"@type": "NewsArticle", "author": {author_ld}}}</script>'
+    assert extract_article(_page(head, ""), "https://paper.example/a").authors == authors

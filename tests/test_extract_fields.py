@@ -7,11 +7,11 @@ import pytest
 from lxml.html import document_fromstring
 
 from extract import ArticleResult, decode_html, extract_article
-from extract.bylines import clean_names
 from extract.dateparse import DMY, MDY, dates_in_text, numeric_order, parse_date
 from extract.dates import DateCandidate, choose
 from extract.headline import cut_kind, is_cut, logo_names
 from extract.months import month_number
+from extract.names import clean_names
 from extract.titles import SiteNames, learn_affixes, strip_site, title_date
 
 pytestmark = pytest.mark.unit

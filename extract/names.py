@@ -1,0 +1,110 @@
+"""One byline string into names: prefixes, roles, dates, handles and markup removed.
+
+"By"/"Von"/"Автор:" and other prefixes, roles ("Lifestyle Writer", "Redakteur"), dates and
+times, e-mail addresses, social handles, URLs and HTML tags (a JSON-LD author written as the
+link the page shows) are removed, lists are split at commas, semicolons, "and"/"und"/"и"/"և"…,
+and duplicates (also "emma-mackenzie" beside "Emma Mackenzie") dropped. Which of the page's
+bylines is read is extract.bylines' choice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .titles import key
+
+_PREFIX = re.compile(
+    r"^\s*(?:(?:written|reported|posted|text|story|words|reporting|edited|compiled|"
+    r"additional reporting)\s+by|by|von|vom|di|da|par|por|door|av|af|de|от|автор(?:ы)?|авторы|"
+    r"текст|հեղինակ|text|texte|texto|autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
+    r"yazar|muhabir|kirjoittaja|skrevet av|tekst)\b\s*[:：՝]?\s*", re.I)  # ՝: "Հեղինակ՝ Անուն"
+_SPLIT = re.compile(r"\s*(?:[,;|/&+·•]|\s(?:and|und|et|e|y|og|och|en|ve|и|і|та|և|ու|dan)\s)\s*",
+                    re.I)
+_ROLE_WORDS = re.compile(
+    r"\b(?:writer|editor|reporter|correspondent|journalist|journalistin|redakteur|redakteurin|"
+    r"redaktor|columnist|contributor|staff|photographer|producer|analyst|intern|"
+    r"корреспондент|обозреватель|редактор|журналист|for\s+\S+)\b.*$", re.I)
+# Words that qualify a role printed after a name ("Emma Mackenzie Lifestyle Writer").
+_ROLE_QUALIFIERS = frozenset(
+    "senior chief political lifestyle sports sport business foreign staff deputy associate "
+    "assistant managing digital news science health home economics economic technology tech "
+    "travel royal crime court showbiz entertainment culture money consumer investigations "
+    "environment education world europe us uk washington moscow contributing special freier "
+    "freie stellvertretender leitender".split())
+_JUNK = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|@\w+|\([^)]*\)|\[[^\]]*\]")
+# Markup inside a metadata string: Drupal writes the JSON-LD author as the link it shows
+# ('<a href="/pl/eksperci/mateusz-gniazdowski" hreflang="pl">Mateusz Gniazdowski</a>').
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_DIGIT_TAIL = re.compile(r"\s*\d.*$")
+_NOT_NAMES = {"admin", "administrator", "editor", "redaktion", "staff", "follow", "folgen",
+              "anonymous", "guest", "unknown", "none", "null", "team"}
+# Links beside a byline ("Twitter Facebook", "Tips meg") are not names.
+_SOCIAL = ("twitter", "facebook", "instagram", "linkedin", "youtube", "telegram", "whatsapp",
+           "tiktok", "threads", "bluesky", "mastodon", "email", "e-mail", "mail", "rss", "share",
+           "teilen", "tips", "kontakt", "contact", "profile", "profil", "more", "mehr",
+           "инстаграм", "фейсбук", "твиттер", "телеграм", "ютуб", "вконтакте")
+_MAX_WORDS = 6
+_MAX_CHARS = 60
+_NAME_WORD = re.compile(r"^[^\W\d_][\w.'’-]*$")
+
+
+def clean_names(raw: str | None) -> list[str]:
+    """Split and clean one byline string into names (see the module doc)."""
+    text = raw or ""
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    text = " ".join(text.split())
+    if not text or text.startswith(("http://", "https://")):
+        return []
+    text = _JUNK.sub(" ", text)
+    names: list[str] = []
+    for part in _SPLIT.split(text):
+        part = _PREFIX.sub("", part)
+        part = _without_role(part)
+        part = _DIGIT_TAIL.sub("", part)
+        part = part.strip(" \t-–—:：՝.,;|'\"«»“”")
+        if _is_name(part):
+            names.append(part)
+    return names
+
+
+def _without_role(part: str) -> str:
+    """Cut a role after a name, with the words that qualify it ("Lifestyle Writer")."""
+    match = _ROLE_WORDS.search(part)
+    if not match:
+        return part
+    words = part[: match.start()].split()
+    if len(words) < 2:
+        return part  # "Ann Writer": the word is her name, not her role
+    while len(words) > 2 and words[-1].casefold() in _ROLE_QUALIFIERS:
+        words.pop()
+    return " ".join(words)
+
+
+def _is_name(text: str) -> bool:
+    words = text.split()
+    return (0 < len(words) <= _MAX_WORDS and 2 <= len(text) <= _MAX_CHARS
+            and sum(ch.isalpha() for ch in text) >= 2 and text.casefold() not in _NOT_NAMES
+            and not any(w.casefold().startswith(_SOCIAL) for w in words))
+
+
+def unique_names(names: Iterable[str]) -> list[str]:
+    """Drop repeats by their letters ("Emma-Mackenzie" = "Emma Mackenzie"), slugs last."""
+    out: dict[str, str] = {}
+    for name in names:
+        k = key(name)
+        if k and (k not in out or _is_slug(out[k])):
+            out[k] = name
+    return list(out.values())
+
+
+def _is_slug(name: str) -> bool:
+    return " " not in name and name == name.lower() and "-" in name
+
+
+def personal_name(name: str) -> bool:
+    """Two to four capitalised words of letters: how a person's name is printed."""
+    words = name.split()
+    return 2 <= len(words) <= 4 and all(
+        w[0].isupper() and _NAME_WORD.match(w) and w.casefold() not in _NOT_NAMES for w in words)

@@ -35,6 +35,18 @@ _CC_HOLDERS = XPath(
 )
 
 
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def without_tags(text: str) -> str:
+    """Metadata text without the HTML some CMSs leave in it (an excerpt ending in "<a
+    class='read-more' href=...>Read More</a>", a JSON-LD author written as its link), spaces
+    collapsed."""
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    return " ".join(text.split())
+
+
 def _first(tree: HtmlElement, xpath: str) -> str | None:
     for value in tree.xpath(xpath):
         value = str(value).strip()

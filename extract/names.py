@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .meta import without_tags
 from .titles import key
 
 _PREFIX = re.compile(
@@ -33,9 +34,6 @@ _ROLE_QUALIFIERS = frozenset(
     "environment education world europe us uk washington moscow contributing special freier "
     "freie stellvertretender leitender".split())
 _JUNK = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|@\w+|\([^)]*\)|\[[^\]]*\]")
-# Markup inside a metadata string: Drupal writes the JSON-LD author as the link it shows
-# ('<a href="/pl/eksperci/mateusz-gniazdowski" hreflang="pl">Mateusz Gniazdowski</a>').
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _DIGIT_TAIL = re.compile(r"\s*\d.*$")
 _NOT_NAMES = {"admin", "administrator", "editor", "redaktion", "staff", "follow", "folgen",
               "anonymous", "guest", "unknown", "none", "null", "team"}
@@ -51,10 +49,8 @@ _NAME_WORD = re.compile(r"^[^\W\d_][\w.'’-]*$")
 
 def clean_names(raw: str | None) -> list[str]:
     """Split and clean one byline string into names (see the module doc)."""
-    text = raw or ""
-    if "<" in text:
-        text = _TAG.sub(" ", text)
-    text = " ".join(text.split())
+    # Drupal writes a JSON-LD author as the link it shows ('<a href="/pl/eksperci/...">Name</a>').
+    text = without_tags(raw or "")
     if not text or text.startswith(("http://", "https://")):
         return []
     text = _JUNK.sub(" ", text)

@@ -33,6 +33,7 @@ from trafilatura.metadata import (
 )
 from trafilatura.xpaths import CATEGORIES_XPATHS, TAGS_XPATHS
 
+from .meta import without_tags
 from .options import DATE_PARAMS
 
 LOG = logging.getLogger(__name__)
@@ -75,9 +76,14 @@ def page_metadata(tree: HtmlElement, url: str | None, jsonld: list[dict[str, Any
         metadata.tags = catstags("tag", tree)
     metadata.license = extract_license(tree)
     metadata.clean_and_trim()
+    if metadata.description:
+        metadata.description = without_tags(_MORE_LINK.sub("", metadata.description)) or None
     return metadata
 
 
+# WordPress excerpts as descriptions end in their link to the article ("...and<a
+# class="excerpt-read-more" href=...>Read More</a>"): a short link at the very end goes.
+_MORE_LINK = re.compile(r"<a\b[^<>]*>[^<>]{0,40}</a>\s*$", re.I)
 _EXSLT = {"re": "http://exslt.org/regular-expressions"}
 
 

@@ -487,3 +487,21 @@ def test_heading_text_breaks_lines_into_spaces() -> None:
     from extract.headline import heading_text
 
     assert heading_text(tree.find(".//h1")) == "A B"
+
+
+@pytest.mark.parametrize(("description", "expected"), [
+    # wsvn.com, whdh.com (devsets/extraction): a WordPress excerpt ends in its "Read More" link.
+    ("An overnight crash left one dead and<a class=\"excerpt-read-more\" href=\"https://x.example"
+     "/a\">Read More</a>", "An overnight crash left one dead and"),
+    ("<a href='/p/putin'>Putin</a> met Pashinyan in <b>Moscow</b>", "Putin met Pashinyan in Moscow"),
+    ("<p>Vom Industrieunternehmen bis hin zum Hightech Betrieb.</p>",
+     "Vom Industrieunternehmen bis hin zum Hightech Betrieb."),
+    ("Prices rose 3 < 4 percent", "Prices rose 3 < 4 percent"),  # no tag: as written
+])  # fmt: skip
+def test_a_description_keeps_no_html(description: str, expected: str) -> None:
+    from html import escape
+
+    page = (f"<html><head><title>Crash</title><meta property='og:description' "
+            f"content='{escape(description, quote=True)}'></head><body><h1>Crash</h1><p>"
+            + "The crash happened overnight on the highway near the city. " * 8 + "</p></body></html>")
+    assert extract_article(page, "https://x.example/a").description == expected

@@ -63,6 +63,8 @@ def test_recorded_page(name: str) -> None:
         assert result.encoding == expected["encoding"]
     if expected.get("license"):
         assert result.license == expected["license"]
+    if "description" in expected:
+        assert result.description == expected["description"]
     text = norm(result.text)
     for snippet in expected.get("must_contain", []):
         assert norm(snippet) in text, snippet

@@ -14,6 +14,20 @@ _SCRIPT_RANGES = (
     ("cyrl", re.compile(r"[\u0400-\u04ff]")),
     ("latn", re.compile(r"[A-Za-z\u00c0-\u024f]")),
 )
+# Scripts beyond those three, counted together first (one scan of the text), then told apart:
+# an undeclared Chinese page with a few English words was "en", with none it had no language.
+_OTHER = re.compile(r"[\u0370-\u03ff\u0590-\u06ff\u0900-\u09ff\u0b80-\u0bff\u0e00-\u0e7f"
+                    r"\u10a0-\u10ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+_OTHER_LANGS = (  # (language, first and last code point), most specific first
+    ("ja", 0x3040, 0x30FF),  # kana: Japanese (Chinese text has none)
+    ("ko", 0xAC00, 0xD7AF), ("zh", 0x4E00, 0x9FFF), ("ka", 0x10A0, 0x10FF),
+    ("el", 0x0370, 0x03FF), ("he", 0x0590, 0x05FF), ("ar", 0x0600, 0x06FF),
+    ("hi", 0x0900, 0x097F), ("bn", 0x0980, 0x09FF), ("ta", 0x0B80, 0x0BFF), ("th", 0x0E00, 0x0E7F))
+# Languages by the script they are written in, to tell a declaration the text contradicts.
+_SCRIPT_OF = {"hy": "hy", **dict.fromkeys(_CYRILLIC_LANGS, "cyrl"),
+              **dict.fromkeys(("ja", "zh", "ko"), "cjk"), "ka": "geor", "el": "grek",
+              **dict.fromkeys(("he", "yi"), "hebr"), **dict.fromkeys(("ar", "fa", "ur", "ps"), "arab"),
+              **dict.fromkeys(("hi", "mr", "ne"), "deva"), "bn": "beng", "ta": "taml", "th": "thai"}
 _UK_LETTERS = re.compile(r"[іїєґІЇЄҐ]")
 _RU_LETTERS = re.compile(r"[ыэъёЫЭЪЁ]")
 _LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]|$)")
@@ -99,6 +113,9 @@ def script_lang(text: str, hint: str | None = None) -> str | None:
     sample = text[:20000]
     counts = {name: len(rx.findall(sample)) for name, rx in _SCRIPT_RANGES}
     script, count = max(counts.items(), key=lambda item: item[1])
+    other = _OTHER.findall(sample)
+    if len(other) > count and len(other) >= 20:
+        return _other_lang(other, hint)
     if count < 20:
         return None
     if script == "hy":
@@ -111,6 +128,23 @@ def script_lang(text: str, hint: str | None = None) -> str | None:
     return hint if hint and hint not in _CYRILLIC_LANGS and hint != "hy" else "en"
 
 
+def _other_lang(chars: list[str], hint: str | None) -> str:
+    """The language of a text mostly in one of _OTHER's scripts (its letters given)."""
+    counts = dict.fromkeys((lang for lang, *_ in _OTHER_LANGS), 0)
+    for ch in chars:
+        point = ord(ch)
+        for lang, first, last in _OTHER_LANGS:
+            if first <= point <= last:
+                counts[lang] += 1
+                break
+    if counts["ja"] >= 5:  # a few kana make Chinese characters Japanese
+        return "ja"
+    lang = max(counts, key=lambda k: counts[k])
+    # Persian, Urdu, Marathi, Yiddish... share a script with Arabic, Hindi or Hebrew: a hint
+    # of one stands.
+    return hint if hint and _SCRIPT_OF.get(hint) == _SCRIPT_OF.get(lang) else lang
+
+
 def choose_lang(declared: str | None, text: str, hint: str | None) -> str | None:
     """Trust the page's declaration unless the text is plainly in another script."""
     guess = script_lang(text, hint)
@@ -118,11 +152,8 @@ def choose_lang(declared: str | None, text: str, hint: str | None) -> str | None
         return declared or hint
     if declared is None:
         return guess
-    declared_script = (
-        "hy" if declared == "hy" else "cyrl" if declared in _CYRILLIC_LANGS else "latn"
-    )
-    guess_script = "hy" if guess == "hy" else "cyrl" if guess in _CYRILLIC_LANGS else "latn"
-    return declared if declared_script == guess_script else guess
+    same = _SCRIPT_OF.get(declared, "latn") == _SCRIPT_OF.get(guess, "latn")
+    return declared if same else guess
 
 
 def _cc_name(kind: str, code: str, version: str | None) -> str:

@@ -505,3 +505,28 @@ def test_a_description_keeps_no_html(description: str, expected: str) -> None:
             f"content='{escape(description, quote=True)}'></head><body><h1>Crash</h1><p>"
             + "The crash happened overnight on the highway near the city. " * 8 + "</p></body></html>")
     assert extract_article(page, "https://x.example/a").description == expected
+
+
+_ZH = "普京与帕希尼扬在莫斯科举行会谈，讨论了集安组织问题。" * 2
+_FA = "پوتین و پاشینیان در مسکو دیدار کردند و درباره پیمان امنیت جمعی گفتگو کردند"
+
+
+@pytest.mark.parametrize(("declared", "text", "hint", "lang"), [
+    (None, _ZH, None, "zh"),  # tests/pages/zh-xinhuanet-undeclared: was no language
+    (None, _ZH + " CSTO EAEU Gyumri base Moscow", None, "zh"),  # was "en"
+    ("en", _ZH, None, "zh"),  # tests/pages/bn-ukbdnews-declared-en: the text overrules "en"
+    ("ja", _ZH, None, "ja"),  # a Japanese page's kanji-only passage: the declaration stands
+    (None, "習近平と会談した岸田首相は、ロシアについて議論しました。" * 2, None, "ja"),  # kana
+    (None, "ვლადიმერ პუტინი და ნიკოლ ფაშინიანი მოსკოვში შეხვდნენ ერთმანეთს", None, "ka"),
+    (None, _FA, None, "ar"),  # Arabic script, nothing else said
+    (None, _FA, "fa", "fa"),  # ... the registry's language of the same script stands
+    ("fa", _FA, None, "fa"),
+    (None, "Путин и Пашинян встретились в Москве и обсудили вопросы", None, "ru"),
+    (None, "The talks covered the CSTO and the Eurasian Economic Union, 北京", None, "en"),
+    ("hy", "The talks covered the CSTO and the Eurasian Economic Union", None, "en"),
+])  # fmt: skip
+def test_the_language_follows_the_texts_script(declared: str | None, text: str, hint: str | None,
+                                               lang: str) -> None:
+    from extract.meta import choose_lang
+
+    assert choose_lang(declared, text, hint) == lang

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,13 @@ pytestmark = pytest.mark.unit
 
 PAGES = Path(__file__).parent / "pages"
 CASES = sorted(p.name for p in PAGES.iterdir() if (p / "expected.json").exists())
+
+
+# Whatever a page holds, these fields are plain text: no tags (a byline written as its link, an
+# excerpt's "Read More" link), no control characters, and a language code.
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PLAIN = ("title", "author", "description", "sitename")
 
 
 def norm(text: str | None) -> str:
@@ -65,6 +73,11 @@ def test_recorded_page(name: str) -> None:
         assert result.license == expected["license"]
     if "description" in expected:
         assert result.description == expected["description"]
+    for field in _PLAIN:
+        value = getattr(result, field) or ""
+        assert not _TAG.search(value) and not _CONTROL.search(value), (field, value)
+    assert all(name and not _TAG.search(name) for name in result.authors), result.authors
+    assert result.lang is None or re.fullmatch(r"[a-z]{2,3}", result.lang), result.lang
     text = norm(result.text)
     for snippet in expected.get("must_contain", []):
         assert norm(snippet) in text, snippet

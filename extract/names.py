@@ -13,11 +13,12 @@ import re
 from collections.abc import Iterable
 
 from .meta import without_tags
+from .months import FORMS, month_number
 from .titles import key
 
 _PREFIX = re.compile(
     r"^\s*(?:(?:written|reported|posted|text|story|words|reporting|edited|compiled|"
-    r"additional reporting)\s+by|by|von|vom|di|da|par|por|door|av|af|de|от|автор(?:ы)?|авторы|"
+    r"additional reporting)\s+by|(?:erstellt|verfasst|geschrieben)\s+von|by|von|vom|di|da|par|por|door|av|af|de|от|автор(?:ы)?|авторы|"
     r"текст|հեղինակ|text|texte|texto|autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
     r"yazar|muhabir|kirjoittaja|skrevet av|tekst)\b\s*[:：՝]?\s*", re.I)  # ՝: "Հեղինակ՝ Անուն"
 _SPLIT = re.compile(r"\s*(?:[,;|/&+·•]|\s(?:and|und|et|e|y|og|och|en|ve|и|і|та|և|ու|dan)\s)\s*",
@@ -35,6 +36,12 @@ _ROLE_QUALIFIERS = frozenset(
     "freie stellvertretender leitender".split())
 _JUNK = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|@\w+|\([^)]*\)|\[[^\]]*\]")
 _DIGIT_TAIL = re.compile(r"\s*\d.*$")
+# What is left of a date or its label after a dash once the digits are cut: "John Walk -
+# January" (8, 2019), "Dominique — veröffentlicht" (am 12.03.2021).
+_DATE_TAIL = re.compile(r"\s+[-–—|·•]\s*([^\W\d_]+)\.?(?:\s+(?:am|on|at|le|el|il|в))?\s*$", re.I)
+_DATE_WORDS = frozenset("published updated posted veröffentlicht aktualisiert erstellt "
+                        "publié mis publicado actualizado pubblicato aggiornato опубликовано "
+                        "обновлено".split())
 _NOT_NAMES = {"admin", "administrator", "editor", "redaktion", "staff", "follow", "folgen",
               "anonymous", "guest", "unknown", "none", "null", "team"}
 # Links beside a byline ("Twitter Facebook", "Tips meg") are not names.
@@ -59,10 +66,22 @@ def clean_names(raw: str | None) -> list[str]:
         part = _PREFIX.sub("", part)
         part = _without_role(part)
         part = _DIGIT_TAIL.sub("", part)
+        if (tail := _DATE_TAIL.search(part)) and _date_word(tail[1]):
+            part = part[:tail.start()]
         part = part.strip(" \t-–—:：՝.,;|'\"«»“”")
-        if _is_name(part):
+        if _is_name(part) and part.casefold() not in _DATE_WORDS | _MONTHS:  # "Jan" may be Jan
             names.append(part)
     return names
+
+
+_MONTHS = frozenset(form for table in FORMS.values() for form in table)
+
+
+def _date_word(word: str) -> bool:
+    """A month ("January", "Jan", "Sept") or a date label ("Updated"): never a name's end."""
+    low = word.casefold()
+    return (low in _DATE_WORDS or low in _MONTHS or low == "sept"
+            or len(low) == 3 and month_number(low) is not None)
 
 
 def _without_role(part: str) -> str:

@@ -395,6 +395,18 @@ def test_is_cut_needs_most_of_the_title() -> None:
     ("https://www.facebook.com/lesothotimez", []),
     ("Twitter Facebook", []),
     ("admin", []),
+    # What a date leaves after a dash once its digits are cut (devsets/dates and extraction:
+    # pluralsight.com, gay.ch, eawag.ch, swap-stop.org).
+    ("John Walk - January 8, 2019", ["John Walk"]),
+    ("By Ann Lee – Mar. 3, 2024", ["Ann Lee"]),
+    ("erstellt von Dominique — veröffentlicht am 12.03.2021", ["Dominique"]),
+    ("Erstellt von Andri Bryner", ["Andri Bryner"]),
+    ("Иван Петров — опубликовано 3 мая", ["Иван Петров"]),
+    ("Anna Smith | Updated 3 May", ["Anna Smith"]),
+    ("Posted", []),
+    ("Jan", ["Jan"]),  # a name, though "Jan" is a month's abbreviation too
+    ("Ann Lee - Marc", ["Ann Lee - Marc"]),  # not a month: left as written
+    ("Ann Lee, Jan Novak", ["Ann Lee", "Jan Novak"]),
 ])  # fmt: skip
 def test_clean_names(raw: str, names: list[str]) -> None:
     assert clean_names(raw) == names

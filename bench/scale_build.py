@@ -359,7 +359,7 @@ def cached_archive(size: int, workers: int = 2) -> tuple[Path, dict[str, Any]]:
     import os
     import time
 
-    from scale_corpus import CACHE_DIR, GENERATOR_VERSION, registry
+    from scale_corpus import CACHE_DIR, GENERATOR_VERSION, prune_stale, registry
 
     pools = pools_for(size)
     path = CACHE_DIR / f"scale-v{GENERATOR_VERSION}-{pools.digest}-{size}.db"
@@ -368,6 +368,7 @@ def cached_archive(size: int, workers: int = 2) -> tuple[Path, dict[str, Any]]:
         meta: dict[str, Any] = json.loads(meta_path.read_text())
         meta["reused"] = True
         return path, meta
+    prune_stale(CACHE_DIR, size, pools.digest)
     tmp = path.with_name(path.stem + ".building.db")
     for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         stale.unlink(missing_ok=True)

@@ -234,3 +234,30 @@ def build_pools(filler_per_lang: int = FILLER_PER_LANG) -> Pools:
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(pickle.dumps(pools))
     return pools
+
+
+_CACHED = re.compile(r"scale-v\d+-([0-9a-f]+)-(\d+)(?:-stories)?(?:\.building)?"
+                     r"(?:\.db(?:-wal|-shm|\.lock)?|\.json|-warc)")
+
+
+def prune_stale(cache: Path, size: int, digest: str) -> int:
+    """Delete the cached archives of `size` built from other fixtures or generator code (and
+    their story copies): they are never read again, and at 1M articles each pair is ~28 GB.
+    Returns the bytes freed."""
+    import shutil
+
+    freed = 0
+    for entry in sorted(cache.glob("scale-v*")):
+        match = _CACHED.fullmatch(entry.name)
+        if not match or int(match[2]) != size or match[1] == digest:
+            continue
+        if entry.is_dir():
+            freed += sum(f.stat().st_size for f in entry.rglob("*") if f.is_file())
+            shutil.rmtree(entry)
+        else:
+            freed += entry.stat().st_size
+            entry.unlink()
+    if freed:
+        print(f"removed stale {size:,}-article archives from {cache} ({freed / 2**30:.1f} GiB)",
+              flush=True)
+    return freed

@@ -273,8 +273,6 @@ def _labelled(tree: HtmlElement) -> Iterator[list[str]]:
             yield names
 
 
-
-
 def _bold_lead(tree: HtmlElement, title: str | None) -> list[str]:
     """A byline printed as the body's first bold paragraph ("<p><strong>Mohloai Mpesi</strong>
     </p>" right under the headline): names of two to four capitalised words each."""
@@ -295,8 +293,6 @@ def _bold_lead(tree: HtmlElement, title: str | None) -> list[str]:
         if seen >= 3 or len(text) > 120:
             break
     return []
-
-
 
 
 _ARTICLE_TYPES = ("article", "blogposting", "report", "posting")

@@ -18,8 +18,9 @@ from .titles import key
 
 _PREFIX = re.compile(
     r"^\s*(?:(?:written|reported|posted|text|story|words|reporting|edited|compiled|"
-    r"additional reporting)\s+by|(?:erstellt|verfasst|geschrieben)\s+von|by|von|vom|di|da|par|por|door|av|af|de|от|автор(?:ы)?|авторы|"
-    r"текст|հեղինակ|text|texte|texto|autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
+    r"additional reporting)\s+by|(?:erstellt|verfasst|geschrieben)\s+von|by|von|vom|di|da|par|"
+    r"por|door|av|af|de|от|автор(?:ы)?|авторы|текст|հեղինակ|text|texte|texto|"
+    r"autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
     r"yazar|muhabir|kirjoittaja|skrevet av|tekst)\b\s*[:：՝]?\s*", re.I)  # ՝: "Հեղինակ՝ Անուն"
 _SPLIT = re.compile(r"\s*(?:[,;|/&+·•]|\s(?:and|und|et|e|y|og|och|en|ve|и|і|та|և|ու|dan)\s)\s*",
                     re.I)
@@ -40,8 +41,10 @@ _DIGIT_TAIL = re.compile(r"\s*\d.*$")
 # January" (8, 2019), "Dominique — veröffentlicht" (am 12.03.2021).
 _DATE_TAIL = re.compile(r"\s+[-–—|·•]\s*([^\W\d_]+)\.?(?:\s+(?:am|on|at|le|el|il|в))?\s*$", re.I)
 _DATE_WORDS = frozenset("published updated posted veröffentlicht aktualisiert erstellt "
-                        "publié mis publicado actualizado pubblicato aggiornato опубликовано "
+                        "publié publicado actualizado pubblicato aggiornato опубликовано "
                         "обновлено".split())
+_MONTHS = frozenset(form for table in FORMS.values() for form in table)
+_NOT_ALONE = _DATE_WORDS | _MONTHS  # a part that is only one of these is no name ("Jan" may be)
 _NOT_NAMES = {"admin", "administrator", "editor", "redaktion", "staff", "follow", "folgen",
               "anonymous", "guest", "unknown", "none", "null", "team"}
 # Links beside a byline ("Twitter Facebook", "Tips meg") are not names.
@@ -69,12 +72,9 @@ def clean_names(raw: str | None) -> list[str]:
         if (tail := _DATE_TAIL.search(part)) and _date_word(tail[1]):
             part = part[:tail.start()]
         part = part.strip(" \t-–—:：՝.,;|'\"«»“”")
-        if _is_name(part) and part.casefold() not in _DATE_WORDS | _MONTHS:  # "Jan" may be Jan
+        if _is_name(part) and part.casefold() not in _NOT_ALONE:
             names.append(part)
     return names
-
-
-_MONTHS = frozenset(form for table in FORMS.values() for form in table)
 
 
 def _date_word(word: str) -> bool:

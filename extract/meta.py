@@ -23,6 +23,10 @@ _OTHER_LANGS = (  # (language, first and last code point), most specific first
     ("ko", 0xAC00, 0xD7AF), ("zh", 0x4E00, 0x9FFF), ("ka", 0x10A0, 0x10FF),
     ("el", 0x0370, 0x03FF), ("he", 0x0590, 0x05FF), ("ar", 0x0600, 0x06FF),
     ("hi", 0x0900, 0x097F), ("bn", 0x0980, 0x09FF), ("ta", 0x0B80, 0x0BFF), ("th", 0x0E00, 0x0E7F))
+# Every letter of those ranges mapped to its language's index (as a character), for one
+# str.translate and a count per language, both in C.
+_OTHER_INDEX = {point: chr(i) for i, (_, first, last) in enumerate(_OTHER_LANGS)
+                for point in range(first, last + 1)}
 # Languages by the script they are written in, to tell a declaration the text contradicts.
 _SCRIPT_OF = {"hy": "hy", **dict.fromkeys(_CYRILLIC_LANGS, "cyrl"),
               **dict.fromkeys(("ja", "zh", "ko"), "cjk"), "ka": "geor", "el": "grek",
@@ -130,13 +134,9 @@ def script_lang(text: str, hint: str | None = None) -> str | None:
 
 def _other_lang(chars: list[str], hint: str | None) -> str:
     """The language of a text mostly in one of _OTHER's scripts (its letters given)."""
-    counts = dict.fromkeys((lang for lang, *_ in _OTHER_LANGS), 0)
-    for ch in chars:
-        point = ord(ch)
-        for lang, first, last in _OTHER_LANGS:
-            if first <= point <= last:
-                counts[lang] += 1
-                break
+    # A loop in Python over a CJK page's 20,000 letters took ~2.5 ms.
+    marks = "".join(chars).translate(_OTHER_INDEX)
+    counts = {lang: marks.count(chr(i)) for i, (lang, *_) in enumerate(_OTHER_LANGS)}
     if counts["ja"] >= 5:  # a few kana make Chinese characters Japanese
         return "ja"
     lang = max(counts, key=lambda k: counts[k])

@@ -82,6 +82,7 @@ MEDIAWATCH_SOURCE_IDS: list[str] = []  # empty: every enabled outlet
 MEDIAWATCH_WARC_MAX_BYTES = 1_000_000_000  # raw captures rotate to a new WARC file past this
 MEDIAWATCH_LOOPBACK_ONLY = False
 MEDIAWATCH_LEXICON = None  # framing lexicon file; None = crawler/framing/lexicon.toml
+MEDIAWATCH_PROBE_ARTICLES = 2  # `sources probe`: articles fetched and extracted per outlet
 MEDIAWATCH_EXTRACT_WORKERS = -1  # extraction processes; -1 = one per core, 0 = in-process
 # The archive writer commits items in batches: after this many items (1 = each item alone)...
 MEDIAWATCH_BATCH_ITEMS = 200

@@ -121,7 +121,7 @@ def _discover(url: str, cwd: Path, *extra: str) -> subprocess.CompletedProcess[s
 
 
 @pytest.mark.parametrize("outlet", ["probe-healthy", "probe-htmlfeed", "probe-nomatch",
-                                    "probe-robots", "probe-slow"])
+                                    "probe-robots", "probe-slow", "probe-shell"])
 @pytest.mark.e2e
 def test_discover_reproduces_a_working_entry(web: FixtureWeb, outlet: str,
                                              tmp_path: Path) -> None:

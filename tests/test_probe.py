@@ -64,7 +64,8 @@ def test_exit_code_and_json_shape(probed: Probe) -> None:
         assert keys <= set(row), row
         assert row["ok"] is (row["problem"] is None)
     assert {r["source"] for r in probed.rows} == {
-        "probe-healthy", "probe-htmlfeed", "probe-nomatch", "probe-robots", "probe-slow"}
+        "probe-healthy", "probe-htmlfeed", "probe-nomatch", "probe-robots", "probe-slow",
+        "probe-shell"}
 
 
 def test_healthy_outlet_is_ok_everywhere(probed: Probe) -> None:
@@ -83,6 +84,15 @@ def test_healthy_outlet_is_ok_everywhere(probed: Probe) -> None:
     assert sitemap["endpoint"].endswith("/sitemap.xml") and sitemap["links_matching"] == 4
     section = _rows(probed, "probe-healthy", "section")[0]
     assert section["links_matching"] == 4 and section["links_on_host"] > 4  # tags, about ...
+    # The two newest articles the feed lists, fetched and extracted as a crawl would.
+    articles = _rows(probed, "probe-healthy", "article")
+    assert [a["endpoint"].rsplit("/", 1)[1] for a in articles] == [
+        "armenia-russia-talks-round-4", "armenia-russia-talks-round-3"]
+    for got, n in zip((a["article"] for a in articles), (4, 3), strict=True):
+        assert got["status"] == "ok" and got["lang"] == "en" and got["author"] == "Ani Petrosyan"
+        assert got["title"] == f"Armenia and Russia: round {n} of talks"  # no " | Healthy Herald"
+        assert got["published"].startswith(f"2025-03-0{n}") and got["chars"] > 300
+    assert all(r["article"] is None for r in rows if r["kind"] not in ("article", "canary"))
 
 
 def test_feed_answering_html_is_reported(probed: Probe) -> None:
@@ -108,6 +118,26 @@ def test_robots_disallowing_the_sitemap_is_reported_and_obeyed(probed: Probe) ->
     fetched = [r.path for r in probed.requests if r.outlet == "probe-robots"]
     assert "/sitemaps/news.xml" not in fetched  # never fetched
     assert _rows(probed, "probe-robots", "feed")[0]["ok"]
+
+
+def test_articles_drawn_by_javascript_are_reported(probed: Probe) -> None:
+    rows = _rows(probed, "probe-shell")
+    assert all(r["ok"] for r in rows if r["kind"] != "article")  # feed, pattern: all fine
+    articles = _rows(probed, "probe-shell", "article")
+    assert len(articles) == 2 and all(not a["ok"] for a in articles)
+    assert all("drawn by JavaScript" in a["problem"] for a in articles)
+    assert all(a["article"]["chars"] < 200 for a in articles)
+
+
+def test_articles_sampled_in_each_outlets_language_and_not_from_broken_listings(
+        probed: Probe) -> None:
+    langs = {r["source"]: {a["article"]["lang"] for a in _rows(probed, r["source"], "article")}
+             for r in probed.rows}
+    assert langs == {"probe-healthy": {"en"}, "probe-htmlfeed": {"en"}, "probe-nomatch": set(),
+                     "probe-robots": {"hy"}, "probe-slow": {"en"}, "probe-shell": {"en"}}
+    # probe-nomatch's links match no pattern: nothing to sample; probe-robots' come from its
+    # homepage and section (its sitemap is disallowed) and are fine.
+    assert all(a["ok"] for a in _rows(probed, "probe-robots", "article"))
 
 
 def test_timeout_is_reported(probed: Probe) -> None:
@@ -137,7 +167,7 @@ def test_write_records_verdicts_shown_by_list_status_and_outlets(probed: Probe) 
     verdicts = dict(conn.execute("select source_id, ok from probes").fetchall())
     conn.close()
     assert verdicts == {"probe-healthy": 1, "probe-htmlfeed": 0, "probe-nomatch": 0,
-                        "probe-robots": 0, "probe-slow": 0}
+                        "probe-robots": 0, "probe-slow": 0, "probe-shell": 0}
     listed = run_mediawatch("sources", "list", "--sources", str(probed.sources),
                             "--db", str(probed.db), "--json")
     assert listed.returncode == 0, listed.stderr
@@ -161,7 +191,7 @@ def test_write_records_verdicts_shown_by_list_status_and_outlets(probed: Probe) 
 
     with serve(probed.db) as base, urllib.request.urlopen(base + "/outlets") as page:
         html = page.read().decode("utf-8")
-    assert html.count("probe failed") == 4 and html.count('class="mw-probe-ok"') == 1
+    assert html.count("probe failed") == 5 and html.count('class="mw-probe-ok"') == 1
 
 
 def test_refused_connection_is_reported(tmp_path: Path) -> None:
@@ -196,9 +226,17 @@ download_delay = 0
 def test_table_output_and_usage_errors(probed: Probe, tmp_path: Path) -> None:
     ok = subprocess.run([MEDIAWATCH, "sources", "probe", "--sources", str(probed.sources),
                          "--source", "probe-healthy", "-s", "MEDIAWATCH_LOOPBACK_ONLY=1",
-                         "--timeout", TIMEOUT], capture_output=True, text=True, timeout=300)
+                         "--timeout", TIMEOUT, "--articles", "1"],
+                        capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
-    assert "5 endpoints, 0 with a problem" in ok.stdout and "probe-healthy" in ok.stdout
+    assert "6 endpoints, 0 with a problem" in ok.stdout and "probe-healthy" in ok.stdout
+    # What the crawl would store of the sampled article, in the last column (folded).
+    assert "ok: “Armenia and Russia: round 4 of talks”" in ok.stdout
+    assert "Ani Petrosyan · 2025-03-04 · en · 326 chars" in ok.stdout
+    none = run_mediawatch("sources", "probe", "--sources", str(probed.sources), "--source",
+                          "probe-shell", "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "--timeout",
+                          TIMEOUT, "--articles", "0")
+    assert none.returncode == 0 and "4 endpoints, 0 with a problem" in none.stdout, none.stdout
     unknown = run_mediawatch("sources", "probe", "--sources", str(probed.sources),
                              "--source", "nope")
     assert unknown.returncode == 2 and "unknown outlet id" in unknown.stderr
@@ -206,3 +244,6 @@ def test_table_output_and_usage_errors(probed: Probe, tmp_path: Path) -> None:
     assert missing.returncode == 2 and "file not found" in missing.stderr
     bad_flag = run_mediawatch("sources", "probe", "--frobnicate")
     assert bad_flag.returncode == 2
+    negative = run_mediawatch("sources", "probe", "--sources", str(probed.sources),
+                              "--articles", "-1")
+    assert negative.returncode == 2 and "--articles" in negative.stderr

@@ -52,17 +52,24 @@ def _overrides(pairs: tuple[str, ...], timeout: float | None) -> dict[str, str]:
 @db_option
 @click.option("--timeout", type=float, default=None, metavar="SECONDS",
               help="Give up on an endpoint after this long (default: DOWNLOAD_TIMEOUT, 30 s).")
+@click.option("--articles", type=click.IntRange(min=0), default=2, show_default=True,
+              metavar="N", help="Articles per outlet to fetch from what its listings name and "
+                                "extract as a crawl would (0: none).")
 @overrides_option("-s MEDIAWATCH_LOOPBACK_ONLY=1")
 def probe(sources: str, source_ids: tuple[str, ...], as_json: bool, write: bool, db: str,
-          timeout: float | None, overrides: tuple[str, ...]) -> None:
+          timeout: float | None, articles: int, overrides: tuple[str, ...]) -> None:
     """Fetch every endpoint of each outlet once and say what works and what to fix.
 
     Endpoints: robots.txt of each host, the homepage, feeds, sitemaps (also those robots.txt
-    names when sitemaps = ["robots"]), sections and canaries. Each is fetched once through
-    the crawl's stack: robots.txt obeyed, the outlet's delay and Crawl-delay, the project's
-    User-Agent, no retries. Per endpoint: status, final URL, content type, whether it parsed,
-    items, newest item date, links on the outlet's hosts and links matching
-    article_url_pattern, the robots.txt verdict and Crawl-delay, and a problem with its fix.
+    names when sitemaps = ["robots"]), sections and canaries; then the newest articles those
+    listings name (--articles). Each is fetched once through the crawl's stack: robots.txt
+    obeyed, the outlet's delay and Crawl-delay, the project's User-Agent, no retries. Per
+    endpoint: status, final URL, content type, whether it parsed, items, newest item date,
+    links on the outlet's hosts and links matching article_url_pattern, the robots.txt
+    verdict and Crawl-delay, and a problem with its fix. Articles and canaries are extracted
+    as a crawl would: their headline, byline, date, language and length of text are shown,
+    and a page without text, headline or date, or in a language the registry does not list,
+    is a problem.
 
     Exit status: 0 when every endpoint is ok, 1 when any has a problem, 2 on usage errors.
     """
@@ -79,6 +86,7 @@ def probe(sources: str, source_ids: tuple[str, ...], as_json: bool, write: bool,
     settings = crawl_settings(registry, db, list(source_ids), _overrides(overrides, timeout))
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     settings.set("RETRY_ENABLED", False, priority="cmdline")  # each endpoint once
+    settings.set("MEDIAWATCH_PROBE_ARTICLES", articles, priority="cmdline")
     settings.set("DOWNLOADER_MIDDLEWARES",
                  probe_middlewares(settings.getdict("DOWNLOADER_MIDDLEWARES")),
                  priority="cmdline")
@@ -124,7 +132,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             r["source"], r["kind"], where, r["status"] if r["status"] is not None else "-",
             r["items"], r["links_on_host"], r["links_matching"], (r["newest"] or "-")[:19],
             r["robots"], r["crawl_delay"] if r["crawl_delay"] is not None else "-",
-            r["problem"] or "ok")))
+            r["problem"] or _ok_text(r))))
     width = None if sys.stdout.isatty() else 200  # pipes and logs: no folding at 80
     console = Console(width=width)
     console.print(table)
@@ -132,6 +140,16 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     outlets = sorted({r["source"] for r in bad})
     console.print(f"{len(rows)} endpoints, {len(bad)} with a problem"
                   + (f" (outlets: {', '.join(outlets)})" if outlets else ""))
+
+
+def _ok_text(row: dict[str, Any]) -> str:
+    """ "ok", and for an article what the crawl would store of it."""
+    got = row.get("article")
+    if not got:
+        return "ok"
+    parts = [f"“{(got['title'] or '')[:70]}”", got["author"], got["published"], got["lang"],
+             f"{got['chars']:,} chars", None if got["access"] == "open" else got["access"]]
+    return "ok: " + " · ".join(str(p) for p in parts if p)
 
 
 @click.command("discover")

@@ -70,9 +70,7 @@ def extraction_hints(page: FetchedPage, source: Source | None,
         first_seen=page.fetched_at,
     )
     if source is not None:
-        hints.update(prune_xpath=list(source.prune_xpath),
-                     language=source.language[0] if source.language else None,
-                     site_name=source.name)
+        hints.update(source.extraction_hints())
     if titles is not None and (affixes := titles.affixes(page.source_id)):
         hints["title_affixes"] = affixes
     return hints

@@ -119,6 +119,12 @@ class Source:
         return self.owns(url) or (
             is_http_url(url) and host_key(url) in {host_key(a) for a in self.aliases})
 
+    def extraction_hints(self) -> dict[str, Any]:
+        """What the registry tells extract_article about this outlet's pages."""
+        return {"prune_xpath": list(self.prune_xpath),
+                "language": self.language[0] if self.language else None,
+                "site_name": self.name}
+
 
 def _email(key: str, v: Any) -> str:
     s = _text(key, v)

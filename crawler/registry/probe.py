@@ -14,7 +14,7 @@ from crawler.web.discovery import DiscoveryError, parse_feed, parse_sitemap, sni
 from crawler.web.links import page_links
 from crawler.web.urls import host_key, is_http_url
 
-KINDS = ("robots", "homepage", "feed", "sitemap", "section", "canary")
+KINDS = ("robots", "homepage", "feed", "sitemap", "section", "canary", "article")
 
 
 @dataclass
@@ -37,6 +37,10 @@ class EndpointReport:
     error: str | None = None
     problem: str | None = None
     sitemaps: list[str] = field(default_factory=list)  # robots rows: the Sitemap: lines
+    # article and canary rows: what extract_article made of the page (ArticleSample.as_dict)
+    article: dict[str, Any] | None = None
+    # listing rows: the article links they list, newest first (sampled as article rows)
+    candidates: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -44,8 +48,10 @@ class EndpointReport:
         return self.problem is None
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON object of this row (ok included)."""
-        return {**asdict(self), "ok": self.ok}
+        """The JSON object of this row (ok included; the sampling candidates left out)."""
+        out = {**asdict(self), "ok": self.ok}
+        del out["candidates"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -92,40 +98,44 @@ def judge_robots(report: EndpointReport, fetched: Fetched, homepage: str) -> End
 
 def judge(report: EndpointReport, fetched: Fetched, pattern: str | None,
           hosts: frozenset[str], homepage: str) -> EndpointReport:
-    """Fill a feed/sitemap/section/homepage/canary row from its response and say what is wrong."""
-    report.status, report.final_url = fetched.status, fetched.final_url
-    report.content_type, report.error = fetched.content_type, fetched.error
+    """Fill a feed/sitemap/section/homepage row from its response and say what is wrong
+    (article and canary rows: crawler.registry.sample.judge_article)."""
+    if answer_problem(report, fetched, homepage):
+        return report
     what = report.kind
-    if report.robots == "disallowed":
-        report.problem = (f"robots.txt disallows the {what}: the crawler will never fetch it — "
-                          f"remove it from the registry ({_discover_hint(homepage)})")
-        return report
-    if fetched.error:
-        report.problem = _error_problem(what, fetched.error)
-        return report
-    status = fetched.status or 0
-    if status >= 400:
-        gone = status in (404, 410)
-        report.problem = (f"{what} answers HTTP {status}: " + (
-            f"it moved or is gone — {_discover_hint(homepage)}" if gone else
-            "the server refuses or fails — probe again later; if it persists the outlet "
-            "blocks crawlers"))
-        return report
     compiled = re.compile(pattern) if pattern else None
     urls, dates = _contents(report, fetched)
     if report.problem:
         return report
     on_host = [u for u in urls if is_http_url(u) and host_key(u) in hosts]
     report.links_on_host = len(on_host)
-    report.links_matching = sum(1 for u in on_host if compiled and compiled.search(u))
+    matching = [u for u in on_host if compiled and compiled.search(u)]
+    report.links_matching = len(matching)
     report.newest = max(dates) if dates else None
-    if what == "canary":
-        if compiled is not None and not compiled.search(fetched.url):
-            report.problem = ("the canary URL does not match article_url_pattern: fix the "
-                              "pattern, or the canary if the outlet moved its articles")
-        return report
+    # Without a pattern, what a feed or sitemap lists is taken for articles (as a crawl does).
+    report.candidates = matching if compiled else on_host if what in ("feed", "sitemap") else []
     report.problem = _content_problem(report, len(urls), compiled is not None, homepage)
     return report
+
+
+def answer_problem(report: EndpointReport, fetched: Fetched, homepage: str) -> bool:
+    """Fill the row's HTTP facts; True (with the problem set) when robots.txt refused the URL,
+    the fetch failed or the server answered an error."""
+    report.status, report.final_url = fetched.status, fetched.final_url
+    report.content_type, report.error = fetched.content_type, fetched.error
+    what = report.kind
+    if report.robots == "disallowed":
+        report.problem = (f"robots.txt disallows the {what}: the crawler will never fetch it — "
+                          f"remove it from the registry ({_discover_hint(homepage)})")
+    elif fetched.error:
+        report.problem = _error_problem(what, fetched.error)
+    elif (status := fetched.status or 0) >= 400:
+        gone = status in (404, 410)
+        report.problem = (f"{what} answers HTTP {status}: " + (
+            f"it moved or is gone — {_discover_hint(homepage)}" if gone else
+            "the server refuses or fails — probe again later; if it persists the outlet "
+            "blocks crawlers"))
+    return report.problem is not None
 
 
 def _error_problem(what: str, error: str) -> str:

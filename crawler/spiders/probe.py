@@ -4,11 +4,15 @@ Same settings and downloader middlewares as a crawl (outlet guard, robots.txt wi
 redirects, politeness, the outlet's download slot and delay, the project's User-Agent); no
 item pipelines, no retries (each endpoint is fetched once), no archive. robots.txt is fetched
 by the robots middleware exactly as in a crawl; ProbeRobotsTxtMiddleware only notes what came
-back. The judgement of each response is crawler.registry.probe's.
+back. The judgement of each response is crawler.registry.probe's. Once all of an outlet's
+listings (homepage, feeds, sitemaps, sections) are judged, the newest article links they named
+are fetched too (MEDIAWATCH_PROBE_ARTICLES per outlet) and, like canaries, judged by what
+extract_article makes of them (crawler.registry.sample).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +28,7 @@ from crawler.context import CrawlContext, NoState
 from crawler.middlewares import RobotsTxtMiddleware
 from crawler.registry.model import Source, load_registry
 from crawler.registry.probe import EndpointReport, Fetched, judge, judge_robots
+from crawler.registry.sample import judge_article, pick_samples
 from crawler.web.discovery import DiscoveryError, parse_sitemap, robots_sitemaps
 
 ROBOTS_STAT = "mediawatch/probe/robots/"
@@ -62,7 +67,8 @@ def probe_middlewares(middlewares: dict[str, Any]) -> dict[str, Any]:
 
 
 class ProbeSpider(scrapy.Spider):
-    """Fetch each outlet's homepage, feeds, sitemaps, sections and canaries once; judge each."""
+    """Fetch each outlet's homepage, feeds, sitemaps, sections, canaries and a few of its
+    newest articles once; judge each."""
 
     name = "probe"
     context: CrawlContext
@@ -70,6 +76,8 @@ class ProbeSpider(scrapy.Spider):
     parsers: dict[str, Any]
     robot_agent: str
     robots_followed: set[str]
+    listings_due: Counter[str]  # per outlet: listing rows requested and not yet judged
+    samples: int
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ProbeSpider:
@@ -88,6 +96,8 @@ class ProbeSpider(scrapy.Spider):
         spider.parsers = {}
         spider.robot_agent = settings.get("ROBOTSTXT_USER_AGENT") or "*"
         spider.robots_followed = set()
+        spider.listings_due = Counter()
+        spider.samples = settings.getint("MEDIAWATCH_PROBE_ARTICLES", 2)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         return spider
 
@@ -100,6 +110,8 @@ class ProbeSpider(scrapy.Spider):
     def _request(self, source: Source, kind: str, url: str) -> scrapy.Request:
         report = EndpointReport(source.id, url, kind)
         self.reports.append(report)
+        if kind not in ("article", "canary"):
+            self.listings_due[source.id] += 1
         meta = {"source_id": source.id, "download_slot": source.id, "kind": kind,
                 "report": report, "handle_httpstatus_list": ERROR_STATUSES}
         return scrapy.Request(url, callback=self.parse_endpoint, errback=self.on_error,
@@ -146,9 +158,23 @@ class ProbeSpider(scrapy.Spider):
         ctype = _content_type(response)
         fetched = Fetched(report.endpoint, response.url, response.status, ctype, response.body)
         self._verdict(report, report.endpoint)
+        if report.kind in ("article", "canary"):
+            judge_article(report, fetched, source)
+            return
         judge(report, fetched, source.article_url_pattern, source.hosts, source.homepage)
         if report.kind == "sitemap" and report.ok and not report.links_on_host:
             yield from self._newest_child(source, fetched)
+        yield from self._listing_done(source)
+
+    def _listing_done(self, source: Source) -> Iterator[scrapy.Request]:
+        """One listing row judged; after the outlet's last, fetch the articles to sample."""
+        self.listings_due[source.id] -= 1
+        if self.listings_due[source.id] or self.samples <= 0:
+            return
+        rows = [r for r in self.reports if r.source == source.id]
+        taken = [r.endpoint for r in rows if r.kind in ("article", "canary")]
+        for url in pick_samples(rows, self.samples, taken):
+            yield self._request(source, "article", url)
 
     def _newest_child(self, source: Source, fetched: Fetched) -> Iterator[scrapy.Request]:
         """A sitemap index: probe its newest child too, so article links get counted."""
@@ -176,9 +202,12 @@ class ProbeSpider(scrapy.Spider):
             name = failure.type.__name__ if failure.type else "error"
             error = f"{name}: {text}"
         self._verdict(report, report.endpoint)
-        judge(report, Fetched(report.endpoint, request.url, error=error),
-              source.article_url_pattern, source.hosts, source.homepage)
-        return iter(())
+        fetched = Fetched(report.endpoint, request.url, error=error)
+        if report.kind in ("article", "canary"):
+            judge_article(report, fetched, source)
+            return iter(())
+        judge(report, fetched, source.article_url_pattern, source.hosts, source.homepage)
+        return self._listing_done(source)
 
     def closed(self, reason: str) -> None:
         """Put one robots.txt row per contacted host before each outlet's endpoint rows."""

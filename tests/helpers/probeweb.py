@@ -11,6 +11,6 @@ PROBE_SITES = Path(demoweb.__file__).resolve().parent / "probe_sites"
 
 
 def probe_web() -> FixtureWeb:
-    """Five small outlets: healthy, a feed answering HTML, a stale pattern, a robots.txt
-    that disallows the sitemap, a feed that never finishes."""
+    """Six small outlets: healthy, a feed answering HTML, a stale pattern, a robots.txt
+    that disallows the sitemap, a feed that never finishes, articles drawn by JavaScript."""
     return FixtureWeb(sites_dir=PROBE_SITES, first_host=20)

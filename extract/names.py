@@ -17,10 +17,11 @@ from .months import FORMS, month_number
 from .titles import key
 
 _PREFIX = re.compile(
-    r"^\s*(?:(?:written|reported|posted|text|story|words|reporting|edited|compiled|"
-    r"additional reporting)\s+by|(?:erstellt|verfasst|geschrieben)\s+von|by|von|vom|di|da|par|"
+    r"^\s*(?:(?:written|reported|posted|published|text|story|words|reporting|edited|compiled|recipe|"
+    r"additional reporting)\s+by|(?:erstellt|verfasst|geschrieben|veröffentlicht|publiziert|"
+    r"gepostet)\s+von|by|von|vom|di|da|par|"
     r"por|door|av|af|de|от|автор(?:ы)?|авторы|текст|հեղինակ|text|texte|texto|"
-    r"autor(?:in|en|es|a)?|author(?:s)?|redaktion|"
+    r"autor(?:in|en|es|a)?|(?:post\s+)?author(?:s)?(?:\s+by)?|redaktion|"
     r"yazar|muhabir|kirjoittaja|skrevet av|tekst)\b\s*[:：՝]?\s*", re.I)  # ՝: "Հեղինակ՝ Անուն"
 _SPLIT = re.compile(r"\s*(?:[,;|/&+·•]|\s(?:and|und|et|e|y|og|och|en|ve|и|і|та|և|ու|dan)\s)\s*",
                     re.I)
@@ -41,10 +42,16 @@ _DIGIT_TAIL = re.compile(r"\s*\d.*$")
 # January" (8, 2019), "Dominique — veröffentlicht" (am 12.03.2021).
 _DATE_TAIL = re.compile(r"\s+[-–—|·•]\s*([^\W\d_]+)\.?(?:\s+(?:am|on|at|le|el|il|в))?\s*$", re.I)
 _DATE_WORDS = frozenset("published updated posted veröffentlicht aktualisiert erstellt "
-                        "publié publicado actualizado pubblicato aggiornato опубликовано "
-                        "обновлено".split())
+                        "publiziert publié publicado actualizado pubblicato aggiornato "
+                        "опубликовано обновлено".split())
 _MONTHS = frozenset(form for table in FORMS.values() for form in table)
 _NOT_ALONE = _DATE_WORDS | _MONTHS  # a part that is only one of these is no name ("Jan" may be)
+# Words around a date that its digits leave behind: "Posted on" (September 3), "Jörn Mecher am"
+# (12.03.2021), "Stand:" (14:00), "vor" (3 Stunden). A part made only of these and date
+# labels or months is no name; at a name's end they are cut.
+_DATE_GLUE = frozenset("on am at um le el il в den vom de der datum date stand vor seit "
+                       "since".split())
+_GLUE_TAIL = re.compile(r"(?:\s+(?:on|am|at|um|le|el|il|в|vom))+\s*$", re.I)
 _NOT_NAMES = {"admin", "administrator", "editor", "redaktion", "staff", "follow", "folgen",
               "anonymous", "guest", "unknown", "none", "null", "team"}
 # Links beside a byline ("Twitter Facebook", "Tips meg") are not names.
@@ -68,13 +75,20 @@ def clean_names(raw: str | None) -> list[str]:
     for part in _SPLIT.split(text):
         part = _PREFIX.sub("", part)
         part = _without_role(part)
-        part = _DIGIT_TAIL.sub("", part)
+        if (cut := _DIGIT_TAIL.sub("", part)) != part:
+            part = _GLUE_TAIL.sub("", cut)  # "Jörn Mecher am" (12.03.2021)
         if (tail := _DATE_TAIL.search(part)) and _date_word(tail[1]):
             part = part[:tail.start()]
         part = part.strip(" \t-–—:：՝.,;|'\"«»“”")
-        if _is_name(part) and part.casefold() not in _NOT_ALONE:
+        if _is_name(part) and not _date_label(part):
             names.append(part)
     return names
+
+
+def _date_label(part: str) -> bool:
+    """Only a date's label and glue ("Posted on September", "Veröffentlicht am", "Stand")."""
+    words = part.casefold().replace(":", " ").split()
+    return all(w in _NOT_ALONE or w in _DATE_GLUE for w in words)
 
 
 def _date_word(word: str) -> bool:

@@ -25,9 +25,10 @@ from urllib.parse import urlsplit
 
 from .dateparse import dates_in_text
 
-SEPARATOR = re.compile(r"(\s*[|｜]\s*|\s+[-–—~·•»«/:⋆★]\s+|\s*[：]\s*|(?<=\S):\s+|\s+::\s+)")
+SEPARATOR = re.compile(r"(\s*[|｜]\s*|\s+[-–—~·•»«›‹/:⋆★]\s+|\s*[：]\s*|(?<=\S):\s+|\s+::\s+)")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _WORD = re.compile(r"\w+")
+_MAX_NAME_WORDS = 4  # a site's name with a description in front ("Kanzlei Viehbacher")
 _HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.", "en.", "de.", "ru.", "am.", "hy.")
 
 
@@ -164,6 +165,20 @@ class SiteNames:
             (initials == h and len(h) >= 3) if bounded else initials.startswith(h) for h in self.hosts)
 
 
+    def ends_with_name(self, segment: str) -> bool:
+        """A short segment whose last words are the site's name or host ("Kanzlei Viehbacher"
+        on viehbacher.com, "Zobacz na przepisy.pl", "European Championships Munich 2022" on
+        munich2022.com): the site's name with a description in front."""
+        parts = segment.split()
+        if not 2 <= len(parts) <= _MAX_NAME_WORDS or len(segment) > 80:
+            return False
+        for i in range(1, len(parts)):
+            k = key(" ".join(parts[i:]))
+            if len(k) >= 4 and (k in self.names or _spelled_for_hosts(k) & self.hosts):
+                return True
+        return False
+
+
 def _word_starts(segment: str) -> list[str]:
     """Keys of the segment's starts that end where a word does, or where the case changes
     ("ZDFmediathek" -> "zd", "zdf", ...; "NTV Haber" -> "ntv", "ntvhaber")."""
@@ -197,8 +212,12 @@ def strip_site(title: str | None, site: SiteNames, shown: Iterable[str] = ()) ->
     parts = SEPARATOR.split(text)  # [segment, separator, segment, ...]
     segments, seps = parts[0::2], parts[1::2]
 
-    def droppable(seg: str, sep: str) -> bool:
-        return site.matches(seg, loose=sep.strip() != ":", bounded=True) or not seg.strip()
+    def droppable(seg: str, sep: str, rest: list[str]) -> bool:
+        loose = sep.strip() != ":"
+        return site.matches(seg, loose=loose, bounded=True) or not seg.strip() or (
+            # the name after a description, only beside a headline of more words than it
+            loose and site.ends_with_name(seg)
+            and sum(len(r.split()) for r in rest) > len(seg.split()))
 
     # A date is cut only as the outermost segment ("… – DW – 13.06.2023"): inside, it may be
     # part of the headline ("Wochenbericht 14. - 20. Januar 2022 - SLF").
@@ -217,13 +236,13 @@ def strip_site(title: str | None, site: SiteNames, shown: Iterable[str] = ()) ->
             del segments[i + 1:], seps[i:]
             break
     cut = ""
-    while len(segments) > 1 and droppable(segments[-1], seps[-1]):
+    while len(segments) > 1 and droppable(segments[-1], seps[-1], segments[:-1]):
         segments.pop()
         cut = seps.pop()
     visible = {key(h) for h in shown}
     _drop_path(segments, seps, cut, -1, visible)
     cut = ""
-    while len(segments) > 1 and droppable(segments[0], seps[0]):
+    while len(segments) > 1 and droppable(segments[0], seps[0], segments[1:]):
         segments.pop(0)
         cut = seps.pop(0)
     _drop_path(segments, seps, cut, 0, visible)
@@ -260,7 +279,7 @@ def title_date(title: str | None) -> str | None:
     return None
 
 
-_STRONG_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[-–—~·•»«/:⋆★]\s+|\s*[：]\s*|\s+::\s+")
+_STRONG_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[-–—~·•»«›‹/:⋆★]\s+|\s*[：]\s*|\s+::\s+")
 
 
 def learn_affixes(page_titles: Iterable[str | None], min_share: float = 0.3, min_count: int = 3

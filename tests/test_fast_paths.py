@@ -25,7 +25,9 @@ pytestmark = pytest.mark.unit
 PAGES = Path(__file__).resolve().parent / "pages"
 BYLINE = ('//*[@itemprop="author"]|//a[contains(concat(" ", @rel, " "), " author ")]'
           '|//*[contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "byline")'
-          ' or contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "author")]|//address')
+          ' or contains(translate(@class, "BYLINEAUTHOR", "bylineauthor"), "author")'
+          ' or contains(translate(@id, "BYLINEAUTHOR", "bylineauthor"), "byline")'
+          ' or contains(translate(@id, "BYLINEAUTHOR", "bylineauthor"), "author")]|//address')
 LICENCE = ('//*[self::link or self::a][contains(concat(" ", @rel, " "), " license ")]/@href',
            '//a[contains(@href, "creativecommons.org/")]/@href')
 # Elements the XPaths must agree on: class case, rel tokens, links without href, comments.
@@ -33,7 +35,7 @@ EDGE = """<html><head><link rel="license stylesheet" href="/l1"><link rel="licen
 <link rel="license"><link rel="alternate" href="https://creativecommons.org/about/"></head><body><!-- author --><div class="ArticleByLine">A</div>
 <span class="post-AUTHOR-name">B</span><a rel="nofollow author" href="/a">C</a>
 <a rel="authors" href="/b">D</a><address>E</address><p itemprop="author">F</p>
-<p itemprop="authors">G</p><div class="bylin e">H</div>
+<p itemprop="authors">G</p><div class="bylin e">H</div><div id="Author_Header">I</div>
 <a href="https://creativecommons.org/licenses/by/4.0/" rel="license">CC</a>
 <a href="//creativecommons.org/licenses/by-nc/4.0/">CC2</a></body></html>"""
 
@@ -54,7 +56,7 @@ def test_the_byline_walk_selects_what_the_xpath_selects() -> None:
     assert len(TREES) > 40  # every recorded page
     for tree in TREES:
         assert _byline_elements(tree) == tree.xpath(BYLINE)
-    assert [el.text for el in _byline_elements(TREES[0])] == ["A", "B", "C", "E", "F"]
+    assert [el.text for el in _byline_elements(TREES[0])] == ["A", "B", "C", "E", "F", "I"]
 
 
 def test_the_licence_walk_finds_what_the_xpaths_find() -> None:

@@ -255,9 +255,9 @@ def _walk_ld(node: Any) -> Iterator[dict[str, Any]]:
 
 # A label followed by the name in the same element ("<li><strong>Autorin/Autor</strong> Roman
 # Goncharenko</li>") or in the next cell (<dt>/<dd>, <th>/<td>).
-_LABEL = re.compile(r"^(?:autor(?:in)?(?:\s*/\s*autor(?:in)?)?|autoren|author|authors|"
+_LABEL = re.compile(r"^(?:(?:autor(?:in)?(?:\s*/\s*autor(?:in)?)?|autoren|author|authors|"
                     r"written by|reported by|by|von|auteur|autore|автор|авторы|текст|"
-                    r"yazar|հեղինակ)\s*[:：]?$", re.I)
+                    r"yazar|հեղինակ)\s*[:：]?|text\s*[:：])$", re.I)
 _LABEL_TAGS = ("strong", "b", "em", "span", "label", "dt", "th")
 
 
@@ -274,9 +274,22 @@ def _labelled(tree: HtmlElement) -> Iterator[list[str]]:
         else:
             parent = el.getparent()
             text = heading_text(parent) if parent is not None else ""
-            text = text.strip()[len(label):] if text.strip().startswith(label) else ""
+            text = text.strip()[len(label):] if text.strip().startswith(label) else _after(el)
         if len(text) <= 100 and (names := clean_names(text)) and all(map(personal_name, names)):
             yield names
+
+
+def _after(label: HtmlElement) -> str:
+    """What follows a label inside a longer paragraph, up to a line break or the next label
+    ("… (wird fortgesetzt) <strong>Text:</strong> Klausmartin Friedrich <br> <strong>Fotos:")."""
+    parts = [label.tail or ""]
+    for sib in label.itersiblings():
+        if sib.tag == "br" or (sib.tag in _LABEL_TAGS and heading_text(sib).endswith(":")):
+            break
+        parts += [heading_text(sib), sib.tail or ""]
+        if sum(map(len, parts)) > 100:
+            break
+    return " ".join("".join(parts).split())
 
 
 def _bold_lead(tree: HtmlElement, title: str | None) -> list[str]:

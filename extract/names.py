@@ -38,6 +38,9 @@ _ROLE_QUALIFIERS = frozenset(
     "freie stellvertretender leitender".split())
 _JUNK = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|@\w+|\([^)]*\)|\[[^\]]*\]")
 _DIGIT_TAIL = re.compile(r"\s*\d.*$")
+_LATER_BY = re.compile(r"\s(?:by|von|par|por|door|di|автор|autor(?:in)?\s*:|author\s*:)\s+(?=\w)",
+                       re.I)
+_NEXT_LABEL = re.compile(r"\s+[^\W\d_]+\s*:.*$")  # "Fritz Imhof Quelle: Livenet"
 # What is left of a date or its label after a dash once the digits are cut: "John Walk -
 # January" (8, 2019), "Dominique — veröffentlicht" (am 12.03.2021).
 _DATE_TAIL = re.compile(r"\s+[-–—|·•]\s*([^\W\d_]+)\.?(?:\s+(?:am|on|at|le|el|il|в))?\s*$", re.I)
@@ -71,6 +74,10 @@ def clean_names(raw: str | None) -> list[str]:
     if not text or text.startswith(("http://", "https://")):
         return []
     text = _JUNK.sub(" ", text)
+    # "Posted on September 21, 2020 by Adi Tzlil", "Datum: 19.11.2021 Autor: Fritz Imhof
+    # Quelle: Livenet": the name after a date's "by" or an author label, up to the next label.
+    if (found := _LATER_BY.search(text)) and any(ch.isdigit() for ch in text[:found.start()]):
+        text = _NEXT_LABEL.sub("", text[found.end():])
     names: list[str] = []
     for part in _SPLIT.split(text):
         part = _PREFIX.sub("", part)

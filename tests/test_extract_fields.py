@@ -437,6 +437,12 @@ def test_is_cut_needs_most_of_the_title() -> None:
     ("Post author By Helge Fahrnberger", ["Helge Fahrnberger"]),
     ("Published by Daniel Lemire", ["Daniel Lemire"]),
     ("Ann Stand", ["Ann Stand"]),  # a name that ends like a label stays
+    # The name after a date's "by" or after an author label in a date block (devsets/
+    # extraction tuning half: theperspective.com, livenet.ch).
+    ("Posted on September 21, 2020 by Adi Tzlil", ["Adi Tzlil"]),
+    ("Veröffentlicht am 3. Mai 2020 von Jana Berg", ["Jana Berg"]),
+    ("Datum: 19.11.2021 Autor: Fritz Imhof Quelle: Livenet", ["Fritz Imhof"]),
+    ("Anna Maria von Trapp", ["Anna Maria von Trapp"]),  # no date before the "von"
 ])  # fmt: skip
 def test_clean_names(raw: str, names: list[str]) -> None:
     assert clean_names(raw) == names
@@ -455,6 +461,19 @@ def test_a_byline_in_an_article_classed_as_a_photo_story_is_read() -> None:
             + "The island recovered after the goats left. " * 20 + "</p></article></body></html>")
     result = extract_article(html, "https://www.nationalgeographic.co.uk/x/redonda")
     assert result.authors == ["Michael Hingston"]
+
+
+def test_a_text_label_inside_a_long_paragraph() -> None:
+    # devsets/extraction (tuning half), bos-fahrzeuge.info: the credits close the last
+    # paragraph: "(wird fortgesetzt) <strong>Text:</strong> Name <strong>Fotos:</strong> ...".
+    html = ("<html><head><title>Die Haubenfahrzeuge, Teil 49</title>"
+            "<meta property='og:type' content='article'></head><body>"
+            "<h1>Die Haubenfahrzeuge, Teil 49</h1><p>"
+            + "Die Fahrgestelle wurden nach dem Krieg umgebaut. " * 20
+            + "(wird fortgesetzt)<br><strong>Text:</strong> Klausmartin Friedrich</p>"
+            "<p><strong>Fotos: </strong>Helmut Elstrodt</p></body></html>")
+    assert extract_article(html, "https://bos-fahrzeuge.info/news/x").authors == [
+        "Klausmartin Friedrich"]
 
 
 def test_a_byline_named_by_its_id() -> None:

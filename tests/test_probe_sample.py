@@ -101,3 +101,19 @@ def test_samples_come_from_feeds_first_newest_first_and_never_twice() -> None:
     assert pick_samples(rows, 2) == ["f1", "f2"]
     assert pick_samples(rows, 3, taken=["f1"]) == ["f2", "s1", "h1"]
     assert pick_samples(rows, 0) == []
+
+
+def test_a_sitemap_listing_its_oldest_first_is_sampled_newest_first() -> None:
+    from crawler.registry.probe import judge
+
+    urls = [f"https://tass.ru/politika/{n}" for n in (101, 102, 103)]
+    body = ("<?xml version='1.0' encoding='UTF-8'?><urlset xmlns="
+            "'http://www.sitemaps.org/schemas/sitemap/0.9'>" + "".join(
+                f"<url><loc>{u}</loc><lastmod>2025-03-0{i}</lastmod></url>"
+                for i, u in enumerate(urls, 1)) + "</urlset>").encode()
+    source = _source()
+    row = judge(EndpointReport("tass", "https://tass.ru/sitemap.xml", "sitemap", robots="allowed"),
+                Fetched("https://tass.ru/sitemap.xml", None, 200, "application/xml", body),
+                source.article_url_pattern, source.hosts, source.homepage)
+    assert row.ok and row.links_matching == 3 and row.newest == "2025-03-03"
+    assert pick_samples([row], 2) == [urls[2], urls[1]]

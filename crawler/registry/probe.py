@@ -37,7 +37,7 @@ class EndpointReport:
     error: str | None = None
     problem: str | None = None
     sitemaps: list[str] = field(default_factory=list)  # robots rows: the Sitemap: lines
-    # article and canary rows: what extract_article made of the page (ArticleSample.as_dict)
+    # article and canary rows: what extract_article made of the page (crawler.registry.sample)
     article: dict[str, Any] | None = None
     # listing rows: the article links they list, newest first (sampled as article rows)
     candidates: list[str] = field(default_factory=list)
@@ -104,17 +104,19 @@ def judge(report: EndpointReport, fetched: Fetched, pattern: str | None,
         return report
     what = report.kind
     compiled = re.compile(pattern) if pattern else None
-    urls, dates = _contents(report, fetched)
+    listed, dates = _contents(report, fetched)
     if report.problem:
         return report
-    on_host = [u for u in urls if is_http_url(u) and host_key(u) in hosts]
+    on_host = [(u, d) for u, d in listed if is_http_url(u) and host_key(u) in hosts]
     report.links_on_host = len(on_host)
-    matching = [u for u in on_host if compiled and compiled.search(u)]
+    matching = [(u, d) for u, d in on_host if compiled and compiled.search(u)]
     report.links_matching = len(matching)
     report.newest = max(dates) if dates else None
     # Without a pattern, what a feed or sitemap lists is taken for articles (as a crawl does).
-    report.candidates = matching if compiled else on_host if what in ("feed", "sitemap") else []
-    report.problem = _content_problem(report, len(urls), compiled is not None, homepage)
+    found = matching if compiled else on_host if what in ("feed", "sitemap") else []
+    # Newest first where the listing dates them (a sitemap may list its oldest first).
+    report.candidates = [u for u, _ in sorted(found, key=lambda x: x[1] or "", reverse=True)]
+    report.problem = _content_problem(report, len(listed), compiled is not None, homepage)
     return report
 
 
@@ -153,8 +155,11 @@ def _error_problem(what: str, error: str) -> str:
     return f"{what} failed ({error}): probe again; if it persists, check the URL in a browser"
 
 
-def _contents(report: EndpointReport, fetched: Fetched) -> tuple[list[str], list[str]]:
-    """Parse the body by kind; the URLs it lists and the dates of its items."""
+Listed = list[tuple[str, str | None]]  # (URL, the date its listing gives it)
+
+
+def _contents(report: EndpointReport, fetched: Fetched) -> tuple[Listed, list[str]]:
+    """Parse the body by kind; the URLs it lists (with their dates) and the dates of its items."""
     body, kind = fetched.body, report.kind
     shape = sniff(body)
     if kind in ("feed", "sitemap"):
@@ -170,19 +175,21 @@ def _contents(report: EndpointReport, fetched: Fetched) -> tuple[list[str], list
                          for d in (e.news_publication_date or e.lastmod,) if d]
                 if sitemap.kind == "sitemapindex":
                     return [], dates  # children are sitemaps, not articles
-                return [e.loc for e in sitemap.entries], dates
+                return [(e.loc, e.news_publication_date or e.lastmod)
+                        for e in sitemap.entries], dates
             feed = parse_feed(body, fetched.final_url or fetched.url)
         except DiscoveryError as exc:
             report.problem = f"{kind} does not parse ({exc}): the URL serves something else"
             return [], []
         report.parsed, report.items = True, len(feed.entries)
-        return [e.url for e in feed.entries], [e.published for e in feed.entries if e.published]
+        return ([(e.url, e.published) for e in feed.entries],
+                [e.published for e in feed.entries if e.published])
     if shape not in ("html", "other") or not body:
         report.problem = f"{kind} is not an HTML page ({shape or 'empty'})"
         return [], []
     links = page_links(body, fetched.final_url or fetched.url)
     report.parsed, report.items = True, len(links)
-    return [link.url for link in links], []
+    return [(link.url, None) for link in links], []
 
 
 def _content_problem(r: EndpointReport, listed: int, has_pattern: bool,

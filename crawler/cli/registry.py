@@ -130,7 +130,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         where = r["endpoint"] + (f" -> {final}" if final and final != r["endpoint"] else "")
         table.add_row(*(escape(str(v)) for v in (
             r["source"], r["kind"], where, r["status"] if r["status"] is not None else "-",
-            r["items"], r["links_on_host"], r["links_matching"], (r["newest"] or "-")[:19],
+            *(("-", "-", "-") if r["kind"] in ("article", "canary") else
+              (r["items"], r["links_on_host"], r["links_matching"])), (r["newest"] or "-")[:19],
             r["robots"], r["crawl_delay"] if r["crawl_delay"] is not None else "-",
             r["problem"] or _ok_text(r))))
     width = None if sys.stdout.isatty() else 200  # pipes and logs: no folding at 80

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from crawler.registry.model import Source
 from crawler.registry.probe import EndpointReport, Fetched, answer_problem
 from crawler.web.discovery import sniff
+
+if TYPE_CHECKING:
+    from extract import ArticleResult
 
 # Listings whose article links are sampled, best first: feeds and sitemaps list the newest.
 _SAMPLED_FROM = ("feed", "sitemap", "section", "homepage")
@@ -58,8 +61,8 @@ def judge_article(report: EndpointReport, fetched: Fetched, source: Source) -> E
         report.problem = (f"the {what} URL does not match article_url_pattern: fix the pattern, "
                           f"or the {what} if the outlet moved its articles")
         return report
-    if sniff(fetched.body) not in ("html", "other") or not fetched.body:
-        report.problem = f"the {what} is not an HTML page ({sniff(fetched.body) or 'empty'})"
+    if (shape := sniff(fetched.body)) not in ("html", "other") or not fetched.body:
+        report.problem = f"the {what} is not an HTML page ({shape or 'empty'})"
         return report
     from extract import extract_article  # heavy: loaded only when an article was fetched
 
@@ -76,7 +79,8 @@ def judge_article(report: EndpointReport, fetched: Fetched, source: Source) -> E
     return report
 
 
-def _article_problem(what: str, result: Any, chars: int, source: Source) -> str | None:
+def _article_problem(what: str, result: ArticleResult, chars: int, source: Source
+                     ) -> str | None:
     if result.status == "error":
         return (f"extraction failed on the {what} ({result.error}): the crawl would keep the "
                 "capture but no article — report the page with its URL")

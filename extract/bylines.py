@@ -284,9 +284,9 @@ def _after(label: HtmlElement) -> str:
     ("… (wird fortgesetzt) <strong>Text:</strong> Klausmartin Friedrich <br> <strong>Fotos:")."""
     parts = [label.tail or ""]
     for sib in label.itersiblings():
-        if sib.tag == "br" or (sib.tag in _LABEL_TAGS and heading_text(sib).endswith(":")):
+        if sib.tag == "br" or (sib.tag in _LABEL_TAGS and (shown := heading_text(sib)).endswith(":")):
             break
-        parts += [heading_text(sib), sib.tail or ""]
+        parts += [shown if sib.tag in _LABEL_TAGS else heading_text(sib), sib.tail or ""]
         if sum(map(len, parts)) > 100:
             break
     return " ".join("".join(parts).split())

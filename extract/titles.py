@@ -130,7 +130,7 @@ class SiteNames:
         k = key(text)
         if not k or len(text) > 80:
             return False
-        if k in self.names or k in self.affixes or _spelled_for_hosts(k) & self.hosts:
+        if self._site_key(k) or k in self.affixes:
             return True
         # "DW" for "DW.COM": the start of a name, written as a short abbreviation.
         return len(text.split()) == 1 and len(k) >= 2 and text.isupper() and any(
@@ -164,6 +164,9 @@ class SiteNames:
         return 2 <= count <= 6 and len(initials) >= 2 and any(
             (initials == h and len(h) >= 3) if bounded else initials.startswith(h) for h in self.hosts)
 
+    def _site_key(self, k: str) -> bool:
+        """The key is one of the site's names or its host label (spelled as hosts spell it)."""
+        return k in self.names or bool(_spelled_for_hosts(k) & self.hosts)
 
     def ends_with_name(self, segment: str) -> bool:
         """A short segment whose last words are the site's name or host ("Kanzlei Viehbacher"
@@ -174,7 +177,7 @@ class SiteNames:
             return False
         for i in range(1, len(parts)):
             k = key(" ".join(parts[i:]))
-            if len(k) >= 4 and (k in self.names or _spelled_for_hosts(k) & self.hosts):
+            if len(k) >= 4 and self._site_key(k):
                 return True
         return False
 

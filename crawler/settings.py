@@ -52,6 +52,11 @@ REMOTE_CONTROL_ENABLED = False
 # process about 1.4 ms of CPU an article in task set-up (paired bench crawls, 11.8 -> 10.0 s).
 CONCURRENT_ITEMS = 8
 DNS_TIMEOUT = 20
+# An outlet's slot holds to its concurrency with no delay too, and keeps a connection alive
+# for every request it may have in flight (crawler.downloader says why).
+DOWNLOADER = "crawler.downloader.OutletDownloader"
+DOWNLOAD_HANDLERS = {"http": "crawler.downloader.OutletPoolHandler",
+                     "https": "crawler.downloader.OutletPoolHandler"}
 
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",

@@ -34,6 +34,7 @@ class RequestRecord:
     headers: dict[str, str]
     status: int
     time: float
+    peer: str = ""  # the client's address:port: one per TCP connection (keep-alive tests)
 
 
 def etag_for(body: bytes) -> str:
@@ -73,6 +74,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30
     server: _OutletServer
 
+    def setup(self) -> None:
+        """TCP_NODELAY, as nginx: on a kept-alive connection Nagle would otherwise hold each
+        body until the client's delayed ACK of the headers (40 ms a response)."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         """Silence stderr logging; the request log is web.requests."""
 
@@ -100,6 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.path,
             dict(self.headers.items()),
             self._final_status(resp, req),
+            f"{self.client_address[0]}:{self.client_address[1]}",
         )
         if resp.behaviour == "reset":
             if resp.params.get("after_bytes"):
@@ -287,9 +295,10 @@ class FixtureWeb:
         self.epoch = int(n)
 
     def _record(
-        self, outlet: str, method: str, host: str, path: str, headers: dict[str, str], status: int
+        self, outlet: str, method: str, host: str, path: str, headers: dict[str, str], status: int,
+        peer: str = "",
     ) -> None:
-        rec = RequestRecord(outlet, method, host, path, headers, status, time.time())
+        rec = RequestRecord(outlet, method, host, path, headers, status, time.time(), peer)
         with self._lock:
             self.requests.append(rec)
 

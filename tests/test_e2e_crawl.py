@@ -190,6 +190,29 @@ def test_per_outlet_delay_is_honoured(web: FixtureWeb, tmp_path: Path) -> None:
     assert urlsplit(web.base_urls[outlet]).hostname
 
 
+def test_an_outlet_reuses_as_many_connections_as_it_may_have_in_flight(
+        web: FixtureWeb, tmp_path: Path) -> None:
+    # With no delay, Scrapy 2.19 sent an outlet's whole queue at once whatever its
+    # concurrency, and its pool kept two idle connections per host: 8 connections for 12
+    # requests here (crawler.downloader). Now at most `concurrency` in flight, each kept alive.
+    sources = tmp_path / "sources.toml"
+    web.write_sources(sources)
+    text = sources.read_text()
+    outlet, width = "armnews", 3
+    block = re.search(rf'(\[\[source\]\]\s*\nid = "{outlet}".*?)(?=\n\[\[source\]\]|\Z)',
+                      text, re.S)
+    assert block
+    wide = re.sub(r"download_delay = [0-9.]+", "download_delay = 0", block.group(1))
+    wide = re.sub(r"concurrency = \d+", f"concurrency = {width}", wide)
+    sources.write_text(text.replace(block.group(1), wide))
+    result = crawl_web(web, tmp_path, "--source", outlet, "-s", "DOWNLOAD_DELAY_JITTER=0")
+    assert result.result.returncode == 0, result.result.stderr[-2000:]
+    mine = [r for r in result.requests if r.outlet == outlet]
+    assert len(mine) >= 3 * width and all(r.peer for r in mine)
+    # A connection per request in flight (robots.txt, fetched first, may take one more).
+    assert len({r.peer for r in mine}) <= width + 1, len({r.peer for r in mine})
+
+
 def test_every_crawled_article_is_indexed_with_the_current_normaliser(crawled: Crawl) -> None:
     # Search columns built in the extraction workers carry the same stamp as the writer's.
     from crawler.search.columns import SEARCH_VERSION

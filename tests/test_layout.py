@@ -28,8 +28,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("crawler.registry", "crawler.search", "crawler.framing", "crawler.items"),
     ("crawler.archive",),
     ("crawler.ingest", "crawler.ops", "crawler.distributed", "crawler.spiders", "crawler.backfill",
-     "crawler.settings", "crawler.middlewares", "crawler.pipelines", "crawler.runner",
-     "crawler.context"),
+     "crawler.settings", "crawler.downloader", "crawler.middlewares", "crawler.pipelines",
+     "crawler.runner", "crawler.context"),
     ("crawler.cli",),
 ]
 MAX_LINES = 400

@@ -48,7 +48,8 @@ class OutletDownloader(Downloader):
     concurrency."""
 
     def _get_slot(self, request: Request, spider: Spider | None = None) -> tuple[str, Slot]:
-        key, slot = super()._get_slot(request, spider)
+        # `spider` only matches the base signature: Scrapy deprecates passing it on.
+        key, slot = super()._get_slot(request)
         if not isinstance(slot.queue, _ReservingQueue):
             slot.queue = _ReservingQueue(slot, slot.queue)
         return key, slot

@@ -178,7 +178,7 @@ def _from_tree(
     page_url = original_url(url)
     site = SiteNames.build(site_names_of(tree, jsonld, _list_hint(hints, "site_name"), page_url),
                            page_url, _list_hint(hints, "title_affixes"))
-    title, page_title = choose_title(tree, doc.title, jsonld, site)
+    title, page_title = choose_title(tree, doc.title, jsonld, site, page_url)
     site.learn(page_title, title)
     names = authors(tree, jsonld, site, doc.author, title)
     text = trim_edges(text, title, *(heading_text(h) for h in islice(tree.iter("h1"), 3)))

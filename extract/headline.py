@@ -33,7 +33,9 @@ devsets/fields (bench/fields.py), whose reviewed headlines follow og:title more 
 - An <h1> that no title states never wins on its own: it is as often the headline re-worded for
   layout ("Joburg" for the titles' "Johannesburg"), another article's headline or a section
   name. Only a page without titles takes its first heading.
-- A heading that is one link to the home page names the site (a blog's logo).
+- A heading that is one link to the home page names the site (a blog's logo); an <h2> or <h3>
+  that is one link to the page itself is its post's title (a blog theme without an <h1>), and
+  shows what the <title> adds after it ("Alles Neue mach der Mai… | Bibliothek 2.0 und mehr").
 """
 
 from __future__ import annotations
@@ -97,17 +99,44 @@ def _in_content(el: HtmlElement) -> bool:
     return any(a.tag in _CONTENT or "Article" in (a.get("itemtype") or "") for a in el.iterancestors())
 
 
-def content_headings(tree: HtmlElement, site: SiteNames) -> list[str]:
-    """The page's candidate headlines: its <h1>s outside page chrome, those inside <article> or
+def content_headings(tree: HtmlElement, site: SiteNames, url: str | None = None) -> list[str]:
+    """The page's candidate headlines: its <h1>s outside page chrome, and any <h2>/<h3> that is
+    one link to this very page (a blog's permalinked post title), those inside <article> or
     <main> first; never a heading naming the site."""
     found: list[tuple[bool, int, str]] = []
-    for el in tree.iter("h1"):
-        if _chrome(el):
+    for el in tree.iter("h1", "h2", "h3"):
+        if _chrome(el) or (el.tag != "h1" and not _links_to(el, url)):
             continue
         text = heading_text(el)
         if 3 <= len(text) <= _MAX_HEADLINE and not site.matches(text, bounded=True):
-            found.append((not _in_content(el), len(found), text))
+            found.append((not (_in_content(el) or el.tag != "h1"), len(found), text))
     return [text for *_, text in sorted(found)]
+
+
+def _target(href: str, base: str) -> tuple[str, str, str] | None:
+    """(host without www., path without a trailing slash, query) of a link, if it parses."""
+    try:
+        parts = urlsplit(urljoin(base, href.strip()))
+    except ValueError:  # a malformed href (hostile pages have them)
+        return None
+    return (parts.hostname or "").removeprefix("www."), parts.path.rstrip("/"), parts.query
+
+
+def _one_link(el: HtmlElement) -> HtmlElement | None:
+    """The heading's only link, when its text is the whole heading's."""
+    links = [a for a in el.iter("a") if a.get("href") is not None]
+    if len(links) != 1 or not (text := heading_text(el)) or heading_text(links[0]) != text:
+        return None
+    return links[0]
+
+
+def _links_to(el: HtmlElement, url: str | None) -> bool:
+    """The heading is one link to the page itself (its permalink)."""
+    link = _one_link(el) if url else None
+    if link is None or url is None:
+        return False
+    here = _target(url, url)
+    return here is not None and here[1] not in _HOME_PATHS and _target(link.get("href", ""), url) == here
 
 
 def _jsonld_values(jsonld: list[dict[str, Any]], *path: str) -> list[str]:
@@ -131,16 +160,10 @@ def logo_names(tree: HtmlElement, url: str | None) -> list[str]:
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     out = []
     for el in tree.iter("h1", "h2"):
-        links = [a for a in el.iter("a") if a.get("href") is not None]
-        if len(links) != 1 or heading_text(links[0]) != (text := heading_text(el)) or not text:
-            continue
-        try:
-            target = urlsplit(urljoin(url, links[0].get("href", "").strip()))
-        except ValueError:  # a malformed href (hostile pages have them)
-            continue
-        if ((target.hostname or "").removeprefix("www.") == host and not target.query
-                and target.path.rstrip("/") in _HOME_PATHS):
-            out.append(text)
+        link = _one_link(el)
+        target = _target(link.get("href", ""), url) if link is not None else None
+        if target is not None and target[0] == host and not target[2] and target[1] in _HOME_PATHS:
+            out.append(heading_text(el))
     return out
 
 
@@ -323,13 +346,13 @@ def _best(candidates: list[_Candidate], shown: list[Shown | None], titles: int) 
 
 
 def choose_title(tree: HtmlElement, meta_title: str | None, jsonld: list[dict[str, Any]],
-                 site: SiteNames) -> tuple[str | None, str | None]:
-    """Return (headline, raw <title>) for a page whose site calls itself ``site``."""
+                 site: SiteNames, url: str | None = None) -> tuple[str | None, str | None]:
+    """Return (headline, raw <title>) for a page at ``url`` whose site calls itself ``site``."""
     page_title = clean(tree.findtext(".//title")) or None
     raw = [meta_content(tree, "og:title"), next(iter(_jsonld_values(jsonld, "headline")), None),
            meta_content(tree, "twitter:title"), page_title]
     # A "title" that is only the site's name ("SLF") is no headline.
-    headings = content_headings(tree, site)
+    headings = content_headings(tree, site, url)
     stripped = [t if (t := strip_site(r, site, headings)) and len(t) <= _MAX_TITLE
                 and not site.matches(t, bounded=True) else None for r in raw]
     candidates = _candidates(stripped)

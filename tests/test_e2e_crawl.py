@@ -207,6 +207,8 @@ def test_an_outlet_reuses_as_many_connections_as_it_may_have_in_flight(
     sources.write_text(text.replace(block.group(1), wide))
     result = crawl_web(web, tmp_path, "--source", outlet, "-s", "DOWNLOAD_DELAY_JITTER=0")
     assert result.result.returncode == 0, result.result.stderr[-2000:]
+    # Our Scrapy components use no deprecated API (the downloader once logged a warning).
+    assert "DeprecationWarning" not in result.result.stderr, result.result.stderr[-2000:]
     mine = [r for r in result.requests if r.outlet == outlet]
     assert len(mine) >= 3 * width and all(r.peer for r in mine)
     # A connection per request in flight (robots.txt, fetched first, may take one more).

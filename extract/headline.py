@@ -132,8 +132,7 @@ def _one_link(el: HtmlElement) -> HtmlElement | None:
 
 def _links_to(el: HtmlElement, url: str | None) -> bool:
     """The heading is one link to the page itself (its permalink)."""
-    link = _one_link(el) if url else None
-    if link is None or url is None:
+    if not url or (link := _one_link(el)) is None:
         return False
     here = _target(url, url)
     return here is not None and here[1] not in _HOME_PATHS and _target(link.get("href", ""), url) == here

@@ -74,11 +74,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.FollowRedirectMiddleware": 600,
     # Sees responses before RetryMiddleware (550), so a retry waits as long as asked.
     "crawler.middlewares.PolitenessMiddleware": 560,
-    # Off (COOKIES_ENABLED = False) but imported all the same: tldextract, 0.1 s a crawl.
-    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
 }
-# Off (REMOTE_CONTROL_ENABLED = False) but imported all the same: aiohttp, 0.3 s a crawl.
-EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None}
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,
     "crawler.pipelines.ArchivePipeline": 800,

@@ -44,6 +44,9 @@ class CrawlStateReader(Protocol):
     def doc_due(self, url: str, now: str) -> bool:
         """Whether a feed, sitemap or section is due for a poll."""
 
+    def lists_sitemaps(self, source_id: str, url: str) -> bool:
+        """Whether `url` (a sitemap) led to other sitemaps when last fetched: an index."""
+
     def close(self) -> None:
         """Release the connection."""
 
@@ -70,6 +73,10 @@ class NoState:
     def doc_due(self, url: str, now: str) -> bool:
         """Every document is fetched."""
         return True
+
+    def lists_sitemaps(self, source_id: str, url: str) -> bool:
+        """Nothing fetched before."""
+        return False
 
     def close(self) -> None:
         """Nothing to close."""

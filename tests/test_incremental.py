@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import MEDIAWATCH, Crawl, crawl_web, make_articles_due, query, run_mediawatch
@@ -59,6 +60,25 @@ def test_unchanged_web_is_rechecked_conditionally_and_nothing_is_reextracted(
                 "order by id desc limit 1")[0]
     assert run[0] >= 40 and run[1:] == (0, 0)
     assert "not modified" in again.result.stdout
+
+
+def test_a_recrawl_polls_the_sitemaps_an_unchanged_index_or_robots_txt_lists(
+        crawled: Crawl, copy_of: Path) -> None:
+    # A conditional request for a sitemap index or robots.txt answers 304 without a body, so
+    # their child sitemaps (where new articles appear) went unread on every crawl after the
+    # first while the parent stayed the same.
+    db = copy_of / "archive.db"
+    children = query(db, "select url, discovered_from from url_state where kind = 'sitemap' "
+                     "and discovered_from is not null")
+    assert {urlsplit(p).path for _, p in children} >= {"/robots.txt", "/sitemap.xml"}
+    again = crawl_web(crawled.web, copy_of)
+    assert again.result.returncode == 0, again.result.stderr[-2000:]
+    asked = {r.host + r.path for r in again.requests}
+    for url, _ in children:
+        assert urlsplit(url).netloc + urlsplit(url).path in asked, url
+    parents = {urlsplit(p).netloc + urlsplit(p).path for _, p in children}
+    # The parents were asked for in full (robots.txt once more by Scrapy's own check).
+    assert all(r.status == 200 for r in again.requests if r.host + r.path in parents)
 
 
 def test_articles_are_not_refetched_until_due(crawled: Crawl, copy_of: Path) -> None:

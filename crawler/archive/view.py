@@ -146,6 +146,13 @@ class CrawlState:
             "AND (next_due IS NULL OR next_due <= ?) LIMIT 1", [url, now]).fetchone()
         return child is not None
 
+    def lists_sitemaps(self, source_id: str, url: str) -> bool:
+        """Whether a sitemap (or robots.txt) led to other sitemaps when last fetched."""
+        # (source_id, kind) lead the url_state_due index: an outlet's few sitemap rows.
+        return self.conn.execute(
+            "SELECT 1 FROM url_state WHERE source_id = ? AND kind = 'sitemap' "
+            "AND discovered_from = ? LIMIT 1", [source_id, url]).fetchone() is not None
+
     def has_due_articles(self, source_id: str, now: str) -> bool:
         """Whether the outlet's frontier holds a never-fetched or due article."""
         return self.conn.execute(

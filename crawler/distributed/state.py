@@ -55,5 +55,10 @@ class RedisState:
         """Every document the registry names; expiring fingerprints space the polls."""
         return True
 
+    def lists_sitemaps(self, source_id: str, url: str) -> bool:
+        """Unknown here, so yes: an index answered 304 would hide its sitemaps from every
+        worker (the shared queue's expiring fingerprints space the polls instead)."""
+        return True
+
     def close(self) -> None:
         """Nothing to close: the connection belongs to the crawler."""

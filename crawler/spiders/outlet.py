@@ -7,7 +7,8 @@ request carries its outlet as `download_slot`, so the registry's delay and
 concurrency apply per outlet, and goes through robots.txt, retries and the outlet guard.
 
 A crawl has two phases. First every discovery document is fetched (conditionally: an
-unchanged feed answers 304) and every article URL it lists goes into the frontier,
+unchanged feed answers 304; robots.txt and sitemap indexes in full, since their children are
+read from the body) and every article URL it lists goes into the frontier,
 `url_state` in archive.db, with its evidence. Then, when Scrapy goes idle, the frontier
 is read back: never-fetched URLs first, then known articles whose re-check is due (most
 overdue first), within the outlet's budgets and the crawl's re-check budget. Because the
@@ -139,7 +140,10 @@ class OutletSpider(scrapy.Spider):
             "section": section,
         }
         etag, modified = validators if validators is not None else self.context.state.validators(url)
-        if not self.conditional:
+        if not self.conditional or kind == "robots" or \
+                (kind == "sitemap" and self.context.state.lists_sitemaps(source.id, url)):
+            # A 304 has no body: robots.txt's Sitemap: lines and an index's sitemaps would go
+            # unread, and those children (often the only ones that change) unpolled.
             etag = modified = None
         headers = {}
         if etag:

@@ -104,8 +104,9 @@ def content_headings(tree: HtmlElement, site: SiteNames, url: str | None = None)
     one link to this very page (a blog's permalinked post title), those inside <article> or
     <main> first; never a heading naming the site."""
     found: list[tuple[bool, int, str]] = []
+    here = _target(url, url) if url else None  # the page itself, for permalinked headings
     for el in tree.iter("h1", "h2", "h3"):
-        if _chrome(el) or (el.tag != "h1" and not _links_to(el, url)):
+        if _chrome(el) or (el.tag != "h1" and not _links_to(el, here, url)):
             continue
         text = heading_text(el)
         if 3 <= len(text) <= _MAX_HEADLINE and not site.matches(text, bounded=True):
@@ -130,12 +131,11 @@ def _one_link(el: HtmlElement) -> HtmlElement | None:
     return links[0]
 
 
-def _links_to(el: HtmlElement, url: str | None) -> bool:
-    """The heading is one link to the page itself (its permalink)."""
-    if not url or (link := _one_link(el)) is None:
+def _links_to(el: HtmlElement, here: tuple[str, str, str] | None, url: str | None) -> bool:
+    """The heading is one link to the page at ``url`` (``here``: its _target), its permalink."""
+    if here is None or url is None or here[1] in _HOME_PATHS or (link := _one_link(el)) is None:
         return False
-    here = _target(url, url)
-    return here is not None and here[1] not in _HOME_PATHS and _target(link.get("href", ""), url) == here
+    return _target(link.get("href", ""), url) == here
 
 
 def _jsonld_values(jsonld: list[dict[str, Any]], *path: str) -> list[str]:

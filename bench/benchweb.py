@@ -21,19 +21,18 @@ import html
 import json
 import random
 import re
-import socket
 import threading
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from benchweb_pages import _headline, paragraph_pool, skeleton, template_date
 
-from demoweb.server import etag_for, http_date, not_modified
+from demoweb.server import KeepAliveHandler, etag_for, http_date, not_modified
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES, SITES = ROOT / "tests" / "pages", ROOT / "demoweb" / "sites"
@@ -115,18 +114,10 @@ class _Site:
     frontier: int = 0
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(KeepAliveHandler):
     """From memory: 200 (gzip if asked), 304 on a matching validator, else 404."""
 
-    protocol_version = "HTTP/1.1"  # keep-alive, like real servers
-    server_version, sys_version = "nginx", ""
     server: _Server
-
-    def setup(self) -> None:
-        """TCP_NODELAY, as nginx: otherwise Nagle holds each body until the client's delayed
-        ACK of the headers (40 ms a response)."""
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the bench prints its own figures."""

@@ -65,20 +65,25 @@ def not_modified(req: dict[str, str], etag: str, last_modified: datetime | None)
     return False
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Looks up the outlet's route, then applies conditional GET, gzip and behaviours."""
+class KeepAliveHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive with TCP_NODELAY, as nginx serves (the fixture and bench webs)."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, like real servers; we always send a length
     server_version = "nginx"
     sys_version = ""
-    timeout = 30
-    server: _OutletServer
 
     def setup(self) -> None:
-        """TCP_NODELAY, as nginx: on a kept-alive connection Nagle would otherwise hold each
-        body until the client's delayed ACK of the headers (40 ms a response)."""
+        """TCP_NODELAY: on a kept-alive connection Nagle would otherwise hold each body until
+        the client's delayed ACK of the headers (40 ms a response)."""
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _Handler(KeepAliveHandler):
+    """Looks up the outlet's route, then applies conditional GET, gzip and behaviours."""
+
+    timeout = 30
+    server: _OutletServer
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence stderr logging; the request log is web.requests."""

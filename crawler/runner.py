@@ -74,7 +74,9 @@ def worker_settings(settings: Settings, registry: Registry, redis_url: str, pref
         "crawler.pipelines.ExtractPipeline": 300,
         "crawler.distributed.worker.RedisItemPipeline": 800,
     }, priority="cmdline")
-    settings.set("SPIDER_MIDDLEWARES", {"crawler.distributed.worker.LeaseMiddleware": 1000},
+    # Closest to the engine: every request it counts reaches the scheduler (a middleware
+    # nearer the spider, e.g. DepthMiddleware, may drop what it yields).
+    settings.set("SPIDER_MIDDLEWARES", {"crawler.distributed.worker.LeaseMiddleware": 5},
                  priority="cmdline")
     # Closest to the downloader: the shared per-outlet gate is the last thing before the wire.
     middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -210,6 +212,14 @@ def test_fingerprints_expire_so_feeds_are_polled_again_conditionally(
     assert all("if-none-match" in {h.lower() for h in r.headers} or
                "if-modified-since" in {h.lower() for h in r.headers}
                for r in polled if r.status == 304)
+    # A sitemap index is fetched in full (a 304 would hide the sitemaps it lists from every
+    # worker), so the sitemaps it lists are polled too, conditionally.
+    indexes = {i.decode() for i in client.smembers("mediawatch:indexes")}
+    assert {urlsplit(u).path for u in indexes} == {"/tms/wp-sitemap.xml", "/sitemap.xml"}
+    sitemaps = {r.path: r.status for r in polled if "sitemap" in r.path}
+    assert sitemaps["/tms/wp-sitemap.xml"] == sitemaps["/sitemap.xml"] == 200, sitemaps
+    assert sitemaps["/tms/wp-sitemap-posts-post-1.xml"] == 304, sitemaps
+    assert sitemaps["/sitemap/news.xml.gz"] == 304, sitemaps
     assert len(query(cluster.db, "select id from crawl_runs")) == 3
 
 
@@ -241,3 +251,68 @@ def test_worker_errors_say_how_to_fix_them(web: FixtureWeb, tmp_path: Path,
     finally:
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=30) == 0
+
+
+class _Monitor:
+    """Every command Redis runs, in order (MONITOR), from a thread."""
+
+    def __init__(self, url: str) -> None:
+        self.commands: list[str] = []
+        self._client = redis.Redis.from_url(url)
+        self._monitor = self._client.monitor()
+        self._monitor.__enter__()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for entry in self._monitor.listen():
+                self.commands.append(entry["command"])
+        except (redis.ConnectionError, OSError, ValueError):
+            return  # stop() closed the connection
+
+    def stop(self) -> list[str]:
+        self._client.set("monitor-stop", 1)
+        deadline = time.monotonic() + 20
+        while not any(c.startswith("SET monitor-stop") for c in self.commands):
+            assert time.monotonic() < deadline, "MONITOR fell behind"
+            time.sleep(0.05)
+        self._monitor.connection.disconnect()
+        return self.commands
+
+
+def test_a_lease_is_acked_only_after_every_request_its_response_queued(
+        web: FixtureWeb, tmp_path: Path, redis_url: str) -> None:
+    # A feed's lease acked once its listing reached the archiver queue, while the article
+    # requests it yielded still waited in Scrapy's scraper: a worker killed between lost them
+    # for the wave (nothing else knew them). Read from Redis' own log of commands: for every
+    # response, each request it queued is pushed before the response's lease is released.
+    web.set_epoch(0)
+    cluster = _setup(web, tmp_path, redis_url)
+    monitor = _Monitor(redis_url)
+    _wave(cluster, ("w1",))
+    commands = monitor.stop()
+    document_of: dict[str, str] = {}  # lease -> URL of the response it was leased for
+    acked: dict[str, int] = {}
+    pushed: dict[str, list[int]] = defaultdict(list)  # document URL -> positions of pushes
+    for i, command in enumerate(commands):
+        if command.startswith("LPUSH mediawatch:items"):
+            lease = re.search(r'"lease": "([0-9a-f]{32})"', command)
+            url = re.search(r'"(?:url|document)": "([^"]+)"', command)
+            if lease and url:
+                document_of.setdefault(lease.group(1), url.group(1))
+        elif command.startswith("HDEL mediawatch:lease:data "):
+            acked.setdefault(command.rsplit(" ", 1)[1], i)
+        elif command.startswith("EVALSHA") and " mediawatch:q:" in command \
+                and '"redirect_urls"' not in command and '"retry_times"' not in command:
+            # (a redirect or a retry goes back to the queue on its own lease)
+            origin = re.search(r'"from": "([^"]+)"', command)
+            if origin:
+                pushed[origin.group(1)].append(i)
+    listings = {lease: url for lease, url in document_of.items() if pushed.get(url)}
+    assert len(listings) >= 5, listings  # feeds, sitemaps and sections of five outlets
+    late = {url: (acked[lease], max(pushed[url])) for lease, url in listings.items()
+            if lease in acked and acked[lease] < max(pushed[url])}
+    assert late == {}, late
+    assert set(listings) <= set(acked)  # and every lease was released in the end
+    assert query(cluster.db, "select count(*) from articles") != [(0,)]

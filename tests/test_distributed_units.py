@@ -156,3 +156,23 @@ def test_the_archiver_keeps_what_it_cannot_store_and_goes_on(
     db = tmp_path / "archive.db"
     assert query(db, "select url from pages") == [(page.url,)]
     assert query(db, "select finish_reason, requests from crawl_runs") == [("finished", 3)]
+
+
+def test_a_lease_waits_for_its_last_item_or_request_and_strands_only_when_done() -> None:
+    from crawler.distributed.worker import LeaseTracker
+
+    leases = LeaseTracker()
+    leases.started("feed")
+    leases.add("feed")  # its listing
+    leases.add("feed")  # an article request it yielded
+    assert leases.handed_off("feed") is False  # the listing is in Redis, the request is not
+    assert leases.stranded() == []  # still producing: nothing is stranded yet
+    assert leases.finished("feed") is False  # the callback ended; the request is on its way
+    assert leases.handed_off("feed") is True  # pushed: now the lease may go
+    # A response whose request never reached the scheduler (refused on the way): released
+    # when Scrapy is idle, never kept (the worker would wait for it forever).
+    leases.started("section")
+    leases.add("section")
+    assert leases.finished("section") is False
+    assert leases.stranded() == ["section"] and leases.stranded() == []
+    assert leases.handed_off("section") is True  # untracked now: a second HDEL is harmless

@@ -7,7 +7,8 @@ Differences from stock scrapy-redis, each for a reason:
   `poll_min_minutes`, an article after MEDIAWATCH_REDIS_ARTICLE_TTL_HOURS), so feeds and
   due articles are polled again by later runs; the check and the push are one Lua call;
 - popped requests are leased and acked only once their results reached the archiver
-  queue, so a worker killed mid-crawl loses nothing: its leases return to the queue;
+  queue and the requests they yielded this queue, so a worker killed mid-crawl loses
+  nothing: its leases return to the queue;
 - the queue is never flushed on close (SCHEDULER_PERSIST): it is shared.
 - an idle worker stays up while other workers still hold leases or requests wait for
   their outlet's delay, and leaves after MEDIAWATCH_REDIS_IDLE_EXIT idle seconds.
@@ -34,9 +35,13 @@ from twisted.internet.task import LoopingCall
 from crawler.context import CrawlContext
 from crawler.distributed import codec, worker_id
 from crawler.distributed.frontier import Frontier
+from crawler.distributed.state import RedisState
+from crawler.distributed.worker import PARENT_LEASE, leases_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from crawler.distributed.worker import LeaseTracker
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ class WorkerScheduler(Scheduler):
 
     crawler: Crawler
     frontier: Frontier
+    leases: LeaseTracker
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkerScheduler:
@@ -64,6 +70,7 @@ class WorkerScheduler(Scheduler):
                                     * 3600)
         scheduler.fingerprints = RFPDupeFilter(server, key="unused")
         scheduler.frontier = Frontier(server, scheduler.prefix, scheduler.worker)
+        scheduler.leases = leases_of(crawler)
         crawler.signals.connect(scheduler.on_idle, signal=signals.spider_idle)
         return scheduler
 
@@ -108,14 +115,21 @@ class WorkerScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         """Push unless seen within its TTL; a redirect or retry hands its lease on."""
         old_lease = request.meta.pop("mw_lease", None)
+        parent = request.meta.pop(PARENT_LEASE, None)
         source_id = request.meta.get("source_id", "_other")
         ttl = 0 if request.dont_filter else self._ttl(request)
         fingerprint = None if request.dont_filter else \
             self.fingerprints.request_fingerprint(request)
+        meta = request.meta
+        if meta.get("kind") == meta.get("via") == "sitemap" and (index := meta.get("from")) \
+                and isinstance(self.context.state, RedisState):
+            self.context.state.listed_sitemap(index)  # before the push: fetched in full next time
         data = codec.dumps(request.to_dict(spider=self.spider))
         pushed = self.frontier.push(data, source_id, request.priority, fingerprint, ttl)
         if old_lease:
             self.frontier.ack(old_lease)
+        if parent and self.leases.handed_off(parent):
+            self.frontier.ack(parent)  # the last of its response's output is in Redis
         if self.stats:
             key = "scheduler/enqueued/redis" if pushed else "dupefilter/filtered"
             self.stats.inc_value(key)
@@ -158,6 +172,10 @@ class WorkerScheduler(Scheduler):
 
     def on_idle(self) -> None:
         """Stay while anyone holds leases or anything is queued; leave after idle_exit s."""
+        for lease in self.leases.stranded():
+            logger.warning("released lease %s: part of its response's output never reached "
+                           "Redis (dropped on the way)", lease)
+            self.frontier.ack(lease)
         reclaimed = self.frontier.reclaim()
         if reclaimed:
             logger.warning("took back %d requests from workers that stopped answering",

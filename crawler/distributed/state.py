@@ -19,6 +19,7 @@ class RedisState:
     def __init__(self, server: Any, prefix: str) -> None:
         self.server = server
         self.key = f"{prefix}:url"
+        self.indexes = f"{prefix}:indexes"
 
     def _get(self, url: str) -> dict[str, Any]:
         raw = self.server.hget(self.key, url)
@@ -56,9 +57,13 @@ class RedisState:
         return True
 
     def lists_sitemaps(self, source_id: str, url: str) -> bool:
-        """Unknown here, so yes: an index answered 304 would hide its sitemaps from every
-        worker (the shared queue's expiring fingerprints space the polls instead)."""
-        return True
+        """Whether any worker queued a sitemap this one listed (a sitemap index): it is then
+        fetched in full, since a 304 would hide its sitemaps from every worker."""
+        return bool(self.server.sismember(self.indexes, url))
+
+    def listed_sitemap(self, url: str) -> None:
+        """The sitemap at ``url`` listed another sitemap (the scheduler saw its request)."""
+        self.server.sadd(self.indexes, url)
 
     def close(self) -> None:
         """Nothing to close: the connection belongs to the crawler."""

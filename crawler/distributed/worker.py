@@ -3,8 +3,9 @@
 A worker has no database. What it fetched (pages, with their extraction, and discovery
 listings) goes as JSON onto the `items` list for `mediawatch archiver`, the only writer
 of archive.db. A request's lease is acked in the same Redis transaction as the last item
-its response produced, so a worker killed at any point either handed everything off or
-leaves a lease that another worker takes back (a duplicate at worst, never a loss).
+its response produced, or after the push of the last request it yielded (whichever comes
+last), so a worker killed at any point either queued and handed off everything or leaves a
+lease that another worker takes back (a duplicate at worst, never a loss).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy_redis import connection
 
@@ -35,13 +36,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+# Request.meta key of the lease whose response yielded the request (never sent to Redis).
+PARENT_LEASE = "mw_parent_lease"
+
+
 def items_key(prefix: str) -> str:
     """The list workers push to and the archiver pops from."""
     return f"{prefix}:items"
 
 
 class LeaseTracker:
-    """Which leased responses still have items on their way to the archiver queue."""
+    """Which leased responses still have items on their way to the archiver queue, or
+    requests on their way to the shared queue."""
 
     def __init__(self) -> None:
         self.pending: dict[str, int] = {}
@@ -65,7 +71,7 @@ class LeaseTracker:
         return False
 
     def handed_off(self, lease: str) -> bool:
-        """One item reached Redis; True if it was the lease's last (ack with it)."""
+        """One item or request reached Redis; True if it was the lease's last (ack with it)."""
         if lease not in self.pending:
             return True  # an errback's single item: nothing else was tracked
         self.pending[lease] -= 1
@@ -73,6 +79,15 @@ class LeaseTracker:
             del self.pending[lease]
             return True
         return False
+
+    def stranded(self) -> list[str]:
+        """Leases whose output is all processed but never all reached Redis (an item dropped
+        by a pipeline, a request refused before the scheduler): only asked when Scrapy is
+        idle, when nothing of theirs can be on its way any more."""
+        gone = [lease for lease in self.pending if lease not in self.producing]
+        for lease in gone:
+            del self.pending[lease]
+        return gone
 
 
 def leases_of(crawler: Crawler) -> LeaseTracker:
@@ -91,7 +106,10 @@ def _frontier(crawler: Crawler) -> tuple[Any, Frontier]:
 
 
 class LeaseMiddleware(BaseSpiderMiddleware):
-    """Count the items a leased response produces, so its lease is acked after the last."""
+    """Count the items and requests a leased response produces, so its lease is acked after
+    the last of them reached Redis. Scrapy's scraper queues a callback's output and hands it
+    on later: acking when the callback ended, or with its last item, left the requests it
+    yielded after that item unqueued for a moment (a worker killed then lost them)."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -132,6 +150,9 @@ class LeaseMiddleware(BaseSpiderMiddleware):
     def _count(self, lease: str, output: Any) -> None:
         if isinstance(output, (FetchedPage, Discovered)):
             output.lease = lease
+            self.leases.add(lease)
+        elif isinstance(output, Request):
+            output.meta[PARENT_LEASE] = lease  # WorkerScheduler counts it off once pushed
             self.leases.add(lease)
 
     def _finish(self, lease: str) -> None:

@@ -4,7 +4,9 @@ discovery document of every outlet, every few minutes, on archives of millions o
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,18 +35,21 @@ def _state(tmp_path: Path, child_due: str) -> CrawlState:
     return CrawlState(db)
 
 
-def _scans(state: CrawlState, call: object) -> tuple[object, list[str]]:
-    """Run `call`, then the plan of every statement it ran: the steps that read a whole table."""
+def _scans(state: CrawlState, call: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """Run `call`, then the plan of every statement it ran: the steps on url_state that use
+    no index."""
     statements: list[str] = []
     state.conn.set_trace_callback(statements.append)
     try:
-        result = call()  # type: ignore[operator]
+        result = call()
     finally:
         state.conn.set_trace_callback(None)
     assert statements
+    # Every step on url_state names the index it uses ("SEARCH url_state" alone, which an OR
+    # of two columns gives, read the whole table as a scan does).
     scans = [f"{sql} -> {step[-1]}" for sql in statements
              for step in state.conn.execute(f"EXPLAIN QUERY PLAN {sql}")
-             if step[-1].startswith("SCAN url_state")]
+             if " url_state" in f" {step[-1]}" and "USING" not in step[-1]]
     return result, scans
 
 
@@ -59,5 +64,33 @@ def test_a_sitemap_index_is_due_when_a_sitemap_it_lists_is_and_no_read_scans_url
         result, scans = _scans(state, lambda: state.lists_sitemaps("one", INDEX))
         assert result is True and scans == []
         assert state.lists_sitemaps("one", CHILD) is False
+    finally:
+        state.close()
+
+
+def test_no_read_of_a_crawl_or_of_its_plan_scans_url_state(tmp_path: Path) -> None:
+    state = _state(tmp_path, LATER)
+    article = "http://127.0.0.2:8000/news/1"
+    calls = {
+        "validators": lambda: state.validators(article),
+        "content_hash": lambda: state.content_hash(article),
+        "due": lambda: state.due("one", NOW, False, 10),
+        "due recheck": lambda: state.due("one", NOW, True, 10, exclude=[article], since=NOW),
+        "due_count": lambda: state.due_count("one", NOW, False),
+        "has_due_articles": lambda: state.has_due_articles("one", NOW),
+        "newest_fetch": lambda: state.newest_fetch(["one"]),
+        "fetched_since": lambda: state.fetched_since([article], EARLIER),
+        "next_due": lambda: state.next_due("one", [INDEX]),
+    }
+    try:
+        found = {name: _scans(state, call) for name, call in calls.items()}
+        assert {name: scans for name, (_, scans) in found.items() if scans} == {}
+        assert found["validators"][0] == (None, None) and found["content_hash"][0] is None
+        assert len(found["due"][0]) == 0 and found["due_count"][0] == 0  # nothing due yet
+        assert len(found["due recheck"][0]) == 10  # every article but the excluded one
+        assert found["has_due_articles"][0] is False
+        assert found["newest_fetch"][0] == EARLIER
+        assert found["fetched_since"][0] == {article}
+        assert found["next_due"][0] == LATER
     finally:
         state.close()

@@ -176,8 +176,12 @@ class CrawlState:
         if urls:
             marks = ", ".join("?" * len(urls))
             times.append(self.conn.execute(
-                f"SELECT min(next_due) FROM url_state WHERE url IN ({marks}) OR (kind = "
-                f"'sitemap' AND discovered_from IN ({marks}))", [*urls, *urls]).fetchone()[0])
+                f"SELECT min(next_due) FROM url_state WHERE url IN ({marks})", urls
+            ).fetchone()[0])
+            # The sitemaps they led to, found through the outlet (url_state_due), not a scan.
+            times.append(self.conn.execute(
+                f"SELECT min(next_due) FROM url_state WHERE source_id = ? AND kind = 'sitemap'"
+                f" AND discovered_from IN ({marks})", [source_id, *urls]).fetchone()[0])
         times.append(self.conn.execute(
             "SELECT min(next_due) FROM url_state WHERE source_id = ? AND kind = 'article'",
             [source_id]).fetchone()[0])

@@ -108,7 +108,10 @@ _WHOLE = {"article", "main", "body", "html"}
 
 
 # Photo and image credits sit in elements classed "author" too ("Фото: Алексей Меринов").
-_CREDIT_CLASS = re.compile(r"comment|picture|photo|image|img|caption|credit|copyright|media", re.I)
+# Whole words of a class ("image-credit", "photo_caption"), not letters inside one: a header
+# that "has-mainimg" or a "multimedia" section holds the article's own byline.
+_CREDIT_CLASS = re.compile(r"(?<![a-z])(?:comment|picture|photo|image|img|caption|credit|"
+                           r"copyright|media)", re.I)
 _CREDIT_TEXT = re.compile(r"^\W*(photo|foto|фото|լուսանկար|image|bild|picture|illustration|"
                           r"credit|quelle|source|getty|reuters/|afp/|©|\(c\))", re.I)
 

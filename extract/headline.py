@@ -56,7 +56,7 @@ from .titles import SEPARATOR, SiteNames, clean, fold, is_date, key, strip_site,
 _MAX_HEADLINE = 400
 _SKIP_TAGS = {"nav", "footer", "aside", "form", "menu"}
 _SKIP_ROLES = {"navigation", "contentinfo", "complementary", "search"}
-_BLOCKS = {"br", "div", "p", "li"}
+_BLOCKS = {"br", "div", "p", "li", "time"}  # <time>: never part of a word
 _CONTENT = {"article", "main"}
 # A shorter title is the same headline only when it keeps more than this share of the words.
 _MIN_SHORT_SHARE = 0.5
@@ -74,7 +74,8 @@ def heading_text(el: HtmlElement) -> str:
     def walk(node: HtmlElement) -> None:
         if node.tag in ("script", "style", "noscript") or not isinstance(node.tag, str):
             return
-        if node.tag in _BLOCKS:
+        block = node.tag in _BLOCKS
+        if block:
             out.append(" ")
         if node.text:
             out.append(node.text)
@@ -82,6 +83,8 @@ def heading_text(el: HtmlElement) -> str:
             walk(child)
             if child.tail:
                 out.append(child.tail)
+        if block:  # and where it ends: "José Miguel Wilson</div><time>Hace 13 horas"
+            out.append(" ")
 
     walk(el)
     return clean("".join(out))

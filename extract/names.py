@@ -52,8 +52,9 @@ _NOT_ALONE = _DATE_WORDS | _MONTHS  # a part that is only one of these is no nam
 # Words around a date that its digits leave behind: "Posted on" (September 3), "Jörn Mecher am"
 # (12.03.2021), "Stand:" (14:00), "vor" (3 Stunden). A part made only of these and date
 # labels or months is no name; at a name's end they are cut.
-_TAIL_GLUE = ("on", "am", "at", "um", "le", "el", "il", "в", "vom")  # cut at a name's end
-_DATE_GLUE = frozenset((*_TAIL_GLUE, *"den de der datum date stand vor seit since".split()))
+# cut at a name's end; "vor"/"hace" (3 Stunden, 13 horas: "ago" before the number)
+_TAIL_GLUE = ("on", "am", "at", "um", "le", "el", "il", "в", "vom", "vor", "hace")
+_DATE_GLUE = frozenset((*_TAIL_GLUE, *"den de der datum date stand seit since".split()))
 _GLUE_TAIL = re.compile(rf"(?:\s+(?:{'|'.join(_TAIL_GLUE)}))+\s*$", re.I)
 _NOT_NAMES = {"admin", "administrator", "editor", "redaktion", "staff", "follow", "folgen",
               "anonymous", "guest", "unknown", "none", "null", "team"}

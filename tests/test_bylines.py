@@ -123,3 +123,24 @@ def test_markup_in_a_metadata_author_is_not_part_of_the_names(author_ld: str,
                                                                authors: list[str]) -> None:
     head = f'<script type="application/ld+json">{{"@type": "NewsArticle", "author": {author_ld}}}</script>'
     assert extract_article(_page(head, ""), "https://paper.example/a").authors == authors
+
+
+@pytest.mark.parametrize(("header_class", "byline", "authors"), [
+    # A header that "has-mainimg" is no photo credit (La Tercera: every byline was skipped).
+    ("titulares has-mainimg", "<div class='byline'><a>Isabel Caro</a> y <a>Ana Roa</a></div>",
+     ["Isabel Caro", "Ana Roa"]),
+    ("story multimedia-story", "<div class='byline'>Ana Roa</div>", ["Ana Roa"]),
+    # A byline class inside an image credit still is one.
+    ("image-credit", "<div class='byline'>Ana Roa</div>", ["Paper"]),
+    ("photo_caption", "<span class='author'>Ana Roa</span>", ["Paper"]),
+    # The time after a name's block, with no space in the markup: not part of the name.
+    ("head", "<div class='author'><div class='name'><a>José Miguel Wilson</a></div>"
+             "<time>Hace 13 horas</time></div>", ["José Miguel Wilson"]),
+    ("head", "<div class='author'><span>Jörn Mecher</span> <span>vor 3 Stunden</span></div>",
+     ["Jörn Mecher"]),
+])  # fmt: skip
+def test_credit_classes_are_whole_words_and_a_time_ends_a_name(
+        header_class: str, byline: str, authors: list[str]) -> None:
+    head = "<meta property='og:site_name' content='Paper'><meta name='author' content='Paper'>"
+    body = f"<div class='{header_class}'>{byline}</div>"
+    assert extract_article(_page(head, body), "https://paper.example/a").authors == authors

@@ -163,11 +163,16 @@ def _visible(tree: HtmlElement, title: str | None = None) -> Iterator[list[str]]
                 yield names
 
 
+# A CMS account's name ("robert.stitz", "edilson.la.rosa"), not the name it prints.
+_HANDLE = re.compile(r"[a-z]{2,}(?:[._][a-z]{2,}){1,2}")
+
+
 def authors(tree: HtmlElement, jsonld: list[dict[str, Any]], site: SiteNames,
             meta_author: str | None = None, title: str | None = None) -> list[str]:
     """The page's authors, names only, in its order (see the module doc)."""
     people, orgs = _ld_people(jsonld)
     fallback: list[str] = []
+    handles: list[str] = []
     house: set[str] | None = None  # the publisher's and its accounts' names, read if needed
     for names in _sources(tree, jsonld, people + orgs, meta_author, title):
         names = unique_names(_without_site(n, site) for n in names)
@@ -175,10 +180,16 @@ def authors(tree: HtmlElement, jsonld: list[dict[str, Any]], site: SiteNames,
         if own and house is None:
             house = _house_names(tree, jsonld, site)
         own = [n for n in own if key(n) not in (house or ())]
+        if own and all(_HANDLE.fullmatch(n) for n in own):
+            # A CMS account ("robert.stitz"): the page may print the person's name further on.
+            handles = handles or own
+            continue
         if own:
             return own
         # The site's own name as the page prints it ("Suedtirol Online", not "stol.it").
         fallback = fallback or [n for n in names if not site.matches(n)] or names
+    if handles:  # "robert.stitz" -> "Robert Stitz": the name an account is made of
+        return [" ".join(p.capitalize() for p in re.split(r"[._]", h)) for h in handles]
     return fallback
 
 

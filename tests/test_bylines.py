@@ -144,3 +144,22 @@ def test_credit_classes_are_whole_words_and_a_time_ends_a_name(
     head = "<meta property='og:site_name' content='Paper'><meta name='author' content='Paper'>"
     body = f"<div class='{header_class}'>{byline}</div>"
     assert extract_article(_page(head, body), "https://paper.example/a").authors == authors
+
+
+@pytest.mark.parametrize(("author_ld", "byline", "authors"), [
+    # A CMS account is the only author the page gives: the name it is made of.
+    ("robert.stitz", "", ["Robert Stitz"]),
+    ("edilson.la.rosa", "", ["Edilson La Rosa"]),
+    # The page prints the person's name further on: that one.
+    ("christian.stadtfeld", "<p class='author'>Christian P. Stadtfeld</p>",
+     ["Christian P. Stadtfeld"]),
+    # Not accounts: a name with capitals or a space, a single word.
+    ("Robert.Stitz", "<p class='author'>Christian P. Stadtfeld</p>", ["Robert.Stitz"]),
+    ("Ana Roa", "<p class='author'>Christian P. Stadtfeld</p>", ["Ana Roa"]),
+])  # fmt: skip
+def test_an_account_handle_gives_way_to_a_printed_name(author_ld: str, byline: str,
+                                                        authors: list[str]) -> None:
+    head = ("<meta property='og:site_name' content='Paper'><script type='application/ld+json'>"
+            f'{{"@type": "NewsArticle", "author": {{"@type": "Person", "name": "{author_ld}"}}}}'
+            "</script>")
+    assert extract_article(_page(head, byline), "https://paper.example/a").authors == authors

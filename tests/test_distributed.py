@@ -268,8 +268,8 @@ class _Monitor:
         try:
             for entry in self._monitor.listen():
                 self.commands.append(entry["command"])
-        except (redis.ConnectionError, OSError, ValueError):
-            return  # stop() closed the connection
+        except Exception:  # stop() closed the connection under it (any error of redis-py's)
+            return
 
     def stop(self) -> list[str]:
         self._client.set("monitor-stop", 1)

@@ -108,10 +108,17 @@ _WHOLE = {"article", "main", "body", "html"}
 
 
 # Photo and image credits sit in elements classed "author" too ("Фото: Алексей Меринов").
-# Whole words of a class ("image-credit", "photo_caption"), not letters inside one: a header
-# that "has-mainimg" or a "multimedia" section holds the article's own byline.
-_CREDIT_CLASS = re.compile(r"(?<![a-z])(?:comment|picture|photo|image|img|caption|credit|"
+# Whole words of a class ("image-credit", "photo_caption", "postImageCredit"), not letters
+# inside one: a header that "has-mainimg" or a "multimedia" section holds the article's byline.
+_CREDIT_WORDS = re.compile(r"(?<![a-z])(?:comment|picture|photo|image|img|caption|credit|"
                            r"copyright|media)", re.I)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _credit_class(el: HtmlElement) -> bool:
+    """The element's class names a photo, a caption, a credit or comments."""
+    value = el.get("class")
+    return bool(value) and _CREDIT_WORDS.search(_CAMEL.sub(" ", value)) is not None
 _CREDIT_TEXT = re.compile(r"^\W*(photo|foto|фото|լուսանկար|image|bild|picture|illustration|"
                           r"credit|quelle|source|getty|reuters/|afp/|©|\(c\))", re.I)
 
@@ -146,9 +153,9 @@ def _visible(tree: HtmlElement, title: str | None = None) -> Iterator[list[str]]
     for el in found:
         # A container that holds the whole article is no photo credit, whatever its class
         # says of the story ("node--type-article media-photo" on National Geographic).
-        if el.tag in _SKIP or _CREDIT_CLASS.search(el.get("class") or "") or any(
+        if el.tag in _SKIP or _credit_class(el) or any(
                 a.tag in _SKIP or a.tag in ("figure", "figcaption")
-                or (a.tag not in _WHOLE and _CREDIT_CLASS.search(a.get("class") or ""))
+                or (a.tag not in _WHOLE and _credit_class(a))
                 for a in el.iterancestors()):
             continue
         name_el = next(iter(el.xpath('.//*[@itemprop="name"]')), None)

@@ -133,6 +133,7 @@ def test_markup_in_a_metadata_author_is_not_part_of_the_names(author_ld: str,
     # A byline class inside an image credit still is one.
     ("image-credit", "<div class='byline'>Ana Roa</div>", ["Paper"]),
     ("photo_caption", "<span class='author'>Ana Roa</span>", ["Paper"]),
+    ("postImageCredit", "<span class='author'>Ana Roa</span>", ["Paper"]),
     # The time after a name's block, with no space in the markup: not part of the name.
     ("head", "<div class='author'><div class='name'><a>José Miguel Wilson</a></div>"
              "<time>Hace 13 horas</time></div>", ["José Miguel Wilson"]),

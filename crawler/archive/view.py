@@ -141,20 +141,21 @@ class CrawlState:
                                 "WHERE url = ?", [url]).fetchone()
         if row is None or row[0] is None or row[1] is None or row[1] <= now:
             return True
-        # (source_id, kind) lead the url_state_due index: without the outlet, this read every
-        # row of url_state for each document not yet due (`crawl --due` of a large archive).
-        child = self.conn.execute(
-            "SELECT 1 FROM url_state WHERE source_id = ? AND kind = 'sitemap' "
-            "AND discovered_from = ? AND (next_due IS NULL OR next_due <= ?) LIMIT 1",
-            [row[2], url, now]).fetchone()
-        return child is not None
+        return self._child_sitemap(row[2], url, due_by=now)
 
     def lists_sitemaps(self, source_id: str, url: str) -> bool:
         """Whether a sitemap (or robots.txt) led to other sitemaps when last fetched."""
-        # (source_id, kind) lead the url_state_due index: an outlet's few sitemap rows.
+        return self._child_sitemap(source_id, url)
+
+    def _child_sitemap(self, source_id: str, url: str, due_by: str | None = None) -> bool:
+        """Whether `url` led to a sitemap (one due by `due_by`, if given)."""
+        # (source_id, kind) lead the url_state_due index: an outlet's few sitemap rows. Without
+        # the outlet this read every row of url_state (`crawl --due` of a large archive).
+        due = " AND (next_due IS NULL OR next_due <= ?)" if due_by is not None else ""
         return self.conn.execute(
             "SELECT 1 FROM url_state WHERE source_id = ? AND kind = 'sitemap' "
-            "AND discovered_from = ? LIMIT 1", [source_id, url]).fetchone() is not None
+            f"AND discovered_from = ?{due} LIMIT 1",
+            [source_id, url, *([due_by] if due_by is not None else [])]).fetchone() is not None
 
     def has_due_articles(self, source_id: str, now: str) -> bool:
         """Whether the outlet's frontier holds a never-fetched or due article."""

@@ -1,7 +1,8 @@
 """Find dates printed on the page: the dateline beside the headline, and labelled dates.
 
 The dateline is read only from the text just after the page's headline <h1> (and a little
-before it, past a kicker), because that is where templates print the publication date; dates
+before it, past a kicker; on a page without <h1>, right beside the <h2> that the page title
+repeats), because that is where templates print the publication date; dates
 further down belong to the body or to sidebars and must never be taken for the article's date.
 Picture captions are skipped (they date the photograph), and a higher block's neighbours are
 not read once the text beside the headline already fills the window (they are comments and
@@ -24,6 +25,7 @@ from .dateparse import ANY_STYLE, DateStyle, dates_in_text
 
 _WINDOW = 400
 _BEFORE = 200
+_NEAR = 100  # beside an <h2> headline
 # Labels closer than this before a date describe it ("Updated: 12 May 2025, 10:15").
 _LABEL_REACH = 40
 _UPDATE_WORDS = (
@@ -174,16 +176,31 @@ def _sibling_text(node: HtmlElement, limit: int, preceding: bool) -> tuple[str, 
     return " ".join(parts)[:limit], min(size, limit)
 
 
+_NOT_LETTERS = re.compile(r"[\W_]+")
+
+
+def _letters(text: str) -> str:
+    """Text compared by its letters and digits only: titles and headings differ in dashes."""
+    return _NOT_LETTERS.sub(" ", text).strip().casefold()
+
+
+_MIN_H2_HEADLINE = 20  # characters: a section name ("News") repeated in the title is no headline
+
+
 def _headline(tree: HtmlElement) -> HtmlElement | None:
-    """The page's headline element: its only <h1>, else the one that repeats the page title."""
+    """The page's headline element: its only <h1>, else the one that repeats the page title
+    (on a page with no <h1>, the <h2> that does: some templates mark the headline up so)."""
     h1s = [h for h in tree.iter("h1") if h.text_content().strip()]
     if len(h1s) == 1:
         return h1s[0]
-    title = " ".join((tree.findtext(".//title") or "").split()).casefold()
+    title = _letters(tree.findtext(".//title") or "")
+    if not h1s:
+        h1s = [h for h in tree.iter("h2") if len(h.text_content().strip()) >= _MIN_H2_HEADLINE]
     # Several headings: the headline is the one the page title repeats; where the title also
     # repeats others (the site's and the section's names), it is the longest of them.
-    texts = [(" ".join(h.text_content().split()).casefold(), h) for h in h1s]
-    heads = sorted(((len(t), i) for i, (t, _) in enumerate(texts) if t in title), reverse=True)
+    texts = [(_letters(h.text_content()), h) for h in h1s]
+    heads = sorted(((len(t), i) for i, (t, _) in enumerate(texts) if t and f" {t} " in f" {title} "),
+                   reverse=True)
     if len(heads) == 1 or (len(heads) > 1 and heads[0][0] > 2 * heads[1][0]):
         return texts[heads[0][1]][1]
     return None
@@ -194,6 +211,8 @@ def visible_dateline(tree: HtmlElement, style: DateStyle = ANY_STYLE) -> str | N
     h1 = _headline(tree)
     if h1 is None:
         return None
+    # An <h2> headline is weaker evidence of the article's header: only a date right beside it.
+    limit_before, limit_after = (_BEFORE, _WINDOW) if h1.tag == "h1" else (_NEAR, _NEAR)
     # Walk up a few levels: the dateline often sits in the header block around the <h1>, above
     # it (past a kicker) or below it (past a byline). Each level reads a window of text on
     # either side, but not beyond a side where the levels below already held a whole window
@@ -201,10 +220,12 @@ def visible_dateline(tree: HtmlElement, style: DateStyle = ANY_STYLE) -> str | N
     node: HtmlElement | None = h1
     before = after = 0  # text between the headline and the current level's siblings
     for _ in range(3):
-        if node is None or (before >= _BEFORE and after >= _WINDOW):
+        if node is None or (before >= limit_before and after >= limit_after):
             break
-        above, size_above = _sibling_text(node, _BEFORE, True) if before < _BEFORE else ("", 0)
-        below, size_below = _sibling_text(node, _WINDOW, False) if after < _WINDOW else ("", 0)
+        above, size_above = (_sibling_text(node, limit_before - before, True)
+                             if before < limit_before else ("", 0))
+        below, size_below = (_sibling_text(node, limit_after - after, False)
+                             if after < limit_after else ("", 0))
         if found := find_date(f"{above} {below}", style):
             return found
         before, after = before + size_above, after + size_below

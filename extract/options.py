@@ -26,7 +26,7 @@ OPTIONS = Extractor(
     with_metadata=False,
 )
 
-EXTRACTOR_VERSION = f"mediawatch-extract 9 / trafilatura {trafilatura.__version__}"
+EXTRACTOR_VERSION = f"mediawatch-extract 10 / trafilatura {trafilatura.__version__}"
 
 
 def options_for(url: str | None) -> Extractor:

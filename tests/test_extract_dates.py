@@ -78,6 +78,35 @@ def test_dateline_above_the_headline_past_a_kicker() -> None:
     assert visible_dateline(document_fromstring(html)) == "2021-11-19"
 
 
+def test_dateline_beside_an_h2_headline_on_a_page_without_h1() -> None:
+    # The title repeats the <h2> (with another dash); the top bar's <time> is the site's "today".
+    html = ("<html><head><title>Kolumne: Queer Royal \u2013 Über Dragqueens</title></head><body>"
+            "<div class='navtop'><time datetime='2023-11-01T13:56:20+01:00'>1.11.2023</time></div>"
+            "<ul class='menu'>" + "<li>Kritiken</li><li>Kolumnen</li><li>Podcasts</li>" * 4 + "</ul>"
+            "<div class='page-header'><h2>Kolumne: Queer Royal - Über Dragqueens</h2></div>"
+            "<div class='intro'><p>Im Schlepptau</p><p><span>31. Oktober 2023.</span> Drag.</p></div>"
+            f"{TEXT}</body></html>")
+    assert visible_dateline(document_fromstring(html)) == "2023-10-31"
+    assert extract_article(html.encode(), "https://example.org/kolumne").date == "2023-10-31"
+
+
+def test_an_h2_headline_reads_no_date_from_the_body_below_it() -> None:
+    # An <h2> is weaker evidence of a header than an <h1>: a date 100 characters on is body text.
+    html = ("<html><head><title>Bericht zur Lage \u2013 worauf wartet die Politik?</title></head>"
+            "<body><h2>Bericht zur Lage \u2013 worauf wartet die Politik?</h2><h3>Risikoanalyse</h3>"
+            "<p>Nun ist es offiziell, der Reproduktionsfaktor sank schon vor dem Shutdown unter 1, "
+            "laut einer Veröffentlichung des Instituts vom 15.4.2020.</p></body></html>")
+    assert visible_dateline(document_fromstring(html)) is None
+    with_h1 = html.replace("<h2>", "<h1>").replace("</h2>", "</h1>")
+    assert visible_dateline(document_fromstring(with_h1)) == "2020-04-15"  # an <h1> reads on
+
+
+def test_a_short_h2_is_no_headline() -> None:
+    html = ("<html><head><title>News | Example</title></head><body><h2>News</h2>"
+            "<p>12. März 2021</p></body></html>")
+    assert visible_dateline(document_fromstring(html)) is None
+
+
 @pytest.mark.parametrize(
     ("text", "published"),
     [("Dieser Beitrag wurde am Samstag, 3. Dezember 2011 um 10:15 Uhr veröffentlicht.", "2011-12-03"),

@@ -10,6 +10,8 @@ and the story update after a crawl that adds 1,000 articles to the 1M archive.
    URLs) stored into that copy, then the story update, timed (goal: under 5 s); they are
    removed again afterwards (that story update timed too) so the next run starts from the
    same archive.
+4. 200 articles dated across the archive's past (a new outlet's archive), the same way:
+   what the story update re-clusters and how long it takes.
 
 `python bench/stories_scale.py [--size N] [--skip-large] [--reuse-full]`; `make bench` runs it.
 """
@@ -148,7 +150,7 @@ def large(size: int, reuse_full: bool = False) -> dict[str, Any]:
             print(f"stories --full not re-run: the copy's last full build is reused "
                   f"({meta['articles']:,} articles)", flush=True)
             return {"size": size, "articles": meta["articles"], "full_reused": True,
-                    **add_thousand(work)}
+                    **add_thousand(work), **add_backdated(work)}
     archive = Archive(work)
     try:
         remove_added(archive, rebuild_follows=True)  # left by an interrupted run
@@ -162,6 +164,7 @@ def large(size: int, reuse_full: bool = False) -> dict[str, Any]:
           f"{peak:,.0f} MiB (exit {code}: {out.strip()[-120:]})", flush=True)
     if code == 0:
         result.update(add_thousand(work))
+        result.update(add_backdated(work))
     return result
 
 
@@ -193,6 +196,42 @@ def add_thousand(db: Path, n: int = 1000) -> dict[str, Any]:
         result["remove_seconds"] = round(removed, 2)
         print(f"taking them out again: stories update {removed:.2f} s "
               f"(all: {time.perf_counter() - start:.1f} s with deleting their rows)", flush=True)
+    finally:
+        archive.close()
+    return result
+
+
+def add_backdated(db: Path, n: int = 200) -> dict[str, Any]:
+    """Store `n` articles dated across the archive's past (as a new outlet's sitemap lists its
+    archive: texts of stored articles, so most have candidates), time the story update, undo."""
+    import random
+
+    archive = Archive(db)
+    try:
+        first, last = archive.db.execute(
+            "SELECT min(published), max(published) FROM articles "
+            "WHERE extraction_status = 'ok' AND published >= '1995'").fetchone()
+        rows = archive.db.execute(
+            "SELECT source_id, lang, title, text FROM articles WHERE extraction_status = 'ok' "
+            "AND coalesce(text, '') != '' ORDER BY id LIMIT ?", [20 * n]).fetchall()
+        rnd = random.Random(7)
+        lo = time.mktime(time.strptime(first[:10], "%Y-%m-%d"))
+        hi = time.mktime(time.strptime(last[:10], "%Y-%m-%d")) - 90 * 86400
+        new = [{"id": f"bench-new-past-{i}", "source_id": s, "lang": lang, "url":
+                f"https://bench.invalid/past/{i}", "title": f"{title} (past {i})", "text": text,
+                "published": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
+                                           time.gmtime(lo + rnd.random() * (hi - lo)))}
+               for i, (s, lang, title, text) in enumerate(rnd.sample(rows, n))]
+        store(archive, new)
+        start = time.perf_counter()
+        done = archive.framing.update_stories()
+        seconds = time.perf_counter() - start
+        result = {"backdated": len(new), "backdated_seconds": round(seconds, 2),
+                  "backdated_loaded": len(done.loaded)}
+        print(f"a crawl adding {len(new):,} articles dated across {first[:4]}-{last[:4]}: "
+              f"stories update {seconds:.2f} s, {len(done.loaded):,} articles re-clustered",
+              flush=True)
+        result["backdated_remove_seconds"] = round(remove_added(archive), 2)
     finally:
         archive.close()
     return result

@@ -117,6 +117,40 @@ def test_update_reads_only_the_window_around_what_changed(
     assert {r[4]: r for r in snapshot(archive)} == before  # re-clustered to the same rows
 
 
+def test_a_backdated_article_re_decides_only_what_it_can_reach(
+        archive: Archive, docs: list[StoryDoc]) -> None:
+    # An outlet's archive, found late: a new article dated just before the ceasefire reports.
+    # Unrelated to them, it cannot be a candidate of any, nor join their story: the window
+    # after it keeps its decisions (before, all of it was clustered again).
+    store(archive, docs)
+    archive.framing.rebuild_stories()
+    before = {r[4]: r for r in snapshot(archive)}
+    window = {d.id for d in docs if (d.published or "").startswith("2020-11-1")}
+    assert len(window) >= 4
+    text = ("The orchard cooperative in the valley opened its cider cellar to visitors. "
+            "Growers explained how the apples are pressed slowly and stored in oak barrels, "
+            "and a baker sold pastries made with the fruit of the season. ") * 6
+    unrelated = StoryDoc("gardens/orchard-cellar.md", "gardens", "en",
+                         "2020-11-10T00:30:00+04:00", "Cider cellar opens to visitors", text)
+    store(archive, [unrelated])
+    assert archive.framing.story_scope({unrelated.id}, StoryParams()) == {unrelated.id}
+    done = archive.framing.update_stories()
+    assert done.loaded == [unrelated.id]
+    after = {r[4]: r for r in snapshot(archive)}
+    assert {k: v for k, v in after.items() if k != unrelated.id} == before
+    incremental = memberships(archive)
+    archive.framing.rebuild_stories()
+    assert memberships(archive) == incremental
+    # A report of the same event, dated before the others, reaches them all.
+    original = next(d for d in docs if d.id == "armnews/2020-11-10-ceasefire.md")
+    related = StoryDoc("wire/2020-11-10-early-ceasefire.md", "wire", "en",
+                       "2020-11-10T00:40:00+04:00", "Ceasefire signed, peacekeepers to deploy",
+                       original.text[: len(original.text) // 2])
+    store(archive, [related])
+    reached = archive.framing.story_scope({related.id}, StoryParams())
+    assert {original.id, related.id} <= reached and unrelated.id not in reached
+
+
 def test_an_article_gone_from_the_archive_leaves_its_story(
         archive: Archive, docs: list[StoryDoc]) -> None:
     store(archive, docs)

@@ -24,6 +24,7 @@ from crawler.archive.story_rows import (
     in_list,
     sketch_row,
 )
+from crawler.archive.story_scope import Lookups, scope_of
 from crawler.framing.build import StoryUpdate, link_row
 from crawler.framing.candidates import Focus
 from crawler.framing.features import (
@@ -34,7 +35,7 @@ from crawler.framing.features import (
     sampled,
 )
 from crawler.framing.stories import Clusterer, StoryDoc, StoryParams, parse_when
-from crawler.framing.storydocs import UNDATED, date_groups, merge_spans, order_key, published_order
+from crawler.framing.storydocs import UNDATED, date_groups, order_key, published_order
 from crawler.web.urls import article_id
 
 if TYPE_CHECKING:
@@ -93,11 +94,12 @@ class StoryStore:
 
     # -- full rebuild ----------------------------------------------------------------------
 
-    def _featurized(self, ids: list[str], keep: FeatureKeep | None = None
-                    ) -> Iterator[tuple[StoryDoc, Features]]:
+    def _featurized(self, ids: list[str], keep: FeatureKeep | None = None,
+                    fresh: set[str] | None = None) -> Iterator[tuple[StoryDoc, Features]]:
         """The articles `ids` read in order, with their features: those an extraction worker
         queued or a build kept (crawler.framing.featblob) when they match the stored article,
-        the others computed on every core (and, past `keep`'s date, encoded to be kept)."""
+        the others computed on every core (and, past `keep`'s date, encoded to be kept; their
+        ids added to `fresh`)."""
         batches: list[tuple[list[StoryDoc], dict[str, Features]]] = []
 
         def items(batch: list[StoryDoc]) -> list[Item]:
@@ -132,6 +134,8 @@ class StoryStore:
                 feats = ready.get(doc.id)
                 if feats is None:
                     feats = next(made)
+                    if fresh is not None:
+                        fresh.add(doc.id)
                     if keep is not None:
                         keep.computed(doc, feats, self.lexicon.version)
                 yield doc, feats
@@ -247,61 +251,32 @@ class StoryStore:
 
     # -- incremental -----------------------------------------------------------------------
 
-    def scope(self, seeds: set[str], params: StoryParams) -> set[str]:
-        """Article ids to re-cluster for changed `seeds`: every article published from a
-        seed's date (new, and old as the last build stored it) to a story window after it,
-        and the members of their stories within a copy window of those dates."""
-        spans: list[tuple[datetime, datetime]] = []
-        for chunk in chunks(sorted(seeds)):
-            marks = in_list(len(chunk))
-            # The old date too: the articles after the place an article left may now decide
-            # otherwise (the sketch keeps the date the last build clustered it at).
-            for (published,) in self.db.execute(
-                    f"SELECT published FROM articles WHERE id IN ({marks}) UNION ALL "
-                    f"SELECT published FROM story_sketches WHERE article_id IN ({marks})",
-                    chunk + chunk):
-                when = parse_when(published)
-                if when:
-                    spans.append((when, when + timedelta(days=params.window_days)))
-        # A stored article between two changed ones is context where it was published
-        # (`_context`), never left out of both: the spans need not be joined.
-        merged = merge_spans(spans)
-        scope = set(seeds)
-        for lo, hi in merged:
-            scope.update(aid for when, aid, _ in self._between(lo, hi) if lo <= when <= hi)
-        # Story mates a copy window after a changed date reaches: its copies and the members
-        # it linked are decided again. Not whole stories: a story can run for years (a
-        # recurring column, a chain of follow-ups); its farther members keep their links
-        # and take part as context. (The originals the scope copied keep their role unless
-        # nothing copies them any more: see `update`.)
-        reach = timedelta(days=params.reach_days())
-        after = merge_spans([(lo, hi + reach) for lo, hi in merged])
-        stories = {r[0] for c in chunks(sorted(scope)) for r in self.db.execute(
-            f"SELECT story_id FROM story_articles WHERE article_id IN ({in_list(len(c))})", c)}
-        mates: set[str] = set()
-        for chunk in chunks(sorted(stories)):
-            for aid, published in self.db.execute(
-                    "SELECT sa.article_id, s.published FROM story_articles sa "
-                    "JOIN story_sketches s ON s.article_id = sa.article_id "
-                    f"WHERE sa.story_id IN ({in_list(len(chunk))})", chunk):
-                when = parse_when(published)
-                if when and any(lo <= when <= hi for lo, hi in after):
-                    mates.add(aid)
-        scope |= mates
-        return scope
+    def scope(self, seeds: set[str], params: StoryParams,
+              new: dict[str, tuple[datetime | None, Lookups]] | None = None) -> set[str]:
+        """Article ids to re-cluster for changed `seeds` (crawler.archive.story_scope);
+        `new`: the lookups of the seeds, read here if not given."""
+        return scope_of(self.db, params, seeds, self.lookups(seeds) if new is None else new)
 
-    def _between(self, lo: datetime, hi: datetime) -> list[tuple[datetime, str, str | None]]:
-        day = timedelta(days=1)  # published keeps its own offset: compare strings loosely
-        # "+": the date range is the narrow index here, not the status (which every
-        # article of a healthy archive shares).
-        return self._ordered("+extraction_status = 'ok' AND coalesce(text, '') != '' "
-                             "AND published >= ? AND published < ?",
-                             [(lo - day).date().isoformat(), (hi + day).date().isoformat()])
+    def _seed_features(self, seeds: set[str], fresh: set[str] | None = None
+                       ) -> dict[str, tuple[StoryDoc, Features]]:
+        """The `seeds` still eligible, read with their features (`fresh`: ids not stored)."""
+        ids = sorted(seeds)
+        ok = [aid for c in chunks(ids) for (aid,) in self.db.execute(
+            f"SELECT id FROM articles WHERE {ELIGIBLE} AND id IN ({in_list(len(c))})", c)]
+        return {doc.id: (doc, f) for doc, f in self._featurized(sorted(ok), fresh=fresh)}
+
+    def lookups(self, seeds: set[str], read: dict[str, tuple[StoryDoc, Features]] | None = None
+                ) -> dict[str, tuple[datetime | None, Lookups]]:
+        """The new dates and lookups of the `seeds` still eligible (`read`: as _seed_features)."""
+        read = self._seed_features(seeds) if read is None else read
+        return {aid: (doc.when, Lookups.of_features(f)) for aid, (doc, f) in read.items()}
 
     def update(self, params: StoryParams, seeds: set[str], started: str,
                vocab: Vocabulary) -> StoryUpdate:
         """Re-cluster the scope of `seeds` against the stored stories before it."""
-        scope = self.scope(seeds, params)
+        fresh: set[str] = set()
+        seeded = self._seed_features(seeds, fresh)  # read once: the scope needs them too
+        scope = self.scope(seeds, params, self.lookups(seeds, seeded))
         eligible = {aid for c in chunks(sorted(scope)) for (aid,) in self.db.execute(
             f"SELECT id FROM articles WHERE {ELIGIBLE} AND id IN ({in_list(len(c))})", c)}
         order = sorted((parse_when(p) or UNDATED, aid, p) for c in chunks(sorted(eligible))
@@ -314,7 +289,14 @@ class StoryStore:
         keep = FeatureKeep.before(max(filter(None, (_newest(order), parse_when(kept))),
                                       default=None), started, params.reach_days())
         docs, feats = [], {}
-        for doc, f in self._featurized([aid for _, aid, _ in order], keep):
+        if keep is not None:
+            for aid in fresh:
+                keep.computed(*seeded[aid], self.lexicon.version)
+        known = dict(seeded)
+        known.update((doc.id, (doc, f)) for doc, f in self._featurized(
+            [aid for _, aid, _ in order if aid not in seeded], keep))
+        for _, aid, _ in order:
+            doc, f = known[aid]
             docs.append(doc)
             feats[doc.id] = f
         counted = [feats[aid].terms() for aid in new_docs]

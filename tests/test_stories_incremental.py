@@ -216,6 +216,31 @@ def test_a_new_copy_of_a_stored_article_is_found_through_its_context(
     assert roles(archive) == links
 
 
+def test_a_stored_report_copied_weeks_later_becomes_an_original(
+        archive: Archive, docs: list[StoryDoc]) -> None:
+    # The reprint comes three weeks after the report: the report is outside the update's
+    # scope (context), yet its role must change as a full rebuild would change it.
+    store(archive, docs)
+    archive.framing.rebuild_stories()
+    report = next(d for d in docs if d.id == "armnews/2024-10-06-areni-wine-festival.md")
+    assert roles(archive)[report.id] == ("report", None)
+    reprint = StoryDoc("reprints/2024-10-27-areni.md", "reprints", report.lang,
+                       "2024-10-27T08:00:00+00:00", report.title, report.text)
+    store(archive, [reprint])
+    done = archive.framing.update_stories()
+    assert report.id not in done.loaded
+    links = roles(archive)
+    assert links[reprint.id] == ("republication", report.id)
+    assert links[report.id] == ("original", None)
+    count = ("SELECT s.n_articles, s.n_independent, s.n_outlets FROM stories s "
+             "JOIN story_articles sa ON sa.story_id = s.id WHERE sa.article_id = ?")
+    counted = archive.db.execute(count, [report.id]).fetchone()
+    assert counted == (2, 1, 2)  # the reprint counts as an article, not as independent
+    archive.framing.rebuild_stories()
+    assert roles(archive) == links
+    assert archive.db.execute(count, [report.id]).fetchone() == counted
+
+
 def test_changes_are_queued_as_articles_are_written(
         archive: Archive, docs: list[StoryDoc]) -> None:
     first = [d for d in docs if (d.published or "") < CUT]

@@ -344,6 +344,8 @@ class StoryDelta:
             elif aid in changed or (was["role"] in INDEPENDENT) != (link["role"] in INDEPENDENT):
                 delta.full.add(link["story_id"])
         for aid, was in old.items():
+            if new.get(aid, {}).get("original") and aid not in changed:
+                continue  # an original in place: still independent, its story's row unchanged
             if aid not in new or "story_id" not in new[aid] or aid in changed \
                     or new[aid]["story_id"] != was["story_id"]:
                 delta.full.add(was["story_id"])

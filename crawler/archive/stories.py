@@ -331,10 +331,6 @@ class StoryStore:
             for aid in clusterer.roots - set(found):  # a context article something now copies
                 found[aid] = {"original": True}
             new.update(found)
-        # Stored articles outside the scope that something now copies: their links are read
-        # too, so that each becomes an original (and its story is written again).
-        old_links.update(self.rows.links({aid for aid, link in new.items()
-                                          if link.get("original")} - set(old_links)))
         with self._tx():
             self.db.execute("PRAGMA defer_foreign_keys = ON")  # links before story rows
             touched, written_links = self.rows.apply_links(old_links, new)

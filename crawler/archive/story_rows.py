@@ -158,10 +158,10 @@ class StoryRows:
         write = []
         for aid, link in new.items():
             before = old.get(aid)
-            if link.get("original"):  # a stored link whose article is now copied
-                if before and before["role"] == "report":
-                    self.db.execute("UPDATE story_articles SET role = 'original' "
-                                    "WHERE article_id = ?", [aid])
+            if link.get("original"):  # a stored article (scope or context) that is now copied
+                # Its story's row stays: reports and originals both count as independent.
+                self.db.execute("UPDATE story_articles SET role = 'original' "
+                                "WHERE article_id = ? AND role = 'report'", [aid])
                 continue
             if before and _same_link(before, link):
                 continue
@@ -344,8 +344,6 @@ class StoryDelta:
             elif aid in changed or (was["role"] in INDEPENDENT) != (link["role"] in INDEPENDENT):
                 delta.full.add(link["story_id"])
         for aid, was in old.items():
-            if new.get(aid, {}).get("original") and aid not in changed:
-                continue  # an original in place: still independent, its story's row unchanged
             if aid not in new or "story_id" not in new[aid] or aid in changed \
                     or new[aid]["story_id"] != was["story_id"]:
                 delta.full.add(was["story_id"])

@@ -168,6 +168,25 @@ def large(size: int, reuse_full: bool = False) -> dict[str, Any]:
     return result
 
 
+def _new_rows(rows: list[tuple[Any, ...]], kind: str, label: str, times: list[float]
+              ) -> list[dict[str, Any]]:
+    """New articles with the texts of stored ones `rows` (source, lang, title, text), published
+    at `times` (epoch seconds), with ids that `remove_added` finds again."""
+    return [{"id": f"bench-new-{kind}-{i}" if kind != "new" else f"bench-new-{i}",
+             "source_id": s, "lang": lang, "url": f"https://bench.invalid/{kind}/{i}",
+             "title": f"{title} ({label}{i})", "text": text,
+             "published": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(when))}
+            for i, ((s, lang, title, text), when) in enumerate(zip(rows, times, strict=True))]
+
+
+def _stored_and_updated(archive: Archive, new: list[dict[str, Any]]) -> tuple[float, Any]:
+    """Store `new` as a crawl leaves it, then time the story update: (seconds, its result)."""
+    store(archive, new)
+    start = time.perf_counter()
+    done = archive.framing.update_stories()
+    return time.perf_counter() - start, done
+
+
 def add_thousand(db: Path, n: int = 1000) -> dict[str, Any]:
     """Store `n` new articles after the archive's last day, time the story update, undo."""
     archive = Archive(db)
@@ -178,15 +197,8 @@ def add_thousand(db: Path, n: int = 1000) -> dict[str, Any]:
             "SELECT source_id, lang, title, text FROM articles WHERE extraction_status = 'ok' "
             "AND coalesce(text, '') != '' ORDER BY published DESC LIMIT ?", [n]).fetchall()
         base = time.mktime(time.strptime(last[:10], "%Y-%m-%d")) + 86400
-        new = [{"id": f"bench-new-{i}", "source_id": s, "lang": lang, "url":
-                f"https://bench.invalid/new/{i}", "title": f"{title} ({i})",
-                "text": text, "published": time.strftime(
-                    "%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(base + i * 86.4))}
-               for i, (s, lang, title, text) in enumerate(rows)]
-        store(archive, new)
-        start = time.perf_counter()
-        done = archive.framing.update_stories()
-        seconds = time.perf_counter() - start
+        new = _new_rows(rows, "new", "", [base + i * 86.4 for i in range(len(rows))])
+        seconds, done = _stored_and_updated(archive, new)
         result = {"added": len(new), "update_seconds": round(seconds, 2),
                   "update_loaded": len(done.loaded), "update_full": done.full}
         print(f"a crawl adding {len(new):,} articles: stories update {seconds:.2f} s, "
@@ -217,15 +229,9 @@ def add_backdated(db: Path, n: int = 200) -> dict[str, Any]:
         rnd = random.Random(7)
         lo = time.mktime(time.strptime(first[:10], "%Y-%m-%d"))
         hi = time.mktime(time.strptime(last[:10], "%Y-%m-%d")) - 90 * 86400
-        new = [{"id": f"bench-new-past-{i}", "source_id": s, "lang": lang, "url":
-                f"https://bench.invalid/past/{i}", "title": f"{title} (past {i})", "text": text,
-                "published": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
-                                           time.gmtime(lo + rnd.random() * (hi - lo)))}
-               for i, (s, lang, title, text) in enumerate(rnd.sample(rows, n))]
-        store(archive, new)
-        start = time.perf_counter()
-        done = archive.framing.update_stories()
-        seconds = time.perf_counter() - start
+        picked = rnd.sample(rows, n)
+        new = _new_rows(picked, "past", "past ", [lo + rnd.random() * (hi - lo) for _ in picked])
+        seconds, done = _stored_and_updated(archive, new)
         result = {"backdated": len(new), "backdated_seconds": round(seconds, 2),
                   "backdated_loaded": len(done.loaded)}
         print(f"a crawl adding {len(new):,} articles dated across {first[:4]}-{last[:4]}: "

@@ -51,8 +51,14 @@ class OutletGuardMiddleware:
         source_id = request.meta.get("source_id")
         if source_id is None:
             # Scrapy's own robots.txt fetches carry no outlet: any registered host is fine.
-            if registry.source_for_url(request.url) is None:
+            owner = registry.source_for_url(request.url)
+            if owner is None:
                 raise IgnoreRequest(f"dropped: offsite (no outlet owns it): {request.url}")
+            # They wait in the owner's slot, spaced by its delay like its other requests:
+            # in the host's own slot they took the project's 1 s default instead, so outlets
+            # sharing an address (editions, a loopback test web) fetched robots.txt a second
+            # apart, and an outlet's first request followed its robots.txt with no delay.
+            request.meta.setdefault("download_slot", owner.id)
             return None
         if not registry.get(source_id).owns(request.url):
             if stats:

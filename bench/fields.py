@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 import trafilatura  # noqa: E402
 from fields_speed import BARE, Page, parses, speed  # noqa: E402
 from htmldate import find_date  # noqa: E402
+from paired import print_paired  # noqa: E402
 
 from extract import decode_html, extract_article  # noqa: E402
 
@@ -193,8 +194,7 @@ def score_fields(pages: list[Page], got: list[Fields]) -> dict[str, float]:
     n = len(pages)
     title = sum(norm_title(g["title"]) == norm_title(p["title"]) for p, g in zip(pages, got, strict=True))
     a = [author_counts(p["authors"], g["author"]) for p, g in zip(pages, got, strict=True)]
-    date = sum(bool(g["date"]) and str(g["date"])[:10] in (p["date"], p.get("date_utc"))
-               for p, g in zip(pages, got, strict=True))  # fmt: skip
+    date = sum(_date_right(p, g) for p, g in zip(pages, got, strict=True))
     pr = [body_pr(p["body"], g["text"]) for p, g in zip(pages, got, strict=True)]
     bp, br = sum(x for x, _ in pr) / n, sum(y for _, y in pr) / n
     return {"title": title / n, "author R": sum(x[0] for x in a) / max(sum(x[1] for x in a), 1),
@@ -204,9 +204,19 @@ def score_fields(pages: list[Page], got: list[Fields]) -> dict[str, float]:
 
 def score_dates(pages: list[Page], got: list[Fields]) -> dict[str, float]:
     """Share of pages whose day equals the gold day (``date``, or ``date_utc`` where given)."""
-    hits = sum(bool(g["date"]) and str(g["date"])[:10] in (p["date"], p.get("date_utc"))
-               for p, g in zip(pages, got, strict=True))  # fmt: skip
-    return {"date": hits / len(pages)}
+    return {"date": sum(_date_right(p, g) for p, g in zip(pages, got, strict=True)) / len(pages)}
+
+
+def _date_right(page: Page, got: Fields) -> bool:
+    """The predicted day is the page's (``date``, or ``date_utc`` where given)."""
+    return bool(got["date"]) and str(got["date"])[:10] in (page["date"], page.get("date_utc"))
+
+
+def _held_dates(pages: list[Page], got: dict[str, list[Fields]]) -> list[tuple[str, bool, bool]]:
+    """(url, mediawatch right, htmldate right) for each held-out page."""
+    return [(p.get("url") or p.get("key") or str(i), _date_right(p, got["mediawatch"][i]),
+             _date_right(p, got["htmldate"][i])) for i, p in enumerate(pages)
+            if p["half"] == "held-out"]
 
 
 def _annotated_names(raw: Any) -> list[str]:
@@ -278,6 +288,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     base, only = devsets_path(args.devsets), set(args.only.split(","))
     figures: dict[str, Any] = {}
+    paired: dict[str, list[tuple[str, bool, bool]]] = {}
     if "fields" in only:
         if (base / "fields" / "truth.json").exists():
             pages = load_fields(base / "fields", args.limit)
@@ -286,6 +297,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print_block("devsets/fields: headline, authors, date, body", figures["fields"])
             figures["fields dates"] = halves(pages, got, CONTENDERS, score_dates)
             print_block("devsets/fields: date accuracy incl. htmldate", figures["fields dates"])
+            paired["fields/"] = _held_dates(pages, got)
         else:
             print(f"devsets/fields not found under {base} (the Fundus-derived set; see --devsets): skipped")
     if "dates" in only:
@@ -294,6 +306,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             got = run_all(pages, CONTENDERS)
             figures["dates"] = halves(pages, got, CONTENDERS, score_dates)
             print_block("devsets/dates: publication day", figures["dates"])
+            paired["dates/"] = _held_dates(pages, got)
         else:
             print(f"devsets/dates not found under {base} (htmldate's eval set; see --devsets): skipped")
     if "extraction" in only:
@@ -314,8 +327,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 CONTENDERS, score_dates)
             print_block("devsets/extraction: date accuracy incl. htmldate (annotated pages)",
                         figures["extraction dates"])
+            paired["extraction/ (dated)"] = _held_dates([pages[i] for i in dated],
+                                                        {k: [v[i] for i in dated] for k, v in got.items()})
         else:
             print(f"devsets/extraction not found under {base} (trafilatura's eval set): skipped")
+    if paired:
+        figures["dates paired"] = print_paired(paired, "mediawatch", "htmldate")
     if "speed" in only or "parses" in only:
         sample = speed_sample(base, args.limit)
         if not sample:
@@ -348,6 +365,9 @@ def goals(figures: dict[str, Any]) -> dict[str, bool]:
             out[f"extraction/ {key} above trafilatura"] = ours[key] > bare[key]
         xdates = figures["extraction dates"]["held-out"]
         out["extraction/ date above htmldate"] = xdates["mediawatch"]["date"] > xdates["htmldate"]["date"]
+    if pooled := figures.get("dates paired", {}).get("pooled"):
+        out["held-out dates above htmldate, page by page (pooled, p < 0.05)"] = (
+            pooled["only_a"] > pooled["only_b"] and pooled["p"] < 0.05)
     if speed_figures := figures.get("speed"):
         out["speed >= 0.9x trafilatura"] = speed_figures["ratio"] >= 0.9
     if out:

@@ -47,6 +47,12 @@ def test_public_build_withholds_text_by_licence(crawled: Crawl,
     assert all(len((r[5] or "").split()) <= 41 for r in closed)  # a short excerpt
     tables = {r[0] for r in query(public, "select name from sqlite_master where type='table'")}
     assert "bodies" not in tables
+    # The triggers set aside while texts are rewritten are back as they were, and the
+    # rewrite queued no story work (the story queue is the archive's).
+    triggers = "select name, sql from sqlite_master where type = 'trigger' order by name"
+    assert query(public, triggers) == query(crawled.db, triggers)
+    queued = "select article_id from story_changes order by article_id"
+    assert query(public, queued) == query(crawled.db, queued)
 
 
 def test_public_index_cannot_find_withheld_words(crawled: Crawl,

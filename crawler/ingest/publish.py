@@ -37,8 +37,7 @@ RUN = 4  # consecutive words that count as rebuilt text
 # Tables that hold response bodies, raw captures or what is computed from whole texts (story
 # features hold every stem of a text, in order): never in a public build.
 RAW_TABLES = ("bodies", "story_sketches", "story_vocab", "story_features")
-# Columns of the same kind in tables a public build keeps (the story queue's triggers
-# write into it as the build rewrites articles).
+# Columns of the same kind in tables a public build keeps (the story queue).
 RAW_COLUMNS = {"story_changes": ("features", "features_key")}
 # Columns that may carry article text in tables other engineers add (versions, diffs...).
 TEXT_COLUMNS = ("text", "body", "html", "content", "search_text", "diff")
@@ -66,17 +65,47 @@ def grams(strings: Iterable[str]) -> set[tuple[str, ...]]:
             for i in range(len(t) - RUN + 1)}
 
 
+def gram_hashes(strings: Iterable[str]) -> set[int]:
+    """The hashes of grams(strings): what every article's text is compared with, held as
+    integers (a million headlines' runs as tuples of words would take gigabytes). A hash
+    collision only counts a run as public, which makes the build stricter, never looser."""
+    return {hash(tuple(t[i:i + RUN])) for s in strings for t in [tokens(s)]
+            for i in range(len(t) - RUN + 1)}
+
+
+_RUN_ONES = b"\x01" * RUN
+
+
+class Exposure:
+    """How many words of one article some published strings expose (see `exposed`). The
+    article's runs are read once: each candidate excerpt or KWIC line then costs only its
+    own words, not another pass over the article."""
+
+    def __init__(self, article: list[str], public: set[int] | frozenset[int] = frozenset()):
+        self.base = bytearray(len(article))  # words the public runs cover already
+        self.at: dict[tuple[str, ...], list[int]] = {}
+        for i in range(len(article) - RUN + 1):
+            run = tuple(article[i:i + RUN])
+            if hash(run) in public:
+                self.base[i:i + RUN] = _RUN_ONES
+            else:
+                self.at.setdefault(run, []).append(i)
+
+    def count(self, strings: list[str]) -> int:
+        """Words of the article in a run of RUN words that `strings` or the public repeat."""
+        covered = bytearray(self.base)
+        for run in grams(strings):
+            for i in self.at.get(run, ()):
+                covered[i:i + RUN] = _RUN_ONES
+        return covered.count(1)
+
+
 def exposed(article: list[str], strings: list[str],
-            public: set[tuple[str, ...]] | frozenset[tuple[str, ...]] = frozenset()) -> int:
+            public: set[int] | frozenset[int] = frozenset()) -> int:
     """How many words of `article` lie in a run of RUN or more consecutive words that some
-    string (or the `public` runs) repeats: what a reader could rebuild from them."""
-    found = grams(strings)
-    covered = [False] * len(article)
-    for i in range(len(article) - RUN + 1):
-        run = tuple(article[i:i + RUN])
-        if run in found or run in public:
-            covered[i:i + RUN] = [True] * RUN
-    return sum(covered)
+    string (or a run whose hash is in `public`, see gram_hashes) repeats: what a reader
+    could rebuild from them."""
+    return Exposure(article, public).count(strings)
 
 
 def budget(n_words: int) -> int:
@@ -141,48 +170,61 @@ def _make_public(db: sqlite_utils.Database, out: Path) -> str:
             articles.add_column("text_withheld", int)
         free = {r[0] for r in db.execute(
             "select id from sources where coalesce(public_full_text, 0) = 1")}
-        rows = db.execute("select rowid, id, source_id, title, text, description "
-                          "from articles").fetchall()
+        marks = ", ".join("?" * len(free))
         # What is public anyway, whatever this build withholds: headlines, the lexicon's
         # phrases and the texts published in full (a licensed reprint shares sentences).
-        public = grams([*_lexicon_phrases(db), *(r[0] or "" for r in db.execute(
+        public = gram_hashes([*_lexicon_phrases(db), *(r[0] or "" for r in db.execute(
             "select title from articles")), *(r[0] for r in db.execute(
-                f"select text from articles where source_id in ({', '.join('?' * len(free))}) "
+                f"select text from articles where source_id in ({marks}) "
                 "and text is not null", sorted(free)))])
-        withheld = []
-        for rowid, aid, source_id, title, text, description in rows:
-            if source_id in free:
-                db.execute("update articles set text_withheld = 0 where rowid = ?", [rowid])
-                continue
-            withheld.append(aid)
-            article = tokens(text)
-            lead = _excerpt_within(description or text, article, public)
-            db.execute(
-                "update articles set text = null, description = ?, text_withheld = 1, "
-                "search_text = ? where rowid = ?",
-                [lead, search_columns(title, lead)["search_text"], rowid])
-            if db.table("kwic").exists():
-                _bound_kwic(db, aid, article, [lead], public)
+        # The index is rebuilt from what is published below, and a public build queues no
+        # story work: the triggers that would re-index (and queue) each rewritten article
+        # are set aside during the rewrite and put back as they were.
+        triggers = db.execute("select name, sql from sqlite_master where type = 'trigger' "
+                              "and tbl_name = 'articles'").fetchall()
+        for name, _ in triggers:
+            db.execute(f'DROP TRIGGER "{name}"')
+        db.execute(f"update articles set text_withheld = coalesce(source_id, '') "
+                   f"not in ({marks})", sorted(free))
+        has_kwic = db.table("kwic").exists()
+        withheld: list[str] = []
+        last = 0
+        while rows := db.execute(  # in slices: a million texts need not be in memory at once
+                f"select rowid, id, title, text, description from articles where rowid > ? "
+                f"and coalesce(source_id, '') not in ({marks}) order by rowid limit 1000",
+                [last, *sorted(free)]).fetchall():
+            last = rows[-1][0]
+            for rowid, aid, title, text, description in rows:
+                withheld.append(aid)
+                words = tokens(text)
+                article, limit = Exposure(words, public), budget(len(words))
+                lead = _excerpt_within(description or text, article, limit)
+                db.execute(
+                    "update articles set text = null, description = ?, search_text = ? "
+                    "where rowid = ?", [lead, search_columns(title, lead)["search_text"], rowid])
+                if has_kwic:
+                    _bound_kwic(db, aid, article, limit, [lead])
         _scrub_other_tables(db, withheld)
         # Rebuild the index from what is published: no withheld token survives in it.
         db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+        for _, sql in triggers:
+            db.execute(sql)
+        total = db.execute("select count(*) from articles").fetchone()[0]
         outlets = sorted({r[0] for r in db.execute(
             "select distinct source_id from articles where text_withheld = 1")})
         _record(db, outlets, len(withheld))
     db.execute("VACUUM")
     db.execute("PRAGMA journal_mode = DELETE")
-    kept = len(rows) - len(withheld)
-    return (f"{out}: public build, {len(rows)} articles ({kept} with full text, "
+    kept = total - len(withheld)
+    return (f"{out}: public build, {total} articles ({kept} with full text, "
             f"{len(withheld)} metadata and excerpt only)")
 
 
-def _excerpt_within(text: str | None, article: list[str], public: set[tuple[str, ...]]
-                    ) -> str:
+def _excerpt_within(text: str | None, article: Exposure, limit: int) -> str:
     """The longest excerpt (EXCERPT_WORDS words at most) within the article's budget."""
-    limit = budget(len(article))
     for words in range(EXCERPT_WORDS, -1, -5):
         lead = excerpt(text, words) if words else ""
-        if exposed(article, [lead], public) <= limit:
+        if article.count([lead]) <= limit:
             return lead
     return ""
 
@@ -206,20 +248,19 @@ def _cut(value: str | None, keep: int, tail: bool) -> str:
     return ("… " + text if tail else text + " …") if cut and text else text
 
 
-def _bound_kwic(db: sqlite_utils.Database, aid: str, article: list[str], own: list[str],
-                public: set[tuple[str, ...]]) -> None:
+def _bound_kwic(db: sqlite_utils.Database, aid: str, article: Exposure, limit: int,
+                own: list[str]) -> None:
     """Cut one withheld article's KWIC lines to a few words, and keep only as many as the
     article's exposure budget allows (title and excerpt counted)."""
     lines = db.execute('select id, "left", hit, "right" from kwic where article_id = ? '
                        'order by field desc, "offset"', [aid]).fetchall()
     keep: list[tuple[int, str, str, str]] = []
-    limit = budget(len(article))
     for line_id, left, hit, right in lines:
         if len(keep) == KWIC_LINES:
             break
         short = (line_id, _cut(left, KWIC_WORDS, True), hit, _cut(right, KWIC_WORDS, False))
         strings = own + [" ".join(k[1:]) for k in [*keep, short]]
-        if exposed(article, strings, public) <= limit:
+        if article.count(strings) <= limit:
             keep.append(short)
     kept = {k[0] for k in keep}
     db.conn.executemany("delete from kwic where id = ?",

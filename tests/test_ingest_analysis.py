@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Crawl, query
+from mediawatch_schema.migrations import framing_counts_sql
 
 from crawler.archive.core import Archive
 from crawler.framing.featblob import decode, features_key
@@ -98,11 +99,17 @@ def test_crawled_mentions_equal_a_full_reframe(crawled: Crawl, tmp_path: Path) -
     shutil.copy(crawled.db, db)
     rows = "select article_id, concept, variant, naming, n from mentions order by 1, 2, 3"
     lines = "select article_id, variant, field, \"offset\", hit from kwic order by 1, 2, 3, 4"
-    before = query(db, rows), query(db, lines)
-    assert before[0] and before[1]
+    # framing_counts is recomputed at the end of a reframe (its mention triggers set aside):
+    # the same counts (rows that fell to zero aside), the same triggers afterwards.
+    counts = "select * from framing_counts where articles or mentions or words order by 1, 2, 3, 4, 5, 6"
+    schema = "select name, sql from sqlite_master order by name"
+    before = query(db, rows), query(db, lines), query(db, counts), query(db, schema)
+    assert before[0] and before[1] and before[2]
     archive = Archive(db)
     try:
         archive.framing.reframe()
     finally:
         archive.close()
-    assert (query(db, rows), query(db, lines)) == before
+    assert (query(db, rows), query(db, lines), query(db, counts), query(db, schema)) == before
+    assert set(query(db, counts)) == {r for r in query(db, framing_counts_sql())
+                                      if r[6] or r[7] or r[8]}

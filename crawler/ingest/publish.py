@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from crawler.archive.triggers import triggers_aside
 from crawler.search.columns import search_columns
 from extract.normalize import fold
 
@@ -180,44 +181,47 @@ def _make_public(db: sqlite_utils.Database, out: Path) -> str:
         # The index is rebuilt from what is published below, and a public build queues no
         # story work: the triggers that would re-index (and queue) each rewritten article
         # are set aside during the rewrite and put back as they were.
-        triggers = db.execute("select name, sql from sqlite_master where type = 'trigger' "
-                              "and tbl_name = 'articles'").fetchall()
-        for name, _ in triggers:
-            db.execute(f'DROP TRIGGER "{name}"')
-        db.execute(f"update articles set text_withheld = coalesce(source_id, '') "
-                   f"not in ({marks})", sorted(free))
-        has_kwic = db.table("kwic").exists()
-        withheld: list[str] = []
-        last = 0
-        while rows := db.execute(  # in slices: a million texts need not be in memory at once
-                f"select rowid, id, title, text, description from articles where rowid > ? "
-                f"and coalesce(source_id, '') not in ({marks}) order by rowid limit 1000",
-                [last, *sorted(free)]).fetchall():
-            last = rows[-1][0]
-            for rowid, aid, title, text, description in rows:
-                withheld.append(aid)
-                words = tokens(text)
-                article, limit = Exposure(words, public), budget(len(words))
-                lead = _excerpt_within(description or text, article, limit)
-                db.execute(
-                    "update articles set text = null, description = ?, search_text = ? "
-                    "where rowid = ?", [lead, search_columns(title, lead)["search_text"], rowid])
-                if has_kwic:
-                    _bound_kwic(db, aid, article, limit, [lead])
-        _scrub_other_tables(db, withheld)
-        # Rebuild the index from what is published: no withheld token survives in it.
-        db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
-        for _, sql in triggers:
-            db.execute(sql)
-        total = db.execute("select count(*) from articles").fetchone()[0]
+        with triggers_aside(db, "articles"):
+            withheld = _rewrite(db, free, public)
         outlets = sorted({r[0] for r in db.execute(
             "select distinct source_id from articles where text_withheld = 1")})
         _record(db, outlets, len(withheld))
+        total = db.execute("select count(*) from articles").fetchone()[0]
     db.execute("VACUUM")
     db.execute("PRAGMA journal_mode = DELETE")
     kept = total - len(withheld)
     return (f"{out}: public build, {total} articles ({kept} with full text, "
             f"{len(withheld)} metadata and excerpt only)")
+
+
+def _rewrite(db: sqlite_utils.Database, free: set[str], public: set[int]) -> list[str]:
+    """Withhold the texts of articles of outlets not in `free`: an excerpt and a few KWIC
+    lines within each article's exposure budget, and a search index of only that."""
+    marks = ", ".join("?" * len(free))
+    db.execute(f"update articles set text_withheld = coalesce(source_id, '') "
+               f"not in ({marks})", sorted(free))
+    has_kwic = db.table("kwic").exists()
+    withheld: list[str] = []
+    last = 0
+    while rows := db.execute(  # in slices: a million texts need not be in memory at once
+            f"select rowid, id, title, text, description from articles where rowid > ? "
+            f"and coalesce(source_id, '') not in ({marks}) order by rowid limit 1000",
+            [last, *sorted(free)]).fetchall():
+        last = rows[-1][0]
+        for rowid, aid, title, text, description in rows:
+            withheld.append(aid)
+            words = tokens(text)
+            article, limit = Exposure(words, public), budget(len(words))
+            lead = _excerpt_within(description or text, article, limit)
+            db.execute(
+                "update articles set text = null, description = ?, search_text = ? "
+                "where rowid = ?", [lead, search_columns(title, lead)["search_text"], rowid])
+            if has_kwic:
+                _bound_kwic(db, aid, article, limit, [lead])
+    _scrub_other_tables(db, withheld)
+    # Rebuild the index from what is published: no withheld token survives in it.
+    db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+    return withheld
 
 
 def _excerpt_within(text: str | None, article: Exposure, limit: int) -> str:

@@ -233,3 +233,12 @@ def test_retopic_reapplies_a_changed_topic(archive: Archive) -> None:
     assert (changed, total) == (1, 1)
     assert archive.db["articles"].get(aid)["on_topic"] == 0
     assert archive.retopic(TopicMatcher(parse_registry(narrower).topic)) == (0, 1)
+
+
+def test_retopic_reads_the_archive_in_slices_and_visits_every_article(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("crawler.archive.pages.SLICE", 2)  # five articles: three slices
+    ids = [archive.record(page(f"http://127.0.0.2:8000/news/{n}")) for n in range(5)]
+    narrower = dict(REGISTRY, topic={"id": "t", "name": "T", "require": [["Zangezur*"]]})
+    assert archive.retopic(TopicMatcher(parse_registry(narrower).topic)) == (5, 5)
+    assert {archive.db["articles"].get(aid)["on_topic"] for aid in ids} == {0}

@@ -94,3 +94,20 @@ def test_public_build_is_served_read_only_with_the_same_pages(public_url: str,
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(f"{public_url}/public.db", timeout=30)
     err.value.close()
+
+
+def test_a_public_build_made_in_small_slices_is_the_same(
+        crawled: Crawl, builds: tuple[Path, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.ingest import publish
+
+    monkeypatch.setattr(publish, "SLICE", 3)  # the fixture's withheld articles: many slices
+    sliced = tmp_path / "sliced.db"
+    assert "metadata and excerpt only" in publish.build(crawled.db, sliced, public=True)
+    public, _ = builds
+    for sql in ("select id, text, description, text_withheld, search_text from articles "
+                "order by id", "select * from kwic order by id",
+                "select * from public_build order by key"):
+        assert query(sliced, sql) == query(public, sql)
+    withheld = query(sliced, "select count(*) from articles where text_withheld = 1")[0][0]
+    assert withheld > 3 * 3

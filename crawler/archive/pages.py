@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from crawler.registry.topic import TopicMatcher
     from extract import ArticleResult
 
+SLICE = 1000  # articles read at a time by whole-archive passes (retopic)
+
 
 class PageStore(Store):
     """pages, articles and article_dates; the frontier, framing and backfill rows of a fetch
@@ -290,21 +292,22 @@ class PageStore(Store):
 
     def retopic(self, matcher: TopicMatcher) -> tuple[int, int]:
         """Re-apply the topic to every article; return (changed, total)."""
-        changed = total = 0
+        changed = total = last = 0
         with self.transaction():
-            rows = self.db.execute(
-                "SELECT id, title, text, on_topic, topic_terms FROM articles"
-            ).fetchall()
-            for aid, title, text, on_topic, terms in rows:
-                total += 1
-                match = matcher.match(title, text)
-                new_terms = json.dumps(match.terms, ensure_ascii=False, sort_keys=True)
-                if int(match.on_topic) != on_topic or new_terms != terms:
-                    changed += 1
-                    self.db.execute(
-                        "UPDATE articles SET on_topic = ?, topic_terms = ? WHERE id = ?",
-                        [int(match.on_topic), new_terms, aid],
-                    )
+            # In slices: a million texts need not be in memory at once.
+            while rows := self.db.execute(
+                    "SELECT rowid, id, title, text, on_topic, topic_terms FROM articles "
+                    "WHERE rowid > ? ORDER BY rowid LIMIT ?", [last, SLICE]).fetchall():
+                last = rows[-1][0]
+                total += len(rows)
+                for _, aid, title, text, on_topic, terms in rows:
+                    match = matcher.match(title, text)
+                    new_terms = json.dumps(match.terms, ensure_ascii=False, sort_keys=True)
+                    if int(match.on_topic) != on_topic or new_terms != terms:
+                        changed += 1
+                        self.db.execute(
+                            "UPDATE articles SET on_topic = ?, topic_terms = ? WHERE id = ?",
+                            [int(match.on_topic), new_terms, aid])
         return changed, total
 
 

@@ -35,6 +35,7 @@ KWIC_LINES = 5  # KWIC lines kept per withheld article
 EXPOSURE_WORDS = 50
 EXPOSURE_SHARE = 0.12
 RUN = 4  # consecutive words that count as rebuilt text
+SLICE = 1000  # articles rewritten per read
 # Tables that hold response bodies, raw captures or what is computed from whole texts (story
 # features hold every stem of a text, in order): never in a public build.
 RAW_TABLES = ("bodies", "story_sketches", "story_vocab", "story_features")
@@ -205,8 +206,8 @@ def _rewrite(db: sqlite_utils.Database, free: set[str], public: set[int]) -> lis
     last = 0
     while rows := db.execute(  # in slices: a million texts need not be in memory at once
             f"select rowid, id, title, text, description from articles where rowid > ? "
-            f"and coalesce(source_id, '') not in ({marks}) order by rowid limit 1000",
-            [last, *sorted(free)]).fetchall():
+            f"and coalesce(source_id, '') not in ({marks}) order by rowid limit ?",
+            [last, *sorted(free), SLICE]).fetchall():
         last = rows[-1][0]
         for rowid, aid, title, text, description in rows:
             withheld.append(aid)

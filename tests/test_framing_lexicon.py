@@ -173,3 +173,20 @@ def test_sentence_bounds_by_bisection_equal_a_scan_of_the_sentence_ends() -> Non
         start = rng.randrange(len(text))
         end = rng.randint(start + 1, len(text))
         assert sentence_bounds(text, start, end) == scan(text, start, end), (text, start, end)
+
+
+def test_fold_with_offsets_equals_fold_on_random_mixtures_of_special_characters() -> None:
+    # The fast path casefolds the whole text after replacing the characters whose fold is
+    # not their casefold (quotes, dashes, ё, ligatures, no-break spaces...): any mixture
+    # must fold as fold() does.
+    import random
+
+    rng = random.Random(5)
+    fast = "aZ Ёё Ее ß ﬁ İ և Երևան «»„“”‘’ —–‐- \u00a0\u2009 ＡＢ ½ ™ Ⅻ ǅ ΣΑΣ ς µ ㎞ 1,5 Ŀ"
+    slow = fast + "\u00ad\u200b e\u0301"  # invisible and combining marks: clusters
+    for pool in [fast] * 400 + [slow] * 100:
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 40)))
+        fold_with_offsets.cache_clear()
+        folded, offsets = fold_with_offsets(text)
+        assert folded == fold(text), repr(text)
+        assert len(offsets) == len(folded) + 1 and offsets[-1] == len(text)

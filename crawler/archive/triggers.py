@@ -9,14 +9,12 @@ import sqlite_utils
 
 
 @contextmanager
-def triggers_aside(db: sqlite_utils.Database, table: str,
-                   names: tuple[str, ...] | None = None) -> Iterator[None]:
-    """Drop `table`'s triggers (only `names`, if given) and create them again, as they were,
-    when the block ends without error. Use inside a transaction: if the block fails, the
-    rollback brings the triggers back with everything else."""
-    found = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
-                       "tbl_name = ? ORDER BY name", [table]).fetchall()
-    kept = [(name, sql) for name, sql in found if names is None or name in names]
+def triggers_aside(db: sqlite_utils.Database, table: str) -> Iterator[None]:
+    """Drop `table`'s triggers and create them again, as they were, when the block ends
+    without error. Use inside a transaction: if the block fails, the rollback brings the
+    triggers back with everything else."""
+    kept = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+                      "tbl_name = ? ORDER BY name", [table]).fetchall()
     for name, _ in kept:
         db.execute(f'DROP TRIGGER "{name}"')
     yield

@@ -237,7 +237,7 @@ def test_retopic_reapplies_a_changed_topic(archive: Archive) -> None:
 
 def test_retopic_reads_the_archive_in_slices_and_visits_every_article(
         archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("crawler.archive.pages.SLICE", 2)  # five articles: three slices
+    monkeypatch.setattr("crawler.archive.rows.SLICE", 2)  # five articles: three slices
     ids = [archive.record(page(f"http://127.0.0.2:8000/news/{n}")) for n in range(5)]
     narrower = dict(REGISTRY, topic={"id": "t", "name": "T", "require": [["Zangezur*"]]})
     assert archive.retopic(TopicMatcher(parse_registry(narrower).topic)) == (5, 5)

@@ -101,7 +101,7 @@ def test_a_public_build_made_in_small_slices_is_the_same(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from crawler.ingest import publish
 
-    monkeypatch.setattr(publish, "SLICE", 3)  # the fixture's withheld articles: many slices
+    monkeypatch.setattr("crawler.archive.rows.SLICE", 3)  # the fixture's: many slices
     sliced = tmp_path / "sliced.db"
     assert "metadata and excerpt only" in publish.build(crawled.db, sliced, public=True)
     public, _ = builds

@@ -23,7 +23,7 @@ from crawler.archive.fetch_rows import (
 from crawler.archive.framing import FramingStore
 from crawler.archive.frontier import FrontierStore
 from crawler.archive.policy import date_flags
-from crawler.archive.rows import insert_row, insert_rows, update_row
+from crawler.archive.rows import article_slices, insert_row, insert_rows, update_row
 from crawler.archive.warc import WarcLocation
 from crawler.items import FetchedPage
 from crawler.web.urls import article_id, clean_url
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from crawler.registry.model import Source
     from crawler.registry.topic import TopicMatcher
     from extract import ArticleResult
-
-SLICE = 1000  # articles read at a time by whole-archive passes (retopic)
 
 
 class PageStore(Store):
@@ -292,13 +290,9 @@ class PageStore(Store):
 
     def retopic(self, matcher: TopicMatcher) -> tuple[int, int]:
         """Re-apply the topic to every article; return (changed, total)."""
-        changed = total = last = 0
+        changed = total = 0
         with self.transaction():
-            # In slices: a million texts need not be in memory at once.
-            while rows := self.db.execute(
-                    "SELECT rowid, id, title, text, on_topic, topic_terms FROM articles "
-                    "WHERE rowid > ? ORDER BY rowid LIMIT ?", [last, SLICE]).fetchall():
-                last = rows[-1][0]
+            for rows in article_slices(self.db, "id, title, text, on_topic, topic_terms"):
                 total += len(rows)
                 for _, aid, title, text, on_topic, terms in rows:
                     match = matcher.match(title, text)

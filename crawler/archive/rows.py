@@ -10,7 +10,7 @@ sqlite-utils' own writes, a write outside an open transaction is committed on it
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -69,3 +69,19 @@ def update_row(db: sqlite_utils.Database, table: str, key: str, value: Any,
     how many rows changed."""
     sql = update_sql(table, tuple(row), key)
     return _write(db, lambda conn: conn.execute(sql, (*row.values(), value)).rowcount)
+
+
+SLICE = 1000  # articles read at a time by whole-archive passes (retopic, public builds)
+
+
+def article_slices(db: sqlite_utils.Database, columns: str, where: str = "1",
+                   params: Sequence[Any] = ()) -> Iterator[list[tuple[Any, ...]]]:
+    """Every article matching `where`, SLICE rows at a time in rowid order, each row
+    (rowid, *columns): a pass over a million texts without holding them all. The caller
+    may update the rows it was given before asking for the next slice."""
+    last = 0
+    while rows := db.execute(f"SELECT rowid, {columns} FROM articles WHERE rowid > ? AND "
+                             f"({where}) ORDER BY rowid LIMIT ?",
+                             [last, *params, SLICE]).fetchall():
+        last = rows[-1][0]
+        yield rows

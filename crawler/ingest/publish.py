@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from crawler.archive.rows import article_slices
 from crawler.archive.triggers import triggers_aside
 from crawler.search.columns import search_columns
 from extract.normalize import fold
@@ -35,7 +36,6 @@ KWIC_LINES = 5  # KWIC lines kept per withheld article
 EXPOSURE_WORDS = 50
 EXPOSURE_SHARE = 0.12
 RUN = 4  # consecutive words that count as rebuilt text
-SLICE = 1000  # articles rewritten per read
 # Tables that hold response bodies, raw captures or what is computed from whole texts (story
 # features hold every stem of a text, in order): never in a public build.
 RAW_TABLES = ("bodies", "story_sketches", "story_vocab", "story_features")
@@ -203,12 +203,8 @@ def _rewrite(db: sqlite_utils.Database, free: set[str], public: set[int]) -> lis
                f"not in ({marks})", sorted(free))
     has_kwic = db.table("kwic").exists()
     withheld: list[str] = []
-    last = 0
-    while rows := db.execute(  # in slices: a million texts need not be in memory at once
-            f"select rowid, id, title, text, description from articles where rowid > ? "
-            f"and coalesce(source_id, '') not in ({marks}) order by rowid limit ?",
-            [last, *sorted(free), SLICE]).fetchall():
-        last = rows[-1][0]
+    for rows in article_slices(db, "id, title, text, description",
+                               f"coalesce(source_id, '') not in ({marks})", sorted(free)):
         for rowid, aid, title, text, description in rows:
             withheld.append(aid)
             words = tokens(text)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -61,18 +61,22 @@ def tokens(text: str | None) -> list[str]:
     return _WORDS.findall(fold(text or ""))
 
 
+def _runs(strings: Iterable[str]) -> Iterator[tuple[str, ...]]:
+    """Each run of RUN consecutive words of the strings, one at a time."""
+    return (tuple(t[i:i + RUN]) for s in strings for t in [tokens(s)]
+            for i in range(len(t) - RUN + 1))
+
+
 def grams(strings: Iterable[str]) -> set[tuple[str, ...]]:
     """Every run of RUN consecutive words of the strings."""
-    return {tuple(t[i:i + RUN]) for s in strings for t in [tokens(s)]
-            for i in range(len(t) - RUN + 1)}
+    return set(_runs(strings))
 
 
 def gram_hashes(strings: Iterable[str]) -> set[int]:
     """The hashes of grams(strings): what every article's text is compared with, held as
     integers (a million headlines' runs as tuples of words would take gigabytes). A hash
     collision only counts a run as public, which makes the build stricter, never looser."""
-    return {hash(tuple(t[i:i + RUN])) for s in strings for t in [tokens(s)]
-            for i in range(len(t) - RUN + 1)}
+    return {hash(run) for run in _runs(strings)}
 
 
 _RUN_ONES = b"\x01" * RUN

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,6 +25,7 @@ from crawler.ingest.extraction import (
     wants_extraction,
     worker_pool,
 )
+from crawler.ingest.workers import RestartingPool, WorkerDied
 from crawler.items import Discovered, FetchedPage, robots_capture
 from crawler.ops.health import bucket
 from crawler.registry.topic import TopicMatcher
@@ -58,7 +57,7 @@ class ExtractPipeline:
         workers = crawler.settings.getint("MEDIAWATCH_EXTRACT_WORKERS", -1)
         self.workers = (os.cpu_count() or 1) if workers < 0 else workers
         self.lexicon_path = crawler.settings.get("MEDIAWATCH_LEXICON")
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: RestartingPool | None = None
         self.titles = TitleMemory()  # each outlet's repeated title affixes, for the hints
 
     @classmethod
@@ -73,12 +72,13 @@ class ExtractPipeline:
         self.state = crawling.state
         self.matcher = TopicMatcher(self.registry.topic)
         if self.workers > 0:
-            self.pool = worker_pool(self.workers)
+            workers = self.workers
+            self.pool = RestartingPool(lambda: worker_pool(workers))
 
     def close_spider(self, spider: Any = None) -> None:
         """Stop the worker processes."""
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown()
             self.pool = None
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
@@ -95,12 +95,24 @@ class ExtractPipeline:
         source = self.registry.get(item.source_id)
         if self.pool is None:
             return extract_page(item, source, self.matcher, self.titles)
-        loop = asyncio.get_running_loop()
         # The worker returns the item's extraction and everything else the archive writer
         # needs (crawler.archive.prepare), never the page itself: its body is already here.
-        item.extraction, item.topic, item.framing, item.prepared = await loop.run_in_executor(
-            self.pool, extract_prepared, item, extraction_hints(item, source, self.titles),
-            self.registry.topic, self.lexicon_path)
+        pool = self.pool
+        try:
+            item.extraction, item.topic, item.framing, item.prepared = await pool.run(
+                extract_prepared, item, extraction_hints(item, source, self.titles),
+                self.registry.topic, self.lexicon_path)
+        except Exception as exc:  # a dead worker or a bug: the fetch is kept, as a failure
+            from extract import ArticleResult
+
+            logger.error("extraction of %s failed in its worker", item.url,
+                         exc_info=not isinstance(exc, WorkerDied))
+            item.extraction = ArticleResult(status="error", error=f"{type(exc).__name__}: {exc}")
+            item.topic = item.framing = item.prepared = None
+        finally:
+            if pool.restarts and self.crawler.stats:  # kept in crawl_runs.stats
+                self.crawler.stats.set_value("mediawatch/extraction_worker_restarts",
+                                             pool.restarts)
         self.titles.remember(item.source_id, item.extraction)
         return item
 

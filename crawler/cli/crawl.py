@@ -183,4 +183,13 @@ def _print_last_run(db: str) -> None:
         f"{r['articles_removed']} removed; {r['not_modified']} not modified (304 or same body); "
         f"{r['deferred']} deferred to the next crawl; "
         f"{r['extraction_failures']} extraction failures, {r['errors']} errors"
+        + _restarts(r["stats"])
     )
+
+
+def _restarts(stats: str | None) -> str:
+    """'; extraction workers died N times (...)' when they did, else ''."""
+    import json
+
+    n = json.loads(stats or "{}").get("mediawatch/extraction_worker_restarts", 0)
+    return f"; extraction workers died and were restarted {n} times (see the log)" if n else ""

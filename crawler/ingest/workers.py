@@ -1,0 +1,78 @@
+"""A process pool that comes back when one of its workers dies.
+
+When a worker process dies (the kernel's OOM killer picks the biggest process, which is
+often the worker parsing a huge page; a C extension crashes on hostile markup), Python's
+ProcessPoolExecutor is broken for good: every job in flight and every later submit raises
+BrokenProcessPool. A crawl that kept that pool would drop every article it fetched after
+the death. Here the first job to see a broken pool replaces it, and each job that failed
+with the pool is run once more in the new one. A job that breaks a fresh pool too (a page
+that kills whatever parses it, or a job in flight beside such a page) raises WorkerDied,
+and its caller records it as a failure; after `max_restarts` the pool is not replaced
+again (workers that die however they are started are no case for a fork storm) and every
+later job raises WorkerDied at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import BrokenExecutor, Executor
+from typing import Any, TypeVar
+
+LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class WorkerDied(RuntimeError):
+    """A job's worker process died, also in the pool started after the first death."""
+
+
+class RestartingPool:
+    """Jobs in worker processes from `make()`; a broken pool is replaced, its jobs retried once."""
+
+    def __init__(self, make: Callable[[], Executor], max_restarts: int = 10) -> None:
+        self._make = make
+        self._pool: Executor | None = make()
+        self.max_restarts = max_restarts
+        self.restarts = 0  # pools started after a death (the crawl's stats record them)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """fn(*args) in a worker; again in a new pool if the first one broke."""
+        loop = asyncio.get_running_loop()
+        last: BaseException | None = None
+        for _ in range(2):
+            pool = self._pool
+            if pool is None:
+                break
+            try:
+                return await loop.run_in_executor(pool, fn, *args)
+            except BrokenExecutor as exc:
+                last = exc
+                self._replace(pool)
+        why = f"{type(last).__name__}: {last}" if last else "no pool"
+        if self._pool is None:
+            why += f" (the workers died {self.restarts + 1} times; no new pool this crawl)"
+        raise WorkerDied(f"the extraction worker died: {why}") from last
+
+    def _replace(self, broken: Executor) -> None:
+        # Every job in flight sees the same broken pool: the first one replaces it, the
+        # others find the new one in place and only retry.
+        if self._pool is not broken:
+            return
+        broken.shutdown(wait=False, cancel_futures=True)
+        if self.restarts >= self.max_restarts:
+            LOG.error("extraction workers died %d times; later pages are recorded as "
+                      "extraction failures (their captures are kept)", self.restarts + 1)
+            self._pool = None
+            return
+        self.restarts += 1
+        LOG.warning("an extraction worker died; starting new workers (restart %d of at most %d)",
+                    self.restarts, self.max_restarts)
+        self._pool = self._make()
+
+    def shutdown(self) -> None:
+        """Stop the workers (jobs not started are cancelled)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

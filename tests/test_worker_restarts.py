@@ -156,4 +156,16 @@ def test_a_crawl_whose_workers_are_killed_stores_every_article(tmp_path: Path) -
     conn.close()
     assert statuses == {"ok": 24}, (statuses, err[-3000:])
     assert stats["mediawatch/extraction_worker_restarts"] >= 1
-    assert "extraction workers died and were restarted" in out
+    assert "extraction workers died and were restarted" in out and "(see the log)" in out
+
+
+@pytest.mark.unit
+def test_the_crawl_summary_names_restarts_and_fetches_not_stored() -> None:
+    from crawler.cli.crawl import _stats_notes
+
+    assert _stats_notes(json.dumps({"downloader/request_count": 9})) == ""
+    assert _stats_notes(None) == ""
+    assert _stats_notes(json.dumps({"mediawatch/extraction_worker_restarts": 2,
+                                    "mediawatch/store_errors": 3})) == (
+        "; extraction workers died and were restarted 2 times; 3 fetches could not be stored "
+        "(fetched again next time) (see the log)")

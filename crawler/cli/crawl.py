@@ -183,13 +183,18 @@ def _print_last_run(db: str) -> None:
         f"{r['articles_removed']} removed; {r['not_modified']} not modified (304 or same body); "
         f"{r['deferred']} deferred to the next crawl; "
         f"{r['extraction_failures']} extraction failures, {r['errors']} errors"
-        + _restarts(r["stats"])
+        + _stats_notes(r["stats"])
     )
 
 
-def _restarts(stats: str | None) -> str:
-    """'; extraction workers died N times (...)' when they did, else ''."""
+def _stats_notes(stats: str | None) -> str:
+    """What Scrapy's stats of the run add to its summary: worker restarts, storage failures."""
     import json
 
-    n = json.loads(stats or "{}").get("mediawatch/extraction_worker_restarts", 0)
-    return f"; extraction workers died and were restarted {n} times (see the log)" if n else ""
+    counts = json.loads(stats or "{}")
+    notes = []
+    if n := counts.get("mediawatch/extraction_worker_restarts", 0):
+        notes.append(f"extraction workers died and were restarted {n} times")
+    if n := counts.get("mediawatch/store_errors", 0):
+        notes.append(f"{n} fetches could not be stored (fetched again next time)")
+    return "".join(f"; {note}" for note in notes) + (" (see the log)" if notes else "")

@@ -57,6 +57,7 @@ class ExtractPipeline:
         workers = crawler.settings.getint("MEDIAWATCH_EXTRACT_WORKERS", -1)
         self.workers = (os.cpu_count() or 1) if workers < 0 else workers
         self.lexicon_path = crawler.settings.get("MEDIAWATCH_LEXICON")
+        self.cpu_budget = crawler.settings.getfloat("MEDIAWATCH_EXTRACT_CPU_SECONDS")
         self.pool: RestartingPool | None = None
         self.titles = TitleMemory()  # each outlet's repeated title affixes, for the hints
 
@@ -72,8 +73,8 @@ class ExtractPipeline:
         self.state = crawling.state
         self.matcher = TopicMatcher(self.registry.topic)
         if self.workers > 0:
-            workers = self.workers
-            self.pool = RestartingPool(lambda: worker_pool(workers))
+            workers, budget = self.workers, self.cpu_budget
+            self.pool = RestartingPool(lambda: worker_pool(workers, budget=budget))
 
     def close_spider(self, spider: Any = None) -> None:
         """Stop the worker processes."""

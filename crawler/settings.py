@@ -5,6 +5,7 @@ from it by crawler.runner); these are the defaults for everything else.
 """
 
 from crawler import __version__
+from crawler.ingest.budget import PAGE_CPU_SECONDS
 
 BOT_NAME = "mediawatch"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -89,6 +90,8 @@ MEDIAWATCH_LOOPBACK_ONLY = False
 MEDIAWATCH_LEXICON = None  # framing lexicon file; None = crawler/framing/lexicon.toml
 MEDIAWATCH_PROBE_ARTICLES = 2  # `sources probe`: articles fetched and extracted per outlet
 MEDIAWATCH_EXTRACT_WORKERS = -1  # extraction processes; -1 = one per core, 0 = in-process
+# CPU seconds a worker may spend on one page (0: no limit); over it, an extraction failure.
+MEDIAWATCH_EXTRACT_CPU_SECONDS = PAGE_CPU_SECONDS
 # The archive writer commits items in batches: after this many items (1 = each item alone)...
 MEDIAWATCH_BATCH_ITEMS = 200
 # ...or this many seconds after a batch began, whichever comes first; a killed crawl loses

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.archive.prepare import Prepared, prepare, stored_text
 from crawler.framing.kwic import analysis_key
+from crawler.ingest.budget import PAGE_CPU_SECONDS, OverBudget, cpu_budget
 from crawler.items import FetchedPage
 from crawler.registry.model import Source
 from crawler.registry.topic import TopicMatcher
@@ -150,9 +151,21 @@ def extract_prepared(page: FetchedPage, hints: dict[str, Any], topic: Topic,
                      lexicon_path: str | None
                      ) -> tuple[ArticleResult, Any, Any, Prepared]:
     """extract_and_analyse() of a fetched page, plus everything the archive writer would
-    otherwise compute from it (crawler.archive.prepare): all the CPU one article fetch costs."""
-    result, match, framing = extract_and_analyse(page.body, page.final_url or page.url, hints,
-                                                 topic, lexicon_path)
+    otherwise compute from it (crawler.archive.prepare): all the CPU one article fetch costs.
+
+    In a worker, within the pool's CPU budget per page (crawler.ingest.budget): a page over
+    it comes back as an extraction error, its capture still prepared for the archive."""
+    try:
+        with cpu_budget(_budget):
+            result, match, framing = extract_and_analyse(
+                page.body, page.final_url or page.url, hints, topic, lexicon_path)
+    except OverBudget as exc:
+        from extract import ArticleResult
+
+        size = f"{len(page.body) / 1e6:.1f} MB" if len(page.body) >= 100_000 else \
+            f"{len(page.body) / 1e3:.0f} kB"
+        result, match, framing = ArticleResult(
+            status="error", error=f"OverBudget: {exc} (a page of {size})"), None, None
     return result, match, framing, prepare(page, result)
 
 
@@ -168,6 +181,17 @@ def extract_page(page: FetchedPage, source: Source | None, matcher: TopicMatcher
     if titles is not None:
         titles.remember(page.source_id, result)
     return apply_result(page, result, matcher)
+
+
+# Each worker's CPU budget per page, in seconds (0: none); set by _worker_start.
+_budget = 0.0
+
+
+def _worker_start(parent: int, budget: float) -> None:
+    """Worker initializer: the page budget, and leave with the parent."""
+    global _budget
+    _budget = budget
+    _exit_with_parent(parent)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -231,13 +255,14 @@ def start_crawl_workers() -> None:
         forkserver.ensure_running()
 
 
-def worker_pool(workers: int, fork: bool = False) -> ProcessPoolExecutor:
+def worker_pool(workers: int, fork: bool = False, budget: float = PAGE_CPU_SECONDS
+                ) -> ProcessPoolExecutor:
     """Extraction worker processes, gone with their parent whatever kills it: forked by the
     fork server (crawls: see _crawl_context), or with `fork` forked from a parent that has
     imported this module and runs no other thread yet (bulk input: the workers start at
-    once, without importing trafilatura and lxml again)."""
+    once, without importing trafilatura and lxml again). `budget`: CPU seconds per page."""
     if fork:  # loaded once here, so that every forked worker starts with it
         import extract.article  # noqa: F401
     context = get_context("fork") if fork else _crawl_context()
     return ProcessPoolExecutor(workers, mp_context=context,
-                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+                               initializer=_worker_start, initargs=(os.getpid(), budget))

@@ -73,7 +73,7 @@ def test_a_job_that_kills_every_worker_fails_alone_and_the_pool_goes_on() -> Non
         later = asyncio.run(_gather(pool, [(double, i) for i in range(4)]))
     finally:
         pool.shutdown()
-    assert isinstance(first[0], WorkerDied) and "BrokenProcessPool" in str(first[0])
+    assert isinstance(first[0], WorkerDied) and "died twice on this page" in str(first[0])
     assert later == [0, 2, 4, 6]
     assert pool.restarts == 2  # once for the first death, once for the retry's
 
@@ -169,3 +169,48 @@ def test_the_crawl_summary_names_restarts_and_fetches_not_stored() -> None:
                                     "mediawatch/store_errors": 3})) == (
         "; extraction workers died and were restarted 2 times; 3 fetches could not be stored "
         "(fetched again next time) (see the log)")
+
+
+@pytest.mark.unit
+def test_bulk_extraction_keeps_its_order_through_a_death_and_fails_a_poison_page_alone(
+        tmp_path: Path) -> None:
+    from crawler.backfill.pool import ExtractionPool
+
+    pool: ExtractionPool[int] = ExtractionPool(2, None, None)  # type: ignore[arg-type]
+    try:
+        jobs = [(i, (i,)) for i in range(40)]
+        jobs[5] = (5, ("once",))   # kills its worker the first time only
+        jobs[30] = (30, ("always",))  # kills every worker that runs it
+        jobs[31] = (31, None)  # not extracted: keeps its place
+        out = list(pool.map(_bulk_job, ((i, None if a is None else (*a, str(tmp_path)))
+                                        for i, a in jobs)))
+    finally:
+        pool.close()
+    assert [i for i, _ in out] == list(range(40))
+    values = dict(out)
+    assert values[5] == -1 and values[31] is None
+    assert isinstance(values[30], WorkerDied)
+    wrong = {i: v for i, v in values.items() if i not in (5, 30, 31) and v != 2 * i}
+    assert not wrong
+    assert 2 <= pool.restarts <= 3
+
+
+def _bulk_job(x: int | str, folder: str) -> int:
+    if x == "once":
+        return die(os.path.join(folder, "once"))
+    if x == "always":
+        return die()
+    assert isinstance(x, int)
+    return double(x)
+
+
+@pytest.mark.unit
+def test_retries_run_one_at_a_time_so_a_poison_page_takes_no_other_page_with_it() -> None:
+    pool = RestartingPool(_pool)
+    try:
+        jobs = [(double, i) for i in range(8)] + [(die,)] + [(double, i) for i in range(8, 16)]
+        results = asyncio.run(_gather(pool, jobs))
+    finally:
+        pool.shutdown()
+    assert isinstance(results[8], WorkerDied)
+    assert results[:8] + results[9:] == [2 * i for i in range(16)]

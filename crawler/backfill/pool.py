@@ -9,19 +9,32 @@ with an uninterrupted run). At most `16 x workers` pages are in flight.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from crawler.ingest.extraction import extract_prepared, worker_pool
+from crawler.ingest.workers import WorkerDied
 
 if TYPE_CHECKING:
     from crawler.items import FetchedPage
     from crawler.registry.model import Topic
 
 T = TypeVar("T")
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job(Generic[T]):
+    item: T
+    args: tuple[Any, ...] | None
+    future: Future[Any] | None = None
+    generation: int = 0  # the pool it was submitted to
+    retried: bool = False
 
 
 def _warm() -> None:
@@ -36,43 +49,108 @@ class ExtractionPool(Generic[T]):
         self.topic = topic
         self.lexicon_path = lexicon_path
         self._pool: ProcessPoolExecutor | None = None
+        self._generation = 0  # pools started so far; a job's entry says which one it is in
+        self.restarts = 0
+        self.max_restarts = 10
         if workers > 1:
-            # Forked, now, when this process runs no other thread (a command: a backfill
-            # starts its download threads after this): it has imported the extraction
-            # modules (above), so the workers are ready at once. Beside other threads (a
-            # caller's servers) forking this process is unsafe: the fork server's then.
-            fork = threading.active_count() == 1
-            if fork:  # and warmed once, here, for every worker (the fork server warms its own)
-                import crawler.ingest.warmup  # noqa: F401
-            self._pool = worker_pool(workers, fork=fork)
-            for _ in range(workers):
-                self._pool.submit(_warm)
+            self._start()
+
+    def _start(self) -> None:
+        # Forked when this process runs no other thread (a command: a backfill starts its
+        # download threads after this): it has imported the extraction modules (above), so
+        # the workers are ready at once. Beside other threads (a caller's servers, a
+        # backfill's downloads when workers are restarted) forking this process is unsafe:
+        # the fork server's then.
+        fork = threading.active_count() == 1
+        if fork:  # and warmed once, here, for every worker (the fork server warms its own)
+            import crawler.ingest.warmup  # noqa: F401
+        self._pool = worker_pool(self.workers, fork=fork)
+        self._generation += 1
+        for _ in range(self.workers):
+            self._pool.submit(_warm)
 
     def map(self, fn: Callable[..., Any], jobs: Iterable[tuple[T, tuple[Any, ...] | None]]
             ) -> Iterator[tuple[T, Any]]:
         """(item, fn(*args)) per (item, args) job, in input order; (item, None) when args is
         None (pages that are not extracted keep their place); the exception instead of a
-        value when fn raised."""
-        window: deque[tuple[T, Future[Any] | None]] = deque()
+        value when fn raised. When a worker dies, the pool is replaced and the jobs it held
+        run once more (crawler.ingest.workers explains why); a job whose second pool dies
+        too gets WorkerDied as its value."""
+        window: deque[_Job[T]] = deque()
         # Deep enough that one slow page at the head (results leave in order) does not
         # leave the other workers idle: they work through the rest of the window meanwhile.
         limit = max(1, self.workers) * 16
         for item, args in jobs:
+            job = _Job(item, args)
             if args is None:
-                window.append((item, None))
-            elif self._pool is None:
-                future: Future[Any] = Future()
+                pass
+            elif self._pool is None and self.workers <= 1:
+                job.future = Future()
                 try:
-                    future.set_result(fn(*args))
+                    job.future.set_result(fn(*args))
                 except Exception as exc:
-                    future.set_exception(exc)
-                window.append((item, future))
+                    job.future.set_exception(exc)
             else:
-                window.append((item, self._pool.submit(fn, *args)))
-            while len(window) > limit or (window and _ready(window[0][1])):
-                yield _result(window.popleft())
+                self._submit(job, fn)
+            window.append(job)
+            while len(window) > limit or (window and _ready(window[0].future)):
+                yield self._result(window, fn)
         while window:
-            yield _result(window.popleft())
+            yield self._result(window, fn)
+
+    def _submit(self, job: _Job[T], fn: Callable[..., Any]) -> None:
+        job.generation = self._generation
+        if self._pool is None:  # the workers kept dying: no new pool
+            job.future = Future()
+            job.future.set_exception(WorkerDied(
+                f"the extraction workers died {self.restarts + 1} times; no new pool"))
+        else:
+            try:
+                job.future = self._pool.submit(fn, *(job.args or ()))
+            except BrokenExecutor as exc:  # broken before this job: handled with the others
+                job.future = Future()
+                job.future.set_exception(exc)
+
+    def _result(self, window: deque[_Job[T]], fn: Callable[..., Any]) -> tuple[T, Any]:
+        """The head job's value, or the exception it raised (one bad page never ends a run)."""
+        job = window[0]
+        if job.args is not None and job.future is None:  # a retry: run now, the only one
+            self._submit(job, fn)
+        window.popleft()
+        if job.future is None:
+            return job.item, None
+        try:
+            return job.item, job.future.result()
+        except BrokenExecutor as exc:
+            self._restart(window, job.generation)
+            if job.retried:
+                return job.item, WorkerDied(f"the extraction worker died twice on this page: {exc}")
+            job.retried = True
+            self._submit(job, fn)
+            window.appendleft(job)
+            return self._result(window, fn)
+        except Exception as exc:
+            return job.item, exc
+
+    def _restart(self, window: deque[_Job[T]], broken: int) -> None:
+        """Replace the pool `broken` (unless done already); its jobs are retried one at a time
+        (as they reach the head of the window), so that a page that kills its worker again
+        takes no other retried page with it."""
+        if broken == self._generation and self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            if self.restarts < self.max_restarts:
+                self.restarts += 1
+                LOG.warning("an extraction worker died; starting new workers (restart %d)",
+                            self.restarts)
+                self._start()
+            else:
+                LOG.error("extraction workers died %d times; later pages are recorded as "
+                          "extraction failures", self.restarts + 1)
+        for job in window:
+            if job.future is not None and job.generation == broken and not job.retried and \
+                    not (job.future.done() and job.future.exception() is None):  # kept if done
+                job.retried, job.future = True, None
 
     def extract_prepared(self, jobs: Iterable[tuple[T, tuple[FetchedPage, dict[str, Any]] | None]]
                          ) -> Iterator[tuple[T, Any]]:
@@ -92,17 +170,3 @@ class ExtractionPool(Generic[T]):
 
 def _ready(future: Future[Any] | None) -> bool:
     return future is None or future.done()
-
-
-def _result(entry: tuple[T, Future[Any] | None]) -> tuple[T, Any]:
-    """The job's value, or the exception it raised (one bad page never ends a run; a
-    broken pool does)."""
-    item, future = entry
-    if future is None:
-        return item, None
-    try:
-        return item, future.result()
-    except BrokenExecutor:
-        raise
-    except Exception as exc:
-        return item, exc

@@ -5,9 +5,9 @@ often the worker parsing a huge page; a C extension crashes on hostile markup), 
 ProcessPoolExecutor is broken for good: every job in flight and every later submit raises
 BrokenProcessPool. A crawl that kept that pool would drop every article it fetched after
 the death. Here the first job to see a broken pool replaces it, and each job that failed
-with the pool is run once more in the new one. A job that breaks a fresh pool too (a page
-that kills whatever parses it, or a job in flight beside such a page) raises WorkerDied,
-and its caller records it as a failure; after `max_restarts` the pool is not replaced
+with the pool is run once more in the new one, one retry at a time. A retried job that
+breaks the new pool too (a page that kills whatever parses it) raises WorkerDied, and its
+caller records it as a failure; after `max_restarts` the pool is not replaced
 again (workers that die however they are started are no case for a fork storm) and every
 later job raises WorkerDied at once.
 """
@@ -36,24 +36,36 @@ class RestartingPool:
         self._pool: Executor | None = make()
         self.max_restarts = max_restarts
         self.restarts = 0  # pools started after a death (the crawl's stats record them)
+        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """fn(*args) in a worker; again in a new pool if the first one broke."""
         loop = asyncio.get_running_loop()
-        last: BaseException | None = None
-        for _ in range(2):
+        pool = self._pool
+        if pool is not None:
+            try:
+                return await loop.run_in_executor(pool, fn, *args)
+            except BrokenExecutor:
+                self._replace(pool)
+        # Retries run one at a time: a page that kills its worker again then takes no other
+        # retried page with it (pages on their first try may run beside it; if one of them
+        # dies with it, it has its own retry).
+        async with self._retry_lock(loop):
             pool = self._pool
             if pool is None:
-                break
+                raise WorkerDied(f"the extraction workers died {self.restarts + 1} times; "
+                                 "no new pool this crawl")
             try:
                 return await loop.run_in_executor(pool, fn, *args)
             except BrokenExecutor as exc:
-                last = exc
                 self._replace(pool)
-        why = f"{type(last).__name__}: {last}" if last else "no pool"
-        if self._pool is None:
-            why += f" (the workers died {self.restarts + 1} times; no new pool this crawl)"
-        raise WorkerDied(f"the extraction worker died: {why}") from last
+                raise WorkerDied(f"the extraction worker died twice on this page: {exc}") \
+                    from exc
+
+    def _retry_lock(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        if self._lock is None or self._lock[0] is not loop:  # a lock serves one event loop
+            self._lock = (loop, asyncio.Lock())
+        return self._lock[1]
 
     def _replace(self, broken: Executor) -> None:
         # Every job in flight sees the same broken pool: the first one replaces it, the

@@ -130,8 +130,22 @@ def extract_and_analyse(body: bytes, url: str, hints: dict[str, Any], topic: Top
 
     Extraction, the topic match and the framing analysis all run here, off the process
     that downloads and writes: (result, topic match or None, framing analysis or None).
-    The matcher and lexicon are built once per worker process.
-    """
+    The matcher and lexicon are built once per worker process. In a worker, within the
+    pool's CPU budget per page (crawler.ingest.budget): a page over it comes back as an
+    extraction error."""
+    try:
+        with cpu_budget(_budget):
+            return _extract_and_analyse(body, url, hints, topic, lexicon_path)
+    except OverBudget as exc:
+        from extract import ArticleResult
+
+        size = f"{len(body) / 1e6:.1f} MB" if len(body) >= 100_000 else f"{len(body) / 1e3:.0f} kB"
+        return ArticleResult(status="error", error=f"OverBudget: {exc} (a page of {size})"), \
+            None, None
+
+
+def _extract_and_analyse(body: bytes, url: str, hints: dict[str, Any], topic: Topic,
+                         lexicon_path: str | None) -> tuple[ArticleResult, Any, Any]:
     from crawler.framing.lexicon import LEXICON_PATH
     from extract import extract_article
 
@@ -151,21 +165,9 @@ def extract_prepared(page: FetchedPage, hints: dict[str, Any], topic: Topic,
                      lexicon_path: str | None
                      ) -> tuple[ArticleResult, Any, Any, Prepared]:
     """extract_and_analyse() of a fetched page, plus everything the archive writer would
-    otherwise compute from it (crawler.archive.prepare): all the CPU one article fetch costs.
-
-    In a worker, within the pool's CPU budget per page (crawler.ingest.budget): a page over
-    it comes back as an extraction error, its capture still prepared for the archive."""
-    try:
-        with cpu_budget(_budget):
-            result, match, framing = extract_and_analyse(
-                page.body, page.final_url or page.url, hints, topic, lexicon_path)
-    except OverBudget as exc:
-        from extract import ArticleResult
-
-        size = f"{len(page.body) / 1e6:.1f} MB" if len(page.body) >= 100_000 else \
-            f"{len(page.body) / 1e3:.0f} kB"
-        result, match, framing = ArticleResult(
-            status="error", error=f"OverBudget: {exc} (a page of {size})"), None, None
+    otherwise compute from it (crawler.archive.prepare): all the CPU one article fetch costs."""
+    result, match, framing = extract_and_analyse(page.body, page.final_url or page.url, hints,
+                                                 topic, lexicon_path)
     return result, match, framing, prepare(page, result)
 
 

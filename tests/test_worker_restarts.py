@@ -48,8 +48,18 @@ def die(marker: str | None = None) -> int:
     return -1
 
 
-async def _gather(pool: RestartingPool, jobs: list[tuple[Any, ...]]) -> list[Any]:
+async def _gather_in(pool: RestartingPool, jobs: list[tuple[Any, ...]]) -> list[Any]:
     return await asyncio.gather(*(pool.run(*job) for job in jobs), return_exceptions=True)
+
+
+def _gather(pool: RestartingPool, jobs: list[tuple[Any, ...]]) -> list[Any]:
+    """The jobs' results, from an event loop of their own (in a thread: a test before this one
+    may have left a loop marked running in the main thread, as a crawl's reactor does)."""
+    out: list[list[Any]] = []
+    thread = threading.Thread(target=lambda: out.append(asyncio.run(_gather_in(pool, jobs))))
+    thread.start()
+    thread.join()
+    return out[0]
 
 
 @pytest.mark.unit
@@ -58,7 +68,7 @@ def test_a_worker_that_dies_once_costs_no_job(tmp_path: Path) -> None:
     try:
         jobs = [(double, i) for i in range(6)] + [(die, str(tmp_path / "once"))] + \
                [(double, i) for i in range(6, 12)]
-        results = asyncio.run(_gather(pool, jobs))
+        results = (_gather(pool, jobs))
     finally:
         pool.shutdown()
     assert results == [0, 2, 4, 6, 8, 10, -1, 12, 14, 16, 18, 20, 22]
@@ -69,8 +79,8 @@ def test_a_worker_that_dies_once_costs_no_job(tmp_path: Path) -> None:
 def test_a_job_that_kills_every_worker_fails_alone_and_the_pool_goes_on() -> None:
     pool = RestartingPool(_pool)
     try:
-        first = asyncio.run(_gather(pool, [(die,)]))
-        later = asyncio.run(_gather(pool, [(double, i) for i in range(4)]))
+        first = (_gather(pool, [(die,)]))
+        later = (_gather(pool, [(double, i) for i in range(4)]))
     finally:
         pool.shutdown()
     assert isinstance(first[0], WorkerDied) and "died twice on this page" in str(first[0])
@@ -82,8 +92,8 @@ def test_a_job_that_kills_every_worker_fails_alone_and_the_pool_goes_on() -> Non
 def test_workers_that_keep_dying_are_not_restarted_forever() -> None:
     pool = RestartingPool(_pool, max_restarts=1)
     try:
-        results = asyncio.run(_gather(pool, [(die,), (double, 1)]))
-        after = asyncio.run(_gather(pool, [(double, 2)]))
+        results = (_gather(pool, [(die,), (double, 1)]))
+        after = (_gather(pool, [(double, 2)]))
     finally:
         pool.shutdown()
     assert isinstance(results[0], WorkerDied)
@@ -209,7 +219,7 @@ def test_retries_run_one_at_a_time_so_a_poison_page_takes_no_other_page_with_it(
     pool = RestartingPool(_pool)
     try:
         jobs = [(double, i) for i in range(8)] + [(die,)] + [(double, i) for i in range(8, 16)]
-        results = asyncio.run(_gather(pool, jobs))
+        results = (_gather(pool, jobs))
     finally:
         pool.shutdown()
     assert isinstance(results[8], WorkerDied)

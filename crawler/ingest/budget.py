@@ -10,7 +10,10 @@ goes on with the next page.
 
 The budget is a profiling interval timer (user + system CPU of the process) whose signal
 raises OverBudget in the worker's main thread, where the pool runs its jobs. OverBudget is a
-BaseException so that no library's `except Exception` swallows it halfway.
+BaseException so that no library's `except Exception` swallows it halfway; and as Python
+ignores an exception raised while a finalizer runs (a `__del__` that the garbage collector
+happened to call at that moment: seen with the regex module's patterns), the timer fires
+again every REPEAT seconds of CPU until the exception gets through.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from types import FrameType
 # A page's budget unless the caller says otherwise (the crawl's MEDIAWATCH_EXTRACT_CPU_SECONDS):
 # about a thousand times what a news page costs, far beyond any real article's.
 PAGE_CPU_SECONDS = 60.0
+REPEAT = 0.05
 
 
 class OverBudget(BaseException):
@@ -45,7 +49,7 @@ def cpu_budget(seconds: float) -> Iterator[None]:
         raise OverBudget(f"extraction used more than {seconds:g} s of CPU")
 
     previous = signal.signal(signal.SIGPROF, over)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_PROF, seconds, REPEAT)
     try:
         yield
     finally:

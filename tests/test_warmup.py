@@ -69,8 +69,8 @@ from crawler.backfill.pool import ExtractionPool
 from crawler.registry.model import Topic
 pool = ExtractionPool(2, Topic(id="t", name="T", require=(("x",),)), None)
 expr = "(__import__('os').getpid(), __import__('sys').modules['crawler.ingest.warmup'].PID)"
-print(pool._pool.submit(eval, expr).result(), os.getpid())
-pool._pool.shutdown()
+print(pool._keeper.pool.submit(eval, expr).result(), os.getpid())
+pool.close()
 """
 
 

@@ -9,23 +9,21 @@ with an uninterrupted run). At most `16 x workers` pages are in flight.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from crawler.ingest.extraction import extract_prepared, worker_pool
-from crawler.ingest.workers import WorkerDied
+from crawler.ingest.workers import PoolKeeper, died_twice
 
 if TYPE_CHECKING:
     from crawler.items import FetchedPage
     from crawler.registry.model import Topic
 
 T = TypeVar("T")
-LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,7 +31,7 @@ class _Job(Generic[T]):
     item: T
     args: tuple[Any, ...] | None
     future: Future[Any] | None = None
-    generation: int = 0  # the pool it was submitted to
+    pool: Executor | None = None  # the pool it was submitted to
     retried: bool = False
 
 
@@ -48,14 +46,14 @@ class ExtractionPool(Generic[T]):
         self.workers = workers
         self.topic = topic
         self.lexicon_path = lexicon_path
-        self._pool: ProcessPoolExecutor | None = None
-        self._generation = 0  # pools started so far; a job's entry says which one it is in
-        self.restarts = 0
-        self.max_restarts = 10
-        if workers > 1:
-            self._start()
+        self._keeper: PoolKeeper | None = PoolKeeper(self._start) if workers > 1 else None
 
-    def _start(self) -> None:
+    @property
+    def restarts(self) -> int:
+        """Pools started after a worker died."""
+        return self._keeper.restarts if self._keeper else 0
+
+    def _start(self) -> ProcessPoolExecutor:
         # Forked when this process runs no other thread (a command: a backfill starts its
         # download threads after this): it has imported the extraction modules (above), so
         # the workers are ready at once. Beside other threads (a caller's servers, a
@@ -64,10 +62,10 @@ class ExtractionPool(Generic[T]):
         fork = threading.active_count() == 1
         if fork:  # and warmed once, here, for every worker (the fork server warms its own)
             import crawler.ingest.warmup  # noqa: F401
-        self._pool = worker_pool(self.workers, fork=fork)
-        self._generation += 1
+        pool = worker_pool(self.workers, fork=fork)
         for _ in range(self.workers):
-            self._pool.submit(_warm)
+            pool.submit(_warm)
+        return pool
 
     def map(self, fn: Callable[..., Any], jobs: Iterable[tuple[T, tuple[Any, ...] | None]]
             ) -> Iterator[tuple[T, Any]]:
@@ -84,7 +82,7 @@ class ExtractionPool(Generic[T]):
             job = _Job(item, args)
             if args is None:
                 pass
-            elif self._pool is None and self.workers <= 1:
+            elif self._keeper is None:
                 job.future = Future()
                 try:
                     job.future.set_result(fn(*args))
@@ -99,17 +97,17 @@ class ExtractionPool(Generic[T]):
             yield self._result(window, fn)
 
     def _submit(self, job: _Job[T], fn: Callable[..., Any]) -> None:
-        job.generation = self._generation
-        if self._pool is None:  # the workers kept dying: no new pool
+        assert self._keeper is not None
+        job.pool = self._keeper.pool
+        if job.pool is None:  # the workers kept dying: no new pool
             job.future = Future()
-            job.future.set_exception(WorkerDied(
-                f"the extraction workers died {self.restarts + 1} times; no new pool"))
-        else:
-            try:
-                job.future = self._pool.submit(fn, *(job.args or ()))
-            except BrokenExecutor as exc:  # broken before this job: handled with the others
-                job.future = Future()
-                job.future.set_exception(exc)
+            job.future.set_exception(self._keeper.gone())
+            return
+        try:
+            job.future = job.pool.submit(fn, *(job.args or ()))
+        except BrokenExecutor as exc:  # broken before this job: handled with the others
+            job.future = Future()
+            job.future.set_exception(exc)
 
     def _result(self, window: deque[_Job[T]], fn: Callable[..., Any]) -> tuple[T, Any]:
         """The head job's value, or the exception it raised (one bad page never ends a run)."""
@@ -122,9 +120,9 @@ class ExtractionPool(Generic[T]):
         try:
             return job.item, job.future.result()
         except BrokenExecutor as exc:
-            self._restart(window, job.generation)
+            self._restart(window, job.pool)
             if job.retried:
-                return job.item, WorkerDied(f"the extraction worker died twice on this page: {exc}")
+                return job.item, died_twice(exc)
             job.retried = True
             self._submit(job, fn)
             window.appendleft(job)
@@ -132,23 +130,14 @@ class ExtractionPool(Generic[T]):
         except Exception as exc:
             return job.item, exc
 
-    def _restart(self, window: deque[_Job[T]], broken: int) -> None:
+    def _restart(self, window: deque[_Job[T]], broken: Executor | None) -> None:
         """Replace the pool `broken` (unless done already); its jobs are retried one at a time
         (as they reach the head of the window), so that a page that kills its worker again
         takes no other retried page with it."""
-        if broken == self._generation and self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-            if self.restarts < self.max_restarts:
-                self.restarts += 1
-                LOG.warning("an extraction worker died; starting new workers (restart %d)",
-                            self.restarts)
-                self._start()
-            else:
-                LOG.error("extraction workers died %d times; later pages are recorded as "
-                          "extraction failures", self.restarts + 1)
+        assert self._keeper is not None and broken is not None
+        self._keeper.replace(broken)
         for job in window:
-            if job.future is not None and job.generation == broken and not job.retried and \
+            if job.future is not None and job.pool is broken and not job.retried and \
                     not (job.future.done() and job.future.exception() is None):  # kept if done
                 job.retried, job.future = True, None
 
@@ -163,10 +152,8 @@ class ExtractionPool(Generic[T]):
 
     def close(self) -> None:
         """Stop the workers."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
+        if self._keeper is not None:
+            self._keeper.shutdown()
 
 def _ready(future: Future[Any] | None) -> bool:
     return future is None or future.done()

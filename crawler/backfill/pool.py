@@ -123,8 +123,7 @@ class ExtractionPool(Generic[T]):
             self._restart(window, job.pool)
             if job.retried:
                 return job.item, died_twice(exc)
-            job.retried = True
-            self._submit(job, fn)
+            job.retried, job.future = True, None  # back at the head: retried first, alone
             window.appendleft(job)
             return self._result(window, fn)
         except Exception as exc:

@@ -160,6 +160,8 @@ class ArchivePipeline:
         # robots.txt is fetched by Scrapy's middleware, never by the spider: capture it here.
         crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
         crawler.signals.connect(pipeline.commit_batch, signal=signals.spider_idle)
+        # A pipeline before this one that raises would make Scrapy drop the fetch.
+        crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
         return pipeline
 
     def open_spider(self, spider: Any = None) -> None:
@@ -208,6 +210,25 @@ class ArchivePipeline:
                 self.clock.seconds() - self._started >= self.batch_seconds:
             self.commit_batch()
         return item
+
+    def item_error(self, item: Any, response: Any = None, spider: Any = None,
+                   failure: Any = None) -> None:
+        """A fetch on which an earlier pipeline raised is stored anyway, as an extraction error.
+
+        Scrapy drops an item whose pipeline raised: without this the page, its capture and
+        its WARC records would be lost although it was fetched, and nothing counted."""
+        if not isinstance(item, FetchedPage) or self.archive is None:
+            return
+        from extract import ArticleResult
+
+        message = failure.getErrorMessage() if failure is not None else "unknown"
+        kind = failure.type.__name__ if failure is not None and failure.type else "Error"
+        if wants_extraction(item) and not item.unchanged:
+            item.extraction = ArticleResult(status="error", error=f"pipeline: {kind}: {message}")
+            item.topic = item.framing = item.prepared = None
+        if self.crawler.stats:
+            self.crawler.stats.inc_value("mediawatch/pipeline_errors")
+        self.process_item(item)
 
     def _open_batch(self) -> None:
         """Start a batch unless one is open (MEDIAWATCH_BATCH_ITEMS <= 1: none, item by item)."""

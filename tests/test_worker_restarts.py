@@ -176,9 +176,11 @@ def test_the_crawl_summary_names_restarts_and_fetches_not_stored() -> None:
     assert _stats_notes(json.dumps({"downloader/request_count": 9})) == ""
     assert _stats_notes(None) == ""
     assert _stats_notes(json.dumps({"mediawatch/extraction_worker_restarts": 2,
-                                    "mediawatch/store_errors": 3})) == (
+                                    "mediawatch/store_errors": 3,
+                                    "mediawatch/pipeline_errors": 1})) == (
         "; extraction workers died and were restarted 2 times; 3 fetches could not be stored "
-        "(fetched again next time) (see the log)")
+        "(fetched again next time); 1 pages failed in a pipeline (stored as extraction errors)"
+        " (see the log)")
 
 
 @pytest.mark.unit

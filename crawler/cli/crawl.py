@@ -197,4 +197,6 @@ def _stats_notes(stats: str | None) -> str:
         notes.append(f"extraction workers died and were restarted {n} times")
     if n := counts.get("mediawatch/store_errors", 0):
         notes.append(f"{n} fetches could not be stored (fetched again next time)")
+    if n := counts.get("mediawatch/pipeline_errors", 0):
+        notes.append(f"{n} pages failed in a pipeline (stored as extraction errors)")
     return "".join(f"; {note}" for note in notes) + (" (see the log)" if notes else "")

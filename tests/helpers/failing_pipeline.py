@@ -1,0 +1,31 @@
+"""An item pipeline that raises on chosen pages: a bug or a broken disk in one pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FailOn:
+    """Raise on article pages whose URL contains the setting's marker (before extraction)."""
+
+    marker_setting = "TEST_FAIL_BEFORE"
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FailOn:
+        """The marker comes from the settings, like any component's configuration."""
+        return cls(crawler.settings.get(cls.marker_setting, "") or "\0")
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        """Raise for the chosen URLs; pass everything else on."""
+        if self.marker in getattr(item, "url", ""):
+            raise RuntimeError(f"boom in {type(self).__name__}")
+        return item
+
+
+class FailAfter(FailOn):
+    """The same, placed after extraction and before the archive."""
+
+    marker_setting = "TEST_FAIL_AFTER"

@@ -1,0 +1,63 @@
+"""A pipeline that raises on a page costs no fetched page: it is stored as an extraction error.
+
+Scrapy drops an item whose pipeline raised. Before ArchivePipeline.item_error, a page on which
+anything ahead of the archive raised (a lookup of the stored body's hash on a failing disk,
+a bug in a hint) was fetched and then lost: no capture, no WARC record, no error counted.
+The crawl test runs a real `mediawatch crawl` of a loopback outlet with a pipeline that
+raises on chosen pages before and after extraction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers.miniweb import T0, MiniWeb
+from helpers.processes import MEDIAWATCH
+
+pytestmark = pytest.mark.e2e
+
+TESTS = Path(__file__).parent
+
+
+def test_pages_a_pipeline_raised_on_are_stored_as_errors_with_their_captures(
+        tmp_path: Path) -> None:
+    with MiniWeb("wire") as web:
+        web["wire"].add(T0, 8)
+        sources = web.write_sources(tmp_path / "sources.toml")
+        db = tmp_path / "archive.db"
+        pipelines = {"helpers.failing_pipeline.FailOn": 200,
+                     "crawler.pipelines.ExtractPipeline": 300,
+                     "helpers.failing_pipeline.FailAfter": 500,
+                     "crawler.pipelines.ArchivePipeline": 800}
+        env = {**os.environ, "MEDIAWATCH_NOW": T0.isoformat(),
+               "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+        run = subprocess.run(
+            [MEDIAWATCH, "crawl", "--sources", str(sources), "--db", str(db),
+             "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "MEDIAWATCH_EXTRACT_WORKERS=1",
+             "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
+             "-s", "TEST_FAIL_BEFORE=/news/story-3", "-s", "TEST_FAIL_AFTER=/news/story-5"],
+            env=env, text=True, capture_output=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    conn = sqlite3.connect(db)
+    rows = dict(conn.execute(
+        "SELECT substr(url, instr(url, '/news/')), extraction_status || ' ' || "
+        "coalesce(extraction_error, '') FROM articles").fetchall())
+    captures = dict(conn.execute(
+        "SELECT substr(url, instr(url, '/news/')), warc_offset FROM pages "
+        "WHERE kind = 'article'").fetchall())
+    stats = json.loads(conn.execute("SELECT stats FROM crawl_runs").fetchone()[0])
+    conn.close()
+    assert len(rows) == 8, (rows, run.stderr[-3000:])
+    assert rows["/news/story-3"] == "error pipeline: RuntimeError: boom in FailOn"
+    assert rows["/news/story-5"] == "error pipeline: RuntimeError: boom in FailAfter"
+    assert all(v.startswith("ok") for k, v in rows.items() if k not in (
+        "/news/story-3", "/news/story-5")), rows
+    # Every article fetch kept its capture and its WARC record.
+    assert len(captures) == 8 and all(off is not None for off in captures.values()), captures
+    assert stats["mediawatch/pipeline_errors"] == 2
+    assert "2 pages failed in a pipeline (stored as extraction errors)" in run.stdout

@@ -87,23 +87,28 @@ def score(devset: dict[str, Any], pattern_for: Callable[[str], str | None],
     }
 
 
-def learned_score(devset: dict[str, Any]) -> dict[str, Any] | None:
-    """Patterns learned from each outlet's tuning-half articles, scored on the held-out ones."""
+NAMES = {"tune": "tuning", "held": "held-out"}
+
+
+def learned_score(devset: dict[str, Any], learn: str = "tune", test: str = "held"
+                  ) -> dict[str, Any] | None:
+    """Patterns learned from each outlet's articles of one half, scored on the other half's
+    (both directions are printed: the learner was written looking at tune -> held misses)."""
     try:
         from crawler.registry.discover import learn_pattern
     except ImportError:
         return None
     learned: dict[str, str | None] = {}
     for oid, entry in devset.items():
-        tune = outlet_sets(entry, "tune")
+        seen = outlet_sets(entry, learn)
         # As `sources discover` does: articles from feeds/sitemaps, known non-articles (there:
-        # the homepage's other links; here: the tuning half's) only to narrow a shape.
-        learned[oid] = learn_pattern(tune["pos"], tune["neg"]).pattern if tune["pos"] else None
-    held = {oid: e for oid, e in devset.items()
-            if learned[oid] and outlet_sets(e, "held")["pos"]}
-    result = score(held, learned.get, "held")
-    result["fp_all_halves"] = score(held, learned.get, "tune")["fp_micro"]
-    result["learned"] = {oid: learned[oid] for oid in held}
+        # the homepage's other links; here: the learning half's) only to narrow a shape.
+        learned[oid] = learn_pattern(seen["pos"], seen["neg"]).pattern if seen["pos"] else None
+    unseen = {oid: e for oid, e in devset.items()
+              if learned[oid] and outlet_sets(e, test)["pos"]}
+    result = score(unseen, learned.get, test)
+    result["fp_all_halves"] = score(unseen, learned.get, learn)["fp_micro"]
+    result["learned"] = {oid: learned[oid] for oid in unseen}
     return result
 
 
@@ -153,15 +158,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 if p["pos"] and not p["pattern"]:
                     print(f"  {half} {oid}: no pattern")
     out: dict[str, Any] = {"registry": results}
-    learned = learned_score(devset)
-    if learned is not None:
-        print(f"learned by `sources discover` from tuning-half articles, scored on held-out: "
-              f"{learned['outlets_with_articles']} outlets, recall macro "
+    for learn, test in (("tune", "held"), ("held", "tune")):
+        learned = learned_score(devset, learn, test)
+        if learned is None:
+            break
+        print(f"learned by `sources discover` from {NAMES[learn]}-half articles, scored on "
+              f"{NAMES[test]}: {learned['outlets_with_articles']} outlets, recall macro "
               f"{_fmt(learned['recall_macro'])} micro {_fmt(learned['recall_micro'])}; "
               f"non-articles accepted macro {_fmt(learned['fp_macro'])} micro "
-              f"{_fmt(learned['fp_micro'])} (tuning-half non-articles, seen by the learner: "
-              f"{_fmt(learned['fp_all_halves'])})")
-        out["learned"] = learned
+              f"{_fmt(learned['fp_micro'])} ({NAMES[learn]}-half non-articles, seen by the "
+              f"learner: {_fmt(learned['fp_all_halves'])})")
+        out["learned" if learn == "tune" else "learned_reverse"] = learned
     if args.json:
         slim = {k: {h: {m: v for m, v in r.items() if m != "per_outlet"} for h, r in v.items()}
                 if k == "registry" else {m: v for m, v in v.items() if m != "per_outlet"}

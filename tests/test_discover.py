@@ -85,6 +85,27 @@ def test_narrowing_keeps_every_example_and_rejects_the_non_article() -> None:
 
 
 @pytest.mark.unit
+def test_an_article_named_by_a_long_id_is_accepted_with_and_without_what_follows_it() -> None:
+    # Armenpress links "/eng/news/928860.html" beside "/eng/news/766444/uwc-dilijan.html";
+    # Regnum serves "/news/3923781" beside "/news/2519620.html" (outlet-urls.json).
+    slugged = learn_pattern(["https://armenpress.am/eng/news/766444/uwc-dilijan-huge.html",
+                             "https://armenpress.am/eng/news/766512/pm-meets-envoy.html"])
+    rx = re.compile(slugged.pattern or "")
+    assert rx.search("https://armenpress.am/eng/news/928860.html")
+    assert rx.search("https://armenpress.am/eng/news/766444/uwc-dilijan-huge.html")
+    assert not rx.search("https://armenpress.am/eng/news/") and \
+        not rx.search("https://armenpress.am/eng/news/12/page.html")  # a short number: a page
+    bare = learn_pattern(["https://regnum.ru/news/3923781", "https://regnum.ru/news/3923900"])
+    assert re.search(bare.pattern or "", "https://regnum.ru/news/2348996.html")
+    # Not where a known non-article has the loosened form: the shape stays as learnt.
+    strict = learn_pattern(["https://x.example/story/1234567/a-slug.html",
+                            "https://x.example/story/1234999/other-slug.html"],
+                           ["https://x.example/story/7654321.html"])
+    assert strict.accepted == 2 and strict.accepted_non_articles == []
+    assert not re.search(strict.pattern or "", "https://x.example/story/1234567.html")
+
+
+@pytest.mark.unit
 def test_homepage_reading_and_hostile_names() -> None:
     html = ('<html lang="hy-AM"><head><title>Լուրեր | Outlet</title>'
             '<meta property="og:site_name" content="Evil &quot;\nname">'

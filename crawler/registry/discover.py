@@ -96,12 +96,38 @@ class Learned:
     accepted_non_articles: list[str] = field(default_factory=list)
 
 
-def _shape_pattern(urls: list[str]) -> str:
+def _shape_parts(urls: list[str]) -> list[str]:
     columns = list(zip(*(_segments(u) for u in urls), strict=True))
     many = len(urls) >= 3
-    parts = [_segment(list(col), many) for col in columns]
-    body = "/".join(parts)
+    return [_segment(list(col), many) for col in columns]
+
+
+def _shape_pattern(urls: list[str]) -> str:
+    body = "/".join(_shape_parts(urls))
     return "/" + body if body else "/"
+
+
+_LONG_ID = re.compile(r"\\d\{(\d+),\}")  # the regex text of a numeric id: \d{5,}
+_SLUG = r"[^/?#]*[-_][^/?#]+"
+
+
+def _loosened(parts: list[str]) -> str | None:
+    """The shape with what identifies an article kept and its decoration made optional, or None.
+
+    A CMS that names an article by a long numeric id serves it with and without what follows
+    the id: "/eng/news/928860.html" beside "/eng/news/766444/uwc-dilijan.html", and
+    "/news/3923781" beside "/news/2519620.html"; the feeds of one month list one form only."""
+    if not parts:
+        return None
+    ext = next((e for e in (r"\.html", r"\.htm") if parts[-1].endswith(e)), "")
+    last = parts[-1][: len(parts[-1]) - len(ext)] if ext else parts[-1]
+    optional_ext = f"(?:{ext})?" if ext else ""
+    if (m := _LONG_ID.fullmatch(last)) and int(m.group(1)) >= 4:
+        return "/" + "/".join([*parts[:-1], last + r"(?:\.html?)?"])
+    if len(parts) >= 2 and last == _SLUG and (m := _LONG_ID.fullmatch(parts[-2])) \
+            and int(m.group(1)) >= 4:
+        return "/" + "/".join(parts[:-1]) + f"(?:/{_SLUG})?" + optional_ext
+    return None
 
 
 def learn_pattern(articles: Iterable[str], non_articles: Iterable[str] = (),
@@ -128,6 +154,9 @@ def learn_pattern(articles: Iterable[str], non_articles: Iterable[str] = (),
         alt = _shape_pattern(group)
         if any(re.search(HOST + alt + END, n) for n in negatives):
             alt = _narrowed(group, negatives) or alt
+        elif (loose := _loosened(_shape_parts(group))) and \
+                not any(re.search(HOST + loose + END, n) for n in negatives):
+            alt = loose
         alternatives.append(alt)
     inner = alternatives[0] if len(alternatives) == 1 else \
         "(?:" + "|".join(alternatives) + ")"

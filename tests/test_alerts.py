@@ -17,7 +17,7 @@ from crawler.ops.health import Thresholds
 
 pytestmark = pytest.mark.e2e
 
-OUTLETS = ("quiet", "blocked", "redesign", "gone")
+OUTLETS = ("quiet", "blocked", "redesign", "gone", "shell")
 
 
 def _open(db: Path) -> set[tuple[str, str]]:
@@ -66,28 +66,36 @@ def test_outlets_that_break_raise_one_alert_each_and_clear_when_fixed(
             assert _open(db) == set()
         assert not jsonl.exists() and hook.events == [] and smtp.messages == []
 
-        # Day 2: one outlet stops publishing, one blocks us, one is redesigned, one loses its feed.
+        # Day 2: one outlet stops publishing, one blocks us, one is redesigned, one loses its
+        # feed, one now builds its text with JavaScript (title and date still in the page).
         web["blocked"].forbidden = True
         web["redesign"].layout = "v2"
         web["redesign"].add(T0 + days(2) - days(0.2), 3)
         web["gone"].feed_status = 404
+        web["shell"].layout = "shell"
+        web["shell"].add(T0 + days(2) - days(0.2), 3)
         _ok(crawl_at(T0 + days(2), sources, db, "--alerts-jsonl", str(jsonl)))
-        assert _open(db) == {("blocked", "failure_rate"), ("redesign", "canary_changed"),
-                             ("redesign", "dates_missing"), ("gone", "feed_gone")}
+        broken = {("blocked", "failure_rate"), ("redesign", "canary_changed"),
+                  ("redesign", "dates_missing"), ("gone", "feed_gone"),
+                  ("shell", "text_missing"), ("shell", "canary_changed")}
+        assert _open(db) == broken
         # Day 3: still broken, nothing raised twice; the silent outlet is now overdue.
         _ok(crawl_at(T0 + days(3), sources, db, "--alerts-jsonl", str(jsonl)))
-        assert _open(db) == {("blocked", "failure_rate"), ("redesign", "canary_changed"),
-                             ("redesign", "dates_missing"), ("gone", "feed_gone"),
-                             ("quiet", "went_quiet")}
+        assert _open(db) == broken | {("quiet", "went_quiet")}
         raised = [e for e in _events(jsonl) if e["event"] == "raised"]
         assert Counter((e["source_id"], e["rule"]) for e in raised) == Counter(
             {k: 1 for k in _open(db)})
-        why = {e["rule"]: e for e in raised}
+        why = {e["rule"]: e for e in raised if e["source_id"] != "shell"}
         assert "403 ×" in why["failure_rate"]["reason"]
         assert "date missing" in why["canary_changed"]["reason"]
         assert "text length" in why["canary_changed"]["reason"]
         assert why["canary_changed"]["subject"].endswith("/news/story-1")
+        why |= {e["rule"]: e for e in raised if e["source_id"] == "shell"}
+        assert "date missing" not in why["canary_changed"]["reason"]
+        assert "text length" in why["canary_changed"]["reason"]
         assert "HTTP 404" in why["feed_gone"]["reason"]
+        assert why["text_missing"]["reason"].startswith(
+            "100% of the 3 articles first seen in the last 24 h have less than 50 words")
         assert "no new article for 48 h" in why["went_quiet"]["reason"]
         assert why["went_quiet"]["link"] == "http://127.0.0.1:8001/health/quiet"
 
@@ -95,6 +103,7 @@ def test_outlets_that_break_raise_one_alert_each_and_clear_when_fixed(
         web["blocked"].forbidden = False
         web["redesign"].layout = "v1"
         web["gone"].feed_status = 200
+        web["shell"].layout = "v1"
         for outlet in OUTLETS:
             web[outlet].add(T0 + days(4) - days(0.1), 3)
         _ok(crawl_at(T0 + days(4), sources, db, "--alerts-jsonl", str(jsonl)))
@@ -104,13 +113,13 @@ def test_outlets_that_break_raise_one_alert_each_and_clear_when_fixed(
 
     events = _events(jsonl)
     per_alert = Counter((e["source_id"], e["rule"], e["event"]) for e in events)
-    assert set(per_alert.values()) == {1} and len(per_alert) == 10  # 5 raised, 5 cleared
+    assert set(per_alert.values()) == {1} and len(per_alert) == 14  # 7 raised, 7 cleared
     # The same events reached the webhook, and e-mail digests went out for days 2, 3 and 4.
     assert [(e["id"], e["event"]) for e in hook.events] == [(e["id"], e["event"]) for e in events]
     assert all(e["text"].startswith(("RAISED", "CLEARED")) for e in hook.events)
     assert len(smtp.messages) == 3
     assert smtp.messages[0]["to"] == ["<desk@example.org>"]
-    assert "4 alert(s) raised, 0 cleared" in smtp.messages[0]["data"]
+    assert "6 alert(s) raised, 0 cleared" in smtp.messages[0]["data"]
     assert "RAISED gone: feed gone" in smtp.messages[0]["data"]
     conn = sqlite3.connect(db)
     delivered = {json.dumps(json.loads(r[0])) for r in conn.execute(
@@ -122,7 +131,7 @@ def test_outlets_that_break_raise_one_alert_each_and_clear_when_fixed(
                            "order by run_id").fetchall()
     assert [b[2] for b in blocked] == [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]
     assert blocked[2][0] == blocked[2][1] >= 3
-    assert conn.execute("select count(*) from health").fetchone()[0] == 6 * 4
+    assert conn.execute("select count(*) from health").fetchone()[0] == 6 * 5
     conn.close()
 
 
@@ -173,6 +182,14 @@ def test_rules_raise_clear_or_keep_by_evidence() -> None:
     # An outlet that always fails this much did not "jump"; two fetches prove nothing.
     assert {f.rule: f.action for f in outlet_findings(row, 0.7, th)}["failure_rate"] == "keep"
     assert "failure_rate" not in {f.rule for f in outlet_findings(row | {"fetches": 2}, 0, th)}
+    # Text missing: judged against the outlet's own usual share of very short texts.
+    def text(share: float | None, usual: float = 0.0, n: int = 4) -> str | None:
+        found = {f.rule: f.action for f in outlet_findings(
+            row | {"short_text_share": share, "extracted_24h": n}, 0.0, th, usual)}
+        return found.get("text_missing")
+    assert text(0.8) == "raise" and text(0.3) == "clear" and text(None) is None
+    assert text(0.8, usual=0.7) == "keep"  # an outlet of wire flashes: nothing jumped
+    assert text(1.0, n=2) is None  # two articles prove nothing
     # A rare publisher is not quiet after a day: the limit scales with its own rhythm.
     slow = row | {"baseline_per_day": 0.5}
     assert {f.rule: f.action for f in outlet_findings(slow, 0, th)}["went_quiet"] == "clear"

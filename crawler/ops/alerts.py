@@ -28,6 +28,7 @@ RULES = {
     "went_quiet": "went quiet",
     "failure_rate": "failure rate jumped",
     "dates_missing": "dates missing",
+    "text_missing": "text missing",
     "canary_changed": "canary changed",
     "feed_gone": "feed gone",
 }
@@ -44,8 +45,9 @@ class Finding:
     reason: str = ""
 
 
-def outlet_findings(h: Mapping[str, Any], usual_share: float, th: Thresholds) -> list[Finding]:
-    """went_quiet, failure_rate and dates_missing for one health row."""
+def outlet_findings(h: Mapping[str, Any], usual_share: float, th: Thresholds,
+                    usual_short: float = 0.0) -> list[Finding]:
+    """went_quiet, failure_rate, dates_missing and text_missing for one health row."""
     sid, out = h["source_id"], []
     since, baseline = h["hours_since_new"], h["baseline_per_day"]
     if since is not None and baseline:
@@ -72,6 +74,16 @@ def outlet_findings(h: Mapping[str, Any], usual_share: float, th: Thresholds) ->
         out.append(Finding(sid, "dates_missing", "", "raise" if missing else "clear",
                            f"{share:.0%} of the {h['extracted_24h']} articles first seen in "
                            "the last 24 h have no publication date"))
+    # A redesign the extractor does not follow, a page that now builds its text with
+    # JavaScript, a new paywall: the articles keep coming, with little or no text.
+    share = h.get("short_text_share")
+    if share is not None and h["extracted_24h"] >= th.min_sample:
+        jumped = share >= th.short_text_share and share >= usual_short + th.short_text_jump
+        action = "raise" if jumped else "clear" if share < th.short_text_share else "keep"
+        out.append(Finding(sid, "text_missing", "", action,
+                           f"{share:.0%} of the {h['extracted_24h']} articles first seen in the "
+                           f"last 24 h have less than {th.short_words} words of text (usually "
+                           f"{usual_short:.0%}): see their extraction_status and the canaries"))
     return out
 
 
@@ -246,7 +258,7 @@ def review_run(archive: Any, sources: Iterable[Any], run_id: int,
                link_base: str) -> list[dict[str, Any]]:
     """Store health rows for the outlets of a run, apply every rule, deliver the events."""
     from crawler.clock import now, utcnow
-    from crawler.ops.health import outlet_health, usual_failure_share
+    from crawler.ops.health import outlet_health, usual_failure_share, usual_short_share
     from crawler.ops.schedule import discovery_docs, robots_url
 
     conn = archive.db.conn
@@ -255,7 +267,8 @@ def review_run(archive: Any, sources: Iterable[Any], run_id: int,
     for source in sources:
         h = outlet_health(conn, source.id, moment, tallies.get(source.id, {}), th)
         rows.append(h)
-        findings += outlet_findings(h, usual_failure_share(conn, source.id, run_id), th)
+        findings += outlet_findings(h, usual_failure_share(conn, source.id, run_id), th,
+                                    usual_short_share(conn, source.id, run_id, th.min_sample))
         docs = [u for u in discovery_docs(source) if u != robots_url(source)]
         if docs:
             marks = ", ".join("?" * len(docs))

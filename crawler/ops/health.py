@@ -29,6 +29,8 @@ class Thresholds:
     no_date_share: float = 0.5     # share of today's new articles without a date
     min_sample: int = 3            # fewer new articles than this say nothing about dates
     short_words: int = 50          # an extraction shorter than this is "very short"
+    short_text_share: float = 0.5  # share of today's new articles "very short" (or no text)...
+    short_text_jump: float = 0.25  # ...when it is also this far above the outlet's usual share
     canary_tolerance: float = 0.5  # text length may move by this share before it is a change
 
 
@@ -121,6 +123,17 @@ def usual_failure_share(conn: sqlite3.Connection, source_id: str, before_run: in
     shares = sorted(r[0] for r in conn.execute(
         "SELECT failure_share FROM health WHERE source_id = ? AND run_id < ? AND fetches > 0 "
         "ORDER BY run_id DESC LIMIT 7", [source_id, before_run]))
+    return shares[len(shares) // 2] if shares else 0.0
+
+
+def usual_short_share(conn: sqlite3.Connection, source_id: str, before_run: int,
+                      min_sample: int) -> float:
+    """The outlet's median share of very short texts over its last seven runs that measured
+    one (0 if none): wire flashes and photo stories are short at some outlets every day."""
+    shares = sorted(r[0] for r in conn.execute(
+        "SELECT short_text_share FROM health WHERE source_id = ? AND run_id < ? AND "
+        "extracted_24h >= ? AND short_text_share IS NOT NULL ORDER BY run_id DESC LIMIT 7",
+        [source_id, before_run, min_sample]))
     return shares[len(shares) // 2] if shares else 0.0
 
 

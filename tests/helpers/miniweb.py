@@ -52,7 +52,8 @@ class Outlet:
     articles: list[Article] = field(default_factory=list)
     forbidden: bool = False      # every request answers 403 (a new WAF, a block)
     feed_status: int = 200       # 404 or 410: the feed is gone
-    layout: str = "v1"           # "v2": a redesign the extractor does not know
+    layout: str = "v1"           # "v2": a redesign the extractor does not know;
+    # "shell": the metadata stays, the text is built by JavaScript (nothing to extract)
     requests: list[str] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -90,6 +91,12 @@ class Outlet:
             return (f'<!doctype html><html><head><meta charset="utf-8"><title>{self.id}</title>'
                     f'</head><body><div class="c"><p>{paragraph(a.seed, 45)}</p>'
                     f"<p>{paragraph(a.seed + 3, 30)}</p></div></body></html>").encode()
+        byline = f"<p class='byline'>By {escape(a.author)}</p>"
+        if self.layout == "shell":
+            byline = ""
+            body = ('<div id="app"></div><script>window.__STATE__ = ' +
+                    json.dumps({"paragraphs": [paragraph(a.seed + i) for i in range(6)]}) +
+                    "</script>")
         meta = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle",
                            "headline": a.title, "datePublished": a.published,
                            "author": {"@type": "Person", "name": a.author}})
@@ -100,7 +107,7 @@ class Outlet:
                 f'<meta property="article:published_time" content="{a.published}">'
                 f'<script type="application/ld+json">{meta}</script></head><body>'
                 f"<header><nav><a href='/'>Home</a></nav></header><article>"
-                f"<h1>{escape(a.title)}</h1><p class='byline'>By {escape(a.author)}</p>{body}"
+                f"<h1>{escape(a.title)}</h1>{byline}{body}"
                 "</article><footer>© fixture</footer></body></html>").encode()
 
     def respond(self, path: str) -> tuple[int, str, bytes]:

@@ -226,3 +226,39 @@ def test_retries_run_one_at_a_time_so_a_poison_page_takes_no_other_page_with_it(
         pool.shutdown()
     assert isinstance(results[8], WorkerDied)
     assert results[:8] + results[9:] == [2 * i for i in range(16)]
+
+
+@pytest.mark.e2e
+def test_reextract_through_a_worker_death_rewrites_every_article_and_says_so(
+        tmp_path: Path) -> None:
+    with MiniWeb("wire") as web:
+        web["wire"].add(T0, 60)
+        sources = web.write_sources(tmp_path / "sources.toml")
+        db = tmp_path / "archive.db"
+        env = {**os.environ, "MEDIAWATCH_NOW": T0.isoformat()}
+        subprocess.run([MEDIAWATCH, "crawl", "--sources", str(sources), "--db", str(db),
+                        "-s", "MEDIAWATCH_LOOPBACK_ONLY=1"], env=env, check=True,
+                       capture_output=True, timeout=120)
+    with subprocess.Popen([MEDIAWATCH, "reextract", "--sources", str(sources), "--db", str(db),
+                           "--jobs", "2"], env=env, text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as run:
+        # Its workers are forked by the command itself: kill both as soon as they exist.
+        deadline, killed = time.monotonic() + 60, []
+        while time.monotonic() < deadline and run.poll() is None and not killed:
+            workers = [p for p in _children(run.pid)
+                       if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
+            if len(workers) >= 2:
+                for pid in workers:
+                    os.kill(pid, signal.SIGKILL)
+                killed = workers
+            time.sleep(0.005)
+        out, err = run.communicate(timeout=120)
+    assert killed, "the workers were never seen"
+    assert run.returncode == 0, err[-3000:]
+    assert "re-extracted 60 articles" in out, out
+    assert "extraction workers died and were restarted" in out, out
+    conn = sqlite3.connect(db)
+    statuses = dict(conn.execute(
+        "SELECT extraction_status, count(*) FROM articles GROUP BY 1").fetchall())
+    conn.close()
+    assert statuses == {"ok": 60}, (statuses, out, err[-2000:])

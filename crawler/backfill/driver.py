@@ -82,6 +82,7 @@ class BackfillReport:
     bytes: int = 0
     requests: int = 0
     retries: int = 0
+    worker_restarts: int = 0  # extraction pools replaced after a worker died
     started: float = field(default_factory=time.monotonic)
     current: str = ""
     live: ScanReport | None = None  # the file being read
@@ -140,6 +141,7 @@ class Backfill:
             try:
                 self._files(todo, pool)
             finally:
+                self.report.worker_restarts = pool.restarts
                 pool.close()
             if self.report.files_failed:
                 reason = f"finished; {self.report.files_failed} file(s) failed (retried next run)"

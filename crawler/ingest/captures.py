@@ -125,6 +125,7 @@ class WarcImportReport(ImportReport):
     outlets: dict[str, int] = field(default_factory=dict)
     already: int = 0  # records stored by an earlier import of the same file
     seconds: float = 0.0
+    worker_restarts: int = 0  # extraction pools replaced after a worker died
 
 
 def iso_time(warc_date: str) -> str:
@@ -248,6 +249,7 @@ def import_warcs(archive: Archive, registry: Registry, files: Iterable[Path],
                         batch.close()
                         pending = 0
     finally:
+        report.worker_restarts = pool.restarts
         pool.close()
     report.seconds = time.monotonic() - started
     return report

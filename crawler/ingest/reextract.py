@@ -33,6 +33,7 @@ class ReextractReport:
     changed_status: int = 0
     unchanged: int = 0
     failed: list[str] = field(default_factory=list)
+    worker_restarts: int = 0  # extraction pools replaced after a worker died
 
 
 _Job = tuple[str, str, int, int, str, dict[str, Any], Any, str | None]
@@ -147,5 +148,6 @@ def reextract(archive: Archive, registry: Registry, source_ids: Iterable[str] = 
                     batch.close()
                     pending = 0
     finally:
+        report.worker_restarts = pool.restarts
         pool.close()
     return report

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+import weakref
 from collections import Counter
 from contextlib import ExitStack
 from datetime import datetime, timedelta
@@ -150,6 +151,9 @@ class ArchivePipeline:
         self._pending = 0  # items in it
         self._started = 0.0  # clock.seconds() when it opened
         self._timer: Any = None  # the IDelayedCall that commits it on time
+        # Fetches this pipeline has seen (by id; weak: gone with the item), so that one a
+        # later pipeline raised on is not stored twice by item_error.
+        self._seen: weakref.WeakValueDictionary[int, FetchedPage] = weakref.WeakValueDictionary()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -191,6 +195,7 @@ class ArchivePipeline:
             if isinstance(item, Discovered):
                 self.archive.discover(item)
             elif isinstance(item, FetchedPage):
+                self._seen[id(item)] = item
                 self.archive.record(item, self.run_id)
                 kind = bucket(item.status, item.error)
                 if kind:
@@ -217,7 +222,8 @@ class ArchivePipeline:
 
         Scrapy drops an item whose pipeline raised: without this the page, its capture and
         its WARC records would be lost although it was fetched, and nothing counted."""
-        if not isinstance(item, FetchedPage) or self.archive is None:
+        if not isinstance(item, FetchedPage) or self.archive is None or \
+                self._seen.get(id(item)) is item:
             return
         from extract import ArticleResult
 

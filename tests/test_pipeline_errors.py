@@ -33,14 +33,16 @@ def test_pages_a_pipeline_raised_on_are_stored_as_errors_with_their_captures(
         pipelines = {"helpers.failing_pipeline.FailOn": 200,
                      "crawler.pipelines.ExtractPipeline": 300,
                      "helpers.failing_pipeline.FailAfter": 500,
-                     "crawler.pipelines.ArchivePipeline": 800}
+                     "crawler.pipelines.ArchivePipeline": 800,
+                     "helpers.failing_pipeline.FailLast": 900}
         env = {**os.environ, "MEDIAWATCH_NOW": T0.isoformat(),
                "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
         run = subprocess.run(
             [MEDIAWATCH, "crawl", "--sources", str(sources), "--db", str(db),
              "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "MEDIAWATCH_EXTRACT_WORKERS=1",
              "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
-             "-s", "TEST_FAIL_BEFORE=/news/story-3", "-s", "TEST_FAIL_AFTER=/news/story-5"],
+             "-s", "TEST_FAIL_BEFORE=/news/story-3", "-s", "TEST_FAIL_AFTER=/news/story-5",
+             "-s", "TEST_FAIL_LAST=/news/story-7"],
             env=env, text=True, capture_output=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     conn = sqlite3.connect(db)
@@ -49,6 +51,9 @@ def test_pages_a_pipeline_raised_on_are_stored_as_errors_with_their_captures(
         "coalesce(extraction_error, '') FROM articles").fetchall())
     captures = dict(conn.execute(
         "SELECT substr(url, instr(url, '/news/')), warc_offset FROM pages "
+        "WHERE kind = 'article'").fetchall())
+    fetch_counts = dict(conn.execute(
+        "SELECT substr(url, instr(url, '/news/')), fetch_count FROM pages "
         "WHERE kind = 'article'").fetchall())
     stats = json.loads(conn.execute("SELECT stats FROM crawl_runs").fetchone()[0])
     conn.close()
@@ -59,5 +64,7 @@ def test_pages_a_pipeline_raised_on_are_stored_as_errors_with_their_captures(
         "/news/story-3", "/news/story-5")), rows
     # Every article fetch kept its capture and its WARC record.
     assert len(captures) == 8 and all(off is not None for off in captures.values()), captures
+    # A pipeline after the archive raising on a stored page does not store it again.
+    assert rows["/news/story-7"].startswith("ok") and set(fetch_counts.values()) == {1}
     assert stats["mediawatch/pipeline_errors"] == 2
     assert "2 pages failed in a pipeline (stored as extraction errors)" in run.stdout

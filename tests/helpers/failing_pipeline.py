@@ -29,3 +29,9 @@ class FailAfter(FailOn):
     """The same, placed after extraction and before the archive."""
 
     marker_setting = "TEST_FAIL_AFTER"
+
+
+class FailLast(FailOn):
+    """The same, placed after the archive (a user's own export pipeline, say)."""
+
+    marker_setting = "TEST_FAIL_LAST"

@@ -183,13 +183,15 @@ def test_rules_raise_clear_or_keep_by_evidence() -> None:
     assert {f.rule: f.action for f in outlet_findings(row, 0.7, th)}["failure_rate"] == "keep"
     assert "failure_rate" not in {f.rule for f in outlet_findings(row | {"fetches": 2}, 0, th)}
     # Text missing: judged against the outlet's own usual share of very short texts.
-    def text(share: float | None, usual: float = 0.0, n: int = 4) -> str | None:
+    def text(share: float | None, usual: float | None = 0.0, n: int = 4) -> str | None:
         found = {f.rule: f.action for f in outlet_findings(
             row | {"short_text_share": share, "extracted_24h": n}, 0.0, th, usual)}
         return found.get("text_missing")
     assert text(0.8) == "raise" and text(0.3) == "clear" and text(None) is None
     assert text(0.8, usual=0.7) == "keep"  # an outlet of wire flashes: nothing jumped
     assert text(1.0, n=2) is None  # two articles prove nothing
+    # No history yet (a new outlet, maybe a ticker of short flashes): nothing is raised.
+    assert text(1.0, usual=None) == "keep" and text(0.2, usual=None) == "clear"
     # A rare publisher is not quiet after a day: the limit scales with its own rhythm.
     slow = row | {"baseline_per_day": 0.5}
     assert {f.rule: f.action for f in outlet_findings(slow, 0, th)}["went_quiet"] == "clear"

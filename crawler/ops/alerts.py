@@ -46,7 +46,7 @@ class Finding:
 
 
 def outlet_findings(h: Mapping[str, Any], usual_share: float, th: Thresholds,
-                    usual_short: float = 0.0) -> list[Finding]:
+                    usual_short: float | None = None) -> list[Finding]:
     """went_quiet, failure_rate, dates_missing and text_missing for one health row."""
     sid, out = h["source_id"], []
     since, baseline = h["hours_since_new"], h["baseline_per_day"]
@@ -76,14 +76,17 @@ def outlet_findings(h: Mapping[str, Any], usual_share: float, th: Thresholds,
                            "the last 24 h have no publication date"))
     # A redesign the extractor does not follow, a page that now builds its text with
     # JavaScript, a new paywall: the articles keep coming, with little or no text.
+    # Judged against the outlet's own usual share (None: no history yet, nothing is raised).
     share = h.get("short_text_share")
     if share is not None and h["extracted_24h"] >= th.min_sample:
-        jumped = share >= th.short_text_share and share >= usual_short + th.short_text_jump
+        jumped = usual_short is not None and share >= th.short_text_share and \
+            share >= usual_short + th.short_text_jump
         action = "raise" if jumped else "clear" if share < th.short_text_share else "keep"
+        usual = "no history yet" if usual_short is None else f"usually {usual_short:.0%}"
         out.append(Finding(sid, "text_missing", "", action,
                            f"{share:.0%} of the {h['extracted_24h']} articles first seen in the "
-                           f"last 24 h have less than {th.short_words} words of text (usually "
-                           f"{usual_short:.0%}): see their extraction_status and the canaries"))
+                           f"last 24 h have less than {th.short_words} words of text ({usual}): "
+                           "see their extraction_status and the canaries"))
     return out
 
 

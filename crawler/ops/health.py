@@ -127,14 +127,15 @@ def usual_failure_share(conn: sqlite3.Connection, source_id: str, before_run: in
 
 
 def usual_short_share(conn: sqlite3.Connection, source_id: str, before_run: int,
-                      min_sample: int) -> float:
+                      min_sample: int, min_runs: int = 2) -> float | None:
     """The outlet's median share of very short texts over its last seven runs that measured
-    one (0 if none): wire flashes and photo stories are short at some outlets every day."""
+    one, or None before `min_runs` such runs: a ticker of 40-word flashes looks like a
+    broken extractor until the outlet has a history of its own."""
     shares = sorted(r[0] for r in conn.execute(
         "SELECT short_text_share FROM health WHERE source_id = ? AND run_id < ? AND "
         "extracted_24h >= ? AND short_text_share IS NOT NULL ORDER BY run_id DESC LIMIT 7",
         [source_id, before_run, min_sample]))
-    return shares[len(shares) // 2] if shares else 0.0
+    return shares[len(shares) // 2] if len(shares) >= min_runs else None
 
 
 # -- canaries: the same article, re-extracted, should keep its shape ------------------------

@@ -3,8 +3,9 @@
 Scrapy drops an item whose pipeline raised. Before ArchivePipeline.item_error, a page on which
 anything ahead of the archive raised (a lookup of the stored body's hash on a failing disk,
 a bug in a hint) was fetched and then lost: no capture, no WARC record, no error counted.
-The crawl test runs a real `mediawatch crawl` of a loopback outlet with a pipeline that
-raises on chosen pages before and after extraction.
+The crawl test runs a real `mediawatch crawl` of a loopback outlet with pipelines that raise
+on chosen pages before extraction, after it, and after the archive (which must not store a
+page twice).
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
-from helpers.miniweb import T0, MiniWeb
-from helpers.processes import MEDIAWATCH
+from helpers.miniweb import T0, MiniWeb, crawl_at
 
 pytestmark = pytest.mark.e2e
 
@@ -35,15 +34,12 @@ def test_pages_a_pipeline_raised_on_are_stored_as_errors_with_their_captures(
                      "helpers.failing_pipeline.FailAfter": 500,
                      "crawler.pipelines.ArchivePipeline": 800,
                      "helpers.failing_pipeline.FailLast": 900}
-        env = {**os.environ, "MEDIAWATCH_NOW": T0.isoformat(),
-               "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-        run = subprocess.run(
-            [MEDIAWATCH, "crawl", "--sources", str(sources), "--db", str(db),
-             "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "MEDIAWATCH_EXTRACT_WORKERS=1",
-             "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
-             "-s", "TEST_FAIL_BEFORE=/news/story-3", "-s", "TEST_FAIL_AFTER=/news/story-5",
-             "-s", "TEST_FAIL_LAST=/news/story-7"],
-            env=env, text=True, capture_output=True, timeout=120)
+        run = crawl_at(T0, sources, db, "-s", "MEDIAWATCH_EXTRACT_WORKERS=1",
+                       "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
+                       "-s", "TEST_FAIL_BEFORE=/news/story-3",
+                       "-s", "TEST_FAIL_AFTER=/news/story-5", "-s", "TEST_FAIL_LAST=/news/story-7",
+                       env={"PYTHONPATH": os.pathsep.join([str(TESTS),
+                                                          os.environ.get("PYTHONPATH", "")])})
     assert run.returncode == 0, run.stderr[-3000:]
     conn = sqlite3.connect(db)
     rows = dict(conn.execute(

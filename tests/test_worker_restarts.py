@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.miniweb import T0, MiniWeb
+from helpers.miniweb import T0, MiniWeb, crawl_at
 from helpers.processes import MEDIAWATCH
 
 from crawler.ingest.workers import RestartingPool, WorkerDied
@@ -235,12 +235,9 @@ def test_reextract_through_a_worker_death_rewrites_every_article_and_says_so(
         web["wire"].add(T0, 60)
         sources = web.write_sources(tmp_path / "sources.toml")
         db = tmp_path / "archive.db"
-        env = {**os.environ, "MEDIAWATCH_NOW": T0.isoformat()}
-        subprocess.run([MEDIAWATCH, "crawl", "--sources", str(sources), "--db", str(db),
-                        "-s", "MEDIAWATCH_LOOPBACK_ONLY=1"], env=env, check=True,
-                       capture_output=True, timeout=120)
+        assert crawl_at(T0, sources, db).returncode == 0
     with subprocess.Popen([MEDIAWATCH, "reextract", "--sources", str(sources), "--db", str(db),
-                           "--jobs", "2"], env=env, text=True, stdout=subprocess.PIPE,
+                           "--jobs", "2"], text=True, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE) as run:
         # Its workers are forked by the command itself: kill both as soon as they exist.
         deadline, killed = time.monotonic() + 60, []

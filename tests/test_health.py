@@ -55,6 +55,21 @@ def test_each_run_stores_a_health_row_per_outlet(archive: Path) -> None:
     assert gone["open_alerts"] == 1
 
 
+def test_the_usual_short_text_share_reads_runs_a_day_old_or_more(archive: Path) -> None:
+    from crawler.ops.health import usual_short_share
+
+    conn = sqlite3.connect(archive)
+    try:
+        # Runs at T0 and T0 + 1 day. Within a day a run sees the same 24 hours of articles.
+        assert usual_short_share(conn, "alpha", T0 + days(0.9), 1, min_runs=1) is None
+        assert usual_short_share(conn, "alpha", T0 + days(1.5), 1, min_runs=1) == 0.0
+        assert usual_short_share(conn, "alpha", T0 + days(1.5), 1) is None  # one run: no baseline
+        assert usual_short_share(conn, "alpha", T0 + days(2), 1) == 0.0
+        assert usual_short_share(conn, "alpha", T0 + days(2), 7) is None  # too few articles
+    finally:
+        conn.close()
+
+
 @pytest.fixture(scope="module")
 def served(archive: Path) -> Iterator[str]:
     with serve(archive) as base:

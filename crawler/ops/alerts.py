@@ -271,7 +271,7 @@ def review_run(archive: Any, sources: Iterable[Any], run_id: int,
         h = outlet_health(conn, source.id, moment, tallies.get(source.id, {}), th)
         rows.append(h)
         findings += outlet_findings(h, usual_failure_share(conn, source.id, run_id), th,
-                                    usual_short_share(conn, source.id, run_id, th.min_sample))
+                                    usual_short_share(conn, source.id, moment, th.min_sample))
         docs = [u for u in discovery_docs(source) if u != robots_url(source)]
         if docs:
             marks = ", ".join("?" * len(docs))

@@ -126,15 +126,19 @@ def usual_failure_share(conn: sqlite3.Connection, source_id: str, before_run: in
     return shares[len(shares) // 2] if shares else 0.0
 
 
-def usual_short_share(conn: sqlite3.Connection, source_id: str, before_run: int,
+def usual_short_share(conn: sqlite3.Connection, source_id: str, now: datetime,
                       min_sample: int, min_runs: int = 2) -> float | None:
-    """The outlet's median share of very short texts over its last seven runs that measured
-    one, or None before `min_runs` such runs: a ticker of 40-word flashes looks like a
-    broken extractor until the outlet has a history of its own."""
+    """The outlet's median share of very short texts over its last seven runs at least a day
+    ago that measured one, or None before `min_runs` such runs.
+
+    The share is over the last 24 hours' new articles, so runs within the day see the same
+    articles: comparing with them would let a slow breakage (a few more short texts every
+    run of a crawl every 20 minutes) never look like a jump. A new outlet, maybe a ticker of
+    40-word flashes, has no baseline for its first day and raises nothing."""
     shares = sorted(r[0] for r in conn.execute(
-        "SELECT short_text_share FROM health WHERE source_id = ? AND run_id < ? AND "
-        "extracted_24h >= ? AND short_text_share IS NOT NULL ORDER BY run_id DESC LIMIT 7",
-        [source_id, before_run, min_sample]))
+        "SELECT short_text_share FROM health WHERE source_id = ? AND computed_at <= ? AND "
+        "extracted_24h >= ? AND short_text_share IS NOT NULL ORDER BY computed_at DESC LIMIT 7",
+        [source_id, _iso(now - timedelta(days=1)), min_sample]))
     return shares[len(shares) // 2] if len(shares) >= min_runs else None
 
 

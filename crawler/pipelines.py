@@ -23,6 +23,7 @@ from crawler.ingest.extraction import (
     extract_page,
     extract_prepared,
     extraction_hints,
+    fail_extraction,
     wants_extraction,
     worker_pool,
 )
@@ -105,12 +106,9 @@ class ExtractPipeline:
                 extract_prepared, item, extraction_hints(item, source, self.titles),
                 self.registry.topic, self.lexicon_path)
         except Exception as exc:  # a dead worker or a bug: the fetch is kept, as a failure
-            from extract import ArticleResult
-
             logger.error("extraction of %s failed in its worker", item.url,
                          exc_info=not isinstance(exc, WorkerDied))
-            item.extraction = ArticleResult(status="error", error=f"{type(exc).__name__}: {exc}")
-            item.topic = item.framing = item.prepared = None
+            fail_extraction(item, f"{type(exc).__name__}: {exc}")
         finally:
             if pool.restarts and self.crawler.stats:  # kept in crawl_runs.stats
                 self.crawler.stats.set_value("mediawatch/extraction_worker_restarts",
@@ -225,13 +223,9 @@ class ArchivePipeline:
         if not isinstance(item, FetchedPage) or self.archive is None or \
                 self._seen.get(id(item)) is item:
             return
-        from extract import ArticleResult
-
         message = failure.getErrorMessage() if failure is not None else "unknown"
         kind = failure.type.__name__ if failure is not None and failure.type else "Error"
-        if wants_extraction(item) and not item.unchanged:
-            item.extraction = ArticleResult(status="error", error=f"pipeline: {kind}: {message}")
-            item.topic = item.framing = item.prepared = None
+        fail_extraction(item, f"pipeline: {kind}: {message}")
         if self.crawler.stats:
             self.crawler.stats.inc_value("mediawatch/pipeline_errors")
         self.process_item(item)

@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 from helpers.miniweb import T0, MiniWeb, crawl_at
 
-pytestmark = pytest.mark.e2e
-
 TESTS = Path(__file__).parent
 
 
+@pytest.mark.e2e
 def test_pages_a_pipeline_raised_on_are_stored_as_errors_with_their_captures(
         tmp_path: Path) -> None:
     with MiniWeb("wire") as web:
@@ -64,3 +63,31 @@ def test_pages_a_pipeline_raised_on_are_stored_as_errors_with_their_captures(
     assert rows["/news/story-7"].startswith("ok") and set(fetch_counts.values()) == {1}
     assert stats["mediawatch/pipeline_errors"] == 2
     assert "2 pages failed in a pipeline (stored as extraction errors)" in run.stdout
+
+
+@pytest.mark.unit
+def test_a_failed_extraction_keeps_nothing_derived_from_one() -> None:
+    """The one rule for every place that turns an exception into a failed extraction (the
+    crawl's extraction pipeline, the archive's item_error, a Redis worker's hand-off)."""
+    from crawler.archive.prepare import Prepared
+    from crawler.ingest.extraction import fail_extraction
+    from crawler.items import FetchedPage
+    from crawler.registry.topic import TopicMatch
+    from extract import ArticleResult
+
+    def page(**kw: object) -> FetchedPage:
+        fields = {"source_id": "wire", "url": "http://127.0.0.1/news/a", "kind": "article",
+                  "discovered_via": "feed", "fetched_at": "2026-03-02T06:00:00+00:00",
+                  "status": 200, "body": b"<p>text</p>"} | kw
+        return FetchedPage(**fields)  # type: ignore[arg-type]
+
+    done = page(extraction=ArticleResult(status="ok", text="text"), topic=TopicMatch(True, {}),
+                framing={"mentions": []}, prepared=Prepared(body_sha256="x", warc=b"", warc_id=""))
+    fail_extraction(done, "pipeline: RuntimeError: boom")
+    assert done.extraction is not None and done.extraction.status == "error"
+    assert done.extraction.error == "pipeline: RuntimeError: boom"
+    assert done.topic is None and done.framing is None and done.prepared is None
+    # Nothing to extract (a 404, a feed) or the body already archived: left as it is.
+    for other in (page(status=404), page(kind="feed"), page(unchanged=True)):
+        fail_extraction(other, "pipeline: RuntimeError: boom")
+        assert other.extraction is None

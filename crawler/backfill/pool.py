@@ -154,5 +154,6 @@ class ExtractionPool(Generic[T]):
         if self._keeper is not None:
             self._keeper.shutdown()
 
+
 def _ready(future: Future[Any] | None) -> bool:
     return future is None or future.done()

@@ -27,8 +27,8 @@ from crawler.context import CrawlContext
 from crawler.distributed import codec
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.state import RedisState
+from crawler.ingest.extraction import fail_extraction
 from crawler.items import Discovered, FetchedPage, robots_capture
-from extract import ArticleResult
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -218,7 +218,7 @@ class RedisItemPipeline:
         """A page whose extraction crashed still reaches the archive, marked as an error."""
         if isinstance(item, FetchedPage):
             message = failure.getErrorMessage() if failure is not None else "unknown"
-            item.extraction = ArticleResult(status="error", error=f"pipeline: {message}")
+            fail_extraction(item, f"pipeline: {message}")
             self._hand_off(item)
 
     def response_received(self, response: Any, request: Any, spider: Any = None) -> None:

@@ -83,6 +83,19 @@ def wants_extraction(page: FetchedPage) -> bool:
             and bool(page.body))
 
 
+def fail_extraction(page: FetchedPage, error: str) -> None:
+    """Record that an article fetch could not be extracted (its worker died, a pipeline
+    raised): an error result, and nothing derived from an extraction (topic match, framing
+    analysis, prepared search columns) left beside it. A fetch that is no article to
+    extract, or whose body is the one already archived, keeps what it has."""
+    if not wants_extraction(page) or page.unchanged:
+        return
+    from extract import ArticleResult
+
+    page.extraction = ArticleResult(status="error", error=error)
+    page.topic = page.framing = page.prepared = None
+
+
 def apply_result(page: FetchedPage, result: ArticleResult, matcher: TopicMatcher) -> FetchedPage:
     """Attach an extraction result and its topic match to a page."""
     page.extraction = result

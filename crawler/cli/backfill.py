@@ -14,6 +14,7 @@ from crawler.cli.options import (
     db_option,
     load_registry,
     open_archive,
+    restarts_note,
     source_ids_option,
     sources_option,
 )
@@ -120,9 +121,7 @@ def ccnews(start: str, end: str, source_ids: tuple[str, ...], base: str, jobs: i
         f"{r.articles_new} new, {r.articles_updated} updated; {r.out_of_window} dated outside "
         f"{start}..{end}{' (dropped)' if strict_dates else ''}, {r.undated} undated; "
         f"{r.truncated} truncated by the crawler, {r.malformed} malformed; {r.requests} "
-        f"requests, {r.retries} retries"
-        + (f"; extraction workers died and were restarted {r.worker_restarts} times (see the "
-           "log)" if r.worker_restarts else ""))
+        f"requests, {r.retries} retries{restarts_note(r.worker_restarts)}")
     for failure in r.failures:
         click.echo(f"  failed: {failure}")
     click.echo(rebuild_stories(db, full=False))

@@ -11,6 +11,7 @@ from crawler.cli.options import (
     db_option,
     load_registry,
     open_archive,
+    restarts_note,
     source_ids_option,
     sources_option,
 )
@@ -78,14 +79,9 @@ def warc_import(files: tuple[str, ...], sources: str, db: str, source_id: str | 
                f"{report.not_in_registry} skipped (no registered outlet), "
                f"{report.already} already imported, "
                f"{report.revisits} revisits skipped, {report.malformed} malformed; "
-               f"{rate:.0f} records/s{_restarts(report.worker_restarts)}")
+               f"{rate:.0f} records/s{restarts_note(report.worker_restarts)}")
     for problem in report.problems:
         click.echo(f"  malformed: {problem}")
-
-
-def _restarts(n: int) -> str:
-    """The summary's note on extraction workers that died (their pages are listed as failed)."""
-    return f"; extraction workers died and were restarted {n} times (see the log)" if n else ""
 
 
 @click.command()
@@ -126,7 +122,7 @@ def reextract(sources: str, db: str, source_ids: tuple[str, ...], since: str | N
     click.echo(f"re-extracted {r.checked} articles: {r.changed_text} texts, {r.changed_title} "
                f"titles, {r.changed_date} dates, {r.changed_status} statuses changed; "
                f"{r.unchanged} unchanged; {r.checked / seconds if seconds else 0:.1f} articles/s"
-               f"{_restarts(r.worker_restarts)}")
+               f"{restarts_note(r.worker_restarts)}")
     for failure in r.failed[:20]:
         click.echo(f"  failed: {failure}")
 

@@ -119,6 +119,12 @@ def contact_warning() -> str | None:
             "crawler's environment, or pass -s MEDIAWATCH_CONTACT=... to crawl")
 
 
+def restarts_note(n: int) -> str:
+    """A bulk command's summary note on extraction workers that died (their pages are
+    listed as failed); nothing when none did."""
+    return f"; extraction workers died and were restarted {n} times (see the log)" if n else ""
+
+
 def read_only(db: str) -> Any:
     """The archive opened read-only (never created, never migrated)."""
     import sqlite3

@@ -32,25 +32,30 @@ crawler = Crawler(Probe, settings)
 crawler._apply_settings()
 print(settings.getint("CONCURRENT_ITEMS"))
 print(" ".join(type(m).__name__ for m in crawler.extensions.middlewares))
+from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
+DownloaderMiddlewareManager.from_crawler(crawler)
+print(" ".join(m for m in ("aiohttp", "tldextract") if m in sys.modules) or "-")
 """
 
 
-def _crawler(tmp_path: Path, *overrides: str) -> tuple[int, set[str]]:
+def _crawler(tmp_path: Path, *overrides: str) -> tuple[int, set[str], str]:
     out = subprocess.run([sys.executable, "-c", EXTENSIONS, str(ROOT / "sources.toml"),
                           str(tmp_path / "archive.db"), *overrides],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
-    items, names = out.stdout.strip().splitlines()[-2:]
-    return int(items), set(names.split())
+    items, names, imported = out.stdout.strip().splitlines()[-3:]
+    return int(items), set(names.split()), imported
 
 
 def test_no_code_execution_console_runs_in_a_crawl(tmp_path: Path) -> None:
-    items, extensions = _crawler(tmp_path)
+    items, extensions, imported = _crawler(tmp_path)
     assert "CoreStats" in extensions and "LogStats" in extensions  # the manager was built
     assert "RemoteControl" not in extensions and "TelnetConsole" not in extensions
     assert items == 8
+    # The remote control's and the cookies middleware's modules are not even loaded.
+    assert imported == "-"
 
 
 def test_scrapy_settings_stay_the_users_choice(tmp_path: Path) -> None:
-    items, extensions = _crawler(tmp_path, "CONCURRENT_ITEMS=50", "TELNETCONSOLE_ENABLED=True")
+    items, extensions, _ = _crawler(tmp_path, "CONCURRENT_ITEMS=50", "TELNETCONSOLE_ENABLED=True")
     assert items == 50 and "TelnetConsole" in extensions

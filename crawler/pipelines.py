@@ -24,6 +24,7 @@ from crawler.ingest.extraction import (
     extract_prepared,
     extraction_hints,
     fail_extraction,
+    fail_in_pipeline,
     wants_extraction,
     worker_pool,
 )
@@ -223,9 +224,7 @@ class ArchivePipeline:
         if not isinstance(item, FetchedPage) or self.archive is None or \
                 self._seen.get(id(item)) is item:
             return
-        message = failure.getErrorMessage() if failure is not None else "unknown"
-        kind = failure.type.__name__ if failure is not None and failure.type else "Error"
-        fail_extraction(item, f"pipeline: {kind}: {message}")
+        fail_in_pipeline(item, failure)
         if self.crawler.stats:
             self.crawler.stats.inc_value("mediawatch/pipeline_errors")
         self.process_item(item)

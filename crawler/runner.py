@@ -70,10 +70,13 @@ def worker_settings(settings: Settings, registry: Registry, redis_url: str, pref
     settings.set("DOWNLOAD_SLOTS", {s.id: {"concurrency": s.concurrency, "delay": 0}
                                     for s in registry.sources}, priority="cmdline")
     settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
-    settings.set("ITEM_PIPELINES", {
-        "crawler.pipelines.ExtractPipeline": 300,
-        "crawler.distributed.worker.RedisItemPipeline": 800,
-    }, priority="cmdline")
+    # The user's own pipelines stay (as in a one-process crawl); the archive's does not: a
+    # worker has no database and hands every item to the archiver instead.
+    pipelines = {k: v for k, v in settings.getdict("ITEM_PIPELINES").items()
+                 if k != "crawler.pipelines.ArchivePipeline"}
+    pipelines.update({"crawler.pipelines.ExtractPipeline": 300,
+                      "crawler.distributed.worker.RedisItemPipeline": 800})
+    settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
     # Closest to the engine: every request it counts reaches the scheduler (a middleware
     # nearer the spider, e.g. DepthMiddleware, may drop what it yields).
     settings.set("SPIDER_MIDDLEWARES", {"crawler.distributed.worker.LeaseMiddleware": 5},

@@ -316,3 +316,47 @@ def test_a_lease_is_acked_only_after_every_request_its_response_queued(
     assert late == {}, late
     assert set(listings) <= set(acked)  # and every lease was released in the end
     assert query(cluster.db, "select count(*) from articles") != [(0,)]
+
+
+def test_pages_a_pipeline_raised_on_in_a_worker_reach_the_archive_as_errors(
+        tmp_path: Path, redis_url: str) -> None:
+    """A worker's pipeline that raises on a page (a user's own, or ours on a bug) costs no
+    fetched page: the worker hands it to the archiver as a failed extraction with its capture,
+    keeping nothing derived from an extraction (crawler.ingest.extraction.fail_extraction)."""
+    import json
+    import os
+
+    from helpers.miniweb import T0, MiniWeb, at
+
+    tests = str(Path(__file__).parent)
+    env = {"PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    pipelines = {"helpers.failing_pipeline.FailOn": 200,
+                 "helpers.failing_pipeline.FailAfter": 500}
+    db = tmp_path / "archive.db"
+    with MiniWeb("wire") as web:
+        web["wire"].add(T0, 8)
+        sources = web.write_sources(tmp_path / "sources.toml")
+        worker = at(T0, "crawl", "--sources", str(sources), "--redis", redis_url,
+                    "--worker-id", "w1", *FAST, "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
+                    "-s", "TEST_FAIL_BEFORE=/news/story-3",
+                    "-s", "TEST_FAIL_AFTER=/news/story-5", env=env)
+    assert worker.returncode == 0, worker.stderr[-3000:]
+    archiver = at(T0, "archiver", "--redis", redis_url, "--db", str(db), "--drain",
+                  "--idle-exit", "1")
+    assert archiver.returncode == 0, archiver.stderr[-3000:]
+    rows = dict(query(db, "SELECT substr(url, instr(url, '/news/')), extraction_status || ' ' "
+                          "|| coalesce(extraction_error, '') FROM articles"))
+    # Nothing an extraction would have given is kept beside the error (no text, no search
+    # columns of a text, no topic match).
+    derived = query(db, "SELECT count(*) FROM articles WHERE extraction_status = 'error' AND "
+                        "(coalesce(text, '') != '' OR coalesce(search_text, '') != '' "
+                        "OR on_topic = 1)")
+    captures = dict(query(db, "SELECT substr(url, instr(url, '/news/')), warc_offset "
+                              "FROM pages WHERE kind = 'article'"))
+    assert len(rows) == 8, (rows, worker.stderr[-3000:])
+    assert rows["/news/story-3"] == "error pipeline: RuntimeError: boom in FailOn"
+    assert rows["/news/story-5"] == "error pipeline: RuntimeError: boom in FailAfter"
+    assert derived == [(0,)]
+    assert all(v.startswith("ok") for k, v in rows.items()
+               if k not in ("/news/story-3", "/news/story-5")), rows
+    assert len(captures) == 8 and all(off is not None for off in captures.values()), captures

@@ -27,7 +27,7 @@ from crawler.context import CrawlContext
 from crawler.distributed import codec
 from crawler.distributed.frontier import Frontier
 from crawler.distributed.state import RedisState
-from crawler.ingest.extraction import fail_extraction
+from crawler.ingest.extraction import fail_in_pipeline
 from crawler.items import Discovered, FetchedPage, robots_capture
 
 if TYPE_CHECKING:
@@ -217,8 +217,7 @@ class RedisItemPipeline:
                    failure: Any = None) -> None:
         """A page whose extraction crashed still reaches the archive, marked as an error."""
         if isinstance(item, FetchedPage):
-            message = failure.getErrorMessage() if failure is not None else "unknown"
-            fail_extraction(item, f"pipeline: {message}")
+            fail_in_pipeline(item, failure)
             self._hand_off(item)
 
     def response_received(self, response: Any, request: Any, spider: Any = None) -> None:

@@ -96,6 +96,14 @@ def fail_extraction(page: FetchedPage, error: str) -> None:
     page.topic = page.framing = page.prepared = None
 
 
+def fail_in_pipeline(page: FetchedPage, failure: Any) -> None:
+    """fail_extraction for a page an item pipeline raised on (Scrapy's item_error signal gives
+    a Twisted Failure): "pipeline: RuntimeError: what it said", the same in every crawl mode."""
+    message = failure.getErrorMessage() if failure is not None else "unknown"
+    kind = failure.type.__name__ if failure is not None and failure.type else "Error"
+    fail_extraction(page, f"pipeline: {kind}: {message}")
+
+
 def apply_result(page: FetchedPage, result: ArticleResult, matcher: TopicMatcher) -> FetchedPage:
     """Attach an extraction result and its topic match to a page."""
     page.extraction = result

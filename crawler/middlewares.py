@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -145,6 +146,11 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     callback that passes the parser on down the chain.
     """
 
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        _brief_network_errors(logging.getLogger(ScrapyRobotsTxtMiddleware.__module__),
+                              crawler.settings.getlist("RETRY_EXCEPTIONS"))
+
     async def robot_parser(self, request: Request) -> Any:
         """The host's parsed robots.txt, fetching it once per host."""
         pending = self._parsers.get(urlparse_cached(request).netloc)
@@ -188,6 +194,35 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
             if source.id in downloader.slots:
                 downloader.slots[source.id].delay = float(delay)
             delays[source.id] = float(delay)
+
+
+class _BriefNetworkErrors(logging.Filter):
+    """Drops the traceback from a log record whose exception is a network failure."""
+
+    def __init__(self, kinds: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self.kinds = kinds
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the record; only its traceback goes, and only for a network failure."""
+        if record.exc_info and isinstance(record.exc_info[1], self.kinds):
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def _brief_network_errors(log: logging.Logger, kinds: list[Any]) -> None:
+    """Scrapy logs a robots.txt it could not fetch with a traceback. For a host that does not
+    resolve, refuses or times out (the exceptions Scrapy retries) the one line says it all; a
+    crawl of many outlets, a probe or a discover of a host that is down must not look like a
+    crash. A bug's traceback stays."""
+    from scrapy.utils.misc import load_object
+
+    loaded = tuple(load_object(k) if isinstance(k, str) else k for k in kinds)
+    for existing in log.filters:
+        if isinstance(existing, _BriefNetworkErrors):
+            existing.kinds = loaded
+            return
+    log.addFilter(_BriefNetworkErrors(loaded))
 
 
 class PolitenessMiddleware:

@@ -115,14 +115,21 @@ def test_homepage_reading_and_hostile_names() -> None:
     page = read_homepage(html.encode(), "https://x.example/")
     assert page.name == 'Evil "\nname' and page.languages == ["hy", "ru"]
     assert set(page.feeds) == {"https://x.example/feed-list/", "https://x.example/rss/all"}
-    block = toml_block({"id": "x", "name": page.name, "homepage": "https://x.example/",
-                        "language": page.languages, "country": "AM", "feeds": [],
-                        "sitemaps": [], "article_url_pattern": None, "verified_live": False,
-                        "examples": [], "not_articles": [],
-                        "evidence": {"feeds": {}, "sitemaps": {}, "rejected":
-                                     {"https://x.example/a\n[x]": "HTTP 404"}}})
-    reg = parse_registry(tomllib.loads(TOPIC + block))  # scraped text cannot break the TOML
-    assert reg.sources[0].name == 'Evil "\nname'
+    proposed = {"id": "x", "name": page.name, "homepage": "https://x.example/",
+                "language": page.languages, "country": "AM", "feeds": list(page.feeds),
+                "sitemaps": [], "article_url_pattern": r"^https://x\.example/news/\d+$",
+                "verified_live": False, "examples": [], "not_articles": [],
+                "evidence": {"feeds": {}, "sitemaps": {}, "articles": 3,
+                             "articles_accepted": 3, "non_articles_rejected": 1,
+                             "non_articles_accepted": [], "same_shape_homepage_links": [],
+                             "rejected": {"https://x.example/a\n[x]": "HTTP 404"}}}
+    reg = parse_registry(tomllib.loads(TOPIC + toml_block(proposed)))  # scraped text cannot
+    assert reg.sources[0].name == 'Evil "\nname'  # break the TOML
+    # Without a pattern the proposal is incomplete: all comments, so `>> sources.toml` adds
+    # no half-made entry to the user's registry.
+    incomplete = toml_block({**proposed, "article_url_pattern": None})
+    assert tomllib.loads(TOPIC + incomplete).get("source") is None
+    assert "# [[source]]" in incomplete and '# name = "Evil' in incomplete
 
 
 # -- end to end, as a subprocess, on the loopback probe web ------------------------------
@@ -178,6 +185,22 @@ def test_discover_evidence_names_what_failed(web: FixtureWeb, tmp_path: Path) ->
     robots = _discover(web.base_urls["probe-robots"] + "/sitemaps/news.xml", tmp_path,
                        "--json")
     assert "robots.txt disallows it" in json.loads(robots.stdout)["evidence"]["rejected"].values()
+
+
+@pytest.mark.e2e
+def test_discover_of_a_host_that_is_down_says_so_and_proposes_nothing(tmp_path: Path) -> None:
+    """A homepage that refuses connections (nothing listens on the port): exit 1, one line on
+    stderr saying why, no traceback (Scrapy logs a robots.txt it could not fetch with one), and
+    the proposal commented out, so the README's `>> sources.toml` adds no half-made entry."""
+    from helpers.processes import free_port
+
+    result = _discover(f"http://127.0.0.1:{free_port()}/", tmp_path)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert "no article URL found (the homepage: " in result.stderr
+    assert "printed commented out" in result.stderr
+    assert tomllib.loads(TOPIC + result.stdout).get("source") is None
+    assert "# [[source]]" in result.stdout and "not used: http://127.0.0.1:" in result.stdout
 
 
 @pytest.mark.e2e

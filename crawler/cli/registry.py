@@ -211,4 +211,9 @@ def discover(url: str, as_json: bool, timeout: float | None,
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
     else:
         click.echo(toml_block(found), nl=False)
-    sys.exit(0 if found["article_url_pattern"] else 1)
+    if not found["article_url_pattern"]:
+        why = found["evidence"]["rejected"].get(url)  # type: ignore[index]
+        click.echo(f"no article URL found{f' (the homepage: {why})' if why else ''}: the "
+                   "proposal is incomplete" + ("" if as_json else " and printed commented out"),
+                   err=True)
+        sys.exit(1)

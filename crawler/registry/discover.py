@@ -335,6 +335,9 @@ def toml_block(p: dict[str, object]) -> str:
     else:
         lines.append("# no article URL found in feeds or sitemaps: write article_url_pattern "
                      "by hand from an article's URL")
+        lines.append("# INCOMPLETE, so commented out (appending it to sources.toml changes "
+                     "nothing): uncomment it once it has a pattern and a feed or sitemap")
+    head = len(lines)
     lines += ["[[source]]", f"id = {_tv(p['id'])}", f"name = {_tv(p['name'])}",
               f"homepage = {_tv(p['homepage'])}", f"language = {_tv(p['language'])}",
               f"country = {_tv(p['country'])}  # guessed from the domain or language: check",
@@ -350,4 +353,6 @@ def toml_block(p: dict[str, object]) -> str:
         lines.append(f"examples = {_tv(p['examples'])}")
     if p["not_articles"]:
         lines.append(f"not_articles = {_tv(p['not_articles'])}")
+    if not p["article_url_pattern"]:
+        lines[head:] = ["# " + line for line in lines[head:]]
     return "\n".join(lines) + "\n"

@@ -182,6 +182,12 @@ def test_rules_raise_clear_or_keep_by_evidence() -> None:
     # An outlet that always fails this much did not "jump"; two fetches prove nothing.
     assert {f.rule: f.action for f in outlet_findings(row, 0.7, th)}["failure_rate"] == "keep"
     assert "failure_rate" not in {f.rule for f in outlet_findings(row | {"fetches": 2}, 0, th)}
+    # An outlet failing on its first run (its host is down) is reported, and the reason does
+    # not invent a usual share it never had.
+    first = next(f for f in outlet_findings(row, None, th) if f.rule == "failure_rate")
+    assert first.action == "raise" and first.reason.endswith("no earlier run to compare with")
+    assert next(f for f in outlet_findings(row, 0.1, th)
+                if f.rule == "failure_rate").reason.endswith("usually 10%")
     # Text missing: judged against the outlet's own usual share of very short texts.
     def text(share: float | None, usual: float | None = 0.0, n: int = 4) -> str | None:
         found = {f.rule: f.action for f in outlet_findings(

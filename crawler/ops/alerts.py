@@ -45,9 +45,10 @@ class Finding:
     reason: str = ""
 
 
-def outlet_findings(h: Mapping[str, Any], usual_share: float, th: Thresholds,
+def outlet_findings(h: Mapping[str, Any], usual_share: float | None, th: Thresholds,
                     usual_short: float | None = None) -> list[Finding]:
-    """went_quiet, failure_rate, dates_missing and text_missing for one health row."""
+    """went_quiet, failure_rate, dates_missing and text_missing for one health row (the usual
+    shares are None for an outlet without earlier runs)."""
     sid, out = h["source_id"], []
     since, baseline = h["hours_since_new"], h["baseline_per_day"]
     if since is not None and baseline:
@@ -60,14 +61,18 @@ def outlet_findings(h: Mapping[str, Any], usual_share: float, th: Thresholds,
         out.append(Finding(sid, "went_quiet", "", "clear"))
     share = h["failure_share"]
     if share is not None and h["fetches"] >= th.min_fetches:
-        jumped = share >= th.failure_share and share >= usual_share + th.failure_jump
+        # An outlet failing on its first run is reported too (a host that is down, a feed URL
+        # that was wrong): measured against no failures, and said so.
+        jumped = share >= th.failure_share and share >= (usual_share or 0.0) + th.failure_jump
         why = ", ".join(f"{b} ×{h[c]}" for b, c in zip(
             FAILURE_BUCKETS, ("fail_403", "fail_429", "fail_5xx", "fail_timeout", "fail_network"),
             strict=True) if h[c])
         action = "raise" if jumped else "clear" if share < th.failure_share else "keep"
         out.append(Finding(sid, "failure_rate", "", action,
                            f"{h['failures']} of {h['fetches']} fetches failed in this run "
-                           f"({why or 'none'}); usually {usual_share:.0%}"))
+                           f"({why or 'none'}); " + ("no earlier run to compare with"
+                                                     if usual_share is None
+                                                     else f"usually {usual_share:.0%}")))
     share = h["no_date_share"]
     if share is not None and h["extracted_24h"] >= th.min_sample:
         missing = share >= th.no_date_share

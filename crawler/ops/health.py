@@ -118,12 +118,14 @@ def outlet_health(conn: sqlite3.Connection, source_id: str, now: datetime,
     }
 
 
-def usual_failure_share(conn: sqlite3.Connection, source_id: str, before_run: int) -> float:
-    """The outlet's median failure share over its last seven runs with fetches (0 if none)."""
+def usual_failure_share(conn: sqlite3.Connection, source_id: str, before_run: int
+                        ) -> float | None:
+    """The outlet's median failure share over its last seven runs with fetches (None before
+    its first such run)."""
     shares = sorted(r[0] for r in conn.execute(
         "SELECT failure_share FROM health WHERE source_id = ? AND run_id < ? AND fetches > 0 "
         "ORDER BY run_id DESC LIMIT 7", [source_id, before_run]))
-    return shares[len(shares) // 2] if shares else 0.0
+    return shares[len(shares) // 2] if shares else None
 
 
 def usual_short_share(conn: sqlite3.Connection, source_id: str, now: datetime,

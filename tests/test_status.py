@@ -25,8 +25,7 @@ def test_status_shows_each_outlet_its_run_due_health_and_alerts(tmp_path: Path) 
         assert progress and "pages fetched" in progress[-1] and "queued" in progress[-1]
         assert "errors" in progress[-1]
 
-        shown = at(T0 + days(0.5), "status", "--sources", str(sources), "--db", str(db),
-                   env={"COLUMNS": "250"})
+        shown = at(T0 + days(0.5), "status", "--sources", str(sources), "--db", str(db))
         assert shown.returncode == 0, shown.stderr
         text = shown.stdout
         for expected in ("alpha", "gone", "#1 12h ago (finished)", "1 open", "feed_gone",
@@ -40,9 +39,13 @@ def test_status_shows_each_outlet_its_run_due_health_and_alerts(tmp_path: Path) 
         assert alpha["health"]["articles_24h"] == 3 and alpha["open_alerts"] == 0
         assert [a["rule"] for a in report["alerts"]] == ["feed_gone"]
         # Without the registry, the archive alone still gives a summary.
-        alone = at(T0, "status", "--sources", str(tmp_path / "missing.toml"), "--db", str(db),
-                   env={"COLUMNS": "250"})
+        alone = at(T0, "status", "--sources", str(tmp_path / "missing.toml"), "--db", str(db))
         assert alone.returncode == 0 and "alpha" in alone.stdout
+        # Piped (cron mail, a log), cells are not folded at 80 columns, whatever $COLUMNS says.
+        piped = at(T0, "status", "--sources", str(sources), "--db", str(db),
+                   env={"COLUMNS": "80"})
+        assert piped.returncode == 0, piped.stderr
+        assert "failed fetches" in piped.stdout and "…" not in piped.stdout, piped.stdout
 
 
 def test_canaries_run_now_and_rebaseline_clears_their_alert(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -133,3 +134,9 @@ def read_only(db: str) -> Any:
     import sqlite_utils
 
     return sqlite_utils.Database(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True))
+
+
+def table_width() -> int | None:
+    """Width for a rich table: the terminal's, else 200, so that pipes, cron mail and logs do
+    not get every cell folded at 80 columns (rich's default, and often an inherited $COLUMNS)."""
+    return None if sys.stdout.isatty() else 200

@@ -19,6 +19,7 @@ from crawler.cli.options import (
     overrides_option,
     source_ids_option,
     sources_option,
+    table_width,
 )
 
 USAGE_EXIT = 2  # bad flags, unknown outlet ids, an unusable registry
@@ -134,8 +135,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
               (r["items"], r["links_on_host"], r["links_matching"])), (r["newest"] or "-")[:19],
             r["robots"], r["crawl_delay"] if r["crawl_delay"] is not None else "-",
             r["problem"] or _ok_text(r))))
-    width = None if sys.stdout.isatty() else 200  # pipes and logs: no folding at 80
-    console = Console(width=width)
+    console = Console(width=table_width())
     console.print(table)
     bad = [r for r in rows if not r["ok"]]
     outlets = sorted({r["source"] for r in bad})

@@ -19,6 +19,7 @@ from crawler.cli.options import (
     overrides_option,
     source_ids_option,
     sources_option,
+    table_width,
     writer_lock_for_scrapy,
 )
 
@@ -201,4 +202,4 @@ def status(sources: str, db: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         return
-    render(report)
+    render(report, table_width())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -14,6 +13,7 @@ from crawler.cli.options import (
     load_registry,
     read_only,
     sources_option,
+    table_width,
 )
 from crawler.cli.registry import discover, probe
 
@@ -72,7 +72,7 @@ def sources_list(sources: str, db: str, as_json: bool) -> None:
             str(len(s.sitemaps)), str(len(s.sections)), str(len(s.urls)),
             "yes" if s.enabled else "no", "yes" if s.verified_live else "never", verdict,
         )
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    Console(width=table_width()).print(table)
 
 
 sources.add_command(probe)

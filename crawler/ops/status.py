@@ -105,7 +105,8 @@ def _health_cells(h: dict[str, Any] | None) -> tuple[str, str, str, str]:
     share = h["failure_share"]
     fails = "–" if share is None else f"{share:.0%} of {h['fetches']}"
     parts = [f"{label} {h[col]}" for label, col in (("403", "fail_403"), ("429", "fail_429"),
-             ("5xx", "fail_5xx"), ("timeout", "fail_timeout")) if h[col]]
+             ("5xx", "fail_5xx"), ("timeout", "fail_timeout"), ("network", "fail_network"))
+             if h[col]]
     if parts:
         fails += " (" + ", ".join(parts) + ")"
     since = "–" if h["hours_since_new"] is None else f"{h['hours_since_new']:.0f}h"
@@ -113,13 +114,14 @@ def _health_cells(h: dict[str, Any] | None) -> tuple[str, str, str, str]:
     return new, fails, since, nodate
 
 
-def render(report: dict[str, Any]) -> None:
-    """Print the report with rich: one table of outlets, one of open alerts."""
+def render(report: dict[str, Any], width: int | None = None) -> None:
+    """Print the report with rich: one table of outlets, one of open alerts (`width`: None
+    for the terminal's)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=width)
     now = report["now"]
     table = Table(title=f"mediawatch status — {report['db']} at {now}")
     for col in ("outlet", "last run", "due now", "next due", "new 24h", "failed fetches",

@@ -133,6 +133,35 @@ def test_cron_line_runs_crawl_due_under_a_lock(tmp_path: Path) -> None:
     assert printed.returncode != 0 and "divisor" in printed.stderr
 
 
+def test_scheduled_crawls_carry_the_contact_of_the_shell_that_made_them(tmp_path: Path) -> None:
+    """cron and systemd do not see the exports of the shell in which the schedule was made: a
+    scheduled crawl sent the placeholder contact in its User-Agent although the README had the
+    user export theirs. The contact now goes into the line and the unit; without one, a note
+    says where to put it."""
+    import shlex
+
+    contact = "https://x.example/contact?a=1%20b c"
+    env = {**os.environ, "MEDIAWATCH_CONTACT": contact}
+    args = ["--sources", str(tmp_path / "s.toml"), "--db", str(tmp_path / "a.db")]
+    cron = subprocess.run([MEDIAWATCH, "schedule", "cron", *args], capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert cron.returncode == 0 and "note:" not in cron.stderr, cron.stderr
+    line = cron.stdout.splitlines()[-1]
+    # cron turns % into a newline: escaped; the shell then reads one assignment.
+    words = shlex.split(line.replace("\\%", "%"))
+    assert words[5] == f"MEDIAWATCH_CONTACT={contact}" and words[6].endswith("flock"), words
+    units = subprocess.run([MEDIAWATCH, "schedule", "systemd", *args], capture_output=True,
+                           text=True, env=env, timeout=60)
+    assert 'Environment="MEDIAWATCH_CONTACT=https://x.example/contact?a=1%%20b c"' in \
+        units.stdout.splitlines(), units.stdout
+    bare = {k: v for k, v in os.environ.items() if k != "MEDIAWATCH_CONTACT"}
+    plain = subprocess.run([MEDIAWATCH, "schedule", "cron", *args], capture_output=True,
+                           text=True, env=bare, timeout=60)
+    assert plain.returncode == 0 and "MEDIAWATCH_CONTACT=" not in plain.stdout
+    assert "note: the User-Agent names the placeholder contact" in plain.stderr
+    assert "add MEDIAWATCH_CONTACT=... in front of the command" in plain.stderr
+
+
 def test_the_lock_makes_a_second_run_skip_instead_of_overlapping(tmp_path: Path) -> None:
     flock = shutil.which("flock")
     assert flock, "util-linux flock is needed by the generated cron line and units"

@@ -12,6 +12,8 @@ import click
 from crawler.cli.crawl import schedule_settings
 from crawler.cli.options import (
     alert_options,
+    contact_pairs,
+    contact_warning,
     db_option,
     json_option,
     load_registry,
@@ -42,8 +44,6 @@ def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: boo
     registry = load_registry(sources)
     try:
         check_source_ids(registry, list(source_ids))
-        from crawler.cli.options import contact_pairs
-
         pairs = contact_pairs(parse_overrides(overrides))
         settings = crawl_settings(registry, db, list(source_ids), pairs)
     except UsageError as exc:
@@ -142,11 +142,22 @@ def schedule_cron(sources: str, db: str, every: str, log: str | None,
 
     log = log or str(Path(db).with_name(f"{Path(db).stem}-cron.log"))
     try:
-        line = cron_line(sources, db, _every(every), log)
+        line = cron_line(sources, db, _every(every), log, _contact_env("in front of the command"))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from exc
     header = "# mediawatch: crawl what is due; flock -n skips a run while the last one goes on\n"
     _install(folder, {"mediawatch.crontab": header + line + "\n"})
+
+
+def _contact_env(where: str) -> dict[str, str]:
+    """The User-Agent's contact for the scheduled crawls, taken from this shell: cron and
+    systemd do not see its exports. Without one, say where to put it."""
+    contact = contact_pairs({}).get("MEDIAWATCH_CONTACT")
+    if contact:
+        return {"MEDIAWATCH_CONTACT": contact}
+    click.echo(f"note: {contact_warning()}; for the scheduled crawls, add "
+               f"MEDIAWATCH_CONTACT=... {where}, or export it and run this again", err=True)
+    return {}
 
 
 @schedule.command("systemd")
@@ -161,7 +172,9 @@ def schedule_systemd(sources: str, db: str, every: str, name: str, folder: str |
     """Print (or --install) a oneshot .service and a .timer that run `crawl --due`."""
     from crawler.ops.schedule import systemd_units
 
-    _install(folder, systemd_units(sources, db, _every(every), name))
+    workdir = Path(db).resolve().parent
+    _install(folder, systemd_units(sources, db, _every(every), name,
+                                   _contact_env(f"to {workdir / 'mediawatch.env'}")))
 
 
 @schedule.command("loop")

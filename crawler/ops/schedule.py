@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,10 +141,14 @@ def cron_schedule(seconds: int) -> str:
                      "minutes or of 24 hours, or `schedule systemd`")
 
 
-def cron_line(sources: str | Path, db: str | Path, seconds: int, log: str | Path) -> str:
-    """A crontab line running `crawl --due` under flock (a run still going is not doubled)."""
+def cron_line(sources: str | Path, db: str | Path, seconds: int, log: str | Path,
+              env: Mapping[str, str] | None = None) -> str:
+    """A crontab line running `crawl --due` under flock (a run still going is not doubled),
+    with `env` (e.g. the User-Agent's contact) set for that command only: cron does not read
+    the exports of the shell the line was made in."""
     command = [_flock(), "-n", "-E", "0", str(lock_path(db)), *due_command(sources, db)]
-    text = " ".join(shlex.quote(c) for c in command)
+    text = " ".join([*(f"{k}={shlex.quote(v)}" for k, v in sorted((env or {}).items())),
+                     *(shlex.quote(c) for c in command)])
     log_path = shlex.quote(str(Path(log).resolve()))
     # cron treats % as a newline: escape it in paths.
     line = f"{cron_schedule(seconds)} {text} >> {log_path} 2>&1"
@@ -158,12 +162,16 @@ def _systemd_quote(arg: str) -> str:
 
 
 def systemd_units(sources: str | Path, db: str | Path, seconds: int,
-                  name: str = "mediawatch") -> dict[str, str]:
-    """A oneshot .service running `crawl --due` under flock, and the .timer that starts it."""
+                  name: str = "mediawatch", env: Mapping[str, str] | None = None
+                  ) -> dict[str, str]:
+    """A oneshot .service running `crawl --due` under flock (with `env`, which the optional
+    mediawatch.env can override), and the .timer that starts it."""
     workdir = Path(db).resolve().parent
     # -E 0: a run skipped because the previous one still holds the lock is not a failure.
     command = [_flock(), "-n", "-E", "0", str(lock_path(db)), *due_command(sources, db)]
     exec_start = " ".join(_systemd_quote(c).replace("%", "%%") for c in command)
+    environment = "".join(f"Environment={_systemd_quote(f'{k}={v}').replace('%', '%%')}\n"
+                          for k, v in sorted((env or {}).items()))
     service = f"""[Unit]
 Description=mediawatch: crawl the outlets whose poll is due ({Path(db).name})
 After=network-online.target
@@ -172,7 +180,7 @@ Wants=network-online.target
 [Service]
 Type=oneshot
 WorkingDirectory={_systemd_quote(str(workdir)).replace("%", "%%")}
-# Secrets (MEDIAWATCH_SMTP_PASSWORD, ...) go in this optional file, never in the unit.
+{environment}# Secrets (MEDIAWATCH_SMTP_PASSWORD, ...) go in this optional file, never in the unit.
 EnvironmentFile=-{_systemd_quote(str(workdir / "mediawatch.env")).replace("%", "%%")}
 ExecStart={exec_start}
 # crawl --due exits 0 when pages fail; non-zero only when it cannot run (see the journal).

@@ -122,7 +122,10 @@ def test_cron_line_runs_crawl_due_under_a_lock(tmp_path: Path) -> None:
                             str(tmp_path / "cron"))
     assert result.returncode == 0, result.stderr
     line = (tmp_path / "cron" / "mediawatch.crontab").read_text().splitlines()[-1]
-    fields = line.split()
+    # The optional mediawatch.env beside the archive is read first (as systemd's unit does).
+    secrets = f"{tmp_path}/mediawatch.env"
+    assert f" set -a; [ ! -r {secrets} ] || . {secrets}; set +a; " in line
+    fields = line.split(" set +a; ")[0].split()[:5] + line.split(" set +a; ")[1].split()
     assert fields[:5] == ["*/15", "*", "*", "*", "*"]
     assert fields[5].endswith("flock") and fields[6:10] == ["-n", "-E", "0",
                                                             f"{tmp_path}/a.db.due.lock"]
@@ -148,8 +151,8 @@ def test_scheduled_crawls_carry_the_contact_of_the_shell_that_made_them(tmp_path
     assert cron.returncode == 0 and "note:" not in cron.stderr, cron.stderr
     line = cron.stdout.splitlines()[-1]
     # cron turns % into a newline: escaped; the shell then reads one assignment.
-    words = shlex.split(line.replace("\\%", "%"))
-    assert words[5] == f"MEDIAWATCH_CONTACT={contact}" and words[6].endswith("flock"), words
+    words = shlex.split(line.replace("\\%", "%").split(" set +a; ")[1])
+    assert words[0] == f"MEDIAWATCH_CONTACT={contact}" and words[1].endswith("flock"), words
     units = subprocess.run([MEDIAWATCH, "schedule", "systemd", *args], capture_output=True,
                            text=True, env=env, timeout=60)
     assert 'Environment="MEDIAWATCH_CONTACT=https://x.example/contact?a=1%%20b c"' in \
@@ -159,7 +162,32 @@ def test_scheduled_crawls_carry_the_contact_of_the_shell_that_made_them(tmp_path
                            text=True, env=bare, timeout=60)
     assert plain.returncode == 0 and "MEDIAWATCH_CONTACT=" not in plain.stdout
     assert "note: the User-Agent names the placeholder contact" in plain.stderr
-    assert "add MEDIAWATCH_CONTACT=... in front of the command" in plain.stderr
+    assert f"put a line MEDIAWATCH_CONTACT=... in {tmp_path}/mediawatch.env" in plain.stderr
+
+
+def test_the_cron_line_as_cron_runs_it_crawls_with_the_contact_from_mediawatch_env(
+        tmp_path: Path) -> None:
+    """The generated line's command, run by /bin/sh as cron runs it (no exports of the user's
+    shell): a real crawl of a loopback outlet whose User-Agent names the contact written in
+    mediawatch.env beside the archive."""
+    with MiniWeb("wire") as web:
+        web["wire"].add(T0, 2)
+        sources = web.write_sources(tmp_path / "sources.toml")
+        db = tmp_path / "archive.db"
+        bare = {k: v for k, v in os.environ.items() if k != "MEDIAWATCH_CONTACT"}
+        made = subprocess.run([MEDIAWATCH, "schedule", "cron", "--sources", str(sources),
+                               "--db", str(db)], capture_output=True, text=True, env=bare,
+                              timeout=60)
+        assert made.returncode == 0, made.stderr
+        (tmp_path / "mediawatch.env").write_text("MEDIAWATCH_CONTACT=mailto:desk@example.org\n")
+        command = made.stdout.splitlines()[-1].split(" ", 5)[5].replace("\\%", "%")
+        cron = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh"}
+        ran = subprocess.run(["/bin/sh", "-c", command], env=cron, timeout=300)
+        assert ran.returncode == 0
+        log = (tmp_path / "archive-cron.log").read_text()
+        assert "crawl run 1: finished" in log, log[-3000:]
+        agents = web["wire"].user_agents
+    assert agents and all("mailto:desk@example.org" in a for a in agents), agents
 
 
 def test_the_lock_makes_a_second_run_skip_instead_of_overlapping(tmp_path: Path) -> None:

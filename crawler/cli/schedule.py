@@ -142,21 +142,24 @@ def schedule_cron(sources: str, db: str, every: str, log: str | None,
 
     log = log or str(Path(db).with_name(f"{Path(db).stem}-cron.log"))
     try:
-        line = cron_line(sources, db, _every(every), log, _contact_env("in front of the command"))
+        line = cron_line(sources, db, _every(every), log, _contact_env(db))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from exc
     header = "# mediawatch: crawl what is due; flock -n skips a run while the last one goes on\n"
     _install(folder, {"mediawatch.crontab": header + line + "\n"})
 
 
-def _contact_env(where: str) -> dict[str, str]:
+def _contact_env(db: str) -> dict[str, str]:
     """The User-Agent's contact for the scheduled crawls, taken from this shell: cron and
     systemd do not see its exports. Without one, say where to put it."""
+    from crawler.ops.schedule import env_file
+
     contact = contact_pairs({}).get("MEDIAWATCH_CONTACT")
     if contact:
         return {"MEDIAWATCH_CONTACT": contact}
-    click.echo(f"note: {contact_warning()}; for the scheduled crawls, add "
-               f"MEDIAWATCH_CONTACT=... {where}, or export it and run this again", err=True)
+    click.echo(f"note: {contact_warning()}; for the scheduled crawls, put a line "
+               f"MEDIAWATCH_CONTACT=... in {env_file(db)}, or export it and run this again",
+               err=True)
     return {}
 
 
@@ -172,9 +175,7 @@ def schedule_systemd(sources: str, db: str, every: str, name: str, folder: str |
     """Print (or --install) a oneshot .service and a .timer that run `crawl --due`."""
     from crawler.ops.schedule import systemd_units
 
-    workdir = Path(db).resolve().parent
-    _install(folder, systemd_units(sources, db, _every(every), name,
-                                   _contact_env(f"to {workdir / 'mediawatch.env'}")))
+    _install(folder, systemd_units(sources, db, _every(every), name, _contact_env(db)))
 
 
 @schedule.command("loop")

@@ -141,13 +141,22 @@ def cron_schedule(seconds: int) -> str:
                      "minutes or of 24 hours, or `schedule systemd`")
 
 
+def env_file(db: str | Path) -> Path:
+    """The optional file of secrets and settings (KEY=value lines) beside the archive that a
+    scheduled crawl reads: systemd's EnvironmentFile, sourced by the cron line."""
+    return Path(db).resolve().parent / "mediawatch.env"
+
+
 def cron_line(sources: str | Path, db: str | Path, seconds: int, log: str | Path,
               env: Mapping[str, str] | None = None) -> str:
-    """A crontab line running `crawl --due` under flock (a run still going is not doubled),
-    with `env` (e.g. the User-Agent's contact) set for that command only: cron does not read
-    the exports of the shell the line was made in."""
+    """A crontab line running `crawl --due` under flock (a run still going is not doubled).
+    cron does not read the exports of the shell the line was made in: the line reads the
+    optional mediawatch.env beside the archive, as the systemd unit does (SMTP secrets), and
+    sets `env` (e.g. the User-Agent's contact) for the crawl command only."""
     command = [_flock(), "-n", "-E", "0", str(lock_path(db)), *due_command(sources, db)]
-    text = " ".join([*(f"{k}={shlex.quote(v)}" for k, v in sorted((env or {}).items())),
+    secrets = shlex.quote(str(env_file(db)))
+    text = " ".join([f"set -a; [ ! -r {secrets} ] || . {secrets}; set +a;",
+                     *(f"{k}={shlex.quote(v)}" for k, v in sorted((env or {}).items())),
                      *(shlex.quote(c) for c in command)])
     log_path = shlex.quote(str(Path(log).resolve()))
     # cron treats % as a newline: escape it in paths.
@@ -181,7 +190,7 @@ Wants=network-online.target
 Type=oneshot
 WorkingDirectory={_systemd_quote(str(workdir)).replace("%", "%%")}
 {environment}# Secrets (MEDIAWATCH_SMTP_PASSWORD, ...) go in this optional file, never in the unit.
-EnvironmentFile=-{_systemd_quote(str(workdir / "mediawatch.env")).replace("%", "%%")}
+EnvironmentFile=-{_systemd_quote(str(env_file(db))).replace("%", "%%")}
 ExecStart={exec_start}
 # crawl --due exits 0 when pages fail; non-zero only when it cannot run (see the journal).
 Nice=10

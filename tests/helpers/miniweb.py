@@ -55,6 +55,7 @@ class Outlet:
     layout: str = "v1"           # "v2": a redesign the extractor does not know;
     # "shell": the metadata stays, the text is built by JavaScript (nothing to extract)
     requests: list[str] = field(default_factory=list)
+    user_agents: set[str] = field(default_factory=set)
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -130,7 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
     outlet: Outlet
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        status, ctype, body = self.server.outlet.respond(self.path)  # type: ignore[attr-defined]
+        outlet = self.server.outlet  # type: ignore[attr-defined]
+        outlet.user_agents.add(self.headers.get("User-Agent", ""))
+        status, ctype, body = outlet.respond(self.path)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))

@@ -74,3 +74,43 @@ def test_canaries_run_now_and_rebaseline_clears_their_alert(tmp_path: Path) -> N
         assert conn.execute("select count(*) from alerts where cleared_at is null"
                             ).fetchone() == (0,)
         conn.close()
+
+
+def test_a_crawl_of_live_outlets_warns_while_the_contact_is_the_placeholder(
+        tmp_path: Path) -> None:
+    """Only `sources check` said that the User-Agent named the project's placeholder contact;
+    `crawl`, the command that contacts the outlets, said nothing. It warns now, once, before
+    contacting outlets that are not on this machine (here with MEDIAWATCH_LOOPBACK_ONLY, so
+    not one request leaves loopback); a crawl of loopback outlets (the demo, the tests) and a
+    crawl with a contact do not."""
+    import os
+    import subprocess
+
+    from conftest import MEDIAWATCH
+
+    live = tmp_path / "live.toml"
+    live.write_text('[topic]\nid = "am-ru"\nname = "Armenia–Russia"\n'
+                    'require = [["Armenia*"], ["Russia*"]]\n\n[[source]]\nid = "far"\n'
+                    'name = "Far"\nhomepage = "https://example.org/"\nlanguage = "en"\n'
+                    'country = "AM"\nkind = "independent"\n'
+                    'feeds = ["https://example.org/feed.xml"]\n', encoding="utf-8")
+    bare = {k: v for k, v in os.environ.items() if k != "MEDIAWATCH_CONTACT"}
+
+    def crawl(sources: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([MEDIAWATCH, "crawl", "--sources", str(sources), "--db",
+                               str(tmp_path / f"{sources.stem}.db"), "-s",
+                               "MEDIAWATCH_LOOPBACK_ONLY=1"], capture_output=True, text=True,
+                              env=env, timeout=300)
+
+    warned = crawl(live, bare)
+    assert warned.returncode == 0, warned.stderr[-2000:]
+    assert warned.stderr.count("warning: the User-Agent names the placeholder contact") == 1
+    outcomes = sqlite3.connect(tmp_path / "live.db").execute(
+        "SELECT DISTINCT outcome FROM pages").fetchall()
+    assert outcomes == [("dropped",)]  # not one request left loopback
+    told = crawl(live, {**bare, "MEDIAWATCH_CONTACT": "mailto:desk@example.org"})
+    assert told.returncode == 0 and "placeholder" not in told.stderr
+    with MiniWeb("alpha") as web:
+        web["alpha"].add(T0, 1)
+        local = crawl(web.write_sources(tmp_path / "local.toml"), bare)
+    assert local.returncode == 0 and "placeholder" not in local.stderr, local.stderr[-2000:]

@@ -18,6 +18,7 @@ from crawler.cli.options import (
     overrides_option,
     source_ids_option,
     sources_option,
+    warn_before_live_contact,
     writer_lock_for_scrapy,
 )
 from crawler.registry.model import Registry, RegistryError
@@ -80,6 +81,8 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         settings = crawl_settings(registry, db, list(source_ids), pairs)
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc
+    chosen = [registry.get(i) for i in source_ids] if source_ids else list(registry.enabled())
+    warn_before_live_contact(pairs, [s.homepage for s in chosen])
     if redis_url:
         from crawler.cli.distributed import run_worker
 

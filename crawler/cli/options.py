@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -107,11 +107,14 @@ def contact_pairs(pairs: dict[str, str]) -> dict[str, str]:
     return pairs
 
 
-def contact_warning() -> str | None:
-    """A warning while the User-Agent still carries the project's placeholder contact."""
+def contact_warning(contact: str | None = None) -> str | None:
+    """A warning while the User-Agent still carries the project's placeholder contact
+    (`contact`: the one a command was given, else MEDIAWATCH_CONTACT's)."""
     from crawler.settings import CONTACT_PLACEHOLDER
 
-    contact = os.environ.get("MEDIAWATCH_CONTACT", "").strip()
+    if contact is None:
+        contact = os.environ.get("MEDIAWATCH_CONTACT", "")
+    contact = contact.strip()
     if contact and contact != CONTACT_PLACEHOLDER:
         return None
     return ("the User-Agent names the placeholder contact " + CONTACT_PLACEHOLDER + ", not "
@@ -140,3 +143,13 @@ def table_width() -> int | None:
     """Width for a rich table: the terminal's, else 200, so that pipes, cron mail and logs do
     not get every cell folded at 80 columns (rich's default, and often an inherited $COLUMNS)."""
     return None if sys.stdout.isatty() else 200
+
+
+def warn_before_live_contact(pairs: dict[str, str], urls: Iterable[str]) -> None:
+    """Before a command contacts outlets that are not on this machine, say so on stderr if
+    the User-Agent still names the placeholder contact (`sources check` alone said it)."""
+    from crawler.web.urls import is_loopback
+
+    warning = contact_warning(pairs.get("MEDIAWATCH_CONTACT", ""))
+    if warning and not all(is_loopback(u) for u in urls):
+        click.echo(f"warning: {warning}", err=True)

@@ -20,6 +20,7 @@ from crawler.cli.options import (
     source_ids_option,
     sources_option,
     table_width,
+    warn_before_live_contact,
 )
 
 USAGE_EXIT = 2  # bad flags, unknown outlet ids, an unusable registry
@@ -84,7 +85,10 @@ def probe(sources: str, source_ids: tuple[str, ...], as_json: bool, write: bool,
         check_source_ids(registry, list(source_ids))
     except (RegistryError, UsageError) as exc:
         raise _Usage(str(exc)) from exc
-    settings = crawl_settings(registry, db, list(source_ids), _overrides(overrides, timeout))
+    pairs = _overrides(overrides, timeout)
+    chosen = [registry.get(i) for i in source_ids] if source_ids else list(registry.enabled())
+    warn_before_live_contact(pairs, [s.homepage for s in chosen])
+    settings = crawl_settings(registry, db, list(source_ids), pairs)
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     settings.set("RETRY_ENABLED", False, priority="cmdline")  # each endpoint once
     settings.set("MEDIAWATCH_PROBE_ARTICLES", articles, priority="cmdline")
@@ -185,6 +189,7 @@ def discover(url: str, as_json: bool, timeout: float | None,
     if not is_http_url(url):
         raise _Usage(f"{url!r} is not an absolute http(s) URL: write e.g. https://example.org/")
     pairs = _overrides(overrides, timeout)
+    warn_before_live_contact(pairs, [url])
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")

@@ -22,6 +22,7 @@ from crawler.cli.options import (
     source_ids_option,
     sources_option,
     table_width,
+    warn_before_live_contact,
     writer_lock_for_scrapy,
 )
 
@@ -49,6 +50,8 @@ def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: boo
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc
     chosen = [registry.get(i) for i in source_ids] if source_ids else list(registry.enabled())
+    if not rebaseline:
+        warn_before_live_contact(pairs, [u for s in chosen for u in s.canaries])
     if not any(s.canaries for s in chosen):
         raise click.ClickException("no canaries: add canaries = [\"https://...\"] (a few "
                                    "reference article URLs) to an outlet in the registry")

@@ -121,3 +121,36 @@ def test_archive_is_read_only(datasette_url: str) -> None:
     count = get_json(f"{datasette_url}/archive.json?sql=select+count(*)+as+n+from+articles"
                      "&_shape=array")
     assert count[0]["n"] > 0
+
+
+def test_client_errors_are_one_log_line_not_a_traceback(crawled: Crawl, tmp_path: Path) -> None:
+    """Datasette printed rich's traceback with local variables for every error page, 404s
+    included (about a hundred lines per scanner probe of a public archive). A client error is
+    now the access-log line alone; the error pages themselves are unchanged."""
+    import subprocess
+
+    from conftest import MEDIAWATCH
+    from helpers.processes import free_port, wait_for_http
+
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([MEDIAWATCH, "serve", "--db", str(crawled.db), "--port",
+                                 str(port)], stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base + "/-/versions.json")
+        assert status_of(base + "/wp-login.php") == 404
+        assert status_of(base + "/archive/articles/no-such-id") == 404
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(base + "/archive/articles/no-such-id.json", timeout=30)
+        with missing.value as answer:
+            assert json.loads(answer.read()) == {"ok": False, "error": "Record not found",
+                                                 "status": 404, "title": None}
+        assert status_of(base + "/archive.json?sql=select+nonsense") == 400
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    text = log.read_text(errors="replace")
+    assert '"GET /wp-login.php HTTP/1.1" 404' in text, text[-3000:]
+    assert "Traceback" not in text and "locals" not in text, text[-3000:]

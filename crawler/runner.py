@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +99,38 @@ def check_source_ids(registry: Registry, source_ids: list[str]) -> None:
         )
 
 
+# Scrapy's start-up and closing reports at INFO: versions, every overridden setting, the lists
+# of enabled components, the stats dump (kept in crawl_runs.stats). About 100 lines per run, so
+# a crawl every 15 minutes wrote some 10,000 lines a day of them to its cron log. At the
+# default level they are left out; the engine's opened/closed lines, the per-minute counts,
+# warnings and errors stay, and -s LOG_LEVEL=DEBUG brings everything back.
+_BOILERPLATE = ("scrapy.utils.log", "scrapy.addons", "scrapy.middleware", "scrapy.crawler",
+                "scrapy.statscollectors")
+
+
+class _WarningsUp(logging.Filter):
+    """Passes records of WARNING and above. A filter, not a logger level: Scrapy's logging
+    set-up (dictConfig) resets the levels of the loggers under "scrapy", not their filters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep warnings and errors only."""
+        return record.levelno >= logging.WARNING
+
+
+def quiet_boilerplate(settings: Settings) -> None:
+    """At LOG_LEVEL INFO, log Scrapy's start-up and stats reports only from WARNING up."""
+    quiet = settings.get("LOG_LEVEL") == "INFO"
+    for name in _BOILERPLATE:
+        log = logging.getLogger(name)
+        for old in [f for f in log.filters if isinstance(f, _WarningsUp)]:
+            log.removeFilter(old)
+        if quiet:
+            log.addFilter(_WarningsUp())
+
+
 def run_crawl(settings: Settings) -> None:
     """Run the registry spider to completion in this process."""
+    quiet_boilerplate(settings)
     if settings.getint("MEDIAWATCH_EXTRACT_WORKERS", -1) != 0:
         from crawler.ingest.extraction import start_crawl_workers
 

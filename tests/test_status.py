@@ -114,3 +114,23 @@ def test_a_crawl_of_live_outlets_warns_while_the_contact_is_the_placeholder(
         web["alpha"].add(T0, 1)
         local = crawl(web.write_sources(tmp_path / "local.toml"), bare)
     assert local.returncode == 0 and "placeholder" not in local.stderr, local.stderr[-2000:]
+
+
+def test_a_crawl_log_leaves_out_scrapys_reports_at_the_default_level(tmp_path: Path) -> None:
+    """A crawl every 15 minutes appended ~100 lines of Scrapy's start-up and stats reports to
+    its cron log each time (versions, overridden settings, component lists, the stats dump,
+    which crawl_runs.stats keeps). At the default level they are left out; DEBUG has them."""
+    db = tmp_path / "archive.db"
+    with MiniWeb("alpha") as web:
+        web["alpha"].add(T0, 2)
+        sources = web.write_sources(tmp_path / "sources.toml")
+        quiet = crawl_at(T0, sources, db)
+        loud = crawl_at(T0 + days(1), sources, db, "-s", "LOG_LEVEL=DEBUG")
+    assert quiet.returncode == 0 and loud.returncode == 0, quiet.stderr[-2000:]
+    reports = ("Overridden settings", "Enabled downloader middlewares", "Dumping Scrapy stats",
+               "Scrapy 2.")
+    assert not any(r in quiet.stderr for r in reports), quiet.stderr
+    assert "Spider opened" in quiet.stderr and len(quiet.stderr.splitlines()) < 15, quiet.stderr
+    assert all(r in loud.stderr for r in reports)
+    stats = sqlite3.connect(db).execute("SELECT stats FROM crawl_runs ORDER BY id").fetchall()
+    assert len(stats) == 2 and all('"finish_reason": "finished"' in s for (s,) in stats)

@@ -102,30 +102,39 @@ def check_source_ids(registry: Registry, source_ids: list[str]) -> None:
 # Scrapy's start-up and closing reports at INFO: versions, every overridden setting, the lists
 # of enabled components, the stats dump (kept in crawl_runs.stats). About 100 lines per run, so
 # a crawl every 15 minutes wrote some 10,000 lines a day of them to its cron log. At the
-# default level they are left out; the engine's opened/closed lines, the per-minute counts,
-# warnings and errors stay, and -s LOG_LEVEL=DEBUG brings everything back.
-_BOILERPLATE = ("scrapy.utils.log", "scrapy.addons", "scrapy.middleware", "scrapy.crawler",
-                "scrapy.statscollectors")
+# default level they are left out; the engine's opened/closed lines, the per-minute counts, a
+# signal received, warnings and errors stay, and -s LOG_LEVEL=DEBUG brings everything back.
+# Logger -> the INFO messages left out (None: all of them).
+_BOILERPLATE: dict[str, tuple[str, ...] | None] = {
+    "scrapy.utils.log": None, "scrapy.addons": None, "scrapy.middleware": None,
+    "scrapy.statscollectors": None, "scrapy.crawler": ("Overridden settings",)}
 
 
-class _WarningsUp(logging.Filter):
-    """Passes records of WARNING and above. A filter, not a logger level: Scrapy's logging
-    set-up (dictConfig) resets the levels of the loggers under "scrapy", not their filters."""
+class _LeaveOut(logging.Filter):
+    """Drops records below WARNING (those whose message starts with one of `starts`, if
+    given). A filter, not a logger level: Scrapy's logging set-up (dictConfig) resets the
+    levels of the loggers under "scrapy", not their filters."""
+
+    def __init__(self, starts: tuple[str, ...] | None) -> None:
+        super().__init__()
+        self.starts = starts
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Keep warnings and errors only."""
-        return record.levelno >= logging.WARNING
+        """Keep warnings and errors, and the INFO records not left out."""
+        if record.levelno >= logging.WARNING:
+            return True
+        return self.starts is not None and not str(record.msg).startswith(self.starts)
 
 
 def quiet_boilerplate(settings: Settings) -> None:
-    """At LOG_LEVEL INFO, log Scrapy's start-up and stats reports only from WARNING up."""
+    """At LOG_LEVEL INFO, leave Scrapy's start-up report and stats dump out of the log."""
     quiet = settings.get("LOG_LEVEL") == "INFO"
-    for name in _BOILERPLATE:
+    for name, starts in _BOILERPLATE.items():
         log = logging.getLogger(name)
-        for old in [f for f in log.filters if isinstance(f, _WarningsUp)]:
+        for old in [f for f in log.filters if isinstance(f, _LeaveOut)]:
             log.removeFilter(old)
         if quiet:
-            log.addFilter(_WarningsUp())
+            log.addFilter(_LeaveOut(starts))
 
 
 def run_crawl(settings: Settings) -> None:

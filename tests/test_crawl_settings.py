@@ -59,3 +59,32 @@ def test_no_code_execution_console_runs_in_a_crawl(tmp_path: Path) -> None:
 def test_scrapy_settings_stay_the_users_choice(tmp_path: Path) -> None:
     items, extensions, _ = _crawler(tmp_path, "CONCURRENT_ITEMS=50", "TELNETCONSOLE_ENABLED=True")
     assert items == 50 and "TelnetConsole" in extensions
+
+
+def test_scrapys_reports_are_left_out_at_info_but_not_a_signal_or_a_warning(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from scrapy.settings import Settings
+
+    from crawler.runner import quiet_boilerplate
+
+    def logged() -> list[str]:
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("scrapy.crawler").info("Overridden settings:\n%(s)s", {"s": "{}"})
+            logging.getLogger("scrapy.crawler").info(
+                "Received %(signame)s, shutting down gracefully. Send again to force ",
+                {"signame": "SIGTERM"})
+            logging.getLogger("scrapy.statscollectors").info("Dumping Scrapy stats:\n%s", "{}")
+            logging.getLogger("scrapy.middleware").warning("a component warns")
+        return [r.getMessage().split("\n")[0] for r in caplog.records]
+
+    try:
+        quiet_boilerplate(Settings({"LOG_LEVEL": "INFO"}))
+        assert logged() == ["Received SIGTERM, shutting down gracefully. Send again to force ",
+                            "a component warns"]
+    finally:
+        quiet_boilerplate(Settings({"LOG_LEVEL": "DEBUG"}))  # filters off again
+    assert logged() == ["Overridden settings:", "Received SIGTERM, shutting down gracefully. "
+                        "Send again to force ", "Dumping Scrapy stats:", "a component warns"]

@@ -137,7 +137,7 @@ class CrawlContext:
 
             state = CrawlState(settings.get("MEDIAWATCH_DB"))
         ids = settings.getlist("MEDIAWATCH_SOURCE_IDS")
-        chosen = tuple(registry.get(i) for i in ids) if ids else registry.enabled()
+        chosen = tuple(registry.chosen(ids))
         context = cls(registry=registry, state=state, outlets=(), distributed=distributed,
                       canary_mode=settings.get("MEDIAWATCH_CANARY_MODE") or "off")
         now = utcnow()

@@ -115,8 +115,7 @@ class Backfill:
         self.archive = archive
         self.registry = registry
         self.options = options
-        self.sources = [registry.get(i) for i in options.source_ids] if options.source_ids \
-            else list(registry.enabled())
+        self.sources = registry.chosen(options.source_ids)
         self.ids = [s.id for s in self.sources]
         self.key = source_key(self.ids)
         self.filter: HostFilter = host_filter(registry, self.sources)

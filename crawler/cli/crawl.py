@@ -81,7 +81,7 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         settings = crawl_settings(registry, db, list(source_ids), pairs)
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc
-    chosen = [registry.get(i) for i in source_ids] if source_ids else list(registry.enabled())
+    chosen = registry.chosen(source_ids)
     warn_before_live_contact(pairs, [s.homepage for s in chosen])
     if redis_url:
         from crawler.cli.distributed import run_worker
@@ -112,7 +112,7 @@ def _report_due(registry: Registry, db: str, source_ids: list[str]) -> bool:
     from crawler.clock import utcnow
     from crawler.ops.schedule import next_wakeup, plan_due
 
-    chosen = [registry.get(i) for i in source_ids] if source_ids else list(registry.enabled())
+    chosen = registry.chosen(source_ids)
     state = CrawlState(db)
     try:
         plan = plan_due(chosen, state, utcnow())

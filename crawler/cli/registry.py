@@ -86,7 +86,7 @@ def probe(sources: str, source_ids: tuple[str, ...], as_json: bool, write: bool,
     except (RegistryError, UsageError) as exc:
         raise _Usage(str(exc)) from exc
     pairs = _overrides(overrides, timeout)
-    chosen = [registry.get(i) for i in source_ids] if source_ids else list(registry.enabled())
+    chosen = registry.chosen(source_ids)
     warn_before_live_contact(pairs, [s.homepage for s in chosen])
     settings = crawl_settings(registry, db, list(source_ids), pairs)
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")

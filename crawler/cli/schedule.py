@@ -49,7 +49,7 @@ def canaries(sources: str, db: str, source_ids: tuple[str, ...], rebaseline: boo
         settings = crawl_settings(registry, db, list(source_ids), pairs)
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc
-    chosen = [registry.get(i) for i in source_ids] if source_ids else list(registry.enabled())
+    chosen = registry.chosen(source_ids)
     if not rebaseline:
         warn_before_live_contact(pairs, [u for s in chosen for u in s.canaries])
     if not any(s.canaries for s in chosen):

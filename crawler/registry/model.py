@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import MISSING, dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
@@ -169,6 +170,11 @@ class Registry:
     def enabled(self) -> tuple[Source, ...]:
         """Return the sources with enabled = true, in file order."""
         return tuple(s for s in self.sources if s.enabled)
+
+    def chosen(self, source_ids: Iterable[str]) -> list[Source]:
+        """The outlets a command works on: those named (--source), else every enabled one."""
+        ids = list(source_ids)
+        return [self.get(i) for i in ids] if ids else list(self.enabled())
 
     def source_for_url(self, url: str) -> Source | None:
         """Return the outlet owning url; if several share its host, the longest path match wins."""

@@ -86,7 +86,7 @@ class ProbeSpider(scrapy.Spider):
         settings = crawler.settings
         registry = load_registry(settings.get("MEDIAWATCH_SOURCES"))
         ids = settings.getlist("MEDIAWATCH_SOURCE_IDS")
-        outlets = tuple(registry.get(i) for i in ids) if ids else registry.enabled()
+        outlets = tuple(registry.chosen(ids))
         # The crawl's middlewares guard, pause and space requests by this context; a probe
         # has no archive behind it, so it sees nothing, is due everything and sends no
         # validators.

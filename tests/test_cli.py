@@ -132,6 +132,20 @@ def test_unusable_archive_is_a_message(tmp_path: Path) -> None:
     assert "cannot open archive" in result.output
 
 
-def test_serve_refuses_a_missing_archive(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "none.db")])
-    assert result.exit_code != 0 and "does not exist" in result.output
+# Commands that read or re-derive an archive. A mistyped --db made most of them create an
+# empty archive and report on it: `warc export` wrote an empty WARC and exited 0.
+READERS = [["serve"], ["status"], ["publish", "OUT"], ["warc", "export", "--out", "OUT"],
+           ["reextract"], ["retopic"], ["reframe"], ["stories"],
+           ["fightin", "--lang", "ru", "-a", "kind:x", "-b", "kind:y"], ["watch", "list"],
+           ["watch", "remove", "x"]]
+
+
+@pytest.mark.parametrize("command", READERS, ids=lambda c: " ".join(c[:2]))
+def test_commands_that_read_an_archive_refuse_a_missing_one(tmp_path: Path,
+                                                            command: list[str]) -> None:
+    missing = tmp_path / "typo.db"
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in command]
+    result = CliRunner().invoke(cli, [*args, "--db", str(missing)])
+    assert result.exit_code == 1, result.output
+    assert f"{missing} does not exist: run `mediawatch crawl` first" in result.output
+    assert list(tmp_path.iterdir()) == []  # no archive, no output file

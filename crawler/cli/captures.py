@@ -9,6 +9,7 @@ import click
 
 from crawler.cli.options import (
     db_option,
+    existing_db_option,
     load_registry,
     open_archive,
     restarts_note,
@@ -23,7 +24,7 @@ def warc() -> None:
 
 
 @warc.command("export")
-@db_option
+@existing_db_option
 @source_ids_option("Only this outlet's captures")
 @click.option("--since", metavar="DATE", help="Only captures fetched on or after DATE (ISO).")
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
@@ -86,7 +87,7 @@ def warc_import(files: tuple[str, ...], sources: str, db: str, source_id: str | 
 
 @click.command()
 @sources_option
-@db_option
+@existing_db_option
 @source_ids_option("Only this outlet's articles")
 @click.option("--since", metavar="DATE", help="Only articles fetched on or after DATE (ISO).")
 @click.option("--status", type=click.Choice(["ok", "empty", "error"]),
@@ -133,7 +134,7 @@ def reextract(sources: str, db: str, source_ids: tuple[str, ...], since: str | N
 
 
 @click.command()
-@db_option
+@existing_db_option
 @click.option("--public", "public", is_flag=True,
               help="Public build: full text only for outlets whose licence allows it.")
 @click.argument("out", type=click.Path(dir_okay=False))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crawler.cli.options import db_option, load_registry, open_archive, sources_option
+from crawler.cli.options import existing_db_option, load_registry, open_archive, sources_option
 
 if TYPE_CHECKING:
     from crawler.archive.core import WriterLock
@@ -31,7 +31,7 @@ def rebuild_stories(db: str, full: bool = True, lock: WriterLock | None = None) 
 
 @click.command()
 @sources_option
-@db_option
+@existing_db_option
 def retopic(sources: str, db: str) -> None:
     """Re-apply the registry's [topic] to every archived article, without re-crawling."""
     from crawler.registry.topic import TopicMatcher
@@ -46,7 +46,7 @@ def retopic(sources: str, db: str) -> None:
 
 
 @click.command()
-@db_option
+@existing_db_option
 def reframe(db: str) -> None:
     """Rebuild naming/frame mentions and KWIC lines from the lexicon, then the stories."""
     archive = open_archive(db)
@@ -60,7 +60,7 @@ def reframe(db: str) -> None:
 
 
 @click.command()
-@db_option
+@existing_db_option
 @click.option("--full", is_flag=True,
               help="Re-cluster the whole archive, not only what changed since the last build.")
 def stories(db: str, full: bool) -> None:
@@ -69,7 +69,7 @@ def stories(db: str, full: bool) -> None:
 
 
 @click.command()
-@db_option
+@existing_db_option
 @click.option("--lang", required=True, help="One language (stems are compared within it).")
 @click.option("-a", "group_a", multiple=True, required=True, metavar="ID|kind:KIND",
               help="Group A: outlet ids or kind:<outlet kind> (repeatable).")

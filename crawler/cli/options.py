@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -22,6 +23,22 @@ CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
 db_option = click.option(
     "--db", "db", default="archive.db", show_default=True, envvar="MEDIAWATCH_DB",
     type=click.Path(dir_okay=False), help="The archive (created and migrated if missing).",
+)
+
+
+def _existing(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not ctx.resilient_parsing and not Path(value).exists():
+        raise click.ClickException(f"{value} does not exist: run `mediawatch crawl` first, or "
+                                   "`mediawatch demo` for an offline example")
+    return value
+
+
+# For commands that read or re-derive an archive: a mistyped path is an error, never a new
+# empty archive (`warc export` of one wrote an empty WARC file and said nothing was wrong).
+existing_db_option = click.option(
+    "--db", "db", default="archive.db", show_default=True, envvar="MEDIAWATCH_DB",
+    type=click.Path(dir_okay=False), callback=_existing,
+    help="The archive (an existing one: a missing file is an error, not a new archive).",
 )
 sources_option = click.option(
     "--sources", "sources", default="sources.toml", show_default=True,
@@ -132,7 +149,6 @@ def restarts_note(n: int) -> str:
 def read_only(db: str) -> Any:
     """The archive opened read-only (never created, never migrated)."""
     import sqlite3
-    from pathlib import Path
 
     import sqlite_utils
 

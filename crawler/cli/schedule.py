@@ -15,6 +15,7 @@ from crawler.cli.options import (
     contact_pairs,
     contact_warning,
     db_option,
+    existing_db_option,
     json_option,
     load_registry,
     open_archive,
@@ -204,14 +205,12 @@ def schedule_loop(sources: str, db: str, every: str, cycles: int | None) -> None
 
 @click.command()
 @sources_option
-@db_option
+@existing_db_option
 @json_option
 def status(sources: str, db: str, as_json: bool) -> None:
     """Each outlet: last run, what is due, health, open alerts (read-only; safe mid-crawl)."""
     from crawler.ops.status import collect, render
 
-    if not Path(db).exists():
-        raise click.ClickException(f"{db} does not exist: run `mediawatch crawl` first")
     registry = None
     if Path(sources).exists():
         registry = load_registry(sources)

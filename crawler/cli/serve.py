@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from crawler.cli.options import db_option, open_archive
+from crawler.cli.options import db_option, existing_db_option, open_archive
 from crawler.registry.model import load_registry as read_registry
 
 DATASETTE_DIR = Path(__file__).resolve().parents[2] / "datasette"
@@ -42,15 +42,12 @@ def datasette_command(db: str, host: str, port: int) -> list[str]:
 
 
 @click.command()
-@db_option
+@existing_db_option
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on (0.0.0.0 publishes it; it stays read-only).")
 def serve(db: str, port: int, host: str) -> None:
     """Publish the archive read-only with Datasette (search, facets, canned queries)."""
-    if not Path(db).exists():
-        raise click.ClickException(f"{db} does not exist: run `mediawatch crawl` first, "
-                                   "or `mediawatch demo` for an offline example.")
     open_archive(db).close()  # migrate an old archive before publishing it
     click.echo(f"Serving {db} at http://{host}:{port}/ (read-only; Ctrl-C stops)")
     sys.stdout.flush()

@@ -6,7 +6,13 @@ import json
 
 import click
 
-from crawler.cli.options import db_option, json_option, open_archive, source_ids_option
+from crawler.cli.options import (
+    db_option,
+    existing_db_option,
+    json_option,
+    open_archive,
+    source_ids_option,
+)
 
 
 @click.group()
@@ -59,7 +65,7 @@ def watch_add(db: str, name: str, query: str, langs: tuple[str, ...],
 
 
 @watch.command("list")
-@db_option
+@existing_db_option
 @json_option
 def watch_list(db: str, as_json: bool) -> None:
     """Every saved search with its filters and how many matches it has notified."""
@@ -88,7 +94,7 @@ def watch_list(db: str, as_json: bool) -> None:
 
 
 @watch.command("remove")
-@db_option
+@existing_db_option
 @click.argument("name")
 def watch_remove(db: str, name: str) -> None:
     """Forget the saved search NAME and what it has notified."""

@@ -331,12 +331,10 @@ def test_pages_a_pipeline_raised_on_in_a_worker_reach_the_archive_as_errors(
     fetched page: the worker hands it to the archiver as a failed extraction with its capture,
     keeping nothing derived from an extraction (crawler.ingest.extraction.fail_extraction)."""
     import json
-    import os
 
+    from helpers.failing_pipeline import importable_env
     from helpers.miniweb import T0, MiniWeb, at
 
-    tests = str(Path(__file__).parent)
-    env = {"PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
     pipelines = {"helpers.failing_pipeline.FailOn": 200,
                  "helpers.failing_pipeline.FailAfter": 500}
     db = tmp_path / "archive.db"
@@ -346,7 +344,7 @@ def test_pages_a_pipeline_raised_on_in_a_worker_reach_the_archive_as_errors(
         worker = at(T0, "crawl", "--sources", str(sources), "--redis", redis_url,
                     "--worker-id", "w1", *FAST, "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
                     "-s", "TEST_FAIL_BEFORE=/news/story-3",
-                    "-s", "TEST_FAIL_AFTER=/news/story-5", env=env)
+                    "-s", "TEST_FAIL_AFTER=/news/story-5", env=importable_env())
     assert worker.returncode == 0, worker.stderr[-3000:]
     archiver = at(T0, "archiver", "--redis", redis_url, "--db", str(db), "--drain",
                   "--idle-exit", "1")

@@ -11,14 +11,12 @@ page twice).
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers.failing_pipeline import importable_env
 from helpers.miniweb import T0, MiniWeb, crawl_at
-
-TESTS = Path(__file__).parent
 
 
 @pytest.mark.e2e
@@ -37,8 +35,7 @@ def test_pages_a_pipeline_raised_on_are_stored_as_errors_with_their_captures(
                        "-s", f"ITEM_PIPELINES={json.dumps(pipelines)}",
                        "-s", "TEST_FAIL_BEFORE=/news/story-3",
                        "-s", "TEST_FAIL_AFTER=/news/story-5", "-s", "TEST_FAIL_LAST=/news/story-7",
-                       env={"PYTHONPATH": os.pathsep.join([str(TESTS),
-                                                          os.environ.get("PYTHONPATH", "")])})
+                       env=importable_env())
     assert run.returncode == 0, run.stderr[-3000:]
     conn = sqlite3.connect(db)
     rows = dict(conn.execute(

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
+
+
+def importable_env() -> dict[str, str]:
+    """Environment for a `mediawatch` subprocess that must import these pipelines
+    (-s ITEM_PIPELINES='{"helpers.failing_pipeline.FailOn": 200, ...}')."""
+    tests = str(Path(__file__).resolve().parents[1])
+    return {"PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
 
 
 class FailOn:

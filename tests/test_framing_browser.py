@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,47 @@ def test_vocabulary_page(site: Any, page: Page) -> None:  # noqa: F811
     assert page.locator("#fr-terms-b tr").count() > 1
     assert "prior" in page.locator("#fr-run").inner_text()
     assert Path(db).exists()
+
+
+_LAST_CHAR_SHOWN = """(td) => {
+  // Where the cell's last character is drawn: inside the cell, or cut off by its overflow.
+  const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+  let last = null;
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) if (n.data.trim()) last = n;
+  const end = last.data.trimEnd().length;
+  const range = document.createRange();
+  range.setStart(last, end - 1);
+  range.setEnd(last, end);
+  const ch = range.getBoundingClientRect(), cell = td.getBoundingClientRect();
+  return {inside: ch.left >= cell.left - 1 && ch.right <= cell.right + 1,
+          overflows: td.scrollWidth > td.clientWidth};
+}"""
+
+
+def test_kwic_left_context_keeps_the_words_next_to_the_hit(site: Any, page: Page) -> None:  # noqa: F811
+    _, base = site
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{base}/-/framing/kwic?concept=karabakh&copies=1")
+    cells = page.locator("#fr-kwic tr.fr-line td.l").all()
+    shown = [cell.evaluate(_LAST_CHAR_SHOWN) for cell in cells if cell.inner_text().strip()]
+    # Some left contexts are wider than their cell; those are cut at their start, so the word
+    # before the hit is always on screen (it was cut off: the cell showed the sentence's start).
+    assert any(s["overflows"] for s in shown)
+    assert all(s["inside"] for s in shown)
+
+
+def test_framing_pages_have_the_site_navigation_and_fit_the_window(site: Any, page: Page) -> None:  # noqa: F811
+    _, base = site
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{base}/-/framing/compare")
+    nav = page.locator("header .mw-nav")
+    assert nav.get_by_role("link", name="search", exact=True).get_attribute("href") == "/search"
+    assert page.locator("header .fr-nav").get_by_role("link", name="compare", exact=True).count() == 1
+    # the month table scrolls inside its box instead of widening the page
+    assert page.locator("#fr-rates th").count() > 10
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # the form's fields sit side by side, none drawn over another (Datasette's label width)
+    boxes = [b for lab in page.locator(".fr-form label").all() if (b := lab.bounding_box())]
+    assert len(boxes) == 4
+    for a, b in itertools.pairwise(boxes):
+        assert a["x"] + a["width"] <= b["x"] + 1 or a["y"] + a["height"] <= b["y"] + 1

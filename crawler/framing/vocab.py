@@ -18,6 +18,7 @@ from crawler.framing import CODE_VERSION
 from crawler.framing.fightin import log_odds_dirichlet, top_terms
 from crawler.framing.stopwords import stopwords_version
 from crawler.framing.tokenize import doc_stem_counts, stem_counts, tokenizer_id
+from crawler.framing.wirelead import without_wire_lead
 
 
 @dataclass
@@ -56,9 +57,10 @@ def _group_sql(members: list[str]) -> tuple[str, list[str]]:
 
 def select_texts(db: sqlite_utils.Database, spec: RunSpec, members: list[str],
                  other: list[str]) -> list[tuple[str, str]]:
-    """(article id, title + text) of one group's independent articles in the language/period."""
+    """(article id, title + text without its wire dateline) of one group's independent
+    articles in the language/period."""
     where, params = _group_sql(members)
-    sql = (f"SELECT a.id, coalesce(a.title, '') || '\n' || coalesce(a.text, '') FROM articles a "
+    sql = (f"SELECT a.id, coalesce(a.title, ''), coalesce(a.text, '') FROM articles a "
            "JOIN framing_articles fa ON fa.article_id = a.id "
            f"WHERE {where} AND a.lang = ? AND fa.independent = 1")
     params.append(spec.lang)  # every parameter is text; lengths are written into the SQL
@@ -74,7 +76,13 @@ def select_texts(db: sqlite_utils.Database, spec: RunSpec, members: list[str],
         sql += (" AND fa.story_id IN (SELECT sa.story_id FROM story_articles sa "
                 f"JOIN articles a ON a.id = sa.article_id WHERE {other_where})")
         params += other_params
-    return [(r[0], r[1]) for r in db.execute(sql, params).fetchall()]
+    return [(r[0], _words_of(r[1], r[2])) for r in db.execute(sql, params).fetchall()]
+
+
+def _words_of(title: str, text: str) -> str:
+    """What a run counts of an article: its title and its text after the wire dateline (an
+    agency's name and city would otherwise top every comparison with that agency)."""
+    return f"{title}\n{without_wire_lead(text)}"
 
 
 def run_fightin(db: sqlite_utils.Database, spec: RunSpec, created_at: str
@@ -87,8 +95,8 @@ def run_fightin(db: sqlite_utils.Database, spec: RunSpec, created_at: str
     # Informative prior: the language's whole archive, not just A+B, as Monroe et al.
     # (2008, section 3.5) do, so a word common everywhere is not "distinctive" of either side.
     background, _ = stem_counts(
-        (r[0] for r in db.execute(
-            "SELECT coalesce(title, '') || '\n' || coalesce(text, '') FROM articles "
+        (_words_of(*r) for r in db.execute(
+            "SELECT coalesce(title, ''), coalesce(text, '') FROM articles "
             "WHERE lang = ? AND extraction_status = 'ok'", [spec.lang])),
         spec.lang, stop=True)
     scores = log_odds_dirichlet(counts_a, counts_b, background, spec.prior_strength,
@@ -118,7 +126,7 @@ def run_fightin(db: sqlite_utils.Database, spec: RunSpec, created_at: str
                  "stop words removed",
         "prior_strength": spec.prior_strength, "min_count": spec.min_count,
         "min_docs": spec.min_docs, "stopwords": f"stopwords.toml {stopwords_version()}",
-        "tokenizer": tokenizer_id(spec.lang), "lexicon_version": spec.lexicon_version,
+        "tokenizer": f"{tokenizer_id(spec.lang)}+no-wire-lead", "lexicon_version": spec.lexicon_version,
         "code_version": CODE_VERSION,
         "docs_a": len(texts_a), "docs_b": len(texts_b),
         "tokens_a": sum(counts_a.values()), "tokens_b": sum(counts_b.values()),

@@ -1,0 +1,53 @@
+"""The wire dateline left out of distinctive-vocabulary runs: the agencies' conventions."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.framing.wirelead import wire_lead, without_wire_lead
+
+pytestmark = pytest.mark.unit
+
+# The opening conventions of the wire services an Armenia–Russia archive follows (TASS,
+# RIA Novosti, Reuters, AP, Armenpress in English and Armenian), on sentences written here.
+LEADS = [
+    ("МОСКВА, 10 ноября. /ТАСС/. ", "Президент России Владимир Путин"),
+    ("ЕРЕВАН, 23 февраля. /ТАСС/ ", "Премьер-министр Армении"),
+    ("МОСКВА, 10 ноя — РИА Новости. ", "Президент России"),
+    ("YEREVAN, Nov 10 (Reuters) - ", "Armenia's prime minister said"),
+    ("BRUSSELS (Reuters) - ", "The European Union"),
+    ("НЬЮ-ЙОРК, 10 ноября. /ТАСС/. ", "Генеральный секретарь ООН"),
+    ("LOS ANGELES (AP) — ", "An Armenian-American group"),
+    ("YEREVAN, Armenia (AP) — ", "Thousands rallied"),
+    ("YEREVAN, NOVEMBER 10, ARMENPRESS. ", "Prime Minister Nikol Pashinyan"),
+    ("ԵՐԵՎԱՆ, ՆՈՅԵՄԲԵՐԻ 10, ԱՐՄԵՆՊՐԵՍ։ ", "Վարչապետ Նիկոլ Փաշինյանը"),
+    ("ԵՐԵՎԱՆ, 10 նոյեմբերի — Արմենպրես: ", "Վարչապետ"),
+]
+
+# Openings that are sentences, not datelines: an acronym or a capitalised name first.
+NOT_LEADS = [
+    "NATO said on Monday that the exercise — planned in 2024. Then",
+    "CSTO — the alliance Armenia froze. It said",
+    "US, EU and Russia. The talks",
+    "МОСКВА. Путин заявил",
+    "Putin and Pashinyan met in Moscow (Reuters) - later",
+    "ОДКБ: 24/7 мониторинг /ежедневно/ — так",
+    "",
+]
+
+
+@pytest.mark.parametrize(("lead", "rest"), LEADS)
+def test_a_wire_dateline_is_left_out(lead: str, rest: str) -> None:
+    assert wire_lead(lead + rest) == len(lead)
+    assert without_wire_lead(lead + rest) == rest
+
+
+@pytest.mark.parametrize("text", NOT_LEADS)
+def test_an_ordinary_opening_is_kept(text: str) -> None:
+    assert wire_lead(text) == 0
+    assert without_wire_lead(text) == text
+
+
+def test_a_mark_past_the_first_line_of_text_is_not_a_lead() -> None:
+    far = "МОСКВА, " + "слово " * 30 + "/ТАСС/. Текст"
+    assert wire_lead(far) == 0

@@ -92,6 +92,27 @@ def test_seed_article_page(datasette_url: str, crawled: Crawl) -> None:
     assert 'href="https://www.transcend.org/tms/?p=294863"' in html
 
 
+def test_article_page_leads_to_the_same_story_in_other_outlets(datasette_url: str,
+                                                                crawled: Crawl) -> None:
+    [(aid, story)] = query(crawled.db, "select sa.article_id, s.id from story_articles sa "
+                           "join stories s on s.id = sa.story_id where s.n_outlets >= 3 "
+                           "order by s.n_articles desc, sa.article_id limit 1")
+    mates = query(crawled.db, "select a.id, s.name from story_articles sa join articles a "
+                  "on a.id = sa.article_id join sources s on s.id = a.source_id "
+                  "where sa.story_id = ? and a.id != ?", (story, aid))
+    assert len(mates) >= 2
+    html = get(f"{datasette_url}/article/{aid}")
+    section = html.split('id="mw-story"', 1)[1].split("</div>", 1)[0]
+    assert f'href="/-/framing/story/{story}"' in section
+    for mate, outlet in mates:
+        assert f'href="/article/{mate}"' in section and outlet in section, mate
+    assert f'href="/article/{aid}"' not in section
+    # an article alone in its story has no such section
+    [(alone,)] = query(crawled.db, "select sa.article_id from story_articles sa join stories s "
+                       "on s.id = sa.story_id where s.n_articles = 1 limit 1")
+    assert 'id="mw-story"' not in get(f"{datasette_url}/article/{alone}")
+
+
 def test_outlet_page_and_outlets(datasette_url: str, crawled: Crawl) -> None:
     html = get(f"{datasette_url}/outlet/exile")
     assert "Svobodny Bereg" in html and "<svg" in html and "Extraction failures" in html

@@ -52,6 +52,15 @@ where rowid in (
   union select rowid from articles where canonical_url = :rep
   union select rowid from articles where fingerprint = :fp)
 and id != :id"""
+# The story an article belongs to (clustered across outlets and languages) and its other
+# members: the same event as other outlets told it. Both are primary-key lookups.
+STORY_SQL = """select s.id, s.headline, s.n_articles, s.n_outlets, s.languages, sa.role
+from story_articles sa join stories s on s.id = sa.story_id where sa.article_id = ?"""
+STORY_MATES_SQL = """select a.id, a.title, a.source_id, a.lang, a.published, sa.role,
+  (select name from sources s where s.id = a.source_id) as outlet
+from story_articles sa join articles a on a.id = sa.article_id
+where sa.story_id = ? and sa.article_id != ? order by a.published, a.id limit ?"""
+STORY_MATES_SHOWN = 30
 # /search ranks (bm25, titles x10) the newest RANK_WINDOW matches (all of them when fewer):
 # the best matches of a huge result set without scoring all of it. Totals are exact;
 # per-language counts are exact up to the window, then counts among its matches ("n+").
@@ -260,8 +269,16 @@ async def article_page(datasette: Any, request: Any) -> Response:
                          "the original of this" if art.get("republication_of") else
                          "the same text")
         elsewhere.append(r)
+    story, mates = None, []
+    if await _table_exists(db, "story_articles"):
+        found = [dict(r) for r in await db.execute(STORY_SQL, [aid])]
+        if found and (found[0]["n_articles"] or 0) > 1:
+            story = found[0]
+            mates = [dict(r) for r in await db.execute(
+                STORY_MATES_SQL, [story["id"], aid, STORY_MATES_SHOWN])]
     ctx = {"a": art, "source": dict(src[0]) if src else None, "dates": dates,
            "terms": terms, "versions": versions, "elsewhere": elsewhere,
+           "story": story, "mates": mates, "mates_shown": STORY_MATES_SHOWN,
            "paragraphs": [p for p in (art.get("text") or "").split("\n") if p.strip()]}
     return await _render(datasette, request, "mw_article.html", ctx)
 

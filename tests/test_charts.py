@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import itertools
 import re
@@ -69,3 +70,38 @@ def test_share_ticks_and_week_strip_years_never_overlap(charts: ModuleType) -> N
     weeks = {"Outlet": {start + timedelta(days=7 * i): 1 for i in range(60)}}
     years = [x for x, _, t in texts(str(charts.week_strip(weeks, "w"))) if t.isdigit()]
     assert len(years) == 2 and years[1] - years[0] >= 40  # 2019 dropped, 2020 and 2021 kept
+
+
+def test_long_outlet_names_fit_left_of_their_rows(charts: ModuleType) -> None:
+    long = "Федеральный вестник <i>(fixture)</i> — государственное агентство"
+    names = ["Yerevan Dispatch", long]
+    strip = str(charts.week_strip({n: {date(2024, 5, 6): 1} for n in names}, "weeks"))
+    rows = str(charts.stacked_rows({n: {"ok": 3, "dropped": 1} for n in names}, "outcomes"))
+    for svg in (strip, rows):
+        shown = re.findall(r'text-anchor="end"><title>([^<]*)</title>([^<]*)</text>', svg)
+        assert [full for full, _ in shown] == ["Yerevan Dispatch", long.replace("<", "&lt;")
+                                               .replace(">", "&gt;")]
+        # at 12 px a name of 24 characters stays inside the 184 px margin; the whole name
+        # is the tooltip (it ran past the chart's left edge before)
+        assert shown[0][1] == "Yerevan Dispatch"
+        assert shown[1][1].endswith("…")
+        assert len(html.unescape(shown[1][1])) <= charts.ROW_LABEL_CHARS
+        assert "<i>" not in svg
+
+
+def test_an_outlets_volume_chart_shows_the_months_it_published_nothing() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "mw_test_pages_archive", PLUGIN.with_name("pages_archive.py"))
+    assert spec and spec.loader
+    pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pages)
+    # Bars for the months with articles only put November and February side by side.
+    periods, counts = pages.calendar_series([("2023-11", 2, 1), ("2024-02", 3, 0)])
+    assert periods == ["2023-11", "2023-12", "2024-01", "2024-02"]
+    assert counts == [(2, 1), (0, 0), (0, 0), (3, 0)]
+    # Fifteen years are drawn per year; undated rows and nothing at all are no bars.
+    periods, counts = pages.calendar_series([("2010-01", 2, 1), ("2010-07", 1, 1),
+                                             ("2024-02", 3, 0), (None, 9, 9)])
+    assert periods[0] == "2010" and periods[-1] == "2024" and len(periods) == 15
+    assert counts[0] == (3, 2) and counts[1] == (0, 0) and counts[-1] == (3, 0)
+    assert pages.calendar_series([]) == ([], [])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -301,6 +302,30 @@ async def outlets_page(datasette: Any, request: Any) -> Response:
     return await _render(datasette, request, "mw_outlets.html", {"outlets": rows})
 
 
+MAX_MONTHS = 120  # longer spans are drawn per year: a bar per month would be under 6 px
+
+
+def calendar_series(monthly: list[tuple[str, int, int]]
+                    ) -> tuple[list[str], list[tuple[int, int]]]:
+    """Every month from the first to the last (YYYY-MM, counts), months without articles as
+    zeros, so that a gap in an outlet's coverage shows as one; per year past MAX_MONTHS."""
+    found = {m: (n, k) for m, n, k in monthly if re.fullmatch(r"\d{4}-\d{2}", m or "")}
+    if not found:
+        return [], []
+    y0, m0 = map(int, min(found).split("-"))
+    y1, m1 = map(int, max(found).split("-"))
+    months, y, m = [], y0, m0
+    while (y, m) <= (y1, m1):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    if len(months) <= MAX_MONTHS:
+        return months, [found.get(m, (0, 0)) for m in months]
+    years = [str(y) for y in range(y0, y1 + 1)]
+    per_year = {y: (sum(n for m, (n, _) in found.items() if m[:4] == y),
+                    sum(k for m, (_, k) in found.items() if m[:4] == y)) for y in years}
+    return years, [per_year[y] for y in years]
+
+
 async def outlet_page(datasette: Any, request: Any) -> Response:
     """One outlet: registry entry, volume over time, latest articles, extraction failures."""
     db = datasette.get_database()
@@ -317,10 +342,11 @@ async def outlet_page(datasette: Any, request: Any) -> Response:
         "select published_month, count(*), sum(on_topic) from articles where source_id = ? "
         "and published_month is not null group by published_month order by published_month",
         [oid]))
-    chart = charts.grouped_bars([r[0] for r in monthly],
-                                {"articles": [r[1] for r in monthly],
-                                 "on topic": [r[2] or 0 for r in monthly]},
-                                f"Articles per month: {source['name']}")
+    periods, counts = calendar_series([(r[0], r[1], r[2] or 0) for r in monthly])
+    chart = charts.grouped_bars(periods, {"articles": [c[0] for c in counts],
+                                          "on topic": [c[1] for c in counts]},
+                                f"Articles per {'month' if len(periods[0]) > 4 else 'year'}: "
+                                f"{source['name']}" if periods else "No dated articles")
     latest = [dict(r) for r in await db.execute(
         "select id, title, published, lang, on_topic, extraction_status from articles "
         "where source_id = ? order by published desc limit 20", [oid])]

@@ -69,6 +69,17 @@ def _text(x: float, y: float, label: Any, size: int = 11, anchor: str = "start",
                   ).format(x, y, size, anchor, Markup(extra), label)
 
 
+ROW_LABEL_CHARS = 24  # what fits the 184 px left of a row chart at 12 px, in any script
+
+
+def _row_label(x: float, y: float, name: str) -> Markup:
+    """An outlet's name left of its row, cut with "…" to fit the margin (the whole name in
+    the tooltip): a long name ran past the chart's left edge."""
+    shown = name if len(name) <= ROW_LABEL_CHARS else name[:ROW_LABEL_CHARS - 1].rstrip() + "…"
+    return Markup('<text x="{:.1f}" y="{:.1f}" font-size="12" text-anchor="end">'
+                  "<title>{}</title>{}</text>").format(x, y, name, shown)
+
+
 def nice_ticks(peak: float, count: int = 4, integer: bool = False) -> list[float]:
     """Round tick values from 0 to at least peak (1, 2, 2.5 or 5 times a power of ten);
     whole numbers only for counts."""
@@ -249,7 +260,7 @@ def stacked_rows(rows: dict[str, dict[str, int]], label: str, width: int = 760,
     body: list[Markup] = []
     for r, (name, parts) in enumerate(rows.items()):
         y, x = 10 + r * 26, 190.0
-        body.append(_text(184, y + 14, name, 12, "end"))
+        body.append(_row_label(184, y + 14, name))
         for k in keys:
             w = (width - 200) * parts.get(k, 0) / peak
             if w:
@@ -281,7 +292,7 @@ def week_strip(weeks: dict[str, dict[date, int]], label: str, width: int = 760) 
     body = []
     for r, (name, per) in enumerate(weeks.items()):
         y = 10 + r * 34
-        body.append(_text(left - 6, y + 20, name, 12, "end"))
+        body.append(_row_label(left - 6, y + 20, name))
         body.append(Markup('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc"/>').format(
             left, y + 28, width - 10, y + 28))
         for d, n in per.items():

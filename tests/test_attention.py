@@ -270,3 +270,28 @@ def test_distinctive_terms_in_parallel_threads(demo_db: Path) -> None:
     assert english["matches_sampled"] >= 3 and english["terms"]
     assert all(t["z"] > 0 and t["matches"] > 0 for t in english["terms"])
     assert results[:6] == results[6:12]  # deterministic samples: the same terms every time
+
+
+def test_queries_that_search_the_same_thing_are_said_to(demo_url: str) -> None:
+    # The docs' first example compared "Artsakh" with "Нагорный Карабах": both expand to every
+    # spelling of the region, so the page drew one line twice and said nothing.
+    same = [("q", "Artsakh"), ("q", "Нагорный Карабах"), ("q", "Pashinyan")]
+    assert expand_query("Artsakh") == expand_query("Нагорный Карабах")
+    doc = attention_json(demo_url, same)
+    lines = {}
+    for s in doc["series"]:
+        lines.setdefault(s["key"], {})[s["query"]] = [p["matches"] for p in s["points"]]
+    assert lines and all(per[0] == per[1] for per in lines.values())  # query 0 and query 1
+    status, html = get(f"{demo_url}/-/attention?{urlencode(same)}")
+    assert status == 200
+    notes = re.findall(r'<p class="mw-note mw-same"[^>]*>(.*?)</p>', html, re.S)
+    assert len(notes) == 1
+    assert "<q>Artsakh</q> and <q>Нагорный Карабах</q> search the same thing" in notes[0]
+    assert "<q>Pashinyan</q>" not in notes[0]
+    literal = re.search(r'<a href="\?([^"]+)">search literally</a>', notes[0])
+    assert literal and "literal=1" in literal.group(1)
+    status, as_written = get(f"{demo_url}/-/attention?{literal.group(1).replace('&amp;', '&')}")
+    assert status == 200 and "mw-same" not in as_written
+    # queries that differ get no note
+    status, html = get(f"{demo_url}/-/attention?{urlencode([('q', 'CSTO'), ('q', 'ЕАЭС')])}")
+    assert status == 200 and "mw-same" not in html

@@ -15,6 +15,7 @@ import csv
 import importlib.util
 import io
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -232,10 +233,21 @@ async def _page(datasette: Any, request: Any, req: AttentionRequest | None,
             "terms_href": lambda i: f"/-/attention/terms?{urlencode(base + f.args() + [('i', str(i))])}",
             "search_href": lambda q: "/search?" + urlencode([("q", q), *f.args()]),
             "clauses": [explain(q, literal=f.literal) for q in req.queries],
+            "same": same_searches(req.queries, [f.expand(q) for q in req.queries]),
             "watch_cmd": [watch_command(q, f) for q in req.queries],
         })
     html = await datasette.render_template("mw_attention.html", ctx, request=request)
     return Response.html(html, status=status)
+
+
+def same_searches(queries: Sequence[str], expanded: Sequence[str | None]) -> list[list[str]]:
+    """Groups of queries that search exactly the same thing ("Artsakh" and "Нагорный Карабах"
+    both expand to every spelling of the region): their lines coincide, which the page says."""
+    groups: dict[str, list[str]] = {}
+    for q, expr in zip(queries, expanded, strict=True):
+        if expr:
+            groups.setdefault(expr, []).append(q)
+    return [g for g in groups.values() if len(g) > 1]
 
 
 async def terms_view(datasette: Any, request: Any) -> Response:

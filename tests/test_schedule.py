@@ -124,14 +124,14 @@ def test_cron_line_runs_crawl_due_under_a_lock(tmp_path: Path) -> None:
     line = (tmp_path / "cron" / "mediawatch.crontab").read_text().splitlines()[-1]
     # The optional mediawatch.env beside the archive is read first (as systemd's unit does).
     secrets = f"{tmp_path}/mediawatch.env"
-    assert f" set -a; [ ! -r {secrets} ] || . {secrets}; set +a; " in line
+    assert f" {{ set -a; [ ! -r {secrets} ] || {{ if sh -n {secrets}; then . {secrets}; " in line
     fields = line.split(" set +a; ")[0].split()[:5] + line.split(" set +a; ")[1].split()
     assert fields[:5] == ["*/15", "*", "*", "*", "*"]
     assert fields[5].endswith("flock") and fields[6:10] == ["-n", "-E", "0",
                                                             f"{tmp_path}/a.db.due.lock"]
     assert fields[10] == MEDIAWATCH and fields[11:13] == ["crawl", "--due"]
     assert f"--sources {tmp_path}/s.toml --db {tmp_path}/a.db" in line
-    assert line.endswith(f">> {tmp_path}/a-cron.log 2>&1")
+    assert line.endswith(f"; }} >> {tmp_path}/a-cron.log 2>&1")
     printed = run_mediawatch("schedule", "cron", "--every", "7m")
     assert printed.returncode != 0 and "divisor" in printed.stderr
 
@@ -165,11 +165,10 @@ def test_scheduled_crawls_carry_the_contact_of_the_shell_that_made_them(tmp_path
     assert f"put a line MEDIAWATCH_CONTACT=... in {tmp_path}/mediawatch.env" in plain.stderr
 
 
-def test_the_cron_line_as_cron_runs_it_crawls_with_the_contact_from_mediawatch_env(
-        tmp_path: Path) -> None:
-    """The generated line's command, run by /bin/sh as cron runs it (no exports of the user's
-    shell): a real crawl of a loopback outlet whose User-Agent names the contact written in
-    mediawatch.env beside the archive."""
+def _cron_run(tmp_path: Path, env_text: str) -> tuple[str, list[str]]:
+    """Make the cron line for a loopback outlet, write mediawatch.env, and run the line's
+    command with /bin/sh as cron runs it (no exports of the user's shell): its log and the
+    User-Agents the outlet saw."""
     with MiniWeb("wire") as web:
         web["wire"].add(T0, 2)
         sources = web.write_sources(tmp_path / "sources.toml")
@@ -179,15 +178,30 @@ def test_the_cron_line_as_cron_runs_it_crawls_with_the_contact_from_mediawatch_e
                                "--db", str(db)], capture_output=True, text=True, env=bare,
                               timeout=60)
         assert made.returncode == 0, made.stderr
-        (tmp_path / "mediawatch.env").write_text("MEDIAWATCH_CONTACT=mailto:desk@example.org\n")
+        (tmp_path / "mediawatch.env").write_text(env_text)
         command = made.stdout.splitlines()[-1].split(" ", 5)[5].replace("\\%", "%")
         cron = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh"}
         ran = subprocess.run(["/bin/sh", "-c", command], env=cron, timeout=300)
         assert ran.returncode == 0
-        log = (tmp_path / "archive-cron.log").read_text()
-        assert "crawl run 1: finished" in log, log[-3000:]
-        agents = web["wire"].user_agents
+        return (tmp_path / "archive-cron.log").read_text(), web["wire"].user_agents
+
+
+def test_the_cron_line_as_cron_runs_it_crawls_with_the_contact_from_mediawatch_env(
+        tmp_path: Path) -> None:
+    """A real crawl by the generated line whose User-Agent names the contact written in
+    mediawatch.env beside the archive."""
+    log, agents = _cron_run(tmp_path, "MEDIAWATCH_CONTACT=mailto:desk@example.org\n")
+    assert "crawl run 1: finished" in log, log[-3000:]
     assert agents and all("mailto:desk@example.org" in a for a in agents), agents
+
+
+def test_a_mediawatch_env_sh_cannot_read_does_not_stop_the_crawl(tmp_path: Path) -> None:
+    """An unclosed quote in mediawatch.env: `.` of it ended cron's shell, so no crawl ran and
+    no crawl_runs row said so. The crawl now runs without the file and the log says why."""
+    log, agents = _cron_run(tmp_path, 'MEDIAWATCH_CONTACT="mailto:desk@example.org\n')
+    assert "crawl run 1: finished" in log, log[-3000:]
+    assert "mediawatch.env is not valid sh" in log and "not read" in log
+    assert agents and not any("desk@example.org" in a for a in agents), agents
 
 
 def test_the_lock_makes_a_second_run_skip_instead_of_overlapping(tmp_path: Path) -> None:

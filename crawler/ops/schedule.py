@@ -155,12 +155,18 @@ def cron_line(sources: str | Path, db: str | Path, seconds: int, log: str | Path
     sets `env` (e.g. the User-Agent's contact) for the crawl command only."""
     command = [_flock(), "-n", "-E", "0", str(lock_path(db)), *due_command(sources, db)]
     secrets = shlex.quote(str(env_file(db)))
-    text = " ".join([f"set -a; [ ! -r {secrets} ] || . {secrets}; set +a;",
+    # A file sh cannot parse is not sourced (`.` of it would end the shell before the crawl):
+    # the crawl runs without it and the log says why.
+    read = (f"if sh -n {secrets}; then . {secrets}; else echo \"mediawatch: {secrets} is not "
+            "valid sh (KEY=value lines, values with spaces quoted): not read\" >&2; fi")
+    text = " ".join([f"set -a; [ ! -r {secrets} ] || {{ {read}; }}; set +a;",
                      *(f"{k}={shlex.quote(v)}" for k, v in sorted((env or {}).items())),
                      *(shlex.quote(c) for c in command)])
     log_path = shlex.quote(str(Path(log).resolve()))
     # cron treats % as a newline: escape it in paths.
-    line = f"{cron_schedule(seconds)} {text} >> {log_path} 2>&1"
+    # One group, so that what the shell says before the crawl (a file it cannot read) is
+    # in the log too, not only in cron's mail.
+    line = f"{cron_schedule(seconds)} {{ {text}; }} >> {log_path} 2>&1"
     return line.replace("%", "\\%")
 
 

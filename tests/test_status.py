@@ -96,8 +96,9 @@ def test_a_crawl_of_live_outlets_warns_while_the_contact_is_the_placeholder(
                     'feeds = ["https://example.org/feed.xml"]\n', encoding="utf-8")
     bare = {k: v for k, v in os.environ.items() if k != "MEDIAWATCH_CONTACT"}
 
-    def crawl(sources: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([MEDIAWATCH, "crawl", "--sources", str(sources), "--db",
+    def crawl(sources: Path, env: dict[str, str], *more: str
+              ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([MEDIAWATCH, "crawl", *more, "--sources", str(sources), "--db",
                                str(tmp_path / f"{sources.stem}.db"), "-s",
                                "MEDIAWATCH_LOOPBACK_ONLY=1"], capture_output=True, text=True,
                               env=env, timeout=300)
@@ -110,6 +111,15 @@ def test_a_crawl_of_live_outlets_warns_while_the_contact_is_the_placeholder(
     assert outcomes == [("dropped",)]  # not one request left loopback
     told = crawl(live, {**bare, "MEDIAWATCH_CONTACT": "mailto:desk@example.org"})
     assert told.returncode == 0 and "placeholder" not in told.stderr
+    # `crawl --due` with nothing due contacts no one: no warning (every scheduled run said it)
+    idle = crawl(live, bare, "--due")
+    assert idle.returncode == 0 and "nothing is due" in idle.stdout, idle.stdout
+    assert "placeholder" not in idle.stderr
+    fresh = tmp_path / "fresh.toml"  # a new archive: everything is due, so it warns
+    fresh.write_text(live.read_text(encoding="utf-8"), encoding="utf-8")
+    due = crawl(fresh, bare, "--due")
+    assert due.returncode == 0 and "due: far:" in due.stdout, due.stdout
+    assert due.stderr.count("warning: the User-Agent names the placeholder contact") == 1
     with MiniWeb("alpha") as web:
         web["alpha"].add(T0, 1)
         local = crawl(web.write_sources(tmp_path / "local.toml"), bare)

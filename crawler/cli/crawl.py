@@ -82,7 +82,8 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
     except UsageError as exc:
         raise click.ClickException(str(exc)) from exc
     chosen = registry.chosen(source_ids)
-    warn_before_live_contact(pairs, [s.homepage for s in chosen])
+    if not due:  # --due warns once it knows which outlets it will contact, if any
+        warn_before_live_contact(pairs, [s.homepage for s in chosen])
     if redis_url:
         from crawler.cli.distributed import run_worker
 
@@ -95,8 +96,10 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         if due:
             settings.set("MEDIAWATCH_DUE_ONLY", True, priority="cmdline")
             settings.set("MEDIAWATCH_CANARY_MODE", "due", priority="cmdline")
-            if not _report_due(registry, db, list(source_ids)):
-                return  # nothing due: no Scrapy, no requests, no crawl_runs row
+            plan = _report_due(registry, db, list(source_ids))
+            if not plan:
+                return  # nothing due: no Scrapy, no requests, no crawl_runs row, no warning
+            warn_before_live_contact(pairs, [s.homepage for s in chosen if s.id in plan])
         from crawler.runner import run_crawl
 
         run_crawl(settings)
@@ -106,8 +109,8 @@ def crawl(sources: str, db: str, source_ids: tuple[str, ...], recheck: bool, due
         click.echo(rebuild_stories(db, full=False, lock=lock))  # only what the new articles change
 
 
-def _report_due(registry: Registry, db: str, source_ids: list[str]) -> bool:
-    """Say what `crawl --due` will fetch; False when nothing is due (and when next)."""
+def _report_due(registry: Registry, db: str, source_ids: list[str]) -> set[str]:
+    """Say what `crawl --due` will fetch; the outlets due (none: say when next)."""
     from crawler.archive.view import CrawlState
     from crawler.clock import utcnow
     from crawler.ops.schedule import next_wakeup, plan_due
@@ -122,10 +125,10 @@ def _report_due(registry: Registry, db: str, source_ids: list[str]) -> bool:
     if not plan:
         later = f"; next: {wakeup[1]} at {wakeup[0]}" if wakeup else ""
         click.echo(f"nothing is due at {utcnow()}{later}")
-        return False
+        return set()
     for sid, what in plan.items():
         click.echo(f"due: {sid}: {what.describe()}")
-    return True
+    return set(plan)
 
 
 def schedule_settings(settings: Any, registry: Registry, db: str, pairs: dict[str, str],

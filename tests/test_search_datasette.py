@@ -150,3 +150,12 @@ def test_hostile_markup_is_escaped_everywhere(datasette_url: str, crawled: Crawl
         assert "<script>window.__mwxss" not in html, path  # ...but never as markup
         assert "<img src=x onerror" not in html and "<svg onload" not in html, path
         assert 'href="javascript:' not in html, path
+
+
+def test_a_query_with_nothing_to_find_says_what_is_missing(datasette_url: str) -> None:
+    # "-Putin" (only a word to leave out) and "*" were both "Nothing to search for" alone.
+    negative = get(f"{datasette_url}/search?q={q('-Putin')}")
+    assert "Nothing to search for in <q>-Putin</q>: a search needs a word to find" in negative
+    assert "mw-total" not in negative
+    empty = get(f"{datasette_url}/search?q={q('*')}")
+    assert "Nothing to search for in <q>*</q>: write a word" in empty

@@ -51,3 +51,20 @@ def test_an_ordinary_opening_is_kept(text: str) -> None:
 def test_a_mark_past_the_first_line_of_text_is_not_a_lead() -> None:
     far = "МОСКВА, " + "слово " * 30 + "/ТАСС/. Текст"
     assert wire_lead(far) == 0
+
+
+def test_attention_terms_read_the_reports_without_their_dateline() -> None:
+    import sqlite3
+
+    from crawler.search.attention_terms import TEXT_CHARS, _texts
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE articles (title TEXT, text TEXT)")
+    conn.executemany("INSERT INTO articles VALUES (?, ?)", [
+        ("Путин и Пашинян", "МОСКВА, 25 мая. /ТАСС/. Президент России провел переговоры."),
+        ("Armenia and the CSTO", "Armenia froze its participation. " * 200),
+        (None, None)])
+    texts = _texts(conn, [1, 2, 3])
+    assert texts[0] == "Путин и Пашинян\nПрезидент России провел переговоры."
+    assert texts[1].startswith("Armenia and the CSTO\nArmenia froze") and len(texts[1]) == TEXT_CHARS
+    assert texts[2] == "\n"

@@ -22,6 +22,18 @@ LEADS = [
     ("YEREVAN, NOVEMBER 10, ARMENPRESS. ", "Prime Minister Nikol Pashinyan"),
     ("ԵՐԵՎԱՆ, ՆՈՅԵՄԲԵՐԻ 10, ԱՐՄԵՆՊՐԵՍ։ ", "Վարչապետ Նիկոլ Փաշինյանը"),
     ("ԵՐԵՎԱՆ, 10 նոյեմբերի — Արմենպրես: ", "Վարչապետ"),
+    # Openings of real reports (realpages, from htmldate's test set: Apache-2.0 repository,
+    # page content third-party; the first words only): https://tass.ru/moskva/8836033,
+    # a RIA Novosti page of Chromium's encoding tests, Kazinform, UNN.
+    ("МОСКВА, 29 июня. /ТАСС/. ", "Движение от Можайского до Новорижского шоссе"),
+    ("МОСКВА, 9 янв - РИА Новости. ", "Надежды на разрешение в пятницу кризиса"),
+    ("ПЕТРОПАВЛОВСК. КАЗИНФОРМ – ", "Бройлерную птицефабрику и молочно-товарную ферму"),
+    ("КИЕВ. 3 декабря. УНН. ", "Парламент Молдовы на заседании в четверг, 3 декабря"),
+    # and of devsets/fields (reviewed bodies of real pages): Reuters 2023-05-16, 2024-03-07,
+    # Washington Times (AP) 2023-04-28
+    ("KATHMANDU, April 25 (Reuters) - ", "Nepal's civil aviation authority"),
+    ("BEIRUT/THE HAGUE, March 7 (Reuters) - ", "An Israeli tank crew"),
+    ("INDIANAPOLIS (AP) — ", "A messy state budget deal"),
 ]
 
 # Openings that are sentences, not datelines: an acronym or a capitalised name first.
@@ -30,6 +42,12 @@ NOT_LEADS = [
     "CSTO — the alliance Armenia froze. It said",
     "US, EU and Russia. The talks",
     "МОСКВА. Путин заявил",
+    "МОСКВА. ОДКБ и ЕАЭС обсудили",
+    "NATO, EU. The talks",
+    # openings in capitals of real pages in devsets/fields that are not datelines
+    "INTERNATIONAL Golden Institute (IGI School of Economics Jakarta)",
+    "CHINESE AGGRESSION: Manila accused Beijing’s ‘maritime militia’",
+    "REBECCA Cooke is the childhood sweetheart of England football",
     "Putin and Pashinyan met in Moscow (Reuters) - later",
     "ОДКБ: 24/7 мониторинг /ежедневно/ — так",
     "",

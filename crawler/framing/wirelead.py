@@ -9,9 +9,8 @@ leave the lead out; the text itself is untouched.
 The rule is the wire convention itself, not a list of agencies: the text starts with a place
 in capitals (words all upper case, three letters or more), and within the first
 ``_MAX_LEAD`` characters the lead ends with the agency's mark: a name between slashes, a name
-in parentheses before a dash, a dash after the date before a name and a full stop, or, where
-the whole lead is in capitals and names place and date ("YEREVAN, NOVEMBER 10,"), its first
-full stop or dash. An acronym opening a sentence ("NATO said", "CSTO — the alliance") is no
+in parentheses before a dash, a dash after the date before a name and a full stop, or a name
+in capitals after the date or right after the place, ended by a full stop or a dash. An acronym opening a sentence ("NATO said", "CSTO — the alliance") is no
 lead: it has none of these marks.
 """
 
@@ -29,19 +28,25 @@ _MARKS = (
     (re.compile(rf"\([^\W\d_][^()\n]{{0,39}}\)\s*{_DASH}+\s*"), False),  # YEREVAN, Nov 10 (Reuters) -
     (re.compile(rf"\s{_DASH}\s*[^\n.!?։:]{{1,40}}?[.։:]\s+"), True),  # МОСКВА, 10 ноя — РИА Новости.
 )
-# YEREVAN, NOVEMBER 10, ARMENPRESS. (։ is the Armenian full stop)
-_CAPS_END = re.compile(rf"(?:[.։]|\s{_DASH})\s+")
+# The agency's name in capitals after the place and date, then a full stop or a dash:
+# "YEREVAN, NOVEMBER 10, ARMENPRESS." and "КИЕВ. 3 декабря. УНН." (։ the Armenian full stop),
+# or right after the place before a dash: "ПЕТРОПАВЛОВСК. КАЗИНФОРМ –".
+_AGENCY = r"([^\W\d_][\w.]*(?:\s[^\W\d_][\w.]*){0,2})"
+_DATED_NAME = re.compile(
+    rf"[.,]\s*[^\n.,/()]{{0,25}}?\d[^\n.,/()]{{0,25}}?[.,]\s*{_AGENCY}\s*(?:[.։:]|\s?{_DASH})\s+")
+_NAME_DASH = re.compile(rf"\.\s*{_AGENCY}\s?{_DASH}\s+")
 
 
 def _place_end(text: str) -> int:
-    """Where the place in capitals that opens ``text`` ends ("НЬЮ-ЙОРК", "LOS ANGELES"), or 0."""
+    """Where the place in capitals that opens ``text`` ends ("НЬЮ-ЙОРК", "LOS ANGELES",
+    "BEIRUT/THE HAGUE"), or 0."""
     end = 0
     for word in _WORD.finditer(text[:_MAX_LEAD]):
         gap = text[end:word.start()]
-        if not word.group().isupper() or (end and gap not in (" ", "-")):
+        if not word.group().isupper() or (end and gap not in (" ", "-", "/")):
             break
         end = word.end()
-    return end if end and len(text[:end].replace(" ", "").replace("-", "")) >= 3 else 0
+    return end if end and len(text[:end].replace(" ", "").replace("-", "").replace("/", "")) >= 3 else 0
 
 
 def wire_lead(text: str) -> int:
@@ -54,13 +59,13 @@ def wire_lead(text: str) -> int:
         found = mark.search(head, place)
         between = head[place:found.start()] if found else ""
         # Between the place and the mark: nothing, or ", date" ("ОДКБ: 24/7 ..." is a sentence).
-        if found and (not between.strip() or between.startswith(",")) and ":" not in between \
+        if found and (not between.strip() or between[0] in ",.") and ":" not in between \
                 and (not dated or any(ch.isdigit() for ch in between)):
             return found.end()
-    caps = _CAPS_END.search(head, place)
-    lead = head[place:caps.start()] if caps else ""
-    if lead.startswith(",") and not any(ch.islower() for ch in lead):
-        return caps.end() if caps else 0
+    for named in (_DATED_NAME, _NAME_DASH):
+        found = named.match(head, place)
+        if found and found.group(1).isupper():
+            return found.end()
     return 0
 
 

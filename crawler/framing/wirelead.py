@@ -10,8 +10,9 @@ The rule is the wire convention itself, not a list of agencies: the text starts 
 in capitals (words all upper case, three letters or more), and within the first
 ``_MAX_LEAD`` characters the lead ends with the agency's mark: a name between slashes, a name
 in parentheses before a dash, a dash after the date before a name and a full stop, or a name
-in capitals after the date or right after the place, ended by a full stop or a dash. An acronym opening a sentence ("NATO said", "CSTO — the alliance") is no
-lead: it has none of these marks.
+in capitals after the date or right after the place, ended by a full stop or a dash. An
+acronym opening a sentence ("NATO said", "CSTO — the alliance") is no lead: it has none of
+these marks. A dateline that names only a place ("WASHINGTON —") is kept: it names no agency.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def _place_end(text: str) -> int:
         if not word.group().isupper() or (end and gap not in (" ", "-", "/")):
             break
         end = word.end()
-    return end if end and len(text[:end].replace(" ", "").replace("-", "").replace("/", "")) >= 3 else 0
+    letters = sum(ch.isalpha() for ch in text[:end])
+    return end if letters >= 3 else 0
 
 
 def wire_lead(text: str) -> int:

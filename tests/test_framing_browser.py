@@ -58,9 +58,11 @@ def test_compare_bar_click_reaches_the_sentences(site: Any, page: Page) -> None:
     hits = [h.lower() for h in lines.locator("td.h").all_inner_texts()]
     assert all("карабах" in h for h in hits)
     assert all(r.strip() for r in lines.locator("td.l").all_inner_texts() + ["x"])
-    # from a sentence to its article
+    # from a sentence to its article's page (it led to the raw table row)
+    title = lines.first.locator("a").inner_text()
     lines.first.locator("a").click()
-    assert "articles" in page.url
+    page.wait_for_url("**/article/**")
+    assert title.rstrip("…")[:40] in page.locator("h1.mw-title").inner_text()
 
 
 def test_compare_form_changes_concept_and_period(site: Any, page: Page) -> None:  # noqa: F811
@@ -85,6 +87,14 @@ def test_story_page_marks_the_republication(site: Any, page: Page) -> None:  # n
     assert {"original", "republication"} <= roles
     copy = page.locator('#fr-story tr[data-role="republication"]')
     assert "tms" in copy.inner_text() and "armnews" in copy.inner_text()
+    # the copy's headline opens its article page, which leads back to this story
+    story_url = page.url
+    copy.locator("td a").first.click()
+    page.wait_for_url("**/article/**")
+    back = page.locator("#mw-story a[href^='/-/framing/story/']")
+    assert back.count() == 1
+    back.click()
+    assert page.url == story_url
 
 
 def test_vocabulary_page(site: Any, page: Page) -> None:  # noqa: F811

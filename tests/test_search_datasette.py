@@ -119,6 +119,8 @@ def test_outlet_page_and_outlets(datasette_url: str, crawled: Crawl) -> None:
     assert "not_article" in html  # the live index that matches the article pattern
     assert "article_url_pattern" in html  # the registry entry
     outlets = get(f"{datasette_url}/outlets")
+    # languages in words, not the registry's JSON list (the page showed ["hy"])
+    assert "<td>hy</td>" in outlets and "[&#34;" not in outlets and '["' not in outlets
     assert outlets.count('href="/outlet/') == query(crawled.db, "select count(*) from sources")[0][0]
 
 

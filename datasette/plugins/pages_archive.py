@@ -294,12 +294,23 @@ async def outlets_page(datasette: Any, request: Any) -> Response:
         "(select count(*) from pages p where p.source_id = s.id and p.outcome in "
         "('empty', 'not_article', 'extraction_error')) as failures "
         "from sources s order by s.name")]
+    for r in rows:  # sources.language is a JSON list (["hy", "ru"]): shown as "hy, ru"
+        r["language"] = languages_text(r.get("language"))
     if await db.table_exists("probes"):  # the last `sources probe --write` verdict
         probes = {r["source_id"]: dict(r) for r in await db.execute(
             "select source_id, probed_at, ok, summary from probes")}
         for r in rows:
             r["probe"] = probes.get(r["id"])
     return await _render(datasette, request, "mw_outlets.html", {"outlets": rows})
+
+
+def languages_text(stored: str | None) -> str:
+    """An outlet's languages as the registry stores them (a JSON list) in plain words."""
+    try:
+        langs = json.loads(stored or "[]")
+    except ValueError:
+        return stored or ""
+    return ", ".join(str(x) for x in langs) if isinstance(langs, list) else str(langs)
 
 
 MAX_MONTHS = 120  # longer spans are drawn per year: a bar per month would be under 6 px

@@ -1019,3 +1019,15 @@ def m0015_story_feature_cache(db: Database) -> None:
                "    )")
     db.execute("CREATE INDEX IF NOT EXISTS story_features_published "
                "ON story_features(published)")
+
+
+@migrations(name="0016_stories_by_date")
+def m0016_stories_by_date(db: Database) -> None:
+    """Stories in date order for the stories page: one page of the newest at a time.
+
+    `/-/framing/stories` listed every story in one page, sorted on the fly: at a million
+    articles, hundreds of thousands of rows past Datasette's time limit. It now reads a page
+    at a time backwards along this index (first_published, then id for a stable order).
+    """
+    db.execute("CREATE INDEX IF NOT EXISTS stories_first_published "
+               "ON stories(first_published, id)")

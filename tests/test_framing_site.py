@@ -180,6 +180,33 @@ def test_compare_page_shows_different_naming_shares(site: tuple[Path, str]) -> N
     assert 'data-naming="betrayal"' in frames or 'data-naming="alliance"' in frames
 
 
+def test_the_stories_page_is_read_a_page_at_a_time(site: tuple[Path, str]) -> None:
+    """It listed every story in one page, sorted on the fly (at a million articles, hundreds
+    of thousands of rows past the time limit). Pages of ?size= follow each other newest
+    first, together exactly the stories of the archive; ?on_topic=1 keeps the topic's."""
+    db, base = site
+    every = query(db, "SELECT id FROM stories ORDER BY first_published DESC, id DESC")
+    assert len(every) > 10
+    seen: list[str] = []
+    url: str | None = f"{base}/-/framing/stories?all=1&size=4"
+    while url:
+        page = html.unescape(get(url))
+        rows = re.findall(r'<tr><td><a href="/-/framing/story/([^"]+)">', page)
+        assert 1 <= len(rows) <= 4
+        seen += rows
+        older = re.search(r'<a id="fr-older" href="([^"]+)">', page)
+        url = base + older.group(1) if older else None
+        assert len(seen) <= len(every)
+    assert seen == [r[0] for r in every]
+    topical = html.unescape(get(f"{base}/-/framing/stories?all=1&on_topic=1&size=500"))
+    listed = re.findall(r'<tr><td><a href="/-/framing/story/([^"]+)">', topical)
+    assert listed == [r[0] for r in query(db, "SELECT id FROM stories WHERE on_topic = 1 "
+                                               "ORDER BY first_published DESC, id DESC")]
+    assert len(listed) < len(every)
+    for bad in ("page=abc", "size=-3", "page=99999"):
+        assert "Stories across outlets" in get(f"{base}/-/framing/stories?{bad}")
+
+
 def test_story_and_vocabulary_pages(site: tuple[Path, str]) -> None:
     db, base = site
     sid = query(db, """SELECT sa.story_id FROM story_articles sa JOIN articles a

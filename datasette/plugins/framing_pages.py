@@ -232,14 +232,38 @@ async def public_statement(db: Any) -> str | None:
     return row[0] if row else None
 
 
+STORIES_PAGE, STORIES_MAX = 100, 500  # stories per page: default, most with ?size=
+
+
+def _positive(value: str | None, default: int, most: int) -> int:
+    """A page number or size from the query string; a bad one is the default."""
+    return min(max(int(value), 1), most) if (value or "").isdigit() else default
+
+
 async def stories_page(datasette: Any, request: Any) -> Response:
-    """Stories covered by at least two outlets (or all, with ?all=1), newest first."""
-    db = datasette.get_database()
-    show_all = bool(request.args.get("all"))
-    stories = await _rows(db, "SELECT * FROM stories WHERE n_outlets >= :min "
-                              "ORDER BY first_published DESC", {"min": 1 if show_all else 2})
+    """Stories covered by at least two outlets (or all, with ?all=1; on-topic ones only with
+    ?on_topic=1), newest first, a page at a time (?page=, ?size=)."""
+    db, args = datasette.get_database(), request.args
+    show_all, on_topic = bool(args.get("all")), args.get("on_topic") == "1"
+    size, page = _positive(args.get("size"), STORIES_PAGE, STORIES_MAX), _positive(args.get("page"), 1, 10**6)
+    where = "n_outlets >= :min" + (" AND on_topic = 1" if on_topic else "")
+    # Backwards along stories_first_published (migration 0016): one page, never the whole table.
+    stories = await _rows(db, f"SELECT * FROM stories WHERE {where} ORDER BY first_published "
+                              "DESC, id DESC LIMIT :n OFFSET :skip",
+                          {"min": 1 if show_all else 2, "n": size + 1, "skip": (page - 1) * size})
+    keep = {"all": "1" if show_all else "", "on_topic": "1" if on_topic else "",
+            "size": str(size) if size != STORIES_PAGE else ""}
+
+    def link(**change: str) -> str:
+        query = urlencode({k: v for k, v in {**keep, **change}.items() if v})
+        return "/-/framing/stories" + (f"?{query}" if query else "")
+
     return await _render(datasette, request, "framing_stories.html", {
-        "stories": stories, "show_all": show_all, "settings": await _settings(db)})
+        "stories": stories[:size], "show_all": show_all, "on_topic": on_topic, "page": page,
+        "older": link(page=str(page + 1)) if len(stories) > size else None,
+        "newer": link(page=str(page - 1) if page > 2 else "") if page > 1 else None,
+        "toggle_all": link(all="" if show_all else "1"),
+        "toggle_topic": link(on_topic="" if on_topic else "1"), "settings": await _settings(db)})
 
 
 async def story_page(datasette: Any, request: Any) -> Response:
@@ -332,40 +356,6 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/-/framing/vocabulary$", vocabulary_page),
         (r"^/-/framing/vocabulary/(?P<id>\d+)$", vocabulary_page),
     ]
-
-
-@hookimpl
-def canned_queries(datasette: Any, database: str, actor: Any) -> dict[str, Any]:
-    """Framing queries for the SQL-minded (the pages above use the same tables)."""
-    return {
-        "framing_naming_share": {
-            "title": "Naming share per outlet over a period (copies excluded)",
-            "sql": """SELECT nullif(c.source_id, '') AS source_id, c.naming, sum(c.mentions) AS mentions,
-  round(1.0 * sum(c.mentions) / sum(sum(c.mentions)) OVER (PARTITION BY c.source_id), 4) AS share
-FROM framing_counts c
-WHERE c.kind IN ('naming', 'frame') AND c.concept = :concept AND c.naming != ''
-  AND c.articles > 0 AND (:from = '' OR nullif(c.month, '') >= :from)
-  AND (:to = '' OR nullif(c.month, '') <= :to)
-GROUP BY c.source_id, c.naming ORDER BY c.source_id, mentions DESC""",
-        },
-        "framing_kwic": {
-            "title": "KWIC lines for a concept, naming and outlet",
-            "sql": """SELECT source_id, published, naming, variant, "left", hit, "right", article_id
-FROM kwic_lines WHERE concept = :concept AND (:naming = '' OR naming = :naming)
-  AND (:source = '' OR source_id = :source) AND independent = 1
-ORDER BY published, article_id, "offset" LIMIT 1000""",
-        },
-        "framing_stories": {
-            "title": "Stories covered by several outlets",
-            "sql": """SELECT id, headline, first_published, n_outlets, n_independent, n_articles,
-  languages, outlets FROM stories WHERE n_outlets >= 2 ORDER BY first_published DESC""",
-        },
-        "framing_vocabulary_terms": {
-            "title": "Top terms of a distinctive-vocabulary run",
-            "sql": """SELECT favours, rank, surface, term, z, delta, count_a, count_b, docs_a, docs_b
-FROM fw_terms WHERE run_id = :run_id ORDER BY favours, rank""",
-        },
-    }
 
 
 @hookimpl

@@ -55,7 +55,7 @@ where rowid in (
 and id != :id"""
 # The story an article belongs to (clustered across outlets and languages) and its other
 # members: the same event as other outlets told it. Both are primary-key lookups.
-STORY_SQL = """select s.id, s.headline, s.n_articles, s.n_outlets, s.languages, sa.role
+STORY_SQL = """select s.id, s.headline, s.n_articles, s.n_outlets, s.languages
 from story_articles sa join stories s on s.id = sa.story_id where sa.article_id = ?"""
 STORY_MATES_SQL = """select a.id, a.title, a.source_id, a.lang, a.published, sa.role,
   (select name from sources s where s.id = a.source_id) as outlet
@@ -279,7 +279,7 @@ async def article_page(datasette: Any, request: Any) -> Response:
                 STORY_MATES_SQL, [story["id"], aid, STORY_MATES_SHOWN])]
     ctx = {"a": art, "source": dict(src[0]) if src else None, "dates": dates,
            "terms": terms, "versions": versions, "elsewhere": elsewhere,
-           "story": story, "mates": mates, "mates_shown": STORY_MATES_SHOWN,
+           "story": story, "mates": mates,
            "paragraphs": [p for p in (art.get("text") or "").split("\n") if p.strip()]}
     return await _render(datasette, request, "mw_article.html", ctx)
 
@@ -331,10 +331,11 @@ def calendar_series(monthly: list[tuple[str, int, int]]
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     if len(months) <= MAX_MONTHS:
         return months, [found.get(m, (0, 0)) for m in months]
-    years = [str(y) for y in range(y0, y1 + 1)]
-    per_year = {y: (sum(n for m, (n, _) in found.items() if m[:4] == y),
-                    sum(k for m, (_, k) in found.items() if m[:4] == y)) for y in years}
-    return years, [per_year[y] for y in years]
+    per_year = {str(y): (0, 0) for y in range(y0, y1 + 1)}
+    for month, (n, k) in found.items():
+        total, topical = per_year[month[:4]]
+        per_year[month[:4]] = (total + n, topical + k)
+    return list(per_year), list(per_year.values())
 
 
 async def outlet_page(datasette: Any, request: Any) -> Response:

@@ -45,8 +45,13 @@ browser:
 redis:
 	$(call need,redis-server,redis-server,MEDIAWATCH_REDIS_SERVER,the distributed tests)
 
+# Test files run on TEST_JOBS processes (pytest-xdist, a file's tests together, so module
+# fixtures are built once): most e2e tests wait on subprocesses and the network, so two
+# processes take the suite on 2 cores from about 16 to 10 minutes. TEST_JOBS=0 runs it in one.
+TEST_JOBS ?= 2
+
 test: lint browser redis
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
 
 # The unit tier: no servers, browsers or subprocess crawls; seconds.
 test-fast: lint

@@ -225,6 +225,43 @@ def test_story_and_vocabulary_pages(site: tuple[Path, str]) -> None:
     assert all((f == "a") == (z > 0) for f, z in terms)
 
 
+def test_a_story_page_is_read_a_page_at_a_time_under_its_outlets(site: tuple[Path, str]) -> None:
+    """A story page listed every member, with a Python pass over all its namings per member:
+    a story that runs for years (a recurring column) is thousands of rows. Pages of ?size=
+    follow each other oldest first, together exactly the story's articles; the outlets table
+    above them counts every article of the story, on every page."""
+    db, base = site
+    sid, n = query(db, "SELECT story_id, count(*) FROM story_articles GROUP BY story_id "
+                       "ORDER BY count(*) DESC, story_id LIMIT 1")[0]
+    assert n >= 3
+    every = [r[0] for r in query(db, """SELECT sa.article_id FROM story_articles sa JOIN articles a
+        ON a.id = sa.article_id WHERE sa.story_id = ? ORDER BY a.published, a.id""", (sid,))]
+    outlets = dict(query(db, """SELECT a.source_id, count(*) FROM story_articles sa JOIN articles a
+        ON a.id = sa.article_id WHERE sa.story_id = ? GROUP BY a.source_id""", (sid,)))
+    seen: list[str] = []
+    url: str | None = f"{base}/-/framing/story/{sid}?size=2"
+    while url:
+        page = html.unescape(get(url))
+        rows = re.findall(r'<tr data-article="([^"]+)"', page)
+        assert 1 <= len(rows) <= 2
+        seen += rows
+        shown = {o: int(c) for o, c in re.findall(
+            r'<tr data-outlet="([^"]+)"><td>[^<]*</td><td>(\d+)</td>', page)}
+        assert shown == outlets
+        assert f"Articles {len(seen) - len(rows) + 1}–{len(seen)} of {n}" in page
+        later = re.search(r'<a id="fr-later" href="([^"]+)">', page)
+        url = base + later.group(1) if later else None
+        assert len(seen) <= n
+    assert seen == every
+    whole = get(f"{base}/-/framing/story/{sid}")
+    assert re.findall(r'<tr data-article="([^"]+)"', html.unescape(whole)) == every
+    assert 'id="fr-later"' not in whole and 'id="fr-story-range"' not in whole
+    for bad in ("page=abc", "size=-3"):
+        assert re.findall(r'<tr data-article="([^"]+)"',
+                          html.unescape(get(f"{base}/-/framing/story/{sid}?{bad}"))) == every
+    assert re.findall(r'<tr data-article=', get(f"{base}/-/framing/story/{sid}?page=999")) == []
+
+
 def test_framing_pages_are_read_only_and_escape(site: tuple[Path, str]) -> None:
     _, base = site
     request = urllib.request.Request(f"{base}/-/framing/compare", data=b"x=1")

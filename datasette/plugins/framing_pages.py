@@ -8,8 +8,9 @@ marked safe. Read-only: the pages only run SELECTs.
 
 from __future__ import annotations
 
+import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from datasette.utils.asgi import Response
 
@@ -266,39 +267,60 @@ async def stories_page(datasette: Any, request: Any) -> Response:
         "toggle_topic": link(on_topic="" if on_topic else "1"), "settings": await _settings(db)})
 
 
+STORY_PAGE, STORY_MAX = 200, 1000  # a story's articles per page: default, most with ?size=
+
+
 async def story_page(datasette: Any, request: Any) -> Response:
-    """One story: every outlet, when, language, headline, namings and frames, copies marked."""
-    db = datasette.get_database()
+    """One story: its outlets, then its articles a page at a time (?page=, ?size=), when,
+    language, headline, namings and frames, copies marked."""
+    db, args = datasette.get_database(), request.args
     sid = request.url_vars["id"]
     story = await _rows(db, "SELECT * FROM stories WHERE id = :id", {"id": sid})
     if not story:
         return Response.html("<h1>No such story</h1>", status=404)
+    size, page = _positive(args.get("size"), STORY_PAGE, STORY_MAX), _positive(args.get("page"), 1, 10**6)
+    # A story can run for years (a recurring column, a chain of follow-ups): one page of its
+    # articles, and the namings of those only.
     members = await _rows(db, """
         SELECT sa.*, a.source_id, a.published, a.lang,
                a.title, a.url, c.source_id AS copy_source, c.title AS copy_title
         FROM story_articles sa JOIN articles a ON a.id = sa.article_id
         LEFT JOIN articles c ON c.id = sa.copy_of
-        WHERE sa.story_id = :id ORDER BY a.published, a.id""", {"id": sid})
+        WHERE sa.story_id = :id ORDER BY a.published, a.id LIMIT :n OFFSET :skip""",
+                          {"id": sid, "n": size + 1, "skip": (page - 1) * size})
+    more, members = len(members) > size, members[:size]
+    uses: dict[str, list[dict[str, Any]]] = {}
+    for u in await _rows(db, """
+            SELECT m.article_id, m.kind, m.concept, m.naming, sum(m.n) AS n FROM mentions m
+            WHERE m.article_id IN (SELECT value FROM json_each(:ids))
+            GROUP BY m.article_id, m.kind, m.concept, m.naming
+            ORDER BY m.kind DESC, m.concept, n DESC""",
+                         {"ids": json.dumps([m["article_id"] for m in members])}):
+        uses.setdefault(u["article_id"], []).append(u)
     for m in members:
         m["evidence"] = copy_evidence(m)
-    uses = await _rows(db, """
-        SELECT m.article_id, m.kind, m.concept, m.naming, sum(m.n) AS n FROM mentions m
-        JOIN story_articles sa ON sa.article_id = m.article_id AND sa.story_id = :id
-        GROUP BY m.article_id, m.kind, m.concept, m.naming
-        ORDER BY m.kind DESC, m.concept, n DESC""", {"id": sid})
-    for m in members:
-        m["namings"] = [u for u in uses if u["article_id"] == m["article_id"]
-                        and u["kind"] == "naming"]
-        m["frames"] = [u for u in uses if u["article_id"] == m["article_id"]
-                       and u["kind"] == "frame"]
+        m["namings"] = [u for u in uses.get(m["article_id"], []) if u["kind"] == "naming"]
+        m["frames"] = [u for u in uses.get(m["article_id"], []) if u["kind"] == "frame"]
+    outlets = await _rows(db, """
+        SELECT a.source_id, count(*) AS n, min(a.published) AS first, max(a.published) AS last,
+               sum(sa.role NOT IN ('republication', 'translation')) AS independent
+        FROM story_articles sa JOIN articles a ON a.id = sa.article_id
+        WHERE sa.story_id = :id GROUP BY a.source_id ORDER BY first, a.source_id""", {"id": sid})
+    keep = {"size": str(size) if size != STORY_PAGE else ""}
+
+    def link(**change: str) -> str:
+        query = urlencode({k: v for k, v in {**keep, **change}.items() if v})
+        return f"/-/framing/story/{quote(sid, safe='')}" + (f"?{query}" if query else "")
+
     return await _render(datasette, request, "framing_story.html", {
-        "story": story[0], "members": members, "colors": NAMING_COLORS})
+        "story": story[0], "members": members, "colors": NAMING_COLORS, "outlets": outlets,
+        "first": (page - 1) * size + 1, "page": page,
+        "later": link(page=str(page + 1)) if more else None,
+        "earlier": link(page=str(page - 1) if page > 2 else "") if page > 1 else None})
 
 
 def copy_evidence(link: dict[str, Any]) -> str:
     """Why an article is a copy, in a sentence (story_articles' evidence columns, 0009)."""
-    import json
-
     basis = link.get("copy_basis")
     if not basis or not link.get("copy_of"):
         return ""

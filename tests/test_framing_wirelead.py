@@ -34,6 +34,10 @@ LEADS = [
     ("KATHMANDU, April 25 (Reuters) - ", "Nepal's civil aviation authority"),
     ("BEIRUT/THE HAGUE, March 7 (Reuters) - ", "An Israeli tank crew"),
     ("INDIANAPOLIS (AP) — ", "A messy state budget deal"),
+    # Interfax writes the place in title case, then the day and its name in capitals
+    # (sentences written here, in its convention).
+    ("Москва. 10 ноября. INTERFAX.RU - ", "Президент России Владимир Путин"),
+    ("Нью-Йорк. 3 марта. INTERFAX.RU - ", "Генеральный секретарь ООН"),
 ]
 
 # Openings that are sentences, not datelines: an acronym or a capitalised name first.
@@ -50,6 +54,15 @@ NOT_LEADS = [
     "REBECCA Cooke is the childhood sweetheart of England football",
     "Putin and Pashinyan met in Moscow (Reuters) - later",
     "ОДКБ: 24/7 мониторинг /ежедневно/ — так",
+    # a place in title case and a date without an agency's name in capitals: sentences here,
+    # then openings of real pages of devsets/extraction (a Swiss ministry's speech, two
+    # German press releases: wbf.admin.ch, unendlich-viel-energie.de, jugend-forscht.de)
+    "Москва. 10 ноября. Президент России заявил",
+    "Москва. 10 ноября. ТАСС. Текст",
+    "Yerevan, 10 November. EU - Armenia relations",
+    "Bern, 17.08.2007 - Rede von Moritz Leuenberger beim SP-Städtegipfel",
+    "Düsseldorf, 22. November 2022 - Der Öko-Energieversorger naturstrom AG",
+    "Hamburg, 2. November 2021\nPreisträgerinnen und Preisträger",
     "",
 ]
 

@@ -10,9 +10,11 @@ The rule is the wire convention itself, not a list of agencies: the text starts 
 in capitals (words all upper case, three letters or more), and within the first
 ``_MAX_LEAD`` characters the lead ends with the agency's mark: a name between slashes, a name
 in parentheses before a dash, a dash after the date before a name and a full stop, or a name
-in capitals after the date or right after the place, ended by a full stop or a dash. An
-acronym opening a sentence ("NATO said", "CSTO — the alliance") is no lead: it has none of
-these marks. A dateline that names only a place ("WASHINGTON —") is kept: it names no agency.
+in capitals after the date or right after the place, ended by a full stop or a dash. A place
+in title case counts only in the whole shape "Москва. 10 ноября. INTERFAX.RU -" (the date, then
+a name of three capitals or more, then a dash): a press release's "Düsseldorf, 22. November
+2022 -" names no agency. An acronym opening a sentence ("NATO said", "CSTO — the alliance")
+is no lead: it has none of these marks. A dateline that names only a place ("WASHINGTON —") is kept: it names no agency.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ _AGENCY = r"([^\W\d_][\w.]*(?:\s[^\W\d_][\w.]*){0,2})"
 _DATED_NAME = re.compile(
     rf"[.,]\s*[^\n.,/()]{{0,25}}?\d[^\n.,/()]{{0,25}}?[.,]\s*{_AGENCY}\s*(?:[.։:]|\s?{_DASH})\s+")
 _NAME_DASH = re.compile(rf"\.\s*{_AGENCY}\s?{_DASH}\s+")
+_TITLED_WORDS = 3
 
 
 def _place_end(text: str) -> int:
@@ -51,11 +54,37 @@ def _place_end(text: str) -> int:
     return end if letters >= 3 else 0
 
 
+def _titled_place_end(text: str) -> int:
+    """Where a place written in title case that opens ``text`` ends ("Москва", "Нью-Йорк",
+    "Los Angeles"; at most three words), or 0."""
+    end = 0
+    for n, word in enumerate(_WORD.finditer(text[:_MAX_LEAD])):
+        gap = text[end:word.start()]
+        w = word.group()
+        if n == _TITLED_WORDS or not (w[0].isupper() and w[1:].islower()) \
+                or (end and gap not in (" ", "-")):
+            break
+        end = word.end()
+    return end
+
+
+def _titled_lead(text: str) -> int:
+    """A dateline whose place is in title case, then the date, then the agency's name in
+    capitals and a dash: "Москва. 10 ноября. INTERFAX.RU -". Without capitals in the place,
+    only this whole shape counts (the date and a name of three capitals or more)."""
+    place = _titled_place_end(text)
+    found = _DATED_NAME.match(text[:_MAX_LEAD], place) if place else None
+    if found and found.group(1).isupper() and sum(ch.isalpha() for ch in found.group(1)) >= 3 \
+            and re.search(rf"{_DASH}\s+$", found.group()):
+        return found.end()
+    return 0
+
+
 def wire_lead(text: str) -> int:
     """The length of the wire dateline that opens ``text`` (0 when it has none)."""
     place = _place_end(text)
     if not place:
-        return 0
+        return _titled_lead(text)
     head = text[:_MAX_LEAD]
     for mark, dated in _MARKS:
         found = mark.search(head, place)

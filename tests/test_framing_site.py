@@ -8,6 +8,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,23 @@ def test_compare_page_shows_different_naming_shares(site: tuple[Path, str]) -> N
     assert 'data-naming="betrayal"' in frames or 'data-naming="alliance"' in frames
 
 
+def walk_pages(base: str, url: str, rows: str, onward: str, size: int, most: int
+               ) -> Iterator[tuple[str, list[str]]]:
+    """Each page of a paged listing, from ``url`` along its ``onward`` link: (page, rows),
+    every page holding 1 to ``size`` rows, at most ``most`` in all."""
+    seen = 0
+    next_url: str | None = url
+    while next_url:
+        page = html.unescape(get(next_url))
+        found = re.findall(rows, page)
+        assert 1 <= len(found) <= size
+        seen += len(found)
+        assert seen <= most
+        yield page, found
+        link = re.search(rf'<a id="{onward}" href="([^"]+)">', page)
+        next_url = base + link.group(1) if link else None
+
+
 def test_the_stories_page_is_read_a_page_at_a_time(site: tuple[Path, str]) -> None:
     """It listed every story in one page, sorted on the fly (at a million articles, hundreds
     of thousands of rows past the time limit). Pages of ?size= follow each other newest
@@ -187,16 +205,9 @@ def test_the_stories_page_is_read_a_page_at_a_time(site: tuple[Path, str]) -> No
     db, base = site
     every = query(db, "SELECT id FROM stories ORDER BY first_published DESC, id DESC")
     assert len(every) > 10
-    seen: list[str] = []
-    url: str | None = f"{base}/-/framing/stories?all=1&size=4"
-    while url:
-        page = html.unescape(get(url))
-        rows = re.findall(r'<tr><td><a href="/-/framing/story/([^"]+)">', page)
-        assert 1 <= len(rows) <= 4
-        seen += rows
-        older = re.search(r'<a id="fr-older" href="([^"]+)">', page)
-        url = base + older.group(1) if older else None
-        assert len(seen) <= len(every)
+    seen = [row for _, rows in walk_pages(base, f"{base}/-/framing/stories?all=1&size=4",
+                                          r'<tr><td><a href="/-/framing/story/([^"]+)">',
+                                          "fr-older", 4, len(every)) for row in rows]
     assert seen == [r[0] for r in every]
     topical = html.unescape(get(f"{base}/-/framing/stories?all=1&on_topic=1&size=500"))
     listed = re.findall(r'<tr><td><a href="/-/framing/story/([^"]+)">', topical)
@@ -239,19 +250,13 @@ def test_a_story_page_is_read_a_page_at_a_time_under_its_outlets(site: tuple[Pat
     outlets = dict(query(db, """SELECT a.source_id, count(*) FROM story_articles sa JOIN articles a
         ON a.id = sa.article_id WHERE sa.story_id = ? GROUP BY a.source_id""", (sid,)))
     seen: list[str] = []
-    url: str | None = f"{base}/-/framing/story/{sid}?size=2"
-    while url:
-        page = html.unescape(get(url))
-        rows = re.findall(r'<tr data-article="([^"]+)"', page)
-        assert 1 <= len(rows) <= 2
-        seen += rows
+    for page, rows in walk_pages(base, f"{base}/-/framing/story/{sid}?size=2",
+                                 r'<tr data-article="([^"]+)"', "fr-later", 2, n):
         shown = {o: int(c) for o, c in re.findall(
             r'<tr data-outlet="([^"]+)"><td>[^<]*</td><td>(\d+)</td>', page)}
         assert shown == outlets
-        assert f"Articles {len(seen) - len(rows) + 1}–{len(seen)} of {n}" in page
-        later = re.search(r'<a id="fr-later" href="([^"]+)">', page)
-        url = base + later.group(1) if later else None
-        assert len(seen) <= n
+        assert f"Articles {len(seen) + 1}–{len(seen) + len(rows)} of {n}" in page
+        seen += rows
     assert seen == every
     whole = get(f"{base}/-/framing/story/{sid}")
     assert re.findall(r'<tr data-article="([^"]+)"', html.unescape(whole)) == every

@@ -14,7 +14,8 @@ in capitals after the date or right after the place, ended by a full stop or a d
 in title case counts only in the whole shape "Москва. 10 ноября. INTERFAX.RU -" (the date, then
 a name of three capitals or more, then a dash): a press release's "Düsseldorf, 22. November
 2022 -" names no agency. An acronym opening a sentence ("NATO said", "CSTO — the alliance")
-is no lead: it has none of these marks. A dateline that names only a place ("WASHINGTON —") is kept: it names no agency.
+is no lead: it has none of these marks. A dateline that names only a place ("WASHINGTON —")
+is kept: it names no agency.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def _titled_lead(text: str) -> int:
     place = _titled_place_end(text)
     found = _DATED_NAME.match(text[:_MAX_LEAD], place) if place else None
     if found and found.group(1).isupper() and sum(ch.isalpha() for ch in found.group(1)) >= 3 \
-            and re.search(rf"{_DASH}\s+$", found.group()):
+            and found.group().rstrip()[-1] in "-–—":
         return found.end()
     return 0
 

@@ -241,6 +241,19 @@ def _positive(value: str | None, default: int, most: int) -> int:
     return min(max(int(value), 1), most) if (value or "").isdigit() else default
 
 
+def _link(path: str, keep: dict[str, str], **change: str) -> str:
+    """``path`` with the query string ``keep`` changed by ``change`` (empty values dropped)."""
+    query = urlencode({k: v for k, v in {**keep, **change}.items() if v})
+    return path + (f"?{query}" if query else "")
+
+
+def _pages(path: str, keep: dict[str, str], page: int, more: bool) -> tuple[str | None, str | None]:
+    """The links to the next page (when there is ``more``) and to the one before (page 1 has
+    no ?page=)."""
+    return (_link(path, keep, page=str(page + 1)) if more else None,
+            _link(path, keep, page=str(page - 1) if page > 2 else "") if page > 1 else None)
+
+
 async def stories_page(datasette: Any, request: Any) -> Response:
     """Stories covered by at least two outlets (or all, with ?all=1; on-topic ones only with
     ?on_topic=1), newest first, a page at a time (?page=, ?size=)."""
@@ -252,19 +265,16 @@ async def stories_page(datasette: Any, request: Any) -> Response:
     stories = await _rows(db, f"SELECT * FROM stories WHERE {where} ORDER BY first_published "
                               "DESC, id DESC LIMIT :n OFFSET :skip",
                           {"min": 1 if show_all else 2, "n": size + 1, "skip": (page - 1) * size})
+    path = "/-/framing/stories"
     keep = {"all": "1" if show_all else "", "on_topic": "1" if on_topic else "",
             "size": str(size) if size != STORIES_PAGE else ""}
-
-    def link(**change: str) -> str:
-        query = urlencode({k: v for k, v in {**keep, **change}.items() if v})
-        return "/-/framing/stories" + (f"?{query}" if query else "")
-
+    older, newer = _pages(path, keep, page, len(stories) > size)
     return await _render(datasette, request, "framing_stories.html", {
         "stories": stories[:size], "show_all": show_all, "on_topic": on_topic, "page": page,
-        "older": link(page=str(page + 1)) if len(stories) > size else None,
-        "newer": link(page=str(page - 1) if page > 2 else "") if page > 1 else None,
-        "toggle_all": link(all="" if show_all else "1"),
-        "toggle_topic": link(on_topic="" if on_topic else "1"), "settings": await _settings(db)})
+        "older": older, "newer": newer,
+        "toggle_all": _link(path, keep, all="" if show_all else "1"),
+        "toggle_topic": _link(path, keep, on_topic="" if on_topic else "1"),
+        "settings": await _settings(db)})
 
 
 STORY_PAGE, STORY_MAX = 200, 1000  # a story's articles per page: default, most with ?size=
@@ -306,17 +316,11 @@ async def story_page(datasette: Any, request: Any) -> Response:
                sum(sa.role NOT IN ('republication', 'translation')) AS independent
         FROM story_articles sa JOIN articles a ON a.id = sa.article_id
         WHERE sa.story_id = :id GROUP BY a.source_id ORDER BY first, a.source_id""", {"id": sid})
-    keep = {"size": str(size) if size != STORY_PAGE else ""}
-
-    def link(**change: str) -> str:
-        query = urlencode({k: v for k, v in {**keep, **change}.items() if v})
-        return f"/-/framing/story/{quote(sid, safe='')}" + (f"?{query}" if query else "")
-
+    later, earlier = _pages(f"/-/framing/story/{quote(sid, safe='')}",
+                            {"size": str(size) if size != STORY_PAGE else ""}, page, more)
     return await _render(datasette, request, "framing_story.html", {
         "story": story[0], "members": members, "colors": NAMING_COLORS, "outlets": outlets,
-        "first": (page - 1) * size + 1, "page": page,
-        "later": link(page=str(page + 1)) if more else None,
-        "earlier": link(page=str(page - 1) if page > 2 else "") if page > 1 else None})
+        "first": (page - 1) * size + 1, "later": later, "earlier": earlier})
 
 
 def copy_evidence(link: dict[str, Any]) -> str:

@@ -249,18 +249,22 @@ def test_a_story_page_is_read_a_page_at_a_time_under_its_outlets(site: tuple[Pat
         ON a.id = sa.article_id WHERE sa.story_id = ? ORDER BY a.published, a.id""", (sid,))]
     outlets = dict(query(db, """SELECT a.source_id, count(*) FROM story_articles sa JOIN articles a
         ON a.id = sa.article_id WHERE sa.story_id = ? GROUP BY a.source_id""", (sid,)))
-    seen: list[str] = []
-    for page, rows in walk_pages(base, f"{base}/-/framing/story/{sid}?size=2",
-                                 r'<tr data-article="([^"]+)"', "fr-later", 2, n):
-        shown = {o: int(c) for o, c in re.findall(
-            r'<tr data-outlet="([^"]+)"><td>[^<]*</td><td>(\d+)</td>', page)}
-        assert shown == outlets
-        assert f"Articles {len(seen) + 1}–{len(seen) + len(rows)} of {n}" in page
-        seen += rows
-    assert seen == every
+    for order, expected in (("", every), ("&order=newest", every[::-1])):
+        seen: list[str] = []
+        for page, rows in walk_pages(base, f"{base}/-/framing/story/{sid}?size=2{order}",
+                                     r'<tr data-article="([^"]+)"', "fr-onward", 2, n):
+            shown = {o: int(c) for o, c in re.findall(
+                r'<tr data-outlet="([^"]+)"><td>[^<]*</td><td>(\d+)</td>', page)}
+            assert shown == outlets
+            assert f"Articles {len(seen) + 1}–{len(seen) + len(rows)} of {n}" in page
+            seen += rows
+        assert seen == expected
     whole = get(f"{base}/-/framing/story/{sid}")
     assert re.findall(r'<tr data-article="([^"]+)"', html.unescape(whole)) == every
-    assert 'id="fr-later"' not in whole and 'id="fr-story-range"' not in whole
+    assert 'id="fr-onward"' not in whole and f"of {n}" not in whole
+    newest = html.unescape(get(base + html.unescape(re.search(
+        r'<a id="fr-order" href="([^"]+)">', whole).group(1))))
+    assert re.findall(r'<tr data-article="([^"]+)"', newest) == every[::-1]
     for bad in ("page=abc", "size=-3"):
         assert re.findall(r'<tr data-article="([^"]+)"',
                           html.unescape(get(f"{base}/-/framing/story/{sid}?{bad}"))) == every

@@ -289,14 +289,16 @@ async def story_page(datasette: Any, request: Any) -> Response:
     if not story:
         return Response.html("<h1>No such story</h1>", status=404)
     size, page = _positive(args.get("size"), STORY_PAGE, STORY_MAX), _positive(args.get("page"), 1, 10**6)
+    newest = args.get("order") == "newest"  # a running story's latest coverage first
     # A story can run for years (a recurring column, a chain of follow-ups): one page of its
     # articles, and the namings of those only.
-    members = await _rows(db, """
+    members = await _rows(db, f"""
         SELECT sa.*, a.source_id, a.published, a.lang,
                a.title, a.url, c.source_id AS copy_source, c.title AS copy_title
         FROM story_articles sa JOIN articles a ON a.id = sa.article_id
         LEFT JOIN articles c ON c.id = sa.copy_of
-        WHERE sa.story_id = :id ORDER BY a.published, a.id LIMIT :n OFFSET :skip""",
+        WHERE sa.story_id = :id ORDER BY {"a.published DESC, a.id DESC" if newest else
+                                          "a.published, a.id"} LIMIT :n OFFSET :skip""",
                           {"id": sid, "n": size + 1, "skip": (page - 1) * size})
     more, members = len(members) > size, members[:size]
     uses: dict[str, list[dict[str, Any]]] = {}
@@ -316,11 +318,13 @@ async def story_page(datasette: Any, request: Any) -> Response:
                sum(sa.role NOT IN ('republication', 'translation')) AS independent
         FROM story_articles sa JOIN articles a ON a.id = sa.article_id
         WHERE sa.story_id = :id GROUP BY a.source_id ORDER BY first, a.source_id""", {"id": sid})
-    later, earlier = _pages(f"/-/framing/story/{quote(sid, safe='')}",
-                            {"size": str(size) if size != STORY_PAGE else ""}, page, more)
+    path = f"/-/framing/story/{quote(sid, safe='')}"
+    keep = {"size": str(size) if size != STORY_PAGE else "", "order": "newest" if newest else ""}
+    onward, back = _pages(path, keep, page, more)
     return await _render(datasette, request, "framing_story.html", {
         "story": story[0], "members": members, "colors": NAMING_COLORS, "outlets": outlets,
-        "first": (page - 1) * size + 1, "later": later, "earlier": earlier})
+        "first": (page - 1) * size + 1, "onward": onward, "back": back, "newest": newest,
+        "toggle_order": _link(path, {**keep, "order": "" if newest else "newest"})})
 
 
 def copy_evidence(link: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from conftest import Crawl, query, run_mediawatch
 from helpers.archive import copy_db
+from helpers.crawl import load_bench
 
 from crawler.framing.lexicon import LEXICON_PATH, load_lexicon
 
@@ -269,6 +271,36 @@ def test_a_story_page_is_read_a_page_at_a_time_under_its_outlets(site: tuple[Pat
         assert re.findall(r'<tr data-article="([^"]+)"',
                           html.unescape(get(f"{base}/-/framing/story/{sid}?{bad}"))) == every
     assert re.findall(r'<tr data-article=', get(f"{base}/-/framing/story/{sid}?page=999")) == []
+
+
+def kwic_lines(page: str) -> list[tuple[str, str, str]]:
+    """(date, article id, field and offset) of each line of a KWIC page, in page order."""
+    return re.findall(r'<td>(\d{4}-\d\d-\d\d)</td>.*?<a href="/article/([^"]+)" title="([^"]+)"',
+                      html.unescape(page), re.S)
+
+
+def test_kwic_lines_newest_first(site: tuple[Path, str]) -> None:
+    """Past KWIC_LIMIT lines the page showed the oldest only: a researcher following a
+    concept never saw its latest uses without a date filter. ?order=newest walks the
+    articles from the newest, each article's lines still in reading order."""
+    db, base = site
+    oldest = kwic_lines(get(f"{base}/-/framing/kwic?concept=karabakh&copies=1"))
+    page = get(f"{base}/-/framing/kwic?concept=karabakh&copies=1&order=newest")
+    newest = kwic_lines(page)
+    assert len({a for _, a, _ in oldest}) >= 3 and sorted(newest) == sorted(oldest)
+    assert [d for d, _, _ in newest] == sorted((d for d, _, _ in newest), reverse=True)
+    for article in {a for _, a, _ in oldest}:  # within an article, the same order
+        assert [x for x in newest if x[1] == article] == [x for x in oldest if x[1] == article]
+    assert "oldest first" in re.search(r'<a id="fr-order" href="[^"]+">([^<]+)</a>', page).group(1)
+    # Cut at the limit, the page holds the newest lines: the oldest-first list's last ones.
+    framing = load_bench("search_scale").plugin("framing_pages")
+    framing.KWIC_LIMIT = 3
+    conn = sqlite3.connect(db)
+    p = {"concept": "karabakh", "copies": "1", "order": "newest"}
+    cut = [(r[13][:10], r[0]) for r in conn.execute(framing.kwic_sql(p), p)]
+    conn.close()
+    assert len(cut) == 4 and cut == [(d, a) for d, a, _ in newest[:4]]
+    assert [d for d, _ in cut] == sorted((d for d, _, _ in oldest), reverse=True)[:4]
 
 
 def test_framing_pages_are_read_only_and_escape(site: tuple[Path, str]) -> None:

@@ -240,9 +240,13 @@ def test_scale_indexes_exist_and_the_key_queries_use_them(bench: ModuleType,
     outlet = ("select published_month, count(*), sum(on_topic) from articles where source_id = ?"
               " and published_month is not null group by published_month order by 1")
     assert "COVERING INDEX articles_source_month" in _plan(conn, outlet, ["x"])
-    # KWIC lines in date order: found through each article, never a concept's every line
+    # KWIC lines in date order, either way: found through each article, never a concept's
+    # every line
     for p in ({"concept": "karabakh", "naming": "international"},
-              {"concept": "karabakh", "source": "tass", "naming": "generic", "from": "2024-01"}):
+              {"concept": "karabakh", "source": "tass", "naming": "generic", "from": "2024-01"},
+              {"concept": "karabakh", "naming": "international", "order": "newest"},
+              {"concept": "karabakh", "source": "tass", "naming": "generic", "to": "2024-01",
+               "order": "newest"}):
         plan = _plan(conn, framing.kwic_sql(p, lines=10**9), p)
         assert "kwic_article" in plan and "kwic_concept" not in plan, plan
 

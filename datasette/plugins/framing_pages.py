@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from datasette.utils.asgi import Response
 
+from crawler.framing.evidence import copy_evidence
 from datasette import hookimpl
 
 NAMING_COLORS = {
@@ -170,10 +171,11 @@ def kwic_sql(p: dict[str, str], lines: int = 0) -> str:
     """The KWIC page's statement for its filters (concept, source, naming, variant, article,
     from, to, lang, copies: the parameters it runs with), given the concept's `lines`.
 
-    Lines are shown in publication order, so when there are many (more than DENSE_LINES)
-    or one outlet is asked for (every link from a number is), the statement walks articles
-    in that order (articles_published or articles_source_published; a month range as a
-    range of dates) and stops at the limit; a rarer concept starts from its own lines.
+    Lines are shown in publication order, oldest first or (order=newest) newest first, so
+    when there are many (more than DENSE_LINES) or one outlet is asked for (every link from a
+    number is), the statement walks articles in that order (articles_published or
+    articles_source_published, either way; a month range as a range of dates) and stops at
+    the limit; a rarer concept starts from its own lines. An article's lines keep its order.
     """
     walk = not p.get("article") and bool(p.get("source") or lines > DENSE_LINES)
     # Walking articles, a line is found by its article (kwic_article): the unary + keeps the
@@ -200,13 +202,15 @@ def kwic_sql(p: dict[str, str], lines: int = 0) -> str:
             where.append("a.published >= :from")
         if p.get("to"):
             where.append("a.published < :to || '~'")
+    desc = "DESC" if p.get("order") == "newest" else ""
     return f"""
         SELECT k.article_id, k.kind, k.concept, k.naming, k.variant, k.field, k."left" AS l,
                k.hit, k."right" AS r, k."offset" AS off, fa.source_id, fa.role, fa.independent,
                a.published, a.title, a.lang
         FROM {driver} CROSS JOIN framing_articles fa ON fa.article_id = k.article_id
         WHERE {" AND ".join(where)}
-        ORDER BY a.published, k.article_id, k.field DESC, k."offset" LIMIT {KWIC_LIMIT + 1}"""
+        ORDER BY a.published {desc}, k.article_id {desc}, k.field DESC, k."offset"
+        LIMIT {KWIC_LIMIT + 1}"""
 
 
 async def kwic_page(datasette: Any, request: Any) -> Response:
@@ -215,12 +219,14 @@ async def kwic_page(datasette: Any, request: Any) -> Response:
     a = request.args
     p = {**_params(request), "source": a.get("source") or "", "naming": a.get("naming") or "",
          "variant": a.get("variant") or "", "article": a.get("article") or "",
-         "copies": "1" if a.get("copies") else ""}
+         "copies": "1" if a.get("copies") else "",
+         "order": "newest" if a.get("order") == "newest" else ""}
     count = (await db.execute(kwic_lines_sql(p["concept"]), p)).first()[0]
     lines = await _rows(db, kwic_sql(p, count), p)
     return await _render(datasette, request, "framing_kwic.html", {
         "p": p, "lines": lines[:KWIC_LIMIT], "truncated": len(lines) > KWIC_LIMIT,
         "toggle": kwic_href(**{**p, "copies": "" if p["copies"] else "1"}),
+        "toggle_order": kwic_href(**{**p, "order": "" if p["order"] else "newest"}),
         "withheld": await public_statement(db),
     })
 
@@ -325,26 +331,6 @@ async def story_page(datasette: Any, request: Any) -> Response:
         "story": story[0], "members": members, "colors": NAMING_COLORS, "outlets": outlets,
         "first": (page - 1) * size + 1, "onward": onward, "back": back, "newest": newest,
         "toggle_order": _link(path, {**keep, "order": "" if newest else "newest"})})
-
-
-def copy_evidence(link: dict[str, Any]) -> str:
-    """Why an article is a copy, in a sentence (story_articles' evidence columns, 0009)."""
-    basis = link.get("copy_basis")
-    if not basis or not link.get("copy_of"):
-        return ""
-    if basis == "canonical":
-        return f"declares the original as its canonical link: {link.get('canonical_url') or ''}"
-    anchors = ", ".join(json.loads(link.get("anchors") or "[]"))
-    if basis == "text":
-        return (f"same text: {100 * (link.get('containment') or 0):.0f} % of its 5-word "
-                f"sequences (outside quotes) are in the original, "
-                f"{100 * (link.get('containment_other') or 0):.0f} % the other way "
-                f"({link.get('shared_shingles')} shared)" + (f"; both state {anchors}"
-                                                             if anchors else ""))
-    unit = "facts" if link.get("role") == "translation" else "content words"
-    return (f"{link.get('aligned')} {unit} in the same order (weighted coverage "
-            f"{link.get('coverage') or 0:.2f}, order {link.get('align_order') or 0:.2f})"
-            + (f": {anchors}" if anchors else ""))
 
 
 async def vocabulary_page(datasette: Any, request: Any) -> Response:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 import sqlite3
@@ -301,6 +303,25 @@ def test_kwic_lines_newest_first(site: tuple[Path, str]) -> None:
     conn.close()
     assert len(cut) == 4 and cut == [(d, a) for d, a, _ in newest[:4]]
     assert [d for d, _ in cut] == sorted((d for d, _, _ in oldest), reverse=True)[:4]
+
+
+def test_kwic_lines_as_csv_are_the_pages_lines(site: tuple[Path, str]) -> None:
+    """The KWIC page's CSV link gives the same lines, every one of them, dated in the page's
+    order, whatever the filters (an outlet and a naming, the frames, copies or not, a period).
+    Within a day the CSV keeps the view's order (Datasette sorts by one column)."""
+    _, base = site
+    for query_string in ("concept=karabakh&source=rusagency&naming=international",
+                         "concept=karabakh&copies=1&order=newest", "concept=frames&from=2023-01",
+                         "concept=karabakh&lang=hy&to=2024-12"):
+        page = get(f"{base}/-/framing/kwic?{query_string}")
+        lines = kwic_lines(page)
+        href = html.unescape(re.search(r'<a id="fr-csv" href="([^"]+)">', page).group(1))
+        rows = list(csv.DictReader(io.StringIO(get(base + href))))
+        assert lines, query_string
+        got = [(r["published"][:10], r["article_id"], f"{r['field']} offset {r['offset']}")
+               for r in rows]
+        assert sorted(got) == sorted(lines), query_string
+        assert [d for d, _, _ in got] == [d for d, _, _ in lines], query_string
 
 
 def test_framing_pages_are_read_only_and_escape(site: tuple[Path, str]) -> None:

@@ -213,6 +213,20 @@ def kwic_sql(p: dict[str, str], lines: int = 0) -> str:
         LIMIT {KWIC_LIMIT + 1}"""
 
 
+def kwic_csv_href(db: str, p: dict[str, str]) -> str:
+    """The same lines as CSV, every one of them: the kwic_lines view with the page's filters."""
+    args = {"kind": "frame"} if p["concept"] == FRAMES else {"concept": p["concept"]}
+    for key, column in (("source", "source_id"), ("naming", "naming"), ("variant", "variant"),
+                        ("article", "article_id"), ("lang", "lang"), ("from", "month__gte"),
+                        ("to", "month__lte")):
+        if p.get(key):
+            args[column] = p[key]
+    if not p.get("copies"):
+        args["independent__gt"] = "0"  # a view's columns have no type: "=1" matches no integer
+    args["_sort_desc" if p.get("order") else "_sort"] = "published"
+    return f"/{quote(db)}/kwic_lines.csv?" + urlencode({**args, "_stream": "on", "_size": "max"})
+
+
 async def kwic_page(datasette: Any, request: Any) -> Response:
     """The KWIC lines behind a number: filter by outlet, concept, naming, variant, article, period."""
     db = datasette.get_database()
@@ -227,6 +241,7 @@ async def kwic_page(datasette: Any, request: Any) -> Response:
         "p": p, "lines": lines[:KWIC_LIMIT], "truncated": len(lines) > KWIC_LIMIT,
         "toggle": kwic_href(**{**p, "copies": "" if p["copies"] else "1"}),
         "toggle_order": kwic_href(**{**p, "order": "" if p["order"] else "newest"}),
+        "csv": kwic_csv_href(db.name, p),
         "withheld": await public_statement(db),
     })
 

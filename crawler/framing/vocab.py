@@ -18,7 +18,7 @@ from crawler.framing import CODE_VERSION
 from crawler.framing.fightin import log_odds_dirichlet, top_terms
 from crawler.framing.stopwords import stopwords_version
 from crawler.framing.tokenize import doc_stem_counts, stem_counts, tokenizer_id
-from crawler.framing.wirelead import without_wire_lead
+from crawler.framing.wirelead import counted_text
 
 
 @dataclass
@@ -76,13 +76,9 @@ def select_texts(db: sqlite_utils.Database, spec: RunSpec, members: list[str],
         sql += (" AND fa.story_id IN (SELECT sa.story_id FROM story_articles sa "
                 f"JOIN articles a ON a.id = sa.article_id WHERE {other_where})")
         params += other_params
-    return [(r[0], _words_of(r[1], r[2])) for r in db.execute(sql, params).fetchall()]
-
-
-def _words_of(title: str, text: str) -> str:
-    """What a run counts of an article: its title and its text after the wire dateline (an
-    agency's name and city would otherwise top every comparison with that agency)."""
-    return f"{title}\n{without_wire_lead(text)}"
+    # Without a wire report's dateline: an agency's name and city would otherwise top every
+    # comparison with that agency.
+    return [(r[0], counted_text(r[1], r[2])) for r in db.execute(sql, params).fetchall()]
 
 
 def run_fightin(db: sqlite_utils.Database, spec: RunSpec, created_at: str
@@ -95,7 +91,7 @@ def run_fightin(db: sqlite_utils.Database, spec: RunSpec, created_at: str
     # Informative prior: the language's whole archive, not just A+B, as Monroe et al.
     # (2008, section 3.5) do, so a word common everywhere is not "distinctive" of either side.
     background, _ = stem_counts(
-        (_words_of(*r) for r in db.execute(
+        (counted_text(*r) for r in db.execute(
             "SELECT coalesce(title, ''), coalesce(text, '') FROM articles "
             "WHERE lang = ? AND extraction_status = 'ok'", [spec.lang])),
         spec.lang, stop=True)

@@ -104,3 +104,9 @@ def wire_lead(text: str) -> int:
 def without_wire_lead(text: str) -> str:
     """``text`` without the wire dateline it opens with."""
     return text[wire_lead(text):]
+
+
+def counted_text(title: str, text: str) -> str:
+    """An article as vocabulary comparisons count it: its title, then its text after the
+    wire dateline (the distinctive-vocabulary runs and the attention page's terms)."""
+    return f"{title}\n{without_wire_lead(text)}"

@@ -19,7 +19,7 @@ from typing import Any
 
 from crawler.framing.fightin import log_odds_dirichlet, top_terms
 from crawler.framing.tokenize import stem_counts
-from crawler.framing.wirelead import without_wire_lead
+from crawler.framing.wirelead import counted_text
 from crawler.search.attention import days_where, fts_in, rowid_span
 from crawler.search.filters import SearchFilters
 
@@ -39,7 +39,7 @@ def _texts(conn: sqlite3.Connection, rowids: list[int]) -> list[str]:
         return []
     marks = ", ".join(str(int(r)) for r in rowids)
     # Without a wire report's opening dateline: an agency's name is no term of a story.
-    return [f"{title}\n{without_wire_lead(text)}"[:TEXT_CHARS] for title, text in conn.execute(
+    return [counted_text(title, text)[:TEXT_CHARS] for title, text in conn.execute(
         f"SELECT coalesce(title, ''), substr(coalesce(text, ''), 1, {TEXT_CHARS}) "
         f"FROM articles WHERE rowid IN ({marks})")]
 

@@ -10,7 +10,7 @@ from datasette import hookimpl
 
 @hookimpl
 def canned_queries(datasette: Any, database: str, actor: Any) -> dict[str, Any]:
-    """Framing queries for the SQL-minded (the pages above use the same tables)."""
+    """Framing queries for the SQL-minded (the framing pages read the same tables)."""
     return {
         "framing_naming_share": {
             "title": "Naming share per outlet over a period (copies excluded)",

@@ -10,6 +10,7 @@ from crawler.cli.backfill import backfill
 from crawler.cli.captures import publish, reextract, warc
 from crawler.cli.crawl import crawl
 from crawler.cli.distributed import archiver
+from crawler.cli.explain import explain
 from crawler.cli.framing import fightin, reframe, retopic, stories
 from crawler.cli.options import CONTEXT_SETTINGS
 from crawler.cli.schedule import canaries, schedule, status
@@ -46,5 +47,5 @@ def cli() -> None:
 
 for command in (init_db, sources, crawl, retopic, serve, demo, warc, reextract, publish,
                 reframe, stories, fightin, canaries, schedule, status, archiver, backfill,
-                watch):
+                watch, explain):
     cli.add_command(command)

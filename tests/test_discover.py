@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers.probeweb import probe_web
 
-from crawler.registry.discover import learn_pattern, read_homepage, toml_block
+from crawler.registry.discover import learn_pattern, proposal, read_homepage, toml_block
 from crawler.registry.model import load_registry, parse_registry
 from demoweb import FixtureWeb
 
@@ -130,6 +130,30 @@ def test_homepage_reading_and_hostile_names() -> None:
     incomplete = toml_block({**proposed, "article_url_pattern": None})
     assert tomllib.loads(TOPIC + incomplete).get("source") is None
     assert "# [[source]]" in incomplete and '# name = "Evil' in incomplete
+
+
+@pytest.mark.unit
+def test_a_feed_with_tracking_parameters_gives_clean_examples_and_variants() -> None:
+    # Feeds often tag every link (?utm_source=rss): a crawl strips that before fetching, so
+    # the entry's examples are the clean URLs, the tagged ones its variants; the homepage's
+    # links to the same articles are those articles, and its stylesheet is no counter-example.
+    home = "https://x.example/"
+    tagged = [f"https://x.example/news/{n}/story-{n}/?utm_source=rss&utm_medium=feed"
+              for n in range(1001, 1005)]
+    page = read_homepage((b"<html><head><link rel='stylesheet' href='/static/site.css'>"
+                          b"</head><body><a href='/news/1001/story-1001/'>a</a>"
+                          b"<a href='/politics/'>s</a><a href='/about/'>b</a></body></html>"
+                          ), home)
+    proposed = proposal(home, page, {"https://x.example/feed/": tagged}, {}, {})
+    clean = [u.split("?")[0] for u in tagged]
+    assert proposed["examples"] == clean
+    assert proposed["variants"] == tagged[:3]
+    assert "https://x.example/static/site.css" not in proposed["not_articles"]
+    assert "https://x.example/politics/" in proposed["not_articles"]
+    assert proposed["evidence"]["same_shape_homepage_links"] == []  # a feed article, not "also"
+    # The block is a valid entry: its examples, non-articles and variants pass the checks.
+    source = parse_registry(tomllib.loads(TOPIC + toml_block(proposed))).sources[0]
+    assert source.variants == tuple(tagged[:3]) and source.examples == tuple(clean)
 
 
 # -- end to end, as a subprocess, on the loopback probe web ------------------------------

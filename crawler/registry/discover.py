@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import html as lxml_html
 
 from crawler.web.links import page_links
-from crawler.web.urls import host_key, is_http_url
+from crawler.web.urls import clean_url, host_key, is_http_url
 
 END = r"/?(?:[?#]|$)"
 HOST = r"^https?://[^/]+"
@@ -26,6 +26,10 @@ COMMON_SITEMAPS = ("/sitemap.xml", "/sitemap_index.xml", "/news-sitemap.xml")
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml",
                "application/feed+json", "application/xml", "text/xml")
 _FEED_WORDS = re.compile(r"\b(?:rss|atom|feed|xml)\b", re.I)
+# Stylesheets, scripts, images and fonts: never a candidate article link, so no useful
+# counter-example for a pattern either.
+_ASSET = re.compile(r"\.(?:css|js|mjs|png|jpe?g|gif|svg|webp|avif|ico|woff2?|ttf|otf|eot)"
+                    r"(?:[?#]|$)", re.I)
 
 
 def _segment(values: Sequence[str], many: bool) -> str:
@@ -254,11 +258,16 @@ def proposal(homepage_url: str, page: Homepage | None, feeds: dict[str, list[str
     feeds / sitemaps: each working document with the URLs it lists; rejected: candidate URL
     -> why it was not used (HTML instead of XML, 404, robots.txt, timeout ...).
     """
-    listed = [u for urls in (*feeds.values(), *sitemaps.values()) for u in urls]
+    raw = [u for urls in (*feeds.values(), *sitemaps.values()) for u in urls]
     home_host = host_key(homepage_url)
-    articles = [u for u in dict.fromkeys(listed) if host_key(u) == home_host] or listed
+    raw = [u for u in raw if host_key(u) == home_host] or raw
+    # As a crawl writes them: a feed's tracking parameters (?utm_source=rss) are stripped
+    # before any fetch, so the examples are the clean URLs and the tracked ones variants.
+    articles = list(dict.fromkeys(clean_url(u) for u in raw))
+    variants = list(dict.fromkeys(u for u in raw if clean_url(u) != u))
     shapes = {shape_key(u) for u in articles}
-    links = [u for u in (page.links if page else []) if host_key(u) == home_host]
+    links = [clean_url(u) for u in (page.links if page else [])
+             if host_key(u) == home_host and not _ASSET.search(u)]
     others = [u for u in dict.fromkeys(links) if u not in set(articles)]
     # Same-shape homepage links are probably articles the feeds did not list: not negatives.
     negatives = [u for u in others if shape_key(u) not in shapes]
@@ -292,6 +301,7 @@ def proposal(homepage_url: str, page: Homepage | None, feeds: dict[str, list[str
         },
         "examples": learned.articles[:5],
         "not_articles": learned.rejected_non_articles[:5],
+        "variants": [u for u in variants if rx and rx.search(clean_url(u))][:3],
     }
 
 
@@ -353,6 +363,8 @@ def toml_block(p: dict[str, object]) -> str:
         lines.append(f"examples = {_tv(p['examples'])}")
     if p["not_articles"]:
         lines.append(f"not_articles = {_tv(p['not_articles'])}")
+    if p.get("variants"):
+        lines.append(f"variants = {_tv(p['variants'])}")
     if not p["article_url_pattern"]:
         lines[head:] = ["# " + line for line in lines[head:]]
     return "\n".join(lines) + "\n"

@@ -101,6 +101,12 @@ def test_samples_come_from_feeds_first_newest_first_and_never_twice() -> None:
     assert pick_samples(rows, 2) == ["f1", "f2"]
     assert pick_samples(rows, 3, taken=["f1"]) == ["f2", "s1", "h1"]
     assert pick_samples(rows, 0) == []
+    # Fetched as a crawl fetches them: a feed's tracking parameters are not sent, and a
+    # tagged link and its clean twin are one article.
+    tagged = [listing("feed", ["https://s.example/a/1?utm_source=rss&utm_medium=feed",
+                               "https://s.example/a/2?id=7&utm_campaign=x"]),
+              listing("homepage", ["https://s.example/a/1"])]
+    assert pick_samples(tagged, 3) == ["https://s.example/a/1", "https://s.example/a/2?id=7"]
 
 
 def test_a_sitemap_listing_its_oldest_first_is_sampled_newest_first() -> None:

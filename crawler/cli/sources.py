@@ -57,9 +57,10 @@ def sources_list(sources: str, db: str, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{registry.path}: {len(registry.sources)} outlets")
+    table = Table(title=escape(f"{registry.path}: {len(registry.sources)} outlets"))
     for col in ("id", "lang", "cc", "kind", "feeds", "sitemaps", "sections", "urls", "on", "live",
                 "probe"):
         table.add_column(col)

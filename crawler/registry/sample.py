@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from crawler.registry.model import Source
 from crawler.registry.probe import EndpointReport, Fetched, answer_problem
 from crawler.web.discovery import sniff
+from crawler.web.urls import clean_url
 
 if TYPE_CHECKING:
     from extract import ArticleResult
@@ -29,13 +30,14 @@ MIN_ARTICLE_CHARS = 200
 def pick_samples(rows: Iterable[EndpointReport], count: int, taken: Iterable[str] = ()
                  ) -> list[str]:
     """Up to ``count`` article URLs to sample from one outlet's judged listing rows: feeds'
-    newest first, then sitemaps', sections', the homepage's; none twice, none in ``taken``."""
+    newest first, then sitemaps', sections', the homepage's; none twice, none in ``taken``.
+    Each as a crawl requests it: tracking parameters (a feed's ?utm_source=rss) removed."""
     seen = set(taken)
     ranked = sorted((r for r in rows if r.kind in _SAMPLED_FROM and r.ok),
                     key=lambda r: _SAMPLED_FROM.index(r.kind))
     out: list[str] = []
     for row in ranked:
-        for url in row.candidates:
+        for url in map(clean_url, row.candidates):
             if len(out) >= count:
                 return out
             if url not in seen:

@@ -69,6 +69,11 @@ def test_a_canary_off_the_pattern_and_http_failures_are_problems_before_extracti
         "the canary URL does not match article_url_pattern") and row.article is None
     gone = _judge("ru-tass-8836033", TASS, _source(), status=404)
     assert gone.problem is not None and gone.problem.startswith("article answers HTTP 404")
+    # A gone article is the outlet's doing, not the registry's: no "find the feed" advice.
+    assert "stale" in gone.problem and "sources discover" not in gone.problem
+    gone_canary = _judge("ru-tass-8836033", TASS, _source(), "canary", status=410)
+    assert gone_canary.problem is not None and "replace it in the outlet's canaries" in \
+        gone_canary.problem
     refused = judge_article(EndpointReport("tass", TASS, "article", robots="disallowed"),
                             Fetched(TASS), _source())
     assert refused.problem is not None and refused.problem.startswith(

@@ -134,10 +134,22 @@ def answer_problem(report: EndpointReport, fetched: Fetched, homepage: str) -> b
     elif (status := fetched.status or 0) >= 400:
         gone = status in (404, 410)
         report.problem = (f"{what} answers HTTP {status}: " + (
-            f"it moved or is gone — {_discover_hint(homepage)}" if gone else
+            _gone_fix(what, homepage) if gone else
             "the server refuses or fails — probe again later; if it persists the outlet "
             "blocks crawlers"))
     return report.problem is not None
+
+
+def _gone_fix(what: str, homepage: str) -> str:
+    # A listing or seed that is gone is the registry's to fix; a listed article that is gone
+    # is the outlet's doing (a crawl records it and goes on), a gone canary needs replacing.
+    if what == "article":
+        return ("the outlet removed it or the listing that named it is stale; a crawl records "
+                "that and goes on — probe again later: if new samples fail too, the listing is "
+                "broken")
+    if what == "canary":
+        return "the page is gone — replace it in the outlet's canaries with a current article"
+    return f"it moved or is gone — {_discover_hint(homepage)}"
 
 
 def _error_problem(what: str, error: str) -> str:

@@ -382,3 +382,27 @@ def test_unknown_kind_is_a_warning_not_an_error() -> None:
     assert len(reg.warnings) == 2
     assert 'did you mean "state agency"?' in reg.warnings[0]
     assert "source 'y'" in reg.warnings[1]
+
+
+def test_an_outlet_entered_twice_is_a_warning_naming_what_they_share() -> None:
+    def outlet(sid: str, **extra: object) -> dict[str, object]:
+        return {"id": sid, "name": sid, "language": "en", "country": "AM", "kind": "private",
+                **extra}
+
+    data = {"topic": {"id": "t", "name": "T", "require": [["a"]]},
+            "source": [outlet("a", homepage="http://127.0.0.2:9/en/",
+                              feeds=["http://127.0.0.2:9/en/feed/"], sitemaps=["robots"]),
+                       # the same outlet again, as `sources discover` proposes it
+                       outlet("a-again", homepage="http://127.0.0.2:9/en",
+                              feeds=["http://127.0.0.2:9/en/feed/?utm_source=x"],
+                              sitemaps=["robots"]),
+                       # an edition on the same host is no duplicate
+                       outlet("a-ru", homepage="http://127.0.0.2:9/ru/",
+                              feeds=["http://127.0.0.2:9/ru/feed/"], sitemaps=["robots"])]}
+    warnings = parse_registry(data).warnings
+    assert len(warnings) == 2, warnings
+    assert warnings[0].startswith("source 'a-again': its homepage http://127.0.0.2:9/en is "
+                                  "also a's")
+    assert warnings[1].startswith("source 'a-again': its feed http://127.0.0.2:9/en/feed/"
+                                  "?utm_source=x is also a's")
+    assert "remove one entry" in warnings[1]

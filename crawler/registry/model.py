@@ -41,7 +41,7 @@ from crawler.registry.checks import (
     _xpath,
 )
 from crawler.registry.examples import example_problems
-from crawler.web.urls import host_key, is_http_url
+from crawler.web.urls import host_key, is_http_url, normalize_url
 
 
 class RegistryError(Exception):
@@ -302,8 +302,28 @@ def parse_registry(data: dict[str, Any], path: str = "<string>") -> Registry:
                 warnings.append(f"source '{src.id}': example {url} is on none of the outlet's"
                                 " hosts, so the crawler never meets it — add its host (a feed,"
                                 " section or alias) or drop the example")
+    warnings += _shared_endpoints(sources)
     return Registry(topic=topic, sources=tuple(sources), path=path, warnings=tuple(warnings),
                     alerts=alerts)
+
+
+def _shared_endpoints(sources: list[Source]) -> list[str]:
+    """Two outlets naming the same homepage, feed, sitemap, section or seed: most often one
+    outlet entered twice (`sources discover` never reads the registry). The URL is fetched for
+    each, and what it lists is filed under one of them only."""
+    first: dict[str, tuple[str, str]] = {}
+    out = []
+    for src in sources:
+        named = [("homepage", src.homepage), *(("feed", u) for u in src.feeds),
+                 *(("sitemap", u) for u in src.sitemaps if is_http_url(u)),
+                 *(("section", u) for u in src.sections), *(("seed", u) for u in src.urls)]
+        for kind, url in named:
+            owner, _ = first.setdefault(normalize_url(url), (src.id, kind))
+            if owner != src.id:
+                out.append(f"source '{src.id}': its {kind} {url} is also {owner}'s: it is "
+                           "fetched for both, and what it lists is filed under one of them "
+                           "only — if it is one outlet entered twice, remove one entry")
+    return out
 
 
 def load_registry(path: str | Path) -> Registry:

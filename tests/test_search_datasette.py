@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
+import shlex
 import urllib.parse
 import urllib.request
 from typing import Any
@@ -161,3 +164,33 @@ def test_a_query_with_nothing_to_find_says_what_is_missing(datasette_url: str) -
     assert "mw-total" not in negative
     empty = get(f"{datasette_url}/search?q={q('*')}")
     assert "Nothing to search for in <q>*</q>: write a word" in empty
+
+
+def test_a_pasted_article_url_opens_its_page(datasette_url: str, crawled: Crawl) -> None:
+    (aid, url), *_ = query(crawled.db, "select id, url from articles where source_id = "
+                           "'armnews' and url like '%/en/news/%' order by url")
+    for pasted in (url, url + "?utm_source=rss&utm_medium=feed", f"  {url}  "):
+        with urllib.request.urlopen(f"{datasette_url}/search?q={q(pasted)}",
+                                    timeout=30) as resp:  # redirects followed
+            assert resp.url == f"{datasette_url}/article/{aid}", pasted
+            assert resp.status == 200
+    # The seed's real address is only its canonical link (the fixture mirrors the site).
+    with urllib.request.urlopen(f"{datasette_url}/search?q="
+                                f"{q('https://www.transcend.org/tms/?p=294863')}",
+                                timeout=30) as resp:
+        (seed,) = query(crawled.db, "select id from articles where canonical_url = "
+                        "'https://www.transcend.org/tms/?p=294863'")[0]
+        assert resp.url == f"{datasette_url}/article/{seed}"
+    missing = get(f"{datasette_url}/search?q={q('https://example.org/news/1?utm_source=x')}")
+    assert "No article of this archive has the address <code>https://example.org/news/1" \
+           "</code>" in missing and 'class="mw-hit"' not in missing
+    assert "<code>mediawatch explain https://example.org/news/1</code>" in missing
+    assert "Searching for" not in missing  # no words of it were searched
+    # Shell-quoted: an address with quotes in it stays one argument when pasted in a shell.
+    hostile = "http://x.example/a';touch${IFS}pwned;'\"$(id)\""
+    page = get(f"{datasette_url}/search?q={q(hostile)}")
+    (command,) = re.findall(r"<code>(mediawatch explain [^<]*)</code>", page)
+    assert shlex.split(html.unescape(command)) == ["mediawatch", "explain", hostile]
+    # In quotes it is a phrase search for its words, as before.
+    quoted = get(f"{datasette_url}/search?q={q(chr(34) + url + chr(34))}")
+    assert "No article of this archive" not in quoted

@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shlex
 import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from datasette.utils import sqlite_timelimit
 from datasette.utils.asgi import NotFound, Response
@@ -22,7 +23,9 @@ from markupsafe import Markup, escape
 
 from crawler.ops.watch import watch_command
 from crawler.search.filters import FilterError, SearchFilters
+from crawler.search.pasted import ARTICLE_FOR_URL_SQL, is_url_query, url_params
 from crawler.search.query import explain
+from crawler.web.urls import clean_url
 from datasette import hookimpl
 
 _here = Path(__file__).resolve().parent
@@ -199,11 +202,18 @@ async def search_page(datasette: Any, request: Any) -> Response:
     lang, source = (f.langs or ("",))[0], (f.sources or ("",))[0]
     page = max(int(request.args.get("page", "1") or 1) if
                (request.args.get("page") or "1").isdigit() else 1, 1)
-    expr = f.expand(q) if q and not error else None
-    ctx: dict[str, Any] = {"q": q, "literal": f.literal, "lang": lang, "source": source,
+    url_absent = None
+    if is_url_query(q) and not error:  # a pasted article URL: its page, not words of it
+        if (aid := await _article_for_url(db, q)) is not None:
+            return Response.redirect(f"/article/{quote(aid)}")
+        url_absent = clean_url(q)
+    expr = f.expand(q) if q and not error and url_absent is None else None
+    # Shell-quoted: a hostile address must not become a command when pasted into a shell.
+    ctx: dict[str, Any] = {"url_absent": url_absent, "explain_cmd": "mediawatch explain " +
+                           shlex.quote(url_absent or ""), "q": q, "literal": f.literal, "lang": lang, "source": source,
                            "on_topic": f.on_topic, "hits": [], "total": 0, "by_lang": [],
                            "page": page, "expr": expr, "clauses": explain(q, literal=f.literal)
-                           if q else [], "page_size": PAGE_SIZE, "error": error, "filters": f}
+                           if q and url_absent is None else [], "page_size": PAGE_SIZE, "error": error, "filters": f}
     if expr:
         limit = datasette.setting("sql_time_limit_ms")
 
@@ -237,6 +247,11 @@ async def search_page(datasette: Any, request: Any) -> Response:
     ctx["attention_href"] = "/-/attention?" + urlencode([("q", q), *f.args()])
     ctx["watch_cmd"] = watch_command(q, f)
     return await _render(datasette, request, "mw_search.html", ctx, status=400 if error else 200)
+
+
+async def _article_for_url(db: Any, url: str) -> str | None:
+    rows = list(await db.execute(ARTICLE_FOR_URL_SQL, url_params(url)))
+    return rows[0][0] if rows else None
 
 
 async def article_page(datasette: Any, request: Any) -> Response:

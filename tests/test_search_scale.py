@@ -22,6 +22,7 @@ import sqlite_utils
 from conftest import load_bench
 from mediawatch_schema import migrations as schema
 
+from crawler.search.pasted import ARTICLE_FOR_URL_SQL, url_params
 from crawler.search.query import expand_query
 from extract.normalize import fold
 
@@ -208,6 +209,8 @@ def test_scale_indexes_exist_and_the_key_queries_use_them(bench: ModuleType,
                   "articles_fingerprint"):
         assert index in elsewhere
     assert "SCAN articles" not in elsewhere
+    pasted = _plan(conn, ARTICLE_FOR_URL_SQL, url_params("https://x.example/a?utm_source=y"))
+    assert "MULTI-INDEX OR" in pasted and "SCAN" not in pasted, pasted
     p = {"concept": "karabakh", "from": "2024-01", "to": "2024-12", "lang": ""}
     for concept in ("karabakh", "frames"):
         for name, sql in framing.compare_sql(concept).items():

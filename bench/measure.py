@@ -129,3 +129,9 @@ def quality(found: dict[str, tuple[str, str, str]], truths: list[Truth]) -> dict
     return {"stored": stored, "text F1": f1 / n, "date acc": dates / n, "title acc": titles / n}
 
 
+def goal(label: str, value: float, target: float, more: bool = True, note: str = "") -> str:
+    """One goal line: the figure, its goal, met or not, the load average now."""
+    met = value >= target if more else value <= target
+    sign = ">=" if more else "<="
+    return (f"  {label:52s}{value:6.2f}   goal {sign} {target:<4}  {'met' if met else 'NOT met'}"
+            f"   (load {os.getloadavg()[0]:.2f}){note}")

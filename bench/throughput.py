@@ -41,7 +41,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import trafilatura  # noqa: E402
 from benchweb import OUTLETS, BenchWeb, Truth  # noqa: E402
-from measure import cpu_at, quality, run_watched  # noqa: E402
+from measure import cpu_at, goal, quality, run_watched  # noqa: E402
 
 from extract import extract_article  # noqa: E402
 
@@ -148,6 +148,10 @@ def crawl_mediawatch(web: BenchWeb, tmp: Path, concurrency: int, outlets: list[s
         main, tree = cpu_at(out["history"], last_ts + 1)
         out["tail_cpu"] = out["main_cpu"] + out["other_cpu"] - tree
         out["tail_main_cpu"] = out["main_cpu"] - main
+    stats = json.loads(conn.execute("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1")
+                       .fetchone()[0] or "{}")  # the workers' CPU by step (crawler/pipelines.py)
+    out["worker_us"] = {k.rsplit("/", 1)[1]: v for k, v in stats.items()
+                        if k.startswith("mediawatch/worker_cpu_us/")}
     out["queued"], out["fetched"] = conn.execute(
         "SELECT count(*), count(last_fetched) FROM url_state WHERE kind = 'article'").fetchone()
     conn.close()
@@ -213,14 +217,6 @@ def start_web(per_outlet: int) -> tuple[BenchWeb, str]:
         return BenchWeb(per_outlet=per_outlet).start(), f"free ports ({exc.strerror} on 80)"
 
 
-def goal(label: str, value: float, target: float, more: bool = True, note: str = "") -> str:
-    """One goal line: the figure, its goal, met or not, the load average now."""
-    met = value >= target if more else value <= target
-    sign = ">=" if more else "<="
-    return (f"  {label:52s}{value:6.2f}   goal {sign} {target:<4}  {'met' if met else 'NOT met'}"
-            f"   (load {os.getloadavg()[0]:.2f}){note}")
-
-
 def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
         newsplease: bool = True, frontier: tuple[int, ...] = (100, 10_000, 100_000),
         naive: bool = True, baseline: Path | None = None) -> dict[str, Any]:
@@ -275,16 +271,21 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
                   f"extraction workers {base['other_cpu'] * per:.1f} ms, all {cpu_ms(base):.1f} "
                   f"ms; {base['tail_s']:.1f} s and {base['tail_cpu'] * per:.1f} ms CPU per article "
                   "after the last article fetch")
-            summary.update(baseline_crawl=round(base_rate, 1), baseline_cpu_ms=round(cpu_ms(base), 1),
-                           baseline_main_cpu_ms=round(base["main_cpu"] * per, 1),
-                           baseline_worker_cpu_ms=round(base["other_cpu"] * per, 1),
-                           baseline_tail_s=round(base["tail_s"], 1),
-                           baseline_tail_cpu_ms=round(base["tail_cpu"] * per, 1))
+            summary.update({f"baseline_{k}": round(v, 1) for k, v in (
+                ("crawl", base_rate), ("cpu_ms", cpu_ms(base)), ("tail_s", base["tail_s"]),
+                ("main_cpu_ms", base["main_cpu"] * per), ("worker_cpu_ms", base["other_cpu"] * per),
+                ("tail_cpu_ms", base["tail_cpu"] * per))})
         row("mediawatch crawl", mw, mw_rate)
         per = 1000 / max(len(mw["found"]), 1)
         print(f"{'  CPU per article stored':34s}main process {mw['main_cpu'] * per:.1f} ms, "
               f"extraction workers {mw['other_cpu'] * per:.1f} ms, all {cpu_ms(mw):.1f} ms; "
               f"after the last article fetch {mw['tail_cpu'] * per:.1f} ms")
+        if split := {k: v / 1000 / max(len(mw["found"]), 1) for k, v in mw["worker_us"].items()}:
+            print(f"{'  of which in the workers':34s}extract_article {split['extract']:.1f} ms "
+                  f"(in the all-core run {cores['cpu ms']:.1f}), "
+                  f"topic and framing {split['analyse']:.1f}, archive prep {split['prepare']:.1f}"
+                  f", the rest (pool, pipes, start-up) {mw['other_cpu'] * per - sum(split.values()):.1f}")
+            summary.update({f"crawl_worker_{k}_ms": round(v, 1) for k, v in split.items()})
         steady = len(mw["found"]) / max(mw["steady_s"], 1.0)  # fetched_at: whole seconds
         print(f"{'  first to last article fetch':34s}{steady:9.1f}{'':16s}{mw['steady_s']:8.1f}"
               f"   (+ {mw['head_s']:.1f} s before the first, {mw['tail_s']:.1f} s after the "
@@ -341,9 +342,8 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
               f"{mw['head_s']:.1f} s of start-up and {mw['tail_s']:.1f} s of closing)")
 
         truths = web.truths
-        crawls = [("mediawatch", mw["found"])]
-        crawls += [("naive", nv["found"])] if isinstance(nv, dict) else []
-        crawls += [("news-please", np["found"])] if isinstance(np, dict) else []
+        crawls = [(name, r["found"]) for name, r in (("mediawatch", mw), ("naive", nv),
+                  ("news-please", np)) if isinstance(r, dict)]
         common = [t for t in truths if all(t.url in found for _, found in crawls)]
         print(f"\nQuality against the ground truth ({len(truths)} pages; a page not stored "
               f"is a miss) | on the {len(common)} pages all stored:")

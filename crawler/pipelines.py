@@ -114,8 +114,17 @@ class ExtractPipeline:
             if pool.restarts and self.crawler.stats:  # kept in crawl_runs.stats
                 self.crawler.stats.set_value("mediawatch/extraction_worker_restarts",
                                              pool.restarts)
+        if item.prepared is not None:
+            self._count_cpu(item.prepared.cpu)
         self.titles.remember(item.source_id, item.extraction)
         return item
+
+    def _count_cpu(self, cpu: tuple[float, float, float]) -> None:
+        """Add a page's worker CPU (µs) to the crawl's stats, kept in crawl_runs.stats."""
+        if self.crawler.stats:
+            for name, seconds in zip(("extract", "analyse", "prepare"), cpu, strict=True):
+                self.crawler.stats.inc_value(f"mediawatch/worker_cpu_us/{name}",
+                                             round(seconds * 1e6))
 
 
 class ArchivePipeline:

@@ -223,3 +223,12 @@ def test_every_crawled_article_is_indexed_with_the_current_normaliser(crawled: C
     assert stamps and dict(stamps) == {SEARCH_VERSION: sum(n for _, n in stamps)}
     assert query(crawled.db, "select value from archive_meta where key = 'search_version'") == \
         [(SEARCH_VERSION,)]
+
+
+def test_the_run_records_where_the_workers_cpu_went(crawled: Crawl) -> None:
+    stats = json.loads(query(crawled.db, "select stats from crawl_runs")[0][0])
+    split = {k.rsplit("/", 1)[1]: v for k, v in stats.items()
+             if k.startswith("mediawatch/worker_cpu_us/")}
+    assert set(split) == {"extract", "analyse", "prepare"}, stats
+    # extract_article is most of a worker's work; every step took some CPU (µs, summed).
+    assert split["extract"] > split["analyse"] > 0 and split["extract"] > split["prepare"] > 0

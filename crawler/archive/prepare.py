@@ -37,6 +37,9 @@ class Prepared:
     search_text: str | None = None
     search_version: str | None = None  # the normaliser behind search_title/search_text
     text_signature: str | None = None
+    # CPU seconds the worker spent on this page: extract_article, the topic match and framing
+    # analysis, this preparation (kept in crawl_runs.stats: where a crawl's CPU goes).
+    cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def stored_text(result: ArticleResult) -> str:

@@ -145,6 +145,10 @@ def _lexicon(path: str) -> Lexicon:
     return load_lexicon(path)
 
 
+# CPU seconds of the last extract_article call in this process (read by extract_prepared).
+_extract_cpu = [0.0]
+
+
 def extract_and_analyse(body: bytes, url: str, hints: dict[str, Any], topic: Topic,
                         lexicon_path: str | None) -> tuple[ArticleResult, Any, Any]:
     """Everything CPU-bound about one article page, for a worker process.
@@ -170,7 +174,9 @@ def _extract_and_analyse(body: bytes, url: str, hints: dict[str, Any], topic: To
     from crawler.framing.lexicon import LEXICON_PATH
     from extract import extract_article
 
+    began = time.process_time()
     result = extract_article(body, url, **hints)
+    _extract_cpu[0] = time.process_time() - began
     if result.status == "not_article":
         return result, None, None
     match = _matcher(topic).match(result.title, result.text)
@@ -187,9 +193,15 @@ def extract_prepared(page: FetchedPage, hints: dict[str, Any], topic: Topic,
                      ) -> tuple[ArticleResult, Any, Any, Prepared]:
     """extract_and_analyse() of a fetched page, plus everything the archive writer would
     otherwise compute from it (crawler.archive.prepare): all the CPU one article fetch costs."""
+    began, _extract_cpu[0] = time.process_time(), -1.0
     result, match, framing = extract_and_analyse(page.body, page.final_url or page.url, hints,
                                                  topic, lexicon_path)
-    return result, match, framing, prepare(page, result)
+    analysed = time.process_time()
+    prepared = prepare(page, result)
+    # Over its budget, the page's time counts as extraction's.
+    extracting = _extract_cpu[0] if _extract_cpu[0] >= 0 else analysed - began
+    prepared.cpu = (extracting, analysed - began - extracting, time.process_time() - analysed)
+    return result, match, framing, prepared
 
 
 def extract_page(page: FetchedPage, source: Source | None, matcher: TopicMatcher,

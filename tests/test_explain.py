@@ -73,20 +73,20 @@ def test_the_seed_under_its_real_address_is_the_alias_of_an_outlet_and_stored(
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(("name", "outlet", "part", "says"), [
-    ("robots-disallowed", "armnews", "/en/news/", "robots.txt disallows it"),
-    ("server-error-500", "rusagency", "", "HTTP 500, http_error"),
-    ("feed-404", "armnews", "", "HTTP 404, http_error"),
-    ("non-article-matching-pattern", "exile", "", "not one article"),
+@pytest.mark.parametrize(("name", "outlet", "part", "step", "says"), [
+    ("robots-disallowed", "armnews", "/en/news/", "fetched", "robots.txt disallows it"),
+    ("server-error-500", "rusagency", "", "fetched", "HTTP 500, http_error"),
+    ("feed-404", "armnews", "", "fetched", "HTTP 404, http_error"),
+    ("non-article-matching-pattern", "exile", "", "extracted", "not one article"),
 ])
 def test_a_planted_failure_says_where_it_stopped(crawled: Crawl, name: str, outlet: str,
-                                                 part: str, says: str) -> None:
+                                                 part: str, step: str, says: str) -> None:
     url = hazard(crawled, name, outlet, part)
     rc, out = explain(crawled, url)
     assert rc == 1, out
     assert out.splitlines()[0] == f"{url}: not stored"
-    fetched = next(line for line in out.splitlines() if "fetched " in line)
-    assert says in fetched, out
+    failed = next(line for line in out.splitlines() if line.startswith(f"  NO  {step}"))
+    assert says in failed, out
     assert "NO  stored   no article row" in out
 
 

@@ -107,7 +107,11 @@ def _fetches(conn: sqlite3.Connection, urls: list[str], ids: set[str]) -> list[d
     return _rows(conn, sql, {"urls": json.dumps(urls), "ids": json.dumps(sorted(ids))})
 
 
-def _discovery_step(state: dict[str, Any] | None, pattern_ok: bool | None) -> Step:
+def _discovery_step(state: dict[str, Any] | None, pattern_ok: bool | None,
+                    fetched: bool) -> Step:
+    if state is None and fetched:
+        return Step("found", None, "no crawl listed it: its capture was imported "
+                    "(`warc import` or `backfill`)")
     if state is None:
         why = ("no feed, sitemap or section page that a crawl read has listed it"
                if pattern_ok is not False else "its pattern keeps sitemaps and sections from "
@@ -136,23 +140,27 @@ _OUTCOMES = {
 }
 
 
-def _fetch_step(fetches: list[dict[str, Any]], state: dict[str, Any] | None) -> Step:
+def _fetch_steps(fetches: list[dict[str, Any]], state: dict[str, Any] | None) -> list[Step]:
     if not fetches:
         if state is not None and state.get("last_fetched") is None:
-            return Step("fetched", None, "found but not fetched yet (queued for a later "
-                        f"crawl; due {state.get('next_due') or 'now'})",
-                        "`mediawatch crawl` fetches what is queued, within max_requests")
-        return Step("fetched", None, "no fetch on record")
+            return [Step("fetched", None, "found but not fetched yet (queued for a later "
+                         f"crawl; due {state.get('next_due') or 'now'})",
+                         "`mediawatch crawl` fetches what is queued, within max_requests")]
+        return [Step("fetched", None, "no fetch on record")]
     last = fetches[0]
-    said = f"last {last['last_fetched_at']}: HTTP {last['status'] or '-'}, {last['outcome']}"
-    if last.get("error"):
-        said += f" ({last['error']})"
-    if last["outcome"] in ("ok", "extracted"):
-        return Step("fetched", True, said)
-    text, fix = _OUTCOMES.get(last["outcome"], (last["outcome"], None))
+    said = f"last {last['last_fetched_at']}: HTTP {last['status'] or '-'}"
+    outcome = last["outcome"]
+    text, fix = _OUTCOMES.get(outcome, (outcome, None))
+    if outcome in ("ok", "extracted", "not_article", "empty", "extraction_error"):
+        steps = [Step("fetched", True, said)]
+        if outcome not in ("ok", "extracted"):  # fetched, then the extraction said no
+            error = f" ({last['error']})" if last.get("error") else ""
+            steps.append(Step("extracted", False, f"{text}{error}", fix))
+        return steps
     if "robots" in (last.get("error") or "").lower():
         text, fix = "robots.txt disallows it; the crawl obeys robots.txt", None
-    return Step("fetched", last["outcome"] in ("not_article", "empty"), f"{said}: {text}", fix)
+    error = f" ({last['error']})" if last.get("error") else ""
+    return [Step("fetched", False, f"{said}, {outcome}{error}: {text}", fix)]
 
 
 def _stored_step(articles: list[dict[str, Any]]) -> Step:
@@ -213,8 +221,8 @@ def explain(url: str, registry: Registry | None, db: str | Path) -> dict[str, An
                                       f"{state['source_id']}: crawls read it for the article "
                                       "links it lists; it is never stored as an article"))
                 if source is not None or state is not None or fetches:
-                    steps.append(_discovery_step(state, pattern_ok))
-                    steps.append(_fetch_step(fetches, state))
+                    steps.append(_discovery_step(state, pattern_ok, bool(fetches)))
+                    steps += _fetch_steps(fetches, state)
                 steps.append(_stored_step(articles))
                 if state is not None:
                     due = state.get("next_due")

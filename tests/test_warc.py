@@ -80,6 +80,11 @@ def test_export_then_import_round_trips(crawled: Crawl, tmp_path: Path) -> None:
     assert imported == original
     dates = "select article_id, kind, value, source from article_dates order by 1, 2, 3, 4"
     assert query(fresh, dates) == query(crawled.db, dates)
+    # `explain` names the file an imported article's capture came from.
+    said = run_mediawatch("explain", imported[0][1], "--sources", str(crawled.sources),
+                          "--db", str(fresh))
+    assert said.returncode == 0 and f"imported captured by warc-import from {out}" in \
+        said.stdout, said.stdout
 
 
 def test_export_selects_by_outlet_and_date(crawled: Crawl, tmp_path: Path) -> None:

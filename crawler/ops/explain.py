@@ -107,6 +107,18 @@ def _fetches(conn: sqlite3.Connection, urls: list[str], ids: set[str]) -> list[d
     return _rows(conn, sql, {"urls": json.dumps(urls), "ids": json.dumps(sorted(ids))})
 
 
+def _origins(conn: sqlite3.Connection, fetches: list[dict[str, Any]]) -> list[Step]:
+    """Captures that came from a WARC file (`warc import`) or a web archive (`backfill`)."""
+    if not fetches or "capture_origins" not in _tables(conn):
+        return []
+    rows = _rows(conn, "SELECT file, via, record_date FROM capture_origins WHERE page_id IN "
+                 "(SELECT value FROM json_each(?)) LIMIT 3", [json.dumps([f["id"]
+                                                                           for f in fetches])])
+    return [Step("imported", None, f"captured by {r['via']} from {r['file']}"
+                 + (f" (record of {r['record_date']})" if r.get("record_date") else ""))
+            for r in rows]
+
+
 def _discovery_step(state: dict[str, Any] | None, pattern_ok: bool | None,
                     fetched: bool) -> Step:
     if state is None and fetched:
@@ -223,6 +235,7 @@ def explain(url: str, registry: Registry | None, db: str | Path) -> dict[str, An
                 if source is not None or state is not None or fetches:
                     steps.append(_discovery_step(state, pattern_ok, bool(fetches)))
                     steps += _fetch_steps(fetches, state)
+                    steps += _origins(conn, fetches)
                 steps.append(_stored_step(articles))
                 if state is not None:
                     due = state.get("next_due")

@@ -91,7 +91,7 @@ def test_long_outlet_names_fit_left_of_their_rows(charts: ModuleType) -> None:
 
 def test_an_outlets_volume_chart_shows_the_months_it_published_nothing() -> None:
     spec = importlib.util.spec_from_file_location(
-        "mw_test_pages_archive", PLUGIN.with_name("pages_archive.py"))
+        "mw_test_pages_outlets", PLUGIN.with_name("pages_outlets.py"))
     assert spec and spec.loader
     pages = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(pages)

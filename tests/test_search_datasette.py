@@ -117,10 +117,14 @@ def test_article_page_leads_to_the_same_story_in_other_outlets(datasette_url: st
 
 
 def test_outlet_page_and_outlets(datasette_url: str, crawled: Crawl) -> None:
-    html = get(f"{datasette_url}/outlet/exile")
-    assert "Svobodny Bereg" in html and "<svg" in html and "Extraction failures" in html
-    assert "not_article" in html  # the live index that matches the article pattern
-    assert "article_url_pattern" in html  # the registry entry
+    page = get(f"{datasette_url}/outlet/exile")
+    assert "Svobodny Bereg" in page and "<svg" in page and "Extraction failures" in page
+    assert "not_article" in page  # the live index that matches the article pattern
+    assert "article_url_pattern" in page  # the registry entry
+    # its lists as lists, not JSON text inside JSON ("[\"ru\"]")
+    entry = page.split('<pre class="mw-config">', 1)[1].split("</pre>", 1)[0]
+    assert json.loads(html.unescape(entry))["language"] == ["ru"]
+    assert 'href="/health/exile"' in page  # its fetch failures and alerts
     outlets = get(f"{datasette_url}/outlets")
     # languages in words, not the registry's JSON list (the page showed ["hy"])
     assert "<td>hy</td>" in outlets and "[&#34;" not in outlets and '["' not in outlets

@@ -7,13 +7,10 @@ match markers become <mark>, and only http(s) URLs ever become links.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import re
 import shlex
 import sqlite3
 from collections import Counter
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -27,13 +24,6 @@ from crawler.search.pasted import ARTICLE_FOR_URL_SQL, is_url_query, url_params
 from crawler.search.query import explain
 from crawler.web.urls import clean_url
 from datasette import hookimpl
-
-_here = Path(__file__).resolve().parent
-# Sibling plugin modules are not importable by name; load the chart helpers by path.
-_spec = importlib.util.spec_from_file_location("mw_pages_charts", _here / "pages_charts.py")
-assert _spec and _spec.loader
-charts = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(charts)
 
 MARK_OPEN, MARK_CLOSE = "\u27e6", "\u27e7"
 PAGE_SIZE = 20
@@ -299,95 +289,7 @@ async def article_page(datasette: Any, request: Any) -> Response:
     return await _render(datasette, request, "mw_article.html", ctx)
 
 
-async def outlets_page(datasette: Any, request: Any) -> Response:
-    """Every outlet with its volume and failures."""
-    db = datasette.get_database()
-    rows = [dict(r) for r in await db.execute(
-        "select s.id, s.name, s.kind, s.country, s.language, s.licence, "
-        "(select count(*) from articles a where a.source_id = s.id) as articles, "
-        "(select count(*) from articles a where a.source_id = s.id and on_topic = 1) as on_topic, "
-        "(select count(*) from pages p where p.source_id = s.id and p.outcome in "
-        "('empty', 'not_article', 'extraction_error')) as failures "
-        "from sources s order by s.name")]
-    for r in rows:  # sources.language is a JSON list (["hy", "ru"]): shown as "hy, ru"
-        r["language"] = languages_text(r.get("language"))
-    if await db.table_exists("probes"):  # the last `sources probe --write` verdict
-        probes = {r["source_id"]: dict(r) for r in await db.execute(
-            "select source_id, probed_at, ok, summary from probes")}
-        for r in rows:
-            r["probe"] = probes.get(r["id"])
-    return await _render(datasette, request, "mw_outlets.html", {"outlets": rows})
-
-
-def languages_text(stored: str | None) -> str:
-    """An outlet's languages as the registry stores them (a JSON list) in plain words."""
-    try:
-        langs = json.loads(stored or "[]")
-    except ValueError:
-        return stored or ""
-    return ", ".join(str(x) for x in langs) if isinstance(langs, list) else str(langs)
-
-
-MAX_MONTHS = 120  # longer spans are drawn per year: a bar per month would be under 6 px
-
-
-def calendar_series(monthly: list[tuple[str, int, int]]
-                    ) -> tuple[list[str], list[tuple[int, int]]]:
-    """Every month from the first to the last (YYYY-MM, counts), months without articles as
-    zeros, so that a gap in an outlet's coverage shows as one; per year past MAX_MONTHS."""
-    found = {m: (n, k) for m, n, k in monthly if re.fullmatch(r"\d{4}-\d{2}", m or "")}
-    if not found:
-        return [], []
-    y0, m0 = map(int, min(found).split("-"))
-    y1, m1 = map(int, max(found).split("-"))
-    months, y, m = [], y0, m0
-    while (y, m) <= (y1, m1):
-        months.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    if len(months) <= MAX_MONTHS:
-        return months, [found.get(m, (0, 0)) for m in months]
-    per_year = {str(y): (0, 0) for y in range(y0, y1 + 1)}
-    for month, (n, k) in found.items():
-        total, topical = per_year[month[:4]]
-        per_year[month[:4]] = (total + n, topical + k)
-    return list(per_year), list(per_year.values())
-
-
-async def outlet_page(datasette: Any, request: Any) -> Response:
-    """One outlet: registry entry, volume over time, latest articles, extraction failures."""
-    db = datasette.get_database()
-    oid = request.url_vars["id"]
-    rows = list(await db.execute("select * from sources where id = ?", [oid]))
-    if not rows:
-        raise NotFound(f"No outlet {oid}")
-    source = dict(rows[0])
-    try:
-        config = json.loads(source.get("config") or "{}")
-    except ValueError:
-        config = {}
-    monthly = list(await db.execute(
-        "select published_month, count(*), sum(on_topic) from articles where source_id = ? "
-        "and published_month is not null group by published_month order by published_month",
-        [oid]))
-    periods, counts = calendar_series([(r[0], r[1], r[2] or 0) for r in monthly])
-    chart = charts.grouped_bars(periods, {"articles": [c[0] for c in counts],
-                                          "on topic": [c[1] for c in counts]},
-                                f"Articles per {'month' if len(periods[0]) > 4 else 'year'}: "
-                                f"{source['name']}" if periods else "No dated articles")
-    latest = [dict(r) for r in await db.execute(
-        "select id, title, published, lang, on_topic, extraction_status from articles "
-        "where source_id = ? order by published desc limit 20", [oid])]
-    failures = [dict(r) for r in await db.execute(
-        "select id, url, outcome, error, last_fetched_at from pages where source_id = ? "
-        "and outcome in ('empty', 'not_article', 'extraction_error') "
-        "order by last_fetched_at desc limit 50", [oid])]
-    return await _render(datasette, request, "mw_outlet.html", {
-        "s": source, "config": json.dumps(config, ensure_ascii=False, indent=2),
-        "chart": chart, "latest": latest, "failures": failures})
-
-
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
     """The archive's own pages."""
-    return [(r"^/search$", search_page), (r"^/article/(?P<id>[^/]+)$", article_page),
-            (r"^/outlets$", outlets_page), (r"^/outlet/(?P<id>[^/]+)$", outlet_page)]
+    return [(r"^/search$", search_page), (r"^/article/(?P<id>[^/]+)$", article_page)]

@@ -9,12 +9,21 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import MEDIAWATCH, Crawl, crawl_web, make_articles_due, query, run_mediawatch
+from conftest import (
+    MEDIAWATCH,
+    Crawl,
+    crawl_web,
+    make_articles_due,
+    query,
+    run_mediawatch,
+    serve,
+)
 
 from crawler.web.urls import article_id
 from demoweb import FixtureWeb
@@ -143,6 +152,20 @@ def test_edits_become_versions_and_removals_are_marked(
     # Unchanged articles got no second version.
     assert query(db, "select count(*) from article_versions where version > 1")[0][0] == len(
         changed)
+    # The article page says what the outlet changed, in words, with the diff folded away.
+    with serve(db) as base:
+        with urllib.request.urlopen(f"{base}/article/{article_id(changed[0].url)}",
+                                    timeout=30) as resp:
+            page = resp.read().decode()
+        versions = page.split('id="mw-versions"', 1)[1].split("</section>", 1)[0]
+        assert "2 versions" in versions and "text_hash" not in versions
+        assert "headline changed, first paragraph changed, update notice" in versions
+        assert '<details><summary>the changes, line by line</summary><pre class="mw-diff">' \
+               "--- previous" in versions
+        unchanged = query(db, "select article_id from article_versions group by article_id "
+                          "having count(*) = 1 limit 1")[0][0]
+        with urllib.request.urlopen(f"{base}/article/{unchanged}", timeout=30) as resp:
+            assert "No change seen since it was first fetched" in resp.read().decode()
 
 
 def test_date_provenance_is_recorded_with_sources(crawled: Crawl) -> None:

@@ -244,6 +244,20 @@ async def _article_for_url(db: Any, url: str) -> str | None:
     return rows[0][0] if rows else None
 
 
+CHANGES = {"headline-changed": "headline changed", "lead-changed": "first paragraph changed",
+           "correction": "correction notice", "update-notice": "update notice"}
+
+
+def _changes(flags: str | None) -> list[str]:
+    """A version's flags (JSON list) in words, in a fixed order."""
+    try:
+        found = json.loads(flags or "[]")
+    except ValueError:
+        found = []
+    known = [w for f, w in CHANGES.items() if f in found]
+    return known + [str(f) for f in found if f not in CHANGES]
+
+
 async def article_page(datasette: Any, request: Any) -> Response:
     """One article: facts with their provenance, the clean text, versions, related copies."""
     db = datasette.get_database()
@@ -262,9 +276,9 @@ async def article_page(datasette: Any, request: Any) -> Response:
         terms = {}
     versions: list[dict[str, Any]] = []
     if await _table_exists(db, "article_versions"):
-        versions = [{k: v for k, v in dict(r).items() if k not in ("text", "search_text")}
-                    for r in await db.execute(
-                        "select * from article_versions where article_id = ?", [aid])]
+        versions = [dict(r, changes=_changes(r["flags"])) for r in await db.execute(
+            "select version, fetched_at, title, diff, flags from article_versions "
+            "where article_id = ? order by version", [aid])]
     elsewhere = []
     for r in await db.execute(ELSEWHERE_SQL, {
             "id": aid, "url": art.get("url"), "canon": art.get("canonical_url") or "",

@@ -98,6 +98,7 @@ MEDIAWATCH_WARC_MAX_BYTES = 1_000_000_000  # raw captures rotate to a new WARC f
 MEDIAWATCH_LOOPBACK_ONLY = False
 MEDIAWATCH_LEXICON = None  # framing lexicon file; None = crawler/framing/lexicon.toml
 MEDIAWATCH_PROBE_ARTICLES = 2  # `sources probe`: articles fetched and extracted per outlet
+MEDIAWATCH_PROBE_URLS: list[str] = []  # `explain --fetch`: probe only these article URLs
 MEDIAWATCH_EXTRACT_WORKERS = -1  # extraction processes; -1 = one per core, 0 = in-process
 # CPU seconds a worker may spend on one page (0: no limit); over it, an extraction failure.
 MEDIAWATCH_EXTRACT_CPU_SECONDS = PAGE_CPU_SECONDS

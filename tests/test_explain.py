@@ -149,3 +149,36 @@ def test_every_lookup_is_an_index_search(tmp_path: Path, monkeypatch: pytest.Mon
         assert not [step for step in plan if step.startswith("SCAN ")
                     and "json_each" not in step], (sql, plan)
     plain.close()
+
+
+@pytest.mark.e2e
+def test_fetch_tries_one_page_now_through_the_crawl_stack(crawled: Crawl) -> None:
+    web, base = crawled.web, crawled.web.base_urls["armnews"]
+    (stored,) = query(crawled.db, "select url from articles where source_id = 'armnews' and "
+                      "url like '%/en/news/%' order by url limit 1")[0]
+    web.clear_requests()
+    rc, out = explain(crawled, stored, "--fetch", "-s", "MEDIAWATCH_LOOPBACK_ONLY=1")
+    assert rc == 0, out
+    now = next(line for line in out.splitlines() if line.startswith("  ok  now"))
+    assert "HTTP 200, robots.txt allowed" in now and " characters · ok" in now
+    # That page (and robots.txt) only: no homepage, feed or section of the outlet.
+    paths = {r.path for r in web.requests}
+    assert paths <= {"/robots.txt", stored.split(base, 1)[1]}, paths
+    assert stored.split(base, 1)[1] in paths
+    # A page no listing named yet: tried now, and the outlet answers 404.
+    web.clear_requests()
+    rc, out = explain(crawled, base + "/en/news/9999/never-linked-anywhere/", "--fetch",
+                      "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "--json")
+    report = json.loads(out)
+    assert rc == 1 and report["fetched_now"]["status"] == 404
+    assert steps(report)["now"]["ok"] is False and "HTTP 404" in steps(report)["now"]["fix"]
+    # robots.txt is obeyed: the refused seed is judged without being requested.
+    web.clear_requests()
+    refused = hazard(crawled, "robots-disallowed", "armnews", "/en/news/")
+    rc, out = explain(crawled, refused, "--fetch", "-s", "MEDIAWATCH_LOOPBACK_ONLY=1")
+    assert "robots.txt disallows this article" in out
+    assert refused.split(base, 1)[1] not in {r.path for r in web.requests}
+    # A host no outlet owns cannot be fetched "as a crawl would".
+    done = run_mediawatch("explain", "http://127.0.0.99/x", "--fetch", "--sources",
+                          str(crawled.sources), "--db", str(crawled.db))
+    assert done.returncode == 2 and "--fetch needs the outlet" in done.stderr

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +23,9 @@ from crawler.cli.options import (
     warn_before_live_contact,
 )
 
+if TYPE_CHECKING:
+    from crawler.registry.model import Registry
+
 USAGE_EXIT = 2  # bad flags, unknown outlet ids, an unusable registry
 
 
@@ -30,7 +33,8 @@ class _Usage(click.ClickException):
     exit_code = USAGE_EXIT
 
 
-def _overrides(pairs: tuple[str, ...], timeout: float | None) -> dict[str, str]:
+def probe_pairs(pairs: tuple[str, ...], timeout: float | None) -> dict[str, str]:
+    """-s overrides of a command that contacts outlets once (contact added, errors only)."""
     from crawler.runner import UsageError, parse_overrides
 
     try:
@@ -77,33 +81,18 @@ def probe(sources: str, source_ids: tuple[str, ...], as_json: bool, write: bool,
     """
     from crawler.clock import utcnow
     from crawler.registry.model import RegistryError, load_registry
-    from crawler.runner import UsageError, check_source_ids, crawl_settings
-    from crawler.spiders.probe import ProbeSpider, probe_middlewares
+    from crawler.runner import UsageError, check_source_ids
 
     try:
         registry = load_registry(sources)
         check_source_ids(registry, list(source_ids))
     except (RegistryError, UsageError) as exc:
         raise _Usage(str(exc)) from exc
-    pairs = _overrides(overrides, timeout)
+    pairs = probe_pairs(overrides, timeout)
     chosen = registry.chosen(source_ids)
     warn_before_live_contact(pairs, [s.homepage for s in chosen])
-    settings = crawl_settings(registry, db, list(source_ids), pairs)
-    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
-    settings.set("RETRY_ENABLED", False, priority="cmdline")  # each endpoint once
-    settings.set("MEDIAWATCH_PROBE_ARTICLES", articles, priority="cmdline")
-    settings.set("DOWNLOADER_MIDDLEWARES",
-                 probe_middlewares(settings.getdict("DOWNLOADER_MIDDLEWARES")),
-                 priority="cmdline")
     probed_at = utcnow()
-    from scrapy.crawler import CrawlerProcess
-
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(ProbeSpider)
-    process.crawl(crawler)
-    process.start()
-    spider = crawler.spider
-    rows = [r.as_dict() for r in getattr(spider, "reports", [])]
+    rows = run_probe(registry, db, list(source_ids), pairs, articles)
     if write:
         archive = open_archive(db)
         try:
@@ -119,6 +108,30 @@ def probe(sources: str, source_ids: tuple[str, ...], as_json: bool, write: bool,
     else:
         _print_table(rows)
     sys.exit(0 if all(r["ok"] for r in rows) else 1)
+
+
+def run_probe(registry: Registry, db: str, source_ids: list[str], pairs: dict[str, str],
+              articles: int, only: list[str] | None = None) -> list[dict[str, Any]]:
+    """Run the probe spider (one Scrapy process) and return its rows; with `only`, fetch
+    just those article URLs of the outlets (`explain --fetch`)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.runner import crawl_settings
+    from crawler.spiders.probe import ProbeSpider, probe_middlewares
+
+    settings = crawl_settings(registry, db, source_ids, pairs)
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    settings.set("RETRY_ENABLED", False, priority="cmdline")  # each endpoint once
+    settings.set("MEDIAWATCH_PROBE_ARTICLES", articles, priority="cmdline")
+    settings.set("MEDIAWATCH_PROBE_URLS", list(only or []), priority="cmdline")
+    settings.set("DOWNLOADER_MIDDLEWARES",
+                 probe_middlewares(settings.getdict("DOWNLOADER_MIDDLEWARES")),
+                 priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ProbeSpider)
+    process.crawl(crawler)
+    process.start()
+    return [r.as_dict() for r in getattr(crawler.spider, "reports", [])]
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
@@ -188,7 +201,7 @@ def discover(url: str, as_json: bool, timeout: float | None,
 
     if not is_http_url(url):
         raise _Usage(f"{url!r} is not an absolute http(s) URL: write e.g. https://example.org/")
-    pairs = _overrides(overrides, timeout)
+    pairs = probe_pairs(overrides, timeout)
     warn_before_live_contact(pairs, [url])
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")

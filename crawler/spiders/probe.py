@@ -102,8 +102,15 @@ class ProbeSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
-        """One request per endpoint the registry names."""
+        """One request per endpoint the registry names (or per URL of MEDIAWATCH_PROBE_URLS:
+        `explain --fetch` probes one article page, nothing else of its outlet)."""
+        only = self.settings.getlist("MEDIAWATCH_PROBE_URLS")
         for source in self.context.outlets:
+            if only:
+                for url in only:
+                    if source.owns(url):
+                        yield self._request(source, "article", url)
+                continue
             for kind, url in endpoints(source):
                 yield self._request(source, kind, url)
 

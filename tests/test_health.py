@@ -97,6 +97,11 @@ def test_outlet_health_page_shows_canaries_runs_and_alerts(served: str) -> None:
     assert alpha.count("<tr><td>") >= 2  # a row per run
     gone = _get(served + "/health/gone")
     assert "feed_gone" in gone and "open" in gone and "<script>alert" not in gone
+    # The URLs behind the counts: the feed that answers 404, with the command that explains.
+    failed = gone.split('id="mw-failed"', 1)[1].split("</table>", 1)[0]
+    assert "/feed.xml</td><td>404</td><td>http_error</td>" in failed
+    assert "mediawatch explain URL" in gone
+    assert '<table class="rows-and-columns" id="mw-failed">' not in alpha  # nothing failed
     with pytest.raises(urllib.error.HTTPError) as err:
         _get(served + "/health/nobody")
     err.value.close()  # an HTTPError holds the response open

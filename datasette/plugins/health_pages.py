@@ -102,6 +102,9 @@ async def health_page(datasette: Any, request: Any) -> Response:
                          {"outlets": outlets, "alerts": alerts, "missing": False})
 
 
+FAILED = 50  # failed fetches listed on an outlet's health page
+
+
 async def health_outlet_page(datasette: Any, request: Any) -> Response:
     """One outlet: chart, health per run, canaries, every alert raised and cleared."""
     db = datasette.get_database()
@@ -115,7 +118,13 @@ async def health_outlet_page(datasette: Any, request: Any) -> Response:
     alerts = [dict(r) for r in await db.execute(
         "select * from alerts where source_id = ? order by raised_at desc, id desc limit 200",
         [oid])]
+    # The URLs behind the counts above (index pages_source_outcome, newest first).
+    failed = [dict(r) for r in await db.execute(
+        "select url, status, outcome, error, last_fetched_at, fetch_count from pages "
+        "where source_id = ? and outcome in ('http_error', 'network_error', 'dropped', "
+        "'too_large', 'parse_error') order by last_fetched_at desc limit ?", [oid, FAILED])]
     return await _render(datasette, request, "health_outlet.html", {
+        "failed": failed, "failed_limit": FAILED,
         "s": dict(rows[0]), "chart": health_chart(history, f"Health of {rows[0]['name']}",
                                                   width=760, height=200),
         "history": history[::-1], "canaries": canaries, "alerts": alerts})

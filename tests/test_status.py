@@ -47,7 +47,8 @@ def test_status_shows_each_outlet_its_run_due_health_and_alerts(tmp_path: Path) 
         assert piped.returncode == 0, piped.stderr
         assert "failed fetches" in piped.stdout and "…" not in piped.stdout, piped.stdout
         # The outlet whose feed is gone failed fetches: where their URLs are, and the command.
-        assert "Failed fetches of gone: their URLs are on /health/<outlet>" in piped.stdout
+        assert "Failed fetches or gone pages at gone: the URLs are on /health/<outlet>" in \
+            piped.stdout
         assert "mediawatch explain URL" in piped.stdout
 
 

@@ -150,9 +150,9 @@ def render(report: dict[str, Any], width: int | None = None) -> None:
     failing = [o["id"] for o in report["outlets"] if (h := o["health"] or {}).get(
         "failure_share") or h.get("gone_404")]
     if failing:  # where the URLs behind the percentages are, and how to ask about one
-        console.print(f"Failed fetches of {escape(', '.join(failing))}: their URLs are on "
-                      "/health/<outlet> (`mediawatch serve`); `mediawatch explain URL` says "
-                      "why one is not in the archive.")
+        console.print(f"Failed fetches or gone pages at {escape(', '.join(failing))}: the "
+                      "URLs are on /health/<outlet> (`mediawatch serve`); `mediawatch explain "
+                      "URL` says why one is not in the archive.")
     for o in report["outlets"]:
         if o.get("probe") and not o["probe"]["ok"]:
             console.print(f"[bold red]last probe failed[/] {escape(o['id'])}: "

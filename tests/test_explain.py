@@ -182,3 +182,30 @@ def test_fetch_tries_one_page_now_through_the_crawl_stack(crawled: Crawl) -> Non
     done = run_mediawatch("explain", "http://127.0.0.99/x", "--fetch", "--sources",
                           str(crawled.sources), "--db", str(crawled.db))
     assert done.returncode == 2 and "--fetch needs the outlet" in done.stderr
+
+
+@pytest.mark.e2e
+def test_a_list_of_urls_is_a_coverage_check(crawled: Crawl, tmp_path: Path) -> None:
+    (stored,) = query(crawled.db, "select url from articles where source_id = 'tms' "
+                      "and url like '%?p=%' order by url limit 1")[0]
+    gone = hazard(crawled, "feed-404", "armnews")
+    listed = tmp_path / "urls.txt"
+    listed.write_text(f"# articles a researcher expects\n{stored}&utm_source=x\n\n{gone}\n",
+                      encoding="utf-8")
+    rc, out = explain(crawled, "http://127.0.0.99/elsewhere", "--urls", str(listed))
+    assert rc == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("missing  http://127.0.0.99/elsewhere  outlet: no outlet of")
+    (aid,) = query(crawled.db, "select id from articles where url = ?", (stored,))[0]
+    assert lines[1] == f"stored   {stored}&utm_source=x  article {aid}"
+    assert lines[2].startswith(f"missing  {gone}  fetched: ") and "HTTP 404" in lines[2]
+    assert lines[3] == "1 of 3 stored"
+    reports = json.loads(explain(crawled, stored, "--urls", str(listed), "--json")[1])
+    assert [r["stored"] for r in reports] == [True, True, False]
+    # every URL stored: exit 0
+    assert explain(crawled, stored, stored + "#x")[0] == 0
+    # --fetch with several outlets' URLs: one run, each URL's own row.
+    rc, out = explain(crawled, stored, gone, "--fetch", "-s", "MEDIAWATCH_LOOPBACK_ONLY=1")
+    first, second = out.splitlines()[:2]
+    assert "| now: HTTP 200, robots.txt allowed" in first
+    assert "| now: HTTP 404" in second

@@ -107,8 +107,9 @@ class ProbeSpider(scrapy.Spider):
         only = self.settings.getlist("MEDIAWATCH_PROBE_URLS")
         for source in self.context.outlets:
             if only:
-                for url in only:
-                    if source.owns(url):
+                for url in only:  # under the outlet that files it (editions share hosts)
+                    if (owner := self.context.registry.source_for_url(url)) is not None \
+                            and owner.id == source.id:
                         yield self._request(source, "article", url)
                 continue
             for kind, url in endpoints(source):

@@ -178,6 +178,9 @@ def test_compare_page_shows_different_naming_shares(site: tuple[Path, str]) -> N
     assert s[("armnews", "armenian-usage")] == 1.0
     assert s[("rusagency", "international")] > 0.5
     assert s.get(("rusagency", "armenian-usage"), 0.0) < s[("armnews", "armenian-usage")]
+    # outlets by the registry's name, the id in the tooltip (bars, table, rates over time)
+    assert '<div title="armnews">Yerevan Dispatch</div>' in page
+    assert page.count('<td title="rusagency">Федеральный вестник (fixture)') == 2
     assert 'id="fr-rates"' in page and 'id="fr-outlets"' in page
     period = shares(get(f"{base}/-/framing/compare?concept=karabakh&from=2023-09&to=2023-09"))
     assert ("rusagency", "international") not in period  # its 2020 mentions are outside
@@ -258,7 +261,7 @@ def test_a_story_page_is_read_a_page_at_a_time_under_its_outlets(site: tuple[Pat
         for page, rows in walk_pages(base, f"{base}/-/framing/story/{sid}?size=2{order}",
                                      r'<tr data-article="([^"]+)"', "fr-onward", 2, n):
             shown = {o: int(c) for o, c in re.findall(
-                r'<tr data-outlet="([^"]+)"><td>[^<]*</td><td>(\d+)</td>', page)}
+                r'<tr data-outlet="([^"]+)"><td title="\1">[^<]*</td><td>(\d+)</td>', page)}
             assert shown == outlets
             assert f"Articles {len(seen) + 1}–{len(seen) + len(rows)} of {n}" in page
             seen += rows

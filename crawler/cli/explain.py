@@ -56,7 +56,7 @@ def explain(urls: tuple[str, ...], url_file: Any, sources: str, db: str, as_json
 
     Exit status: 0 when every URL's article is stored, 1 when one is not, 2 on usage errors.
     """
-    from crawler.ops.explain import explain as collect
+    from crawler.ops.explain import explain_many
     from crawler.web.urls import is_http_url
 
     given = [*urls, *(_lines(url_file) if url_file is not None else [])]
@@ -67,7 +67,7 @@ def explain(urls: tuple[str, ...], url_file: Any, sources: str, db: str, as_json
             raise click.BadParameter(f"{url!r} is not an http(s) URL with a host",
                                      param_hint="URL")
     registry = load_registry(sources) if Path(sources).exists() else None
-    reports = [collect(url, registry, db) for url in given]
+    reports = explain_many(given, registry, db)
     if fetch:
         _fetch_now(reports, registry, db, overrides)
     if as_json:

@@ -194,8 +194,22 @@ def _stored_step(articles: list[dict[str, Any]]) -> Step:
     return Step("stored", True, said, fix)
 
 
-def explain(url: str, registry: Registry | None, db: str | Path) -> dict[str, Any]:
-    """Every step of one URL's way into the archive, as plain data (`explain --json`)."""
+def explain_many(urls: list[str], registry: Registry | None, db: str | Path
+                 ) -> list[dict[str, Any]]:
+    """explain() of each URL over one read-only connection (a list to check coverage)."""
+    if not Path(db).exists():
+        return [explain(url, registry, db) for url in urls]
+    conn = sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)
+    try:
+        return [explain(url, registry, db, conn) for url in urls]
+    finally:
+        conn.close()
+
+
+def explain(url: str, registry: Registry | None, db: str | Path,
+            conn: sqlite3.Connection | None = None) -> dict[str, Any]:
+    """Every step of one URL's way into the archive, as plain data (`explain --json`);
+    over `conn` when given (left open), else over a read-only connection of its own."""
     cleaned = clean_url(url)
     report: dict[str, Any] = {"url": url, "crawled_as": cleaned, "source": None,
                               "url_state": None, "fetches": [], "articles": []}
@@ -209,10 +223,11 @@ def explain(url: str, registry: Registry | None, db: str | Path) -> dict[str, An
     steps += found
     report["source"] = source.id if source is not None else None
     pattern_ok = next((s.ok for s in found if s.step == "pattern"), None)
-    if not Path(db).exists():
+    if conn is None and not Path(db).exists():
         steps.append(Step("archive", None, f"{db} does not exist: nothing was crawled into it"))
     else:
-        conn = sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)
+        own = conn is None
+        conn = conn or sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)
         try:
             if not {"url_state", "pages", "articles"} <= _tables(conn):
                 steps.append(Step("archive", None, f"{db} holds no crawl tables"))
@@ -242,7 +257,8 @@ def explain(url: str, registry: Registry | None, db: str | Path) -> dict[str, An
                     steps.append(Step("next", None, f"re-checked after {due}" if due else
                                       "not re-checked again (past the re-check window)"))
         finally:
-            conn.close()
+            if own:
+                conn.close()
     report["steps"] = [asdict(s) for s in steps]
     report["stored"] = bool(report["articles"])
     return report

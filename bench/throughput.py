@@ -281,10 +281,11 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
               f"extraction workers {mw['other_cpu'] * per:.1f} ms, all {cpu_ms(mw):.1f} ms; "
               f"after the last article fetch {mw['tail_cpu'] * per:.1f} ms")
         if split := {k: v / 1000 / max(len(mw["found"]), 1) for k, v in mw["worker_us"].items()}:
-            print(f"{'  of which in the workers':34s}extract_article {split['extract']:.1f} ms "
-                  f"(in the all-core run {cores['cpu ms']:.1f}), "
-                  f"topic and framing {split['analyse']:.1f}, archive prep {split['prepare']:.1f}"
-                  f", the rest (pool, pipes, start-up) {mw['other_cpu'] * per - sum(split.values()):.1f}")
+            x, a, p, rest = (split["extract"], split["analyse"], split["prepare"],
+                             mw["other_cpu"] * per - sum(split.values()))
+            print(f"{'  of which in the workers':34s}extract_article {x:.1f} ms (in the all-core "
+                  f"run {cores['cpu ms']:.1f}), topic and framing {a:.1f}, archive prep {p:.1f}, "
+                  f"the rest (pool, pipes, start-up) {rest:.1f}")
             summary.update({f"crawl_worker_{k}_ms": round(v, 1) for k, v in split.items()})
         steady = len(mw["found"]) / max(mw["steady_s"], 1.0)  # fetched_at: whole seconds
         print(f"{'  first to last article fetch':34s}{steady:9.1f}{'':16s}{mw['steady_s']:8.1f}"
@@ -295,8 +296,7 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
                        bare_trafilatura=round(bare["pages/s"], 1),
                        extract_all_cores=round(cores["pages/s"], 1),
                        crawl=round(mw_rate, 1), crawl_fetch_phase=round(steady, 1),
-                       crawl_tail_s=round(mw["tail_s"], 1),
-                       crawl_cpu_ms=round(cpu_ms(mw), 1),
+                       crawl_tail_s=round(mw["tail_s"], 1), crawl_cpu_ms=round(cpu_ms(mw), 1),
                        crawl_main_cpu_ms=round(mw["main_cpu"] * per, 1),
                        crawl_worker_cpu_ms=round(mw["other_cpu"] * per, 1),
                        crawl_tail_cpu_ms=round(mw["tail_cpu"] * per, 1),
@@ -343,7 +343,7 @@ def run(per_outlet: int = 240, sample: int = 400, concurrency: int = 8,
 
         truths = web.truths
         crawls = [(name, r["found"]) for name, r in (("mediawatch", mw), ("naive", nv),
-                  ("news-please", np)) if isinstance(r, dict)]
+                                                      ("news-please", np)) if isinstance(r, dict)]
         common = [t for t in truths if all(t.url in found for _, found in crawls)]
         print(f"\nQuality against the ground truth ({len(truths)} pages; a page not stored "
               f"is a miss) | on the {len(common)} pages all stored:")

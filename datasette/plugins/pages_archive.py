@@ -198,12 +198,13 @@ async def search_page(datasette: Any, request: Any) -> Response:
             return Response.redirect(f"/article/{quote(aid)}")
         url_absent = clean_url(q)
     expr = f.expand(q) if q and not error and url_absent is None else None
-    # Shell-quoted: a hostile address must not become a command when pasted into a shell.
-    ctx: dict[str, Any] = {"url_absent": url_absent, "explain_cmd": "mediawatch explain " +
-                           shlex.quote(url_absent or ""), "q": q, "literal": f.literal, "lang": lang, "source": source,
+    ctx: dict[str, Any] = {"q": q, "literal": f.literal, "lang": lang, "source": source,
                            "on_topic": f.on_topic, "hits": [], "total": 0, "by_lang": [],
                            "page": page, "expr": expr, "clauses": explain(q, literal=f.literal)
-                           if q and url_absent is None else [], "page_size": PAGE_SIZE, "error": error, "filters": f}
+                           if q and url_absent is None else [], "page_size": PAGE_SIZE,
+                           "error": error, "filters": f, "url_absent": url_absent,
+                           # shell-quoted: a hostile address must not become a command
+                           "explain_cmd": "mediawatch explain " + shlex.quote(url_absent or "")}
     if expr:
         limit = datasette.setting("sql_time_limit_ms")
 

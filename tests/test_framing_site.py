@@ -221,6 +221,11 @@ def test_the_stories_page_is_read_a_page_at_a_time(site: tuple[Path, str]) -> No
     assert listed == [r[0] for r in query(db, "SELECT id FROM stories WHERE on_topic = 1 "
                                                "ORDER BY first_published DESC, id DESC")]
     assert len(listed) < len(every)
+    # each story's outlets by name, their ids in the tooltip
+    outlets = query(db, "SELECT outlets FROM stories WHERE on_topic = 1 AND n_outlets >= 2 "
+                        "AND outlets LIKE '%armnews%' LIMIT 1")[0][0]
+    cell = re.search(rf'<td title="{re.escape(outlets)}">([^<]*)</td>', topical)
+    assert cell and "Yerevan Dispatch" in cell.group(1) and "armnews" not in cell.group(1)
     for bad in ("page=abc", "size=-3", "page=99999"):
         assert "Stories across outlets" in get(f"{base}/-/framing/stories?{bad}")
 

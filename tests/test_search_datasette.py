@@ -93,6 +93,13 @@ def test_seed_article_page(datasette_url: str, crawled: Crawl) -> None:
                      "TRANSCEND International", "json-ld", "Pashinyan* ×", "Velvet Revolution"):
         assert expected in html, expected
     assert 'href="https://www.transcend.org/tms/?p=294863"' in html
+    # how the archive found it: the registry's seed URL; an article from a feed names the feed
+    assert '<dt>Found</dt><dd class="mw-found">via seed</dd>' in html
+    [(fed, feed)] = query(crawled.db, "select a.id, p.discovered_from from articles a join "
+                          "pages p on p.id = a.page_id where p.discovered_via = 'feed' "
+                          "order by a.id limit 1")
+    assert f'<dd class="mw-found">via feed <code>{feed}</code>' in get(
+        f"{datasette_url}/article/{fed}")
 
 
 def test_article_page_leads_to_the_same_story_in_other_outlets(datasette_url: str,

@@ -297,7 +297,11 @@ async def article_page(datasette: Any, request: Any) -> Response:
             story = found[0]
             mates = [dict(r) for r in await db.execute(
                 STORY_MATES_SQL, [story["id"], aid, STORY_MATES_SHOWN])]
+    # How the archive found it: the listing its stored capture came through (primary key).
+    found_via = [dict(r) for r in await db.execute(
+        "select discovered_via, discovered_from from pages where id = ?", [art.get("page_id")])]
     ctx = {"a": art, "source": dict(src[0]) if src else None, "dates": dates,
+           "found_via": found_via[0] if found_via else None,
            "terms": terms, "versions": versions, "elsewhere": elsewhere,
            "story": story, "mates": mates,
            "paragraphs": [p for p in (art.get("text") or "").split("\n") if p.strip()]}

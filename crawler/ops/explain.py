@@ -107,9 +107,10 @@ def _fetches(conn: sqlite3.Connection, urls: list[str], ids: set[str]) -> list[d
     return _rows(conn, sql, {"urls": json.dumps(urls), "ids": json.dumps(sorted(ids))})
 
 
-def _origins(conn: sqlite3.Connection, fetches: list[dict[str, Any]]) -> list[Step]:
+def _origins(conn: sqlite3.Connection, fetches: list[dict[str, Any]], tables: set[str]
+             ) -> list[Step]:
     """Captures that came from a WARC file (`warc import`) or a web archive (`backfill`)."""
-    if not fetches or "capture_origins" not in _tables(conn):
+    if not fetches or "capture_origins" not in tables:
         return []
     rows = _rows(conn, "SELECT file, via, record_date FROM capture_origins WHERE page_id IN "
                  "(SELECT value FROM json_each(?)) LIMIT 3", [json.dumps([f["id"]
@@ -229,7 +230,8 @@ def explain(url: str, registry: Registry | None, db: str | Path,
         own = conn is None
         conn = conn or sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)
         try:
-            if not {"url_state", "pages", "articles"} <= _tables(conn):
+            tables = _tables(conn)
+            if not {"url_state", "pages", "articles"} <= tables:
                 steps.append(Step("archive", None, f"{db} holds no crawl tables"))
             else:
                 urls = list(dict.fromkeys([cleaned, url]))
@@ -250,7 +252,7 @@ def explain(url: str, registry: Registry | None, db: str | Path,
                 if source is not None or state is not None or fetches:
                     steps.append(_discovery_step(state, pattern_ok, bool(fetches)))
                     steps += _fetch_steps(fetches, state)
-                    steps += _origins(conn, fetches)
+                    steps += _origins(conn, fetches, tables)
                 steps.append(_stored_step(articles))
                 if state is not None:
                     due = state.get("next_due")

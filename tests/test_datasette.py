@@ -14,6 +14,7 @@ import pytest
 import yaml
 from conftest import Crawl
 
+from crawler.archive.fetch_rows import FETCH_FAILURES
 from crawler.search.query import expand_query
 
 pytestmark = pytest.mark.e2e
@@ -78,8 +79,8 @@ def _expected_rows(db: Path, name: str) -> list[Any]:
                 "'extraction_error')"))
         if name == "fetch_failures":
             return sorted(r[0] for r in conn.execute(
-                "select url from pages where outcome in ('http_error', 'network_error', "
-                "'dropped', 'parse_error')"))
+                "select url from pages where outcome in "
+                f"({', '.join('?' * len(FETCH_FAILURES))})", FETCH_FAILURES))
         if name == "crawl_history":
             return [r[0] for r in conn.execute("select id from crawl_runs order by id desc")]
     finally:

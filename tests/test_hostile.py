@@ -12,15 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import Crawl, crawl_web, query
 
 from crawler.archive.core import warc_folder
+from crawler.archive.fetch_rows import FETCH_FAILURES
 from crawler.web.urls import article_id, is_loopback
 from demoweb import FixtureWeb, RequestRecord
 
 pytestmark = pytest.mark.e2e
 
 OUTLET = "hazards"
+ROOT = Path(__file__).resolve().parents[1]
+METADATA = ROOT / "datasette" / "metadata.yaml"
 MAX_REQUESTS = 150  # the outlet's budget in its registry entry (site.toml)
 # The trap is stopped by the section-page cap. At its default (100) the trap alone would spend
 # two thirds of the outlet's 150-request budget before any hazard seed is fetched, so this
@@ -148,6 +152,21 @@ def test_oversized_bodies_are_too_large_and_not_stored(hostile: Hostile) -> None
     assert stored <= DOWNLOAD_MAXSIZE
     warcs = sum(f.stat().st_size for f in warc_folder(hostile.db).rglob("*") if f.is_file())
     assert warcs < 20 * 1024 * 1024  # neither the 12 MiB page nor the inflated bomb is kept
+
+
+def test_fetch_failures_lists_every_failed_fetch_of_the_archive(hostile: Hostile) -> None:
+    """The canned query "Fetch failures" (datasette/metadata.yaml) and an outlet's health page
+    list the same outcomes as the archive records for a fetch that failed, oversized pages
+    included (they were missing from the query)."""
+    failed = {u for (u,) in query(hostile.db, "select url from pages where outcome in "
+                                  f"({', '.join('?' * len(FETCH_FAILURES))})", FETCH_FAILURES)}
+    assert {hostile.url("/hazards/news/oversize/"), hostile.url("/hazards/news/gzip-bomb/")} <= failed
+    queries = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"]["archive"]
+    listed = {r[6] for r in query(hostile.db, queries["queries"]["fetch_failures"]["sql"])}
+    assert listed == failed
+    health = (ROOT / "datasette" / "plugins" / "health_pages.py").read_text(encoding="utf-8")
+    named = re.search(r"outcome in \(([^)]+)\) order by last_fetched_at", health)
+    assert named and set(re.findall(r"'([a-z_]+)'", named.group(1))) == set(FETCH_FAILURES)
 
 
 def test_slow_page_times_out_with_one_retry(hostile: Hostile) -> None:

@@ -27,6 +27,10 @@ def is_specific(url: str) -> bool:
     return bool(parts.path.strip("/") or parts.query)
 
 
+# The outcomes of a fetch that brought nothing to extract: what "fetch failures" lists (the
+# canned query in datasette/metadata.yaml and an outlet's health page name these, by value).
+FETCH_FAILURES = ("http_error", "network_error", "dropped", "too_large", "parse_error")
+
 _TOO_LARGE = re.compile(r"max(imum)? size|DOWNLOAD_MAXSIZE|too large", re.I)
 
 

@@ -155,8 +155,8 @@ def test_oversized_bodies_are_too_large_and_not_stored(hostile: Hostile) -> None
 
 
 def test_fetch_failures_lists_every_failed_fetch_of_the_archive(hostile: Hostile) -> None:
-    """The canned query "Fetch failures" (datasette/metadata.yaml) and an outlet's health page
-    list the same outcomes as the archive records for a fetch that failed, oversized pages
+    """The canned query "Fetch failures" (datasette/metadata.yaml), an outlet's health page and
+    /outlets list the same outcomes as the archive records for a fetch that failed, oversized pages
     included (they were missing from the query)."""
     failed = {u for (u,) in query(hostile.db, "select url from pages where outcome in "
                                   f"({', '.join('?' * len(FETCH_FAILURES))})", FETCH_FAILURES)}
@@ -164,9 +164,12 @@ def test_fetch_failures_lists_every_failed_fetch_of_the_archive(hostile: Hostile
     queries = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"]["archive"]
     listed = {r[6] for r in query(hostile.db, queries["queries"]["fetch_failures"]["sql"])}
     assert listed == failed
-    health = (ROOT / "datasette" / "plugins" / "health_pages.py").read_text(encoding="utf-8")
-    named = re.search(r"outcome in \(([^)]+)\) order by last_fetched_at", health)
-    assert named and set(re.findall(r"'([a-z_]+)'", named.group(1))) == set(FETCH_FAILURES)
+    for plugin in ("health_pages.py", "pages_outlets.py"):  # their lists, by value
+        code = (ROOT / "datasette" / "plugins" / plugin).read_text(encoding="utf-8")
+        lists = re.findall(r"outcome in[\s\"]*\(([^)]+)\)", code)  # across string literals
+        named = [set(re.findall(r"'([a-z_]+)'", m)) for m in lists]
+        assert set(FETCH_FAILURES) in named, plugin
+        assert all(n == set(FETCH_FAILURES) for n in named if "http_error" in n), plugin
 
 
 def test_slow_page_times_out_with_one_retry(hostile: Hostile) -> None:

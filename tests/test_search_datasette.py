@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from conftest import Crawl, query
 
+from crawler.archive.fetch_rows import FETCH_FAILURES
+
 pytestmark = pytest.mark.e2e
 
 SEED_TITLE = "Putin and Pashinyan: A Tumultuous Alliance Marked by Risk and Paradox"
@@ -136,6 +138,21 @@ def test_outlet_page_and_outlets(datasette_url: str, crawled: Crawl) -> None:
     # languages in words, not the registry's JSON list (the page showed ["hy"])
     assert "<td>hy</td>" in outlets and "[&#34;" not in outlets and '["' not in outlets
     assert outlets.count('href="/outlet/') == query(crawled.db, "select count(*) from sources")[0][0]
+    # each outlet's newest article (its day) and failed fetches, linked to where they are listed
+    rows = re.findall(r'href="/outlet/([^"]+)">.*?<td class="mw-newest">([^<]*)</td>'
+                      r'<td class="mw-failed">(.*?)</td>', outlets)
+    assert len(rows) == outlets.count('href="/outlet/')
+    failing = 0
+    for oid, newest, failed in rows:
+        [(day, n)] = query(crawled.db, "select (select substr(max(published), 1, 10) from articles "
+                           "where source_id = ?), (select count(*) from pages where source_id = ? "
+                           f"and outcome in ({', '.join('?' * len(FETCH_FAILURES))}))",
+                           (oid, oid, *FETCH_FAILURES))
+        assert newest == (day or "none"), oid
+        assert re.sub(r"<[^>]+>", "", failed) == str(n), oid
+        assert (f'href="/health/{oid}#mw-failed"' in failed) == (n > 0), oid
+        failing += n > 0
+    assert failing  # the fixture web has outlets whose fetches fail (404, 500, robots.txt)
 
 
 def test_charts_page_draws_svg(datasette_url: str) -> None:

@@ -8,14 +8,17 @@ import io
 import json
 import re
 import shlex
+import urllib.error
 import urllib.parse
 import urllib.request
+from html import unescape as html_unescape
 from typing import Any
 
 import pytest
 from conftest import Crawl, query
 
 from crawler.archive.fetch_rows import FETCH_FAILURES
+from crawler.search.query import expand_query
 
 pytestmark = pytest.mark.e2e
 
@@ -168,6 +171,67 @@ def test_facets_include_kind_month_on_topic(datasette_url: str) -> None:
     data = get_json(f"{datasette_url}/archive/articles.json?_search=Artsakh&_size=1")
     assert {"source_id", "lang", "source_kind", "on_topic", "published_month"} <= set(
         data["facet_results"])
+
+
+def ris_records(body: str) -> list[dict[str, list[str]]]:
+    """RIS records as {tag: [values]}; every line must be a tag line (no injected lines)."""
+    records: list[dict[str, list[str]]] = []
+    for line in body.split("\r\n"):
+        if not line:
+            continue
+        assert re.fullmatch(r"[A-Z][A-Z0-9]  - .*", line), line
+        if line.startswith("TY  - "):
+            records.append({})
+        if not line.startswith("ER  - "):
+            records[-1].setdefault(line[:2], []).append(line[6:])
+    assert body.count("ER  - ") == len(records)
+    return records
+
+
+def test_an_article_is_cited_as_a_line_and_as_a_ris_record(datasette_url: str,
+                                                           crawled: Crawl) -> None:
+    [(aid, url, sha)] = query(crawled.db, "select a.id, a.url, p.body_sha256 from articles a "
+                              "join pages p on p.id = a.page_id where a.title = ?", (SEED_TITLE,))
+    page = get(f"{datasette_url}/article/{aid}")
+    assert f"Diran Noubar. “{SEED_TITLE}.” TRANSCEND Media Service (fixture), 2025-05-12." in page
+    assert f"capture sha256 {sha}" in page and f'href="/article/{aid}.ris"' in page
+    with urllib.request.urlopen(f"{datasette_url}/article/{aid}.ris", timeout=30) as resp:
+        assert resp.headers["content-type"].startswith("application/x-research-info-systems")
+        assert "attachment" in resp.headers["content-disposition"]
+        [record] = ris_records(resp.read().decode("utf-8"))
+    assert record["TY"] == ["NEWS"] and record["AU"] == ["Diran Noubar"]
+    assert record["TI"] == [SEED_TITLE] and record["DA"] == ["2025/05/12"]
+    assert record["T2"] == ["TRANSCEND Media Service (fixture)"] and record["UR"] == [url]
+    assert record["ID"] == [aid] and record["N1"] == [f"Archived capture: sha256 {sha}"]
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        get(f"{datasette_url}/article/0000000000000000.ris")
+    assert missing.value.code == 404
+    missing.value.close()
+
+
+def test_a_search_exports_its_best_matches_as_ris(datasette_url: str, crawled: Crawl) -> None:
+    html = get(f"{datasette_url}/search?q=Pashinyan&lang=ru")
+    link = re.search(r'class="mw-ris" href="([^"]+)"', html)
+    assert link and html_unescape(link.group(1)) == "/search.ris?q=Pashinyan&lang=ru"
+    records = ris_records(get(f"{datasette_url}/search.ris?q=Pashinyan&lang=ru"))
+    expected = {r[0] for r in query(
+        crawled.db, "select a.id from articles_fts f join articles a on a.rowid = f.rowid "
+        "where articles_fts match ? and a.lang = 'ru'", (expand_query("Pashinyan"),))}
+    assert records and {r["ID"][0] for r in records} == expected  # every match, each once
+    assert len(records) == len(expected) and all(r["LA"] == ["ru"] for r in records)
+    # the ranking of /search: its first hit is the first record
+    first = re.search(r'class="mw-hit-title"[^>]*href="/article/([^"]+)"', html)
+    assert first and records[0]["ID"] == [first.group(1)]
+    # filters the table view cannot express (two languages) are exported all the same
+    both = ris_records(get(f"{datasette_url}/search.ris?q=Pashinyan&lang=ru&lang=hy"))
+    assert {r["LA"][0] for r in both} == {"ru", "hy"}
+    hostile = ris_records(get(f"{datasette_url}/search.ris?q=onerror"))  # the XSS probe
+    assert hostile and all(len(r["TI"]) == 1 and len(r["TY"]) == 1 for r in hostile)
+    for bad in ("/search.ris", "/search.ris?q=x&lang=" + "x" * 300):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            get(datasette_url + bad)
+        assert refused.value.code == 400, bad
+        refused.value.close()
 
 
 def test_hostile_markup_is_escaped_everywhere(datasette_url: str, crawled: Crawl) -> None:

@@ -19,6 +19,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.ops.watch import watch_command
+from crawler.search.cite import CITE_COLUMNS, CITE_FROM, RIS_TYPE, citation, ris
 from crawler.search.filters import FilterError, SearchFilters
 from crawler.search.pasted import ARTICLE_FOR_URL_SQL, is_url_query, url_params
 from crawler.search.query import explain
@@ -149,11 +150,16 @@ def hits_sql(rowids: list[int]) -> str:
           and {max(rowids)} and +articles_fts.rowid in ({listed})"""
 
 
-def rank_page(window: list[tuple[Any, ...]], page: int) -> list[int]:
-    """The rowids of one page: best bm25 first, then newest (NULL dates last)."""
+def ranked(window: list[tuple[Any, ...]]) -> list[int]:
+    """The window's rowids, best bm25 first, then newest (NULL dates last)."""
     ordered = sorted(window, key=lambda r: r[2] or "", reverse=True)
     ordered.sort(key=lambda r: (r[1], r[2] is None))  # stable: dates stay newest first
-    return [r[0] for r in ordered[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
+    return [r[0] for r in ordered]
+
+
+def rank_page(window: list[tuple[Any, ...]], page: int) -> list[int]:
+    """The rowids of one page of the ranking."""
+    return ranked(window)[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
 
 
 def run_search(conn: sqlite3.Connection, expr: str, lang: str = "", source: str = "",
@@ -237,6 +243,7 @@ async def search_page(datasette: Any, request: Any) -> Response:
         (k, str(v)) for k, v in kw.items() if k not in ("lang", "source", "on_topic") and v]])
     ctx["attention_href"] = "/-/attention?" + urlencode([("q", q), *f.args()])
     ctx["watch_cmd"] = watch_command(q, f)
+    ctx["export_limit"] = EXPORT_LIMIT
     return await _render(datasette, request, "mw_search.html", ctx, status=400 if error else 200)
 
 
@@ -299,16 +306,66 @@ async def article_page(datasette: Any, request: Any) -> Response:
                 STORY_MATES_SQL, [story["id"], aid, STORY_MATES_SHOWN])]
     # How the archive found it: the listing its stored capture came through (primary key).
     found_via = [dict(r) for r in await db.execute(
-        "select discovered_via, discovered_from from pages where id = ?", [art.get("page_id")])]
+        "select discovered_via, discovered_from, last_fetched_at as captured, body_sha256 "
+        "from pages where id = ?", [art.get("page_id")])]
+    capture = found_via[0] if found_via else {}
     ctx = {"a": art, "source": dict(src[0]) if src else None, "dates": dates,
            "found_via": found_via[0] if found_via else None,
+           "citation": citation({**art, **capture, "outlet": src[0]["name"] if src else None}),
            "terms": terms, "versions": versions, "elsewhere": elsewhere,
            "story": story, "mates": mates,
            "paragraphs": [p for p in (art.get("text") or "").split("\n") if p.strip()]}
     return await _render(datasette, request, "mw_article.html", ctx)
 
 
+EXPORT_LIMIT = 1000  # articles in a search's RIS export: the best-ranked
+
+
+def _ris_response(body: str, name: str) -> Response:
+    return Response(body, content_type=RIS_TYPE,
+                    headers={"content-disposition": f'attachment; filename="{name}.ris"'})
+
+
+async def article_ris(datasette: Any, request: Any) -> Response:
+    """One article's citation as a RIS record (for Zotero, EndNote, Mendeley)."""
+    aid = request.url_vars["id"]
+    rows = [dict(r) for r in await datasette.get_database().execute(
+        f"select {CITE_COLUMNS} from {CITE_FROM} where a.id = ?", [aid])]
+    if not rows:
+        raise NotFound(f"No article {aid}")
+    return _ris_response(ris(rows), f"mediawatch-{quote(aid)}")
+
+
+async def search_ris(datasette: Any, request: Any) -> Response:
+    """A search's best-ranked matches (up to EXPORT_LIMIT) as RIS records, every filter of
+    /search applied: a reading list for a reference manager."""
+    q = request.args.get("q", "").strip()
+    try:
+        f = SearchFilters.from_args(request.args.getlist)
+    except FilterError as exc:
+        return Response.text(str(exc), status=400)
+    if not q or is_url_query(q):
+        return Response.text("give words to search for: /search.ris?q=...", status=400)
+    sql = search_sql(f.expand(q), page=1, filters=f)
+    limit = datasette.setting("sql_time_limit_ms")
+
+    def best_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        with sqlite_timelimit(conn, limit):
+            window = [tuple(r) for r in conn.execute(sql["window"], sql["params"])]
+            best = ranked(window)[:EXPORT_LIMIT]
+            cursor = conn.execute(f"select a.rowid as rid, {CITE_COLUMNS} from {CITE_FROM} "
+                                  f"where a.rowid in ({', '.join(map(str, map(int, best)))})")
+            names = [d[0] for d in cursor.description]
+            found = {row[0]: dict(zip(names, row, strict=True)) for row in cursor}
+        return [found[r] for r in best if r in found]
+
+    return _ris_response(ris(await datasette.get_database().execute_fn(best_rows)),
+                         "mediawatch-search")
+
+
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
-    """The archive's own pages."""
-    return [(r"^/search$", search_page), (r"^/article/(?P<id>[^/]+)$", article_page)]
+    """The archive's own pages (the .ris routes first: an article id has no dot)."""
+    return [(r"^/search\.ris$", search_ris), (r"^/search$", search_page),
+            (r"^/article/(?P<id>[^/]+)\.ris$", article_ris),
+            (r"^/article/(?P<id>[^/]+)$", article_page)]

@@ -108,3 +108,33 @@ def test_xss_probes_never_execute(page: Page, hostile_url: str) -> None:
         page.wait_for_load_state("load")
         assert "window.__mwxss" in page.content(), path
         assert_nothing_ran(page)
+
+
+def test_an_archived_capture_runs_nothing_and_loads_nothing(page: Page, crawled: Crawl) -> None:
+    """The probe article's capture holds live markup (an <svg onload> in its body): framed,
+    and opened alone, it shows its text, runs nothing and fetches nothing but itself."""
+    [(aid,)] = sqlite3.connect(crawled.db).execute(
+        "select id from articles where url like '%/en/news/1320/%'").fetchall()
+    requests: list[str] = []
+    blocked: set[str] = set()  # refused by the browser before any byte was sent
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("requestfailed", lambda r: blocked.add(r.url) if r.failure == "csp" else None)
+    with serve(crawled.db) as base:
+        page.goto(f"{base}/article/{aid}/capture")
+        page.wait_for_load_state("load")
+        body = page.frame_locator("iframe.mw-capture-frame").locator("body")
+        assert "Negotiators in Moscow" in body.inner_text()
+        raw = page.request.get(f"{base}/article/{aid}/capture.html").text()
+        assert "<svg onload=\"window.__mwxss='raw-svg'\">" in raw  # live markup, as captured
+        shot(page, "capture-probe")
+        assert_nothing_ran(page)
+        for frame in page.frames:  # the capture's own window too
+            assert frame.evaluate("window.__mwxss") is None, frame.url
+        page.goto(f"{base}/article/{aid}/capture.html")  # opened alone: the same policy
+        page.wait_for_load_state("load")
+        assert "Negotiators in Moscow" in page.inner_text("body")
+        assert page.evaluate("window.__mwxss") is None
+    assert requests and all(u.startswith(base) for u in requests), requests
+    # The capture's own stylesheet link (/static/css/site.css) is asked for and refused.
+    assert blocked and not [u for u in requests if u not in blocked and "/capture" not in u
+                            and not u.startswith((f"{base}/mediawatch/", f"{base}/-/static"))]

@@ -11,16 +11,18 @@ articles (100-150 words, the case a fixed allowance hurts most).
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 import tomllib
 import unicodedata
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import query, run_mediawatch, serve
 
-from crawler.archive.core import Archive
+from crawler.archive.core import Archive, warc_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -151,6 +153,24 @@ def test_demo_public_build_says_what_it_withholds(demo: tuple[Path, Path]) -> No
             kwic = r.read().decode()
     assert "What this public build withholds" in front and "at most 25 words" in front
     assert 'id="fr-withheld"' in kwic
+
+
+def test_a_public_build_serves_no_capture_even_beside_the_warc_files(
+        demo: tuple[Path, Path], tmp_path: Path) -> None:
+    archive, built = demo
+    public = tmp_path / "public.db"  # a copy, with the archive's WARC files where it looks
+    shutil.copy(built, public)
+    shutil.copytree(warc_folder(archive), warc_folder(public))
+    [(aid,)] = query(public, "SELECT a.id FROM articles a JOIN pages p ON p.id = a.page_id "
+                     "WHERE a.text_withheld = 1 AND p.warc_file IS NOT NULL LIMIT 1")
+    with serve(public) as base:
+        with urllib.request.urlopen(f"{base}/article/{aid}", timeout=30) as resp:
+            assert "/capture" not in resp.read().decode()
+        for path in (f"/article/{aid}/capture", f"/article/{aid}/capture.html"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + path, timeout=30)
+            with refused.value:
+                assert refused.value.code == 404, path
 
 
 def test_short_withheld_articles_cannot_be_rebuilt(tmp_path: Path) -> None:

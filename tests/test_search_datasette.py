@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import json
 import re
 import shlex
+import shutil
+import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
 from html import unescape as html_unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Crawl, query
+from conftest import Crawl, query, serve
 
+from crawler.archive.core import warc_folder
 from crawler.archive.fetch_rows import FETCH_FAILURES
 from crawler.search.query import expand_query
 
@@ -232,6 +237,63 @@ def test_a_search_exports_its_best_matches_as_ris(datasette_url: str, crawled: C
             get(datasette_url + bad)
         assert refused.value.code == 400, bad
         refused.value.close()
+
+
+def test_an_article_shows_its_archived_capture(datasette_url: str, crawled: Crawl) -> None:
+    [(aid, sha, warc, offset)] = query(
+        crawled.db, "select a.id, p.body_sha256, p.warc_file, p.warc_offset from articles a "
+        "join pages p on p.id = a.page_id where a.title = ?", (SEED_TITLE,))
+    assert f'href="/article/{aid}/capture"' in get(f"{datasette_url}/article/{aid}")
+    page = get(f"{datasette_url}/article/{aid}/capture")
+    assert sha in page and f"{warc_folder(crawled.db).name}/{warc}" in page
+    assert f"at byte {offset}" in page
+    frame = re.search(r"<iframe[^>]*>", page)
+    assert frame and 'sandbox=""' in frame.group(0)
+    assert f'src="/article/{aid}/capture.html"' in frame.group(0)
+    with urllib.request.urlopen(f"{datasette_url}/article/{aid}/capture.html", timeout=30) as r:
+        body, headers = r.read(), r.headers
+    # the bytes the outlet sent (a UTF-8 page is served as it came), under a policy that runs
+    # and loads nothing
+    assert hashlib.sha256(body).hexdigest() == sha and SEED_TITLE.encode() in body
+    policy = headers["content-security-policy"]
+    assert policy.startswith("sandbox;") and "default-src 'none'" in policy
+    assert "script-src" not in policy and "allow-" not in policy
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert headers["x-content-type-options"] == "nosniff"
+    for path in ("/article/0000000000000000/capture", "/article/0000000000000000/capture.html"):
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            get(datasette_url + path)
+        assert missing.value.code == 404, path
+        missing.value.close()
+
+
+def test_a_capture_whose_warc_file_is_gone_is_a_clear_404(crawled: Crawl,
+                                                          tmp_path: Path) -> None:
+    db = tmp_path / "moved.db"  # the archive copied without its WARC folder
+    shutil.copy(crawled.db, db)
+    [(aid,)] = query(db, "select id from articles where title = ?", (SEED_TITLE,))
+    with serve(db) as base:
+        page = get(f"{base}/article/{aid}")
+        assert "mw-facts" in page and "/capture" not in page  # no link to what is not there
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            get(f"{base}/article/{aid}/capture.html")
+        assert gone.value.code == 404
+        assert "not in this archive's WARC files" in html.unescape(gone.value.read().decode())
+        gone.value.close()
+    # A record pointing out of the WARC folder is never read (a file beside it is there).
+    warc_folder(db).mkdir(exist_ok=True)
+    (tmp_path / "secret.html").write_text("<p>not a capture</p>")
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("update pages set warc_file = '../secret.html', warc_offset = 0, "
+                     "warc_length = 20 where id = (select page_id from articles where id = ?)",
+                     (aid,))
+    conn.close()
+    with serve(db) as base:
+        with pytest.raises(urllib.error.HTTPError) as outside:
+            get(f"{base}/article/{aid}/capture.html")
+        assert outside.value.code == 404
+        outside.value.close()
 
 
 def test_hostile_markup_is_escaped_everywhere(datasette_url: str, crawled: Crawl) -> None:

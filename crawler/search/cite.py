@@ -20,7 +20,7 @@ from typing import Any
 
 # The columns a citation reads: articles a, sources s, the article's capture p (pages).
 CITE_COLUMNS = ("a.id, a.title, a.author, a.authors, a.published, a.url, a.lang, "
-                "a.first_seen_at, a.source_id, s.name as outlet, p.last_fetched_at as captured, "
+                "a.first_seen_at, a.source_id, s.name as outlet, p.fetched_at as captured, "
                 "p.body_sha256")
 CITE_FROM = ("articles a left join sources s on s.id = a.source_id "
              "left join pages p on p.id = a.page_id")

@@ -266,6 +266,14 @@ def _changes(flags: str | None) -> list[str]:
     return known + [str(f) for f in found if f not in CHANGES]
 
 
+def _captured(db: Any, capture: dict[str, Any]) -> bool:
+    """The article's capture is in the WARC files beside the archive (captures.py shows it)."""
+    from crawler.archive.core import warc_folder
+
+    name = capture.get("warc_file")
+    return bool(name and db.path and (warc_folder(db.path) / name).is_file())
+
+
 async def article_page(datasette: Any, request: Any) -> Response:
     """One article: facts with their provenance, the clean text, versions, related copies."""
     db = datasette.get_database()
@@ -306,12 +314,15 @@ async def article_page(datasette: Any, request: Any) -> Response:
                 STORY_MATES_SQL, [story["id"], aid, STORY_MATES_SHOWN])]
     # How the archive found it: the listing its stored capture came through (primary key).
     found_via = [dict(r) for r in await db.execute(
-        "select discovered_via, discovered_from, last_fetched_at as captured, body_sha256 "
-        "from pages where id = ?", [art.get("page_id")])]
+        "select discovered_via, discovered_from, fetched_at as captured, body_sha256, "
+        "warc_file from pages where id = ?", [art.get("page_id")])]
     capture = found_via[0] if found_via else {}
+    # Raw captures stay in the archive: a public build has none to show (captures.py).
+    public = await _table_exists(db, "public_build")
     ctx = {"a": art, "source": dict(src[0]) if src else None, "dates": dates,
            "found_via": found_via[0] if found_via else None,
            "citation": citation({**art, **capture, "outlet": src[0]["name"] if src else None}),
+           "capture": capture if not public and _captured(db, capture) else None,
            "terms": terms, "versions": versions, "elsewhere": elsewhere,
            "story": story, "mates": mates,
            "paragraphs": [p for p in (art.get("text") or "").split("\n") if p.strip()]}

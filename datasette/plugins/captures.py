@@ -1,0 +1,82 @@
+"""Datasette plugin: an article's archived capture, the page as the outlet served it then.
+
+Pages change and vanish; a researcher who quotes one needs to show what it said when it was
+read. /article/<id>/capture shows the capture the article was extracted from, read from its
+WARC record (by the offset its `pages` row keeps), under the facts that identify it: URL,
+when it was fetched, HTTP status, the SHA-256 of the body and where the record lies.
+
+The captured HTML is hostile. It is served on its own URL (/article/<id>/capture.html) with
+a Content-Security-Policy that sandboxes it (no script runs, it gets an origin of its own,
+so it can never read this site) and lets nothing load from anywhere (no image, stylesheet
+or font from the outlet: viewing a capture tells the outlet nothing and shows only what was
+archived); the wrapper page frames it in a sandboxed iframe as well. A public build never
+serves captures: raw bodies stay in the archive (crawler/ingest/publish.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from datasette.utils.asgi import NotFound, Response
+
+from crawler.archive.core import warc_folder
+from crawler.archive.warc import WarcLocation, read_capture
+from datasette import hookimpl
+from extract import decode_html
+
+SANDBOX = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+           "font-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'")
+CAPTURE_SQL = """select a.id, a.title, a.url, p.id as page_id, p.url as fetched_url,
+  p.final_url, p.status, p.content_type, p.fetched_at, p.revisits, p.last_fetched_at,
+  p.body_sha256, p.warc_file, p.warc_offset, p.warc_length
+from articles a join pages p on p.id = a.page_id where a.id = ?"""
+
+
+async def _located(datasette: Any, aid: str) -> tuple[dict[str, Any], Path]:
+    """The article's capture row and WARC folder, or NotFound saying why there is none."""
+    db = datasette.get_database()
+    if "public_build" in await db.table_names():
+        raise NotFound("A public build keeps no raw captures")
+    rows = [dict(r) for r in await db.execute(CAPTURE_SQL, [aid])]
+    if not rows:
+        raise NotFound(f"No article {aid}")
+    row = rows[0]
+    folder = warc_folder(db.path).resolve() if db.path else None
+    path = (folder / row["warc_file"]).resolve() if folder and row["warc_file"] else None
+    # Only a file inside the archive's own WARC folder is ever read.
+    if path is None or folder is None or not path.is_relative_to(folder) or not path.is_file():
+        raise NotFound(f"The capture of article {aid} is not in this archive's WARC files")
+    return row, folder
+
+
+async def capture_page(datasette: Any, request: Any) -> Response:
+    """The facts of an article's capture, and the capture itself in a sandboxed frame."""
+    aid = request.url_vars["id"]
+    row, folder = await _located(datasette, aid)
+    html = await datasette.render_template("mw_capture.html", {
+        "c": row, "folder": folder.name, "db": datasette.get_database().name}, request=request)
+    return Response.html(html)
+
+
+async def capture_html(datasette: Any, request: Any) -> Response:
+    """The captured page as UTF-8, under a policy that runs and loads nothing."""
+    aid = request.url_vars["id"]
+    row, folder = await _located(datasette, aid)
+    location = WarcLocation(row["warc_file"], row["warc_offset"], row["warc_length"])
+    try:
+        capture = await datasette.get_database().execute_fn(
+            lambda _conn: read_capture(folder, location))
+    except (OSError, ValueError) as exc:  # a truncated or moved file: say so, not a traceback
+        raise NotFound(f"The capture of article {aid} cannot be read: {exc}") from None
+    text, _codec = decode_html(capture.body, capture.headers.get("content-type"))
+    return Response(text, content_type="text/html; charset=utf-8", headers={
+        "content-security-policy": SANDBOX, "x-content-type-options": "nosniff",
+        "referrer-policy": "no-referrer", "cache-control": "private, max-age=3600"})
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    """An article's capture: the framed view and the sandboxed page."""
+    return [(r"^/article/(?P<id>[^/]+)/capture$", capture_page),
+            (r"^/article/(?P<id>[^/]+)/capture\.html$", capture_html)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,6 +164,29 @@ def test_edits_become_versions_and_removals_are_marked(
         assert "headline changed, first paragraph changed, update notice" in versions
         assert '<details><summary>the changes, line by line</summary><pre class="mw-diff">' \
                "--- previous" in versions
+        # each version links its own capture, which shows the text the outlet served then
+        aid = article_id(changed[0].url)
+        links = re.findall(rf'href="/article/{aid}/capture\?page=(\d+)"', versions)
+        assert len(links) == 2 and links[0] != links[1]
+        titles = []
+        for page_id in links:
+            with urllib.request.urlopen(f"{base}/article/{aid}/capture.html?page={page_id}",
+                                        timeout=30) as resp:
+                titles.append(re.search(r"<h1[^>]*>(.*?)</h1>", resp.read().decode(), re.S))
+        old_title = next(b.title for b in epoch1.expected_articles(0) if b.url == changed[0].url)
+        assert titles[0] and html.unescape(titles[0].group(1)).startswith(old_title[:30])
+        assert titles[1] and html.unescape(titles[1].group(1)).startswith(changed[0].title[:30])
+        with urllib.request.urlopen(f"{base}/article/{aid}/capture", timeout=30) as resp:
+            framed = resp.read().decode()
+        assert "2 captures of this article" in framed and framed.count(">show</a>") == 1
+        [(other,)] = query(db, "select page_id from articles where id != ? and page_id is "
+                           "not null limit 1", (aid,))
+        for bad, code in ((f"/article/{aid}/capture?page=x", 400),  # another article's capture:
+                          (f"/article/{aid}/capture.html?page={other}", 404)):  # not this one's
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + bad, timeout=30)
+            with refused.value:
+                assert refused.value.code == code, bad
         unchanged = query(db, "select article_id from article_versions group by article_id "
                           "having count(*) = 1 limit 1")[0][0]
         with urllib.request.urlopen(f"{base}/article/{unchanged}", timeout=30) as resp:

@@ -249,7 +249,8 @@ def test_an_article_shows_its_archived_capture(datasette_url: str, crawled: Craw
     assert f"at byte {offset}" in page
     frame = re.search(r"<iframe[^>]*>", page)
     assert frame and 'sandbox=""' in frame.group(0)
-    assert f'src="/article/{aid}/capture.html"' in frame.group(0)
+    [(page_id,)] = query(crawled.db, "select page_id from articles where id = ?", (aid,))
+    assert f'src="/article/{aid}/capture.html?page={page_id}"' in frame.group(0)
     with urllib.request.urlopen(f"{datasette_url}/article/{aid}/capture.html", timeout=30) as r:
         body, headers = r.read(), r.headers
     # the bytes the outlet sent (a UTF-8 page is served as it came), under a policy that runs

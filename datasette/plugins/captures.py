@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import BadRequest, NotFound, Response
 
 from crawler.archive.core import warc_folder
 from crawler.archive.warc import WarcLocation, read_capture
@@ -30,17 +30,36 @@ SANDBOX = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data
 CAPTURE_SQL = """select a.id, a.title, a.url, p.id as page_id, p.url as fetched_url,
   p.final_url, p.status, p.content_type, p.fetched_at, p.revisits, p.last_fetched_at,
   p.body_sha256, p.warc_file, p.warc_offset, p.warc_length
-from articles a join pages p on p.id = a.page_id where a.id = ?"""
+from articles a join pages p on p.id = coalesce(:page, a.page_id)
+where a.id = :aid and (p.id = a.page_id or p.article_id = a.id)"""
+# Every capture of the article (an edited article has one per text the outlet served).
+CAPTURES_SQL = """select id, fetched_at, last_fetched_at, status, body_sha256, revisits
+from pages where article_id = :aid and warc_file is not null
+union select p.id, p.fetched_at, p.last_fetched_at, p.status, p.body_sha256, p.revisits
+from articles a join pages p on p.id = a.page_id where a.id = :aid and p.warc_file is not null
+order by fetched_at, id"""
 
 
-async def _located(datasette: Any, aid: str) -> tuple[dict[str, Any], Path]:
+def _page(request: Any) -> int | None:
+    """?page=<pages.id>: one of the article's earlier captures (default: the one it is
+    extracted from)."""
+    value = request.args.get("page")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise BadRequest(f"page={value!r}: give the number of one of the article's captures")
+    return int(value)
+
+
+async def _located(datasette: Any, request: Any) -> tuple[dict[str, Any], Path]:
     """The article's capture row and WARC folder, or NotFound saying why there is none."""
     db = datasette.get_database()
+    aid = request.url_vars["id"]
     if "public_build" in await db.table_names():
         raise NotFound("A public build keeps no raw captures")
-    rows = [dict(r) for r in await db.execute(CAPTURE_SQL, [aid])]
+    rows = [dict(r) for r in await db.execute(CAPTURE_SQL, {"aid": aid, "page": _page(request)})]
     if not rows:
-        raise NotFound(f"No article {aid}")
+        raise NotFound(f"No such capture of article {aid}")
     row = rows[0]
     folder = warc_folder(db.path).resolve() if db.path else None
     path = (folder / row["warc_file"]).resolve() if folder and row["warc_file"] else None
@@ -52,17 +71,18 @@ async def _located(datasette: Any, aid: str) -> tuple[dict[str, Any], Path]:
 
 async def capture_page(datasette: Any, request: Any) -> Response:
     """The facts of an article's capture, and the capture itself in a sandboxed frame."""
-    aid = request.url_vars["id"]
-    row, folder = await _located(datasette, aid)
+    row, folder = await _located(datasette, request)
+    db = datasette.get_database()
+    captures = [dict(r) for r in await db.execute(CAPTURES_SQL, {"aid": row["id"]})]
     html = await datasette.render_template("mw_capture.html", {
-        "c": row, "folder": folder.name, "db": datasette.get_database().name}, request=request)
+        "c": row, "captures": captures, "folder": folder.name, "db": db.name}, request=request)
     return Response.html(html)
 
 
 async def capture_html(datasette: Any, request: Any) -> Response:
     """The captured page as UTF-8, under a policy that runs and loads nothing."""
-    aid = request.url_vars["id"]
-    row, folder = await _located(datasette, aid)
+    row, folder = await _located(datasette, request)
+    aid = row["id"]
     location = WarcLocation(row["warc_file"], row["warc_offset"], row["warc_length"])
     try:
         capture = await datasette.get_database().execute_fn(

@@ -318,11 +318,15 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "warc_file from pages where id = ?", [art.get("page_id")])]
     capture = found_via[0] if found_via else {}
     # Raw captures stay in the archive: a public build has none to show (captures.py).
-    public = await _table_exists(db, "public_build")
+    shown = not await _table_exists(db, "public_build") and _captured(db, capture)
     ctx = {"a": art, "source": dict(src[0]) if src else None, "dates": dates,
            "found_via": found_via[0] if found_via else None,
            "citation": citation({**art, **capture, "outlet": src[0]["name"] if src else None}),
-           "capture": capture if not public and _captured(db, capture) else None,
+           "capture": capture if shown else None,
+           # each version's own capture, where the fetch that saw it is kept (captures.py)
+           "version_captures": {r[0]: r[1] for r in await db.execute(
+               "select fetched_at, id from pages where article_id = ? and warc_file is not "
+               "null", [aid])} if shown and len(versions) > 1 else {},
            "terms": terms, "versions": versions, "elsewhere": elsewhere,
            "story": story, "mates": mates,
            "paragraphs": [p for p in (art.get("text") or "").split("\n") if p.strip()]}

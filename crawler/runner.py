@@ -126,8 +126,25 @@ class _LeaveOut(logging.Filter):
         return self.starts is not None and not str(record.msg).startswith(self.starts)
 
 
+class _GaveUpIsAWarning(logging.Filter):
+    """Scrapy logs a request that failed its last retry as an ERROR. Here it is a fetch the
+    outlet did not answer, recorded with its status in `pages` and counted in the run's
+    summary, and fetched again when due: a WARNING, so that ERROR in a crawl's log means
+    that something went wrong with the crawl itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the record, a warning where it was an error."""
+        if record.levelno == logging.ERROR and str(record.msg).startswith("Gave up retrying"):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def quiet_boilerplate(settings: Settings) -> None:
-    """At LOG_LEVEL INFO, leave Scrapy's start-up report and stats dump out of the log."""
+    """At LOG_LEVEL INFO, leave Scrapy's start-up report and stats dump out of the log; at any
+    level, log a request that failed all its retries as a warning."""
+    retry = logging.getLogger("scrapy.downloadermiddlewares.retry")
+    if not any(isinstance(f, _GaveUpIsAWarning) for f in retry.filters):
+        retry.addFilter(_GaveUpIsAWarning())
     quiet = settings.get("LOG_LEVEL") == "INFO"
     for name, starts in _BOILERPLATE.items():
         log = logging.getLogger(name)

@@ -117,6 +117,12 @@ def test_failures_are_recorded_rows(crawled: Crawl) -> None:
                                     "where outcome = 'http_error'")}
     assert {404, 500} <= statuses
     assert outcomes.get("not_article", 0) >= 1  # the listing page matching the pattern
+    # The planted 500, given up after its retries, is a warning in the log: recorded above,
+    # fetched again when due. ERROR is left for what goes wrong with the crawl itself.
+    [(url,)] = query(crawled.db, "select url from pages where status = 500 limit 1")
+    log = crawled.result.stderr.splitlines()
+    assert any("WARNING: Gave up retrying" in line and url in line for line in log), log[-20:]
+    assert not [line for line in log if "ERROR" in line], log[-20:]
 
 
 def test_legacy_encoded_pages_are_readable_cyrillic(crawled: Crawl) -> None:

@@ -240,6 +240,18 @@ def test_story_and_vocabulary_pages(site: tuple[Path, str]) -> None:
     assert 'class="fr-evidence"' in page and ("same text:" in page or "canonical link" in page)
     listing = get(f"{base}/-/framing/stories")
     assert f"/-/framing/story/{sid}" in listing
+    # its articles cited as RIS records, in order of publication
+    assert f'href="/-/framing/story/{sid}.ris"' in page
+    cited = get(f"{base}/-/framing/story/{sid}.ris").split("\r\n")
+    members = [r[0] for r in query(db, "SELECT a.id FROM story_articles sa JOIN articles a ON "
+                                   "a.id = sa.article_id WHERE sa.story_id = ? "
+                                   "ORDER BY a.published, a.id", (sid,))]
+    assert [line[6:] for line in cited if line.startswith("ID  - ")] == members
+    assert sum(line == "TY  - NEWS" for line in cited) == len(members) >= 2
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        get(f"{base}/-/framing/story/s-000000000000.ris")
+    with missing.value:
+        assert missing.value.code == 404
     run_id = query(db, "SELECT max(id) FROM fw_runs")[0][0]
     vocab = html.unescape(get(f"{base}/-/framing/vocabulary/{run_id}"))
     assert "state agency" in vocab and "snowball-russian" in vocab

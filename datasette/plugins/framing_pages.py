@@ -383,7 +383,7 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/-/framing/compare$", compare_page),
         (r"^/-/framing/kwic$", kwic_page),
         (r"^/-/framing/stories$", stories_page),
-        (r"^/-/framing/story/(?P<id>[^/]+)$", story_page),
+        (r"^/-/framing/story/(?P<id>[^/.]+)$", story_page),
         (r"^/-/framing/vocabulary$", vocabulary_page),
         (r"^/-/framing/vocabulary/(?P<id>\d+)$", vocabulary_page),
     ]

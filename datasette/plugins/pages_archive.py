@@ -341,16 +341,6 @@ def _ris_response(body: str, name: str) -> Response:
                     headers={"content-disposition": f'attachment; filename="{name}.ris"'})
 
 
-async def article_ris(datasette: Any, request: Any) -> Response:
-    """One article's citation as a RIS record (for Zotero, EndNote, Mendeley)."""
-    aid = request.url_vars["id"]
-    rows = [dict(r) for r in await datasette.get_database().execute(
-        f"select {CITE_COLUMNS} from {CITE_FROM} where a.id = ?", [aid])]
-    if not rows:
-        raise NotFound(f"No article {aid}")
-    return _ris_response(ris(rows), f"mediawatch-{quote(aid)}")
-
-
 async def search_ris(datasette: Any, request: Any) -> Response:
     """A search's best-ranked matches (up to EXPORT_LIMIT) as RIS records, every filter of
     /search applied: a reading list for a reference manager."""
@@ -380,7 +370,6 @@ async def search_ris(datasette: Any, request: Any) -> Response:
 
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
-    """The archive's own pages (the .ris routes first: an article id has no dot)."""
+    """The archive's own pages (an id has no dot: /article/<id>.ris is citations.py's)."""
     return [(r"^/search\.ris$", search_ris), (r"^/search$", search_page),
-            (r"^/article/(?P<id>[^/]+)\.ris$", article_ris),
-            (r"^/article/(?P<id>[^/]+)$", article_page)]
+            (r"^/article/(?P<id>[^/.]+)$", article_page)]

@@ -50,6 +50,9 @@ def test_status_shows_each_outlet_its_run_due_health_and_alerts(tmp_path: Path) 
         assert "Failed fetches or gone pages at gone: the URLs are on /health/<outlet>" in \
             piped.stdout
         assert "mediawatch explain URL" in piped.stdout
+        # its row says what failed: the feed is gone (410), which the share leaves out
+        row = next(line for line in piped.stdout.splitlines() if line.startswith("│ gone"))
+        assert "(gone 1)" in row, row
 
 
 def test_canaries_run_now_and_rebaseline_clears_their_alert(tmp_path: Path) -> None:

@@ -104,9 +104,11 @@ def _health_cells(h: dict[str, Any] | None) -> tuple[str, str, str, str]:
     new = f"{h['articles_24h']}" + (f" (usual {base:g}/day)" if base is not None else "")
     share = h["failure_share"]
     fails = "–" if share is None else f"{share:.0%} of {h['fetches']}"
+    # Gone pages (404, 410) are no outage of the outlet, so not in the share; named beside it,
+    # so that the line below the table ("failed fetches or gone pages at ...") adds up.
     parts = [f"{label} {h[col]}" for label, col in (("403", "fail_403"), ("429", "fail_429"),
-             ("5xx", "fail_5xx"), ("timeout", "fail_timeout"), ("network", "fail_network"))
-             if h[col]]
+             ("5xx", "fail_5xx"), ("timeout", "fail_timeout"), ("network", "fail_network"),
+             ("gone", "gone_404")) if h.get(col)]
     if parts:
         fails += " (" + ", ".join(parts) + ")"
     since = "–" if h["hours_since_new"] is None else f"{h['hours_since_new']:.0f}h"

@@ -27,6 +27,11 @@ CITE_FROM = ("articles a left join sources s on s.id = a.source_id "
 RIS_TYPE = "application/x-research-info-systems; charset=utf-8"
 
 
+def ris_headers(name: str) -> dict[str, str]:
+    """HTTP headers of a RIS download saved as `name`.ris (besides its RIS_TYPE)."""
+    return {"content-disposition": f'attachment; filename="{name}.ris"'}
+
+
 def one_line(value: Any) -> str:
     """A value as one line of text: line breaks and other control characters become spaces,
     invisible format characters (soft hyphens, zero-width spaces) go."""

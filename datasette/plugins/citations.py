@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from datasette.utils.asgi import NotFound, Response
 
-from crawler.search.cite import CITE_COLUMNS, CITE_FROM, RIS_TYPE, ris
+from crawler.search.cite import CITE_COLUMNS, CITE_FROM, RIS_TYPE, ris, ris_headers
 from datasette import hookimpl
 
 STORY_RIS_MAX = 5000  # articles of one story in its RIS file: all but the longest-running
@@ -20,8 +20,7 @@ STORY_RIS_MAX = 5000  # articles of one story in its RIS file: all but the longe
 
 def ris_response(body: str, name: str) -> Response:
     """RIS records as a download named `name`.ris."""
-    return Response(body, content_type=RIS_TYPE,
-                    headers={"content-disposition": f'attachment; filename="{name}.ris"'})
+    return Response(body, content_type=RIS_TYPE, headers=ris_headers(name))
 
 
 async def article_ris(datasette: Any, request: Any) -> Response:

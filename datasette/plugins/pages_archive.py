@@ -19,7 +19,14 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.ops.watch import watch_command
-from crawler.search.cite import CITE_COLUMNS, CITE_FROM, RIS_TYPE, citation, ris
+from crawler.search.cite import (
+    CITE_COLUMNS,
+    CITE_FROM,
+    RIS_TYPE,
+    citation,
+    ris,
+    ris_headers,
+)
 from crawler.search.filters import FilterError, SearchFilters
 from crawler.search.pasted import ARTICLE_FOR_URL_SQL, is_url_query, url_params
 from crawler.search.query import explain
@@ -336,11 +343,6 @@ async def article_page(datasette: Any, request: Any) -> Response:
 EXPORT_LIMIT = 1000  # articles in a search's RIS export: the best-ranked
 
 
-def _ris_response(body: str, name: str) -> Response:
-    return Response(body, content_type=RIS_TYPE,
-                    headers={"content-disposition": f'attachment; filename="{name}.ris"'})
-
-
 async def search_ris(datasette: Any, request: Any) -> Response:
     """A search's best-ranked matches (up to EXPORT_LIMIT) as RIS records, every filter of
     /search applied: a reading list for a reference manager."""
@@ -364,8 +366,8 @@ async def search_ris(datasette: Any, request: Any) -> Response:
             found = {row[0]: dict(zip(names, row, strict=True)) for row in cursor}
         return [found[r] for r in best if r in found]
 
-    return _ris_response(ris(await datasette.get_database().execute_fn(best_rows)),
-                         "mediawatch-search")
+    return Response(ris(await datasette.get_database().execute_fn(best_rows)),
+                    content_type=RIS_TYPE, headers=ris_headers("mediawatch-search"))
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -161,3 +162,18 @@ def test_reextract_after_a_hint_change_changes_exactly_the_affected_articles(
                                    "and extraction_status = 'ok'")}
     assert changed == armnews and len(changed) >= 4
     assert f"{len(changed)} texts" in done.stdout
+
+
+def test_a_cited_sha256_is_checked_with_warcio_alone(crawled: Crawl) -> None:
+    """An article's citation gives its capture's SHA-256 and the record's file and offset
+    (/article/<id>/capture): anyone holding the WARC files checks it with warcio's own
+    command, without mediawatch. Every stored article's capture."""
+    warcio = Path(sys.executable).with_name("warcio")
+    rows = query(crawled.db, "SELECT p.warc_file, p.warc_offset, p.body_sha256 "
+                 "FROM articles a JOIN pages p ON p.id = a.page_id")
+    assert len(rows) >= 20
+    for name, offset, sha in rows:
+        payload = subprocess.run([str(warcio), "extract", "--payload",
+                                  str(warc_folder(crawled.db) / name), str(offset)],
+                                 capture_output=True, check=True).stdout
+        assert hashlib.sha256(payload).hexdigest() == sha, (name, offset)

@@ -188,6 +188,31 @@ def test_compare_page_shows_different_naming_shares(site: tuple[Path, str]) -> N
     assert 'data-naming="betrayal"' in frames or 'data-naming="alliance"' in frames
 
 
+def test_the_compare_numbers_download_as_csv_and_json(site: tuple[Path, str]) -> None:
+    """What the compare page shows, as data: the same shares, table and months."""
+    _, base = site
+    for args in ("concept=karabakh", "concept=karabakh&from=2023-09&to=2024-12",
+                 "concept=frames"):
+        page = get(f"{base}/-/framing/compare?{args}")
+        assert f'href="/-/framing/compare.csv?{html.escape(args)}"' in page, args
+        rows = list(csv.DictReader(io.StringIO(get(f"{base}/-/framing/compare.csv?{args}"))))
+        drawn = shares(page)
+        assert rows and {(r["source_id"], r["naming"]): float(r["share"]) for r in rows} == \
+            pytest.approx(drawn, abs=1e-3), args
+        data = get_json(f"{base}/-/framing/compare.json?{args}")
+        assert {(b["source_id"], g["naming"]): g["share"] for b in data["bars"]
+                for g in b["segments"]} == pytest.approx(drawn, abs=1e-3)
+        for row in data["table"]:  # the table's mentions are the bars' sums, per outlet
+            assert row["mentions"] == sum(int(r["mentions"]) for r in rows
+                                          if r["source_id"] == row["source_id"]), args
+        months = re.findall(r"<th>(\d{4}-\d{2})</th>", page)
+        assert data["months"] == months and {m["month"] for m in data["monthly"]} == set(months)
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        get(f"{base}/-/framing/compare.xml?concept=karabakh")
+    with unknown.value:
+        assert unknown.value.code == 404
+
+
 def walk_pages(base: str, url: str, rows: str, onward: str, size: int, most: int
                ) -> Iterator[tuple[str, list[str]]]:
     """Each page of a paged listing, from ``url`` along its ``onward`` link: (page, rows),

@@ -8,12 +8,15 @@ marked safe. Read-only: the pages only run SELECTs.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from datasette.utils.asgi import Response
 
+from crawler.framing.compare import FRAMES, compare_numbers, compare_sql, counts_filter
 from crawler.framing.evidence import copy_evidence
 from datasette import hookimpl
 
@@ -22,7 +25,6 @@ NAMING_COLORS = {
     "azerbaijani-usage": "#2a9d8f", "generic": "#9a9a9a", "descriptive": "#6d597a",
 }
 FRAME_COLORS = ["#3d405b", "#81b29a", "#f2cc8f", "#9c6644", "#457b9d", "#b56576"]
-FRAMES = "frames"  # pseudo-concept: the mix of frames per outlet
 KWIC_LIMIT = 1000
 DENSE_LINES = 20 * KWIC_LIMIT  # beyond this, walking articles by date finds a page sooner
 
@@ -57,53 +59,14 @@ async def _settings(db: Any) -> dict[str, str]:
     return {r["key"]: r["value"] for r in await _rows(db, "SELECT key, value FROM framing_settings")}
 
 
-# The compare page adds up framing_counts (schema migration 0005): per outlet, month and
-# language, the independent articles and their words, and mentions and distinct articles per
-# naming / concept / kind, kept current by triggers. Months and languages are '' there when
-# unknown, so a period never includes them (nullif), exactly as framing_articles' NULLs.
-_COUNTS_PERIOD = """(:from = '' OR nullif(c.month, '') >= :from)
-  AND (:to = '' OR nullif(c.month, '') <= :to) AND (:lang = '' OR c.lang = :lang)"""
-_OUTLET_TOTALS = "c.kind = '' AND c.concept = '' AND c.naming = ''"
-
-
-def _counts_filter(concept: str, level: str) -> str:
-    """framing_counts rows of a concept (or of every frame) at the naming or concept level."""
-    if concept == FRAMES:
-        return ("c.kind = 'frame' AND c.concept != '' AND c.naming != ''" if level == "naming"
-                else "c.kind = 'frame' AND c.concept = '' AND c.naming = ''")
-    return ("c.kind IN ('naming', 'frame') AND c.concept = :concept AND "
-            + ("c.naming != ''" if level == "naming" else "c.naming = ''"))
-
-
-def compare_sql(concept: str) -> dict[str, str]:
-    """The compare page's statements for a concept (parameters: concept, from, to, lang)."""
-    counted = f"c.articles > 0 AND {_COUNTS_PERIOD}"
-    return {
-        "shares": f"""
-        SELECT nullif(c.source_id, '') AS source_id, c.naming, sum(c.mentions) AS mentions,
-               sum(c.articles) AS articles
-        FROM framing_counts c WHERE {_counts_filter(concept, 'naming')} AND {counted}
-        GROUP BY c.source_id, c.naming ORDER BY c.source_id, c.naming""",
-        "outlets": f"""
-        SELECT nullif(c.source_id, '') AS source_id, sum(c.articles) AS articles,
-               sum(c.words) AS words
-        FROM framing_counts c WHERE {_OUTLET_TOTALS} AND {counted} GROUP BY c.source_id""",
-        "matching": f"""
-        SELECT nullif(c.source_id, '') AS source_id, sum(c.articles) AS n
-        FROM framing_counts c WHERE {_counts_filter(concept, 'concept')} AND {counted}
-        GROUP BY c.source_id""",
-        "monthly": f"""
-        WITH w AS (SELECT c.source_id, c.month, sum(c.words) AS words, sum(c.articles) AS articles
-                   FROM framing_counts c WHERE {_OUTLET_TOTALS} AND {counted} AND c.month != ''
-                   GROUP BY c.source_id, c.month),
-             m AS (SELECT c.source_id, c.month, sum(c.mentions) AS mentions
-                   FROM framing_counts c WHERE {_counts_filter(concept, 'concept')} AND {counted}
-                   GROUP BY c.source_id, c.month)
-        SELECT nullif(w.source_id, '') AS source_id, w.month, w.words, w.articles,
-               coalesce(m.mentions, 0) AS mentions
-        FROM w LEFT JOIN m ON m.source_id = w.source_id AND m.month = w.month AND w.source_id != ''
-        ORDER BY w.source_id, w.month""",
-    }
+async def _compare(db: Any, p: dict[str, str]) -> dict[str, Any]:
+    """The compare numbers for a concept and period (crawler.framing.compare)."""
+    settings = await _settings(db)
+    thin = (int(settings.get("thin_min_mentions") or 5), int(settings.get("thin_min_articles")
+                                                             or 3))
+    rows = {name: await _rows(db, sql, p) for name, sql in compare_sql(p["concept"]).items()}
+    return {**compare_numbers(rows, *thin), "thin_mentions": thin[0], "thin_articles": thin[1],
+            "settings": settings}
 
 
 async def compare_page(datasette: Any, request: Any) -> Response:
@@ -112,59 +75,50 @@ async def compare_page(datasette: Any, request: Any) -> Response:
     p = _params(request)
     concepts = await _rows(db, "SELECT id, kind, label, namings FROM lexicon_concepts "
                                "ORDER BY kind DESC, id")
-    settings = await _settings(db)
-    thin_mentions = int(settings.get("thin_min_mentions") or 5)
-    thin_articles = int(settings.get("thin_min_articles") or 3)
     kind = "frame" if p["concept"] == FRAMES else next(
         (c["kind"] for c in concepts if c["id"] == p["concept"]), "naming")
-    sql = compare_sql(p["concept"])
-    shares = await _rows(db, sql["shares"], p)
-    outlets = await _rows(db, sql["outlets"], p)
-    matching = {r["source_id"]: r["n"] for r in await _rows(db, sql["matching"], p)}
-    monthly = await _rows(db, sql["monthly"], p)
-    bars: dict[str, dict[str, Any]] = {}
-    for r in shares:
-        bar = bars.setdefault(r["source_id"], {"source_id": r["source_id"], "total": 0,
-                                               "segments": []})
-        bar["total"] += r["mentions"]
-        bar["segments"].append(r)
-    namings = sorted({r["naming"] for r in shares})
+    numbers = await _compare(db, p)
     colors = {n: NAMING_COLORS.get(n, FRAME_COLORS[i % len(FRAME_COLORS)])
-              for i, n in enumerate(namings)}
-    for bar in bars.values():
-        bar["thin"] = bar["total"] < thin_mentions
+              for i, n in enumerate(numbers["namings"])}
+    for bar in numbers["bars"]:
         for seg in bar["segments"]:
-            seg["share"] = seg["mentions"] / bar["total"]
             seg["color"] = colors[seg["naming"]]
-    by_outlet = {o["source_id"]: o for o in outlets}
-    table = []
-    for o in outlets:
-        mentions = sum(r["mentions"] for r in shares if r["source_id"] == o["source_id"])
-        words = o["words"] or 0
-        table.append({**o, "mentions": mentions, "matching": matching.get(o["source_id"], 0),
-                      "rate": 1000 * mentions / words if words else 0.0,
-                      "attention": matching.get(o["source_id"], 0) / o["articles"],
-                      "thin": o["articles"] < thin_articles})
-    months = sorted({r["month"] for r in monthly})
-    grid: dict[str, dict[str, Any]] = {}
-    for r in monthly:
-        r["rate"] = 1000 * r["mentions"] / r["words"] if r["words"] else 0.0
-        r["thin"] = r["articles"] < thin_articles
-        grid.setdefault(r["source_id"], {})[r["month"]] = r
-    concept_row = next((c for c in concepts if c["id"] == p["concept"]), None)
     return await _render(datasette, request, "framing_compare.html", {
-        "p": p, "kind": kind, "concepts": concepts, "concept": concept_row, "FRAMES": FRAMES,
-        "bars": [bars[k] for k in sorted(bars)], "namings": namings, "colors": colors,
-        "table": sorted(table, key=lambda r: r["source_id"]), "months": months, "grid": grid,
-        "outlets": sorted(by_outlet), "thin_mentions": thin_mentions,
-        "thin_articles": thin_articles, "settings": settings,
-    })
+        **numbers, "p": p, "kind": kind, "concepts": concepts, "FRAMES": FRAMES,
+        "concept": next((c for c in concepts if c["id"] == p["concept"]), None),
+        "colors": colors, "data_args": urlencode({k: v for k, v in p.items() if v})})
+
+
+async def compare_data(datasette: Any, request: Any) -> Response:
+    """The compare page's numbers: .json (bars, table, months) or .csv (one row per outlet and
+    naming, with the outlet's totals), for a report's own tables and charts."""
+    p = _params(request)
+    numbers = await _compare(datasette.get_database(), p)
+    if request.url_vars["format"] == "json":
+        return Response.json({"filters": p, **{k: numbers[k] for k in (
+            "bars", "table", "months", "thin_mentions", "thin_articles")},
+            "monthly": [r for cells in numbers["grid"].values() for r in cells.values()]})
+    by_outlet = {r["source_id"]: r for r in numbers["table"]}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["source_id", "naming", "mentions", "share", "articles_with_naming",
+                     "outlet_articles", "outlet_words", "outlet_mentions", "per_1000_words",
+                     "articles_mentioning", "attention", "thin"])
+    for bar in numbers["bars"]:
+        o = by_outlet.get(bar["source_id"], {})
+        for seg in bar["segments"]:
+            writer.writerow([bar["source_id"], seg["naming"], seg["mentions"],
+                             f"{seg['share']:.4f}", seg["articles"], o.get("articles"),
+                             o.get("words"), o.get("mentions"), f"{o.get('rate', 0.0):.3f}",
+                             o.get("matching"), f"{o.get('attention', 0.0):.4f}",
+                             int(bool(bar["thin"] or o.get("thin")))])
+    return Response(out.getvalue(), content_type="text/csv; charset=utf-8")
 
 
 def kwic_lines_sql(concept: str) -> str:
     """How many lines a concept has (independent articles; framing_counts), to plan KWIC."""
     return (f"SELECT coalesce(sum(c.mentions), 0) FROM framing_counts c "
-            f"WHERE {_counts_filter(concept, 'concept')} AND c.articles > 0")
+            f"WHERE {counts_filter(concept, 'concept')} AND c.articles > 0")
 
 
 def kwic_sql(p: dict[str, str], lines: int = 0) -> str:
@@ -381,6 +335,7 @@ def register_routes() -> list[tuple[str, Any]]:
     return [
         (r"^/-/framing/?$", index_page),
         (r"^/-/framing/compare$", compare_page),
+        (r"^/-/framing/compare\.(?P<format>json|csv)$", compare_data),
         (r"^/-/framing/kwic$", kwic_page),
         (r"^/-/framing/stories$", stories_page),
         (r"^/-/framing/story/(?P<id>[^/.]+)$", story_page),

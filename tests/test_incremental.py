@@ -179,6 +179,29 @@ def test_edits_become_versions_and_removals_are_marked(
         with urllib.request.urlopen(f"{base}/article/{aid}/capture", timeout=30) as resp:
             framed = resp.read().decode()
         assert "2 captures of this article" in framed and framed.count(">show</a>") == 1
+        # /-/changes lists every edit (old headline beside the new) and every removal
+        with urllib.request.urlopen(f"{base}/-/changes", timeout=30) as resp:
+            listing = resp.read().decode()
+        edits = listing.split('id="mw-edits"', 1)[1].split("</table>", 1)[0]
+        removed = listing.split('id="mw-removed"', 1)[1].split("</table>", 1)[0]
+        assert set(re.findall(r'data-article="([^"]+)"', edits)) == {
+            article_id(a.url) for a in changed}
+        assert set(re.findall(r'data-article="([^"]+)"', removed)) == {
+            article_id(a.url) for a in gone}
+        assert f"<del>{old_title}</del>" in html.unescape(edits)
+        outlet = query(db, "select source_id from articles where id = ?", (aid,))[0][0]
+        with urllib.request.urlopen(f"{base}/-/changes?what=headline&source={outlet}",
+                                    timeout=30) as resp:
+            narrowed = resp.read().decode()
+        assert 'id="mw-removed"' not in narrowed and aid in narrowed
+        assert set(re.findall(r'data-article="([^"]+)"', narrowed)) == {
+            article_id(a.url) for a in changed
+            if query(db, "select source_id from articles where id = ?",
+                     (article_id(a.url),))[0][0] == outlet}
+        with pytest.raises(urllib.error.HTTPError) as bogus:
+            urllib.request.urlopen(f"{base}/-/changes?what=everything", timeout=30)
+        with bogus.value:
+            assert bogus.value.code == 400
         [(other,)] = query(db, "select page_id from articles where id != ? and page_id is "
                            "not null limit 1", (aid,))
         for bad, code in ((f"/article/{aid}/capture?page=x", 400),  # another article's capture:

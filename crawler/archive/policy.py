@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,24 @@ def version_flags(old_title: str | None, old_text: str, title: str | None, text:
     if len(_UPDATE.findall(text)) > len(_UPDATE.findall(old_text)):
         flags.append("update-notice")
     return flags
+
+
+# What each flag of version_flags() means, in the order pages list them.
+FLAG_WORDS = {"headline-changed": "headline changed", "lead-changed": "first paragraph changed",
+              "correction": "correction notice", "update-notice": "update notice"}
+
+
+def flags_in_words(flags: str | None) -> list[str]:
+    """A version's flags (the JSON list stored in article_versions) in words, in a fixed order;
+    unknown flags as they are."""
+    try:
+        found = json.loads(flags or "[]")
+    except ValueError:
+        found = []
+    if not isinstance(found, list):
+        found = []
+    return [w for f, w in FLAG_WORDS.items() if f in found] + [
+        str(f) for f in found if f not in FLAG_WORDS]
 
 
 def text_diff(old_text: str, text: str) -> str:

@@ -18,6 +18,7 @@ from datasette.utils import sqlite_timelimit
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
+from crawler.archive.policy import flags_in_words
 from crawler.ops.watch import watch_command
 from crawler.search.cite import (
     CITE_COLUMNS,
@@ -259,20 +260,6 @@ async def _article_for_url(db: Any, url: str) -> str | None:
     return rows[0][0] if rows else None
 
 
-CHANGES = {"headline-changed": "headline changed", "lead-changed": "first paragraph changed",
-           "correction": "correction notice", "update-notice": "update notice"}
-
-
-def _changes(flags: str | None) -> list[str]:
-    """A version's flags (JSON list) in words, in a fixed order."""
-    try:
-        found = json.loads(flags or "[]")
-    except ValueError:
-        found = []
-    known = [w for f, w in CHANGES.items() if f in found]
-    return known + [str(f) for f in found if f not in CHANGES]
-
-
 def _captured(db: Any, capture: dict[str, Any]) -> bool:
     """The article's capture is in the WARC files beside the archive (captures.py shows it)."""
     from crawler.archive.core import warc_folder
@@ -299,7 +286,7 @@ async def article_page(datasette: Any, request: Any) -> Response:
         terms = {}
     versions: list[dict[str, Any]] = []
     if await _table_exists(db, "article_versions"):
-        versions = [dict(r, changes=_changes(r["flags"])) for r in await db.execute(
+        versions = [dict(r, changes=flags_in_words(r["flags"])) for r in await db.execute(
             "select version, fetched_at, title, diff, flags from article_versions "
             "where article_id = ? order by version", [aid])]
     elsewhere = []

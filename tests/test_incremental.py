@@ -12,6 +12,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -198,6 +199,24 @@ def test_edits_become_versions_and_removals_are_marked(
             article_id(a.url) for a in changed
             if query(db, "select source_id from articles where id = ?",
                      (article_id(a.url),))[0][0] == outlet}
+        # the same as an Atom feed (well-formed: parsed), every change one entry
+        atom = "{http://www.w3.org/2005/Atom}"
+        with urllib.request.urlopen(f"{base}/-/changes.atom", timeout=30) as resp:
+            assert resp.headers["content-type"].startswith("application/atom+xml")
+            feed = ET.fromstring(resp.read())
+        entries = feed.findall(f"{atom}entry")
+        titles = [e.findtext(f"{atom}title") or "" for e in entries]
+        assert len(entries) == len(changed) + len(gone)
+        assert len({e.findtext(f"{atom}id") for e in entries}) == len(entries)
+        assert sum(t.startswith("Edited: ") for t in titles) == len(changed)
+        assert sum(t.startswith("Taken down: ") for t in titles) == len(gone)
+        assert any(f"was: {old_title}" in (e.findtext(f"{atom}summary") or "")
+                   for e in entries)
+        stamps = [e.findtext(f"{atom}updated") or "" for e in entries]
+        assert stamps == sorted(stamps, reverse=True)
+        with urllib.request.urlopen(f"{base}/-/changes.atom?what=removed", timeout=30) as resp:
+            only = ET.fromstring(resp.read()).findall(f"{atom}entry")
+        assert len(only) == len(gone)
         with pytest.raises(urllib.error.HTTPError) as bogus:
             urllib.request.urlopen(f"{base}/-/changes?what=everything", timeout=30)
         with bogus.value:

@@ -13,23 +13,18 @@ watch with new matches goes to the log, JSONL, webhook and e-mail digest. The At
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from crawler.archive.watches import Watch, WatchError
+from crawler.ops.atom import Entry, atom, rfc3339
 from crawler.search.filters import SearchFilters
 
 logger = logging.getLogger("mediawatch.watch")
-ATOM = "http://www.w3.org/2005/Atom"
 FEED_ENTRIES = 50
 SNIPPET_WORDS = 40
-# XML 1.0 forbids most control characters; scraped text may carry them.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def filters_of(watch: Watch) -> SearchFilters:
@@ -152,73 +147,20 @@ def notify_watches(archive: Any, run_id: int | None, config: Any, link_base: str
 # -- the Atom feed -----------------------------------------------------------------------------
 
 
-def _clean(value: Any) -> str:
-    return _NOT_XML.sub("", str(value or ""))
-
-
-def rfc3339(value: str | None, fallback: str) -> str:
-    """An ISO 8601 date or datetime as an RFC 3339 timestamp (a date is midnight UTC)."""
-    for text in (value, fallback):
-        if not text:
-            continue
-        try:
-            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.isoformat(timespec="seconds")
-    return datetime(1970, 1, 1, tzinfo=UTC).isoformat(timespec="seconds")
-
-
-def _http(url: str | None) -> str | None:
-    return url if url and urlsplit(url.strip()).scheme.lower() in ("http", "https") else None
-
-
 def atom_feed(watch: Watch, rows: list[dict[str, Any]], base: str, now: str) -> bytes:
     """A valid Atom 1.0 document of a watch's newest matches; every scraped value escaped."""
-    ET.register_namespace("", ATOM)
     base = base.rstrip("/")
-
-    def sub(parent: ET.Element, tag: str, text: str | None = None,
-            **attrs: str) -> ET.Element:
-        el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: _clean(v) for k, v in attrs.items()})
-        if text is not None:
-            el.text = _clean(text)
-        return el
-
-    feed = ET.Element(f"{{{ATOM}}}feed")
-    self_url = f"{base}/-/watch/{quote(watch.name)}.atom"
-    sub(feed, "id", self_url)
-    sub(feed, "title", f"mediawatch: {watch.query}")
-    sub(feed, "subtitle", f"Newest archived articles matching the saved search "
-                          f"{watch.name!r} in English, Russian and Armenian")
-    sub(feed, "link", rel="self", href=self_url, type="application/atom+xml")
-    sub(feed, "link", rel="alternate", href=search_link(watch, base), type="text/html")
-    stamps = [rfc3339(r["first_seen_at"], now) for r in rows]
-    sub(feed, "updated", max(stamps) if stamps else rfc3339(now, now))
-    sub(sub(feed, "author"), "name", "mediawatch")
-    sub(feed, "generator", "mediawatch")
-    for r, seen in zip(rows, stamps, strict=True):
-        entry = sub(feed, "entry")
-        page = f"{base}/article/{quote(r['id'])}"
-        sub(entry, "id", page)
-        sub(entry, "title", r["title"] or "(no title)", type="text")
-        sub(entry, "link", rel="alternate", href=page, type="text/html")
-        original = _http(r["url"])
-        if original:
-            sub(entry, "link", rel="related", href=original, title="original article")
-        sub(entry, "updated", seen)
-        if r["published"]:
-            sub(entry, "published", rfc3339(r["published"], seen))
+    entries = []
+    for r in rows:
+        seen = rfc3339(r["first_seen_at"], now)
         outlet = r["outlet"] or r["source_id"] or "unknown outlet"
-        sub(sub(entry, "author"), "name", r["author"] or outlet)
-        sub(entry, "category", term=r["source_id"] or "", label=outlet)
-        published = (r["published"] or "undated")[:10]
-        sub(entry, "summary", f"{outlet} · {r['lang'] or '?'} · {published} — "
-                              f"{r['snippet'] or ''}", type="text")
-        src = sub(entry, "source")
-        sub(src, "id", f"{base}/outlet/{quote(r['source_id'] or '')}")
-        sub(src, "title", outlet)
-        sub(src, "updated", seen)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
+        entries.append(Entry(
+            link=f"{base}/article/{quote(r['id'])}", title=r["title"] or "(no title)",
+            updated=seen, published=rfc3339(r["published"], seen) if r["published"] else None,
+            original=r["url"], author=r["author"] or outlet, outlet_id=r["source_id"] or "",
+            outlet=outlet, outlet_link=f"{base}/outlet/{quote(r['source_id'] or '')}",
+            summary=f"{outlet} · {r['lang'] or '?'} · {(r['published'] or 'undated')[:10]} — "
+                    f"{r['snippet'] or ''}"))
+    return atom(f"{base}/-/watch/{quote(watch.name)}.atom", f"mediawatch: {watch.query}",
+                f"Newest archived articles matching the saved search {watch.name!r} in "
+                "English, Russian and Armenian", search_link(watch, base), entries, now)

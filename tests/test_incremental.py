@@ -125,7 +125,8 @@ def test_recheck_budget_defers_the_rest_and_says_so(crawled: Crawl, copy_of: Pat
 def test_edits_become_versions_and_removals_are_marked(
         crawled: Crawl, copy_of: Path, epoch1: FixtureWeb) -> None:
     db = copy_of / "archive.db"
-    again = crawl_web(epoch1, copy_of, "--recheck")
+    jsonl = copy_of / "alerts.jsonl"
+    again = crawl_web(epoch1, copy_of, "--recheck", "--alerts-jsonl", str(jsonl))
     assert again.result.returncode == 0, again.result.stderr[-2000:]
     changed = [a for a in epoch1.expected_articles(1)
                if a.status == 200 and any(b.url == a.url and b.title != a.title
@@ -152,6 +153,18 @@ def test_edits_become_versions_and_removals_are_marked(
     for art in new:
         assert query(db, "select count(*) from articles where id = ?",
                      (article_id(art.url),))[0][0] == 1
+    # The run told the alert channels of the on-topic articles it found edited or gone.
+    topical = {r[0] for r in query(db, "select id from articles where on_topic = 1")}
+    [notice] = [e for e in map(json.loads, jsonl.read_text().splitlines())
+                if e["event"] == "article_changes"]
+    assert {e["article_id"] for e in notice["edited"]} == {
+        article_id(a.url) for a in changed} & topical
+    assert {r["article_id"] for r in notice["removed"]} == {
+        article_id(a.url) for a in gone} & topical
+    assert notice["count"] == len(notice["edited"]) + len(notice["removed"]) > 0
+    assert notice["held_back"] == []  # a few edits: listed, not taken for a redesign
+    assert all("headline changed" in e["changes"] and e["previous_title"]
+               for e in notice["edited"])
     # Unchanged articles got no second version.
     assert query(db, "select count(*) from article_versions where version > 1")[0][0] == len(
         changed)

@@ -136,6 +136,10 @@ class AlertConfig:
 
 def describe(event: Mapping[str, Any]) -> str:
     """One line for humans: 'RAISED tass: went quiet — reason <link>'."""
+    if event["event"] == "article_changes":  # on-topic edits, removals (crawler/ops/changes.py)
+        from crawler.ops.changes import describe_changes
+
+        return describe_changes(dict(event))
     if event["event"] == "watch_match":  # a saved search's new articles (crawler/ops/watch.py)
         lines = [f"- {a['title'] or '(no title)'} ({a['outlet']}, {(a['published'] or '')[:10]})"
                  f" <{a['link']}>" for a in event["articles"][:WATCH_LINES]]
@@ -157,7 +161,7 @@ def deliver(events: list[dict[str, Any]], config: AlertConfig) -> dict[Any, list
         return took
     for e in events:
         (logger.warning if e["event"] == "raised" else logger.info)(
-            "%s %s", "saved search" if e["event"] == "watch_match" else "alert", describe(e))
+            "%s %s", _KINDS.get(e["event"], "alert"), describe(e))
         took[e["id"]].append("log")
     if config.jsonl:
         try:
@@ -191,15 +195,27 @@ def _post(url: str, payload: dict[str, Any], timeout: float) -> bool:
         return False
 
 
-def _mail(events: list[dict[str, Any]], config: AlertConfig) -> bool:
+_KINDS = {"watch_match": "saved search", "article_changes": "edits and removals"}
+
+
+def _subject(events: list[dict[str, Any]]) -> str:
+    """What a digest holds, by kind: alerts, saved searches' matches, edits and removals."""
     raised = sum(e["event"] == "raised" for e in events)
     cleared = sum(e["event"] == "cleared" for e in events)
     watched = [e for e in events if e["event"] == "watch_match"]
+    changed = sum(e["count"] for e in events if e["event"] == "article_changes")
+    parts = [f"{raised} alert(s) raised, {cleared} cleared"] if raised or cleared else []
+    if watched:
+        parts.append(f"{sum(e['count'] for e in watched)} new article(s) for {len(watched)} "
+                     "saved search(es)")
+    if changed:
+        parts.append(f"{changed} on-topic article(s) edited or taken down")
+    return "[mediawatch] " + "; ".join(parts)
+
+
+def _mail(events: list[dict[str, Any]], config: AlertConfig) -> bool:
     message = EmailMessage()
-    message["Subject"] = (f"[mediawatch] {raised} alert(s) raised, {cleared} cleared"
-                          if len(watched) < len(events) else
-                          f"[mediawatch] {sum(e['count'] for e in watched)} new article(s) for "
-                          f"{len(watched)} saved search(es)")
+    message["Subject"] = _subject(events)
     message["From"] = config.smtp_from
     message["To"] = ", ".join(config.smtp_to)
     message.set_content("\n\n".join(describe(e) for e in events) + "\n")
@@ -250,7 +266,9 @@ def alert_config_from(settings: Any) -> AlertConfig:
 def review_run_from(settings: Any, archive: Any, sources: Iterable[Any], run_id: int,
                     tallies: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
     """review_run with thresholds, delivery and link base from Scrapy settings; then the
-    saved searches' new matches (crawler/ops/watch.py), through the same channels."""
+    saved searches' new matches (crawler/ops/watch.py) and the on-topic articles the run
+    found edited or taken down (crawler/ops/changes.py), through the same channels."""
+    from crawler.ops.changes import notify_changes
     from crawler.ops.watch import notify_watches
 
     config, link_base = alert_config_from(settings), settings.get("MEDIAWATCH_LINK_BASE")
@@ -259,6 +277,7 @@ def review_run_from(settings: Any, archive: Any, sources: Iterable[Any], run_id:
                           config, link_base)
     finally:
         notify_watches(archive, run_id, config, link_base, deliver)
+        notify_changes(archive, run_id, config, link_base, deliver)
 
 
 def review_run(archive: Any, sources: Iterable[Any], run_id: int,

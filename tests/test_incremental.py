@@ -193,6 +193,14 @@ def test_edits_become_versions_and_removals_are_marked(
         with urllib.request.urlopen(f"{base}/article/{aid}/capture", timeout=30) as resp:
             framed = resp.read().decode()
         assert "2 captures of this article" in framed and framed.count(">show</a>") == 1
+        # the front page shows the newest on-topic ones
+        with urllib.request.urlopen(f"{base}/", timeout=30) as resp:
+            front = resp.read().decode()
+        glance = front.split('class="mw-changes-glance"', 1)[1].split("</ul>", 1)[0]
+        shown = re.findall(r'data-article="([^"]+)"', glance)
+        assert 1 <= len(shown) <= 5 and set(shown) <= {
+            article_id(a.url) for a in [*changed, *gone]} & {
+            r[0] for r in query(db, "select id from articles where on_topic = 1")}
         # /-/changes lists every edit (old headline beside the new) and every removal
         with urllib.request.urlopen(f"{base}/-/changes", timeout=30) as resp:
             listing = resp.read().decode()

@@ -67,8 +67,9 @@ def test_front_page_starts_the_work(hostile: tuple[str, Path]) -> None:
     assert 'action="/-/attention"' in html
     for link in ('href="/-/framing/compare"', 'href="/-/framing/stories"', 'href="/outlets"',
                  'href="/charts"', 'href="/health"', 'href="/-/attention"', 'href="/archive"',
-                 'href="/-/tables"', 'href="/-/watch"'):
+                 'href="/-/tables"', 'href="/-/watch"', 'href="/-/changes"'):
         assert link in html, link
+    assert "mw-changes-glance" not in html  # nothing edited or taken down in one crawl
     # The latest on-topic articles, newest first, by outlet name (never the id) with language.
     latest = query(db, "select a.id, s.name, a.lang, substr(a.published, 1, 10) from articles a "
                        "join sources s on s.id = a.source_id where a.on_topic = 1 and "

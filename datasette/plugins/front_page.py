@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from datasette.utils.asgi import Response
 from datasette.views.index import IndexView
 
+from crawler.archive.policy import flags_in_words
 from crawler.clock import now
 from crawler.search.attention import language_label
 from datasette import hookimpl
@@ -49,6 +50,16 @@ where c.kind = 'naming' and c.concept != '' and c.naming = '' and c.articles > 0
 MONTH_TOTALS_SQL = """select c.month, sum(c.articles) as n from framing_counts c
 where c.kind = '' and c.concept = '' and c.naming = '' and c.articles > 0
   and c.month >= :first and c.month <= :last group by 1"""
+# The newest on-topic edits and removals (/-/changes), along the partial indexes of 0017.
+CHANGES_SQL = """select * from (
+  select v.article_id, v.title, a.source_id, v.fetched_at as at, 'edited' as what, v.flags
+  from article_versions v join articles a on a.id = v.article_id
+  where v.version > 1 and +a.on_topic = 1 order by v.fetched_at desc limit :n)
+union all select * from (
+  select a.id, a.title, a.source_id, a.removed_at, 'taken down', null from articles a
+  where a.removed_at is not null and +a.on_topic = 1 order by a.removed_at desc limit :n)
+order by at desc limit :n"""
+CHANGES_SHOWN = 5
 LAST_MONTH_SQL = """select max(month) from framing_counts
 where kind = '' and concept = '' and naming = '' and articles > 0 and month != ''
   and month <= :this_month"""
@@ -130,6 +141,9 @@ async def front_page(datasette: Any, request: Any) -> Response:
         "concepts": await concept_chart(db, today) if "framing_counts" in tables else None,
         "health": await _health(db, tables, names),
         "withheld": await _withheld(db, tables),
+        "changes": [dict(r, words=flags_in_words(r["flags"]), outlet=names.get(
+            r["source_id"], (r["source_id"], ""))[0]) for r in await db.execute(
+                CHANGES_SQL, {"n": CHANGES_SHOWN})] if "article_versions" in tables else [],
     }
     html = await datasette.render_template("mw_front.html", ctx, request=request)
     return Response.html(html)

@@ -72,7 +72,9 @@ def demo(directory: str, port: int, serve: bool) -> None:
         sources_path = web.write_sources(out / "sources.toml")
         crawled = len(read_registry(sources_path).sources)
         click.echo(f"demo web: {crawled} outlets crawled from loopback (registry "
-                   f"{sources_path}); the hostile-server test outlet is served but not crawled")
+                   f"{sources_path}); the hostile-server test outlet is served but not crawled; "
+                   "the others plant a few failures on purpose (a 500, gone pages, a page "
+                   "robots.txt forbids), which /health and `mediawatch status` then show")
         cmd = [sys.executable, "-m", "crawler.cli", "crawl", "--sources", str(sources_path),
                "--db", str(db), "-s", "MEDIAWATCH_LOOPBACK_ONLY=1", "-s", "LOG_LEVEL=WARNING"]
         done = subprocess.run(cmd, check=False)

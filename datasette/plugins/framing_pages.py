@@ -62,11 +62,11 @@ async def _settings(db: Any) -> dict[str, str]:
 async def _compare(db: Any, p: dict[str, str]) -> dict[str, Any]:
     """The compare numbers for a concept and period (crawler.framing.compare)."""
     settings = await _settings(db)
-    thin = (int(settings.get("thin_min_mentions") or 5), int(settings.get("thin_min_articles")
-                                                             or 3))
+    mentions = int(settings.get("thin_min_mentions") or 5)
+    articles = int(settings.get("thin_min_articles") or 3)
     rows = {name: await _rows(db, sql, p) for name, sql in compare_sql(p["concept"]).items()}
-    return {**compare_numbers(rows, *thin), "thin_mentions": thin[0], "thin_articles": thin[1],
-            "settings": settings}
+    return {**compare_numbers(rows, mentions, articles), "thin_mentions": mentions,
+            "thin_articles": articles, "settings": settings}
 
 
 async def compare_page(datasette: Any, request: Any) -> Response:

@@ -193,6 +193,12 @@ def test_edits_become_versions_and_removals_are_marked(
         with urllib.request.urlopen(f"{base}/article/{aid}/capture", timeout=30) as resp:
             framed = resp.read().decode()
         assert "2 captures of this article" in framed and framed.count(">show</a>") == 1
+        # a removed article's page says so first, and leads to its capture
+        gone_id = article_id(gone[0].url)
+        with urllib.request.urlopen(f"{base}/article/{gone_id}", timeout=30) as resp:
+            note = resp.read().decode().split('class="mw-note mw-removed"', 1)[1].split("</p>")[0]
+        assert "The outlet took this article down" in note
+        assert f'href="/article/{gone_id}/capture"' in note
         # the front page shows the newest on-topic ones
         with urllib.request.urlopen(f"{base}/", timeout=30) as resp:
             front = resp.read().decode()

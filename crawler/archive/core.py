@@ -51,6 +51,16 @@ def warc_folder(db_path: str | Path) -> Path:
     return path.with_name(f"{path.stem}-warc")
 
 
+def warc_file(db_path: str | Path, name: str | None) -> Path | None:
+    """The WARC file `name` (as `pages.warc_file` gives it) of an archive, when it exists
+    inside the archive's WARC folder; None otherwise (never a path leading out of it)."""
+    if not name:
+        return None
+    folder = warc_folder(db_path).resolve()
+    path = (folder / name).resolve()
+    return path if path.is_relative_to(folder) and path.is_file() else None
+
+
 class ArchiveError(Exception):
     """The archive cannot be opened or used; the message says how to fix it."""
 

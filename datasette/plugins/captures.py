@@ -20,7 +20,7 @@ from typing import Any
 
 from datasette.utils.asgi import BadRequest, NotFound, Response
 
-from crawler.archive.core import warc_folder
+from crawler.archive.core import warc_file, warc_folder
 from crawler.archive.warc import WarcLocation, read_capture
 from datasette import hookimpl
 from extract import decode_html
@@ -61,12 +61,10 @@ async def _located(datasette: Any, request: Any) -> tuple[dict[str, Any], Path]:
     if not rows:
         raise NotFound(f"No such capture of article {aid}")
     row = rows[0]
-    folder = warc_folder(db.path).resolve() if db.path else None
-    path = (folder / row["warc_file"]).resolve() if folder and row["warc_file"] else None
     # Only a file inside the archive's own WARC folder is ever read.
-    if path is None or folder is None or not path.is_relative_to(folder) or not path.is_file():
+    if not db.path or warc_file(db.path, row["warc_file"]) is None:
         raise NotFound(f"The capture of article {aid} is not in this archive's WARC files")
-    return row, folder
+    return row, warc_folder(db.path).resolve()
 
 
 async def capture_page(datasette: Any, request: Any) -> Response:

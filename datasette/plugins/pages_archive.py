@@ -262,10 +262,9 @@ async def _article_for_url(db: Any, url: str) -> str | None:
 
 def _captured(db: Any, capture: dict[str, Any]) -> bool:
     """The article's capture is in the WARC files beside the archive (captures.py shows it)."""
-    from crawler.archive.core import warc_folder
+    from crawler.archive.core import warc_file
 
-    name = capture.get("warc_file")
-    return bool(name and db.path and (warc_folder(db.path) / name).is_file())
+    return bool(db.path and warc_file(db.path, capture.get("warc_file")))
 
 
 async def article_page(datasette: Any, request: Any) -> Response:
